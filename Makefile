@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-2.0
+# nattrav build. Everything lands in $(OUT); nothing generated goes to git
+# except vmlinux/<arch>/vmlinux.h (scripts/gen-vmlinux.sh).
+#
+#   make            build BPF objects, skeletons, tools, tests
+#   make test       build and run every test (needs root)
+#   make V=1        show the commands
+
+OUT      ?= build
+ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+UARCH    := $(shell uname -m)
+CLANG    ?= clang
+CC       ?= gcc
+BPFTOOL  ?= bpftool
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# vmlinux.h: from the running kernel's BTF when it has one, else the copy in git.
+ifneq ($(wildcard /sys/kernel/btf/vmlinux),)
+VMLINUX_H := $(OUT)/vmlinux/vmlinux.h
+else
+VMLINUX_H := vmlinux/$(UARCH)/vmlinux.h
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wimplicit-fallthrough -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT)
+LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Wno-unused-function -Iinclude -Ibpf -I$(OUT)/vmlinux
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
+
+# user/lib/*.c: code shared by the daemon, the client, the ctl tool and tests.
+LIB_SRCS  := $(wildcard user/lib/*.c)
+LIB_OBJS  := $(patsubst user/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
+LIB       := $(OUT)/libnattrav.a
+USER_HDRS := $(wildcard user/lib/*.h) $(wildcard include/*.h) $(wildcard user/*/*.h)
+
+# Each folder user/<tool>/ is one program, built as $(OUT)/<tool>.
+TOOLS     := $(notdir $(patsubst %/,%,$(filter-out user/lib/,$(sort $(dir $(wildcard user/*/*.c))))))
+TOOL_BINS := $(addprefix $(OUT)/,$(TOOLS))
+
+# Each tests/unit/test_*.c and tests/bpf/test_*.c is one Criterion binary.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c) $(wildcard tests/bpf/test_*.c)
+UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
+TEST_HDRS := $(wildcard tests/*/*.h)
+
+.PHONY: all clean test test-unit test-e2e demo
+.DELETE_ON_ERROR:
+
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS)
+
+$(OUT)/vmlinux/vmlinux.h:
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+ifneq ($(VMLINUX_H),$(OUT)/vmlinux/vmlinux.h)
+$(OUT)/vmlinux/vmlinux.h: $(VMLINUX_H)
+	$(Q)mkdir -p $(dir $@) && cp $< $@
+endif
+
+$(OUT)/obj/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUT)/vmlinux/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.bpf.o: $(OUT)/obj/%.bpf.o
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -lcriterion -o $@
+
+test: all
+	$(Q)scripts/test.sh
+
+clean:
+	$(Q)rm -rf $(OUT)

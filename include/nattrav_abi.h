@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the XDP program and userspace share: map names, keys, values, counter
+ * reasons and the marker of control messages. One definition, included by
+ * both sides; every struct has explicit padding and a size check, because a
+ * hole the compiler fills differently on each side would corrupt map keys.
+ */
+#ifndef NATTRAV_ABI_H
+#define NATTRAV_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Pin root and map names: the kernel keeps 15 characters of a map name. */
+#define NT_PIN_DIR_DEFAULT "/sys/fs/bpf/nattrav"
+#define NT_MAP_MAPPINGS "nt_mappings"
+#define NT_MAP_CONFIG "nt_config"
+#define NT_MAP_STATS "nt_stats"
+
+/* Limits; override at build time with -D. */
+#ifndef NT_MAX_MAPPINGS
+#define NT_MAX_MAPPINGS 1048576
+#endif
+
+#define NT_FAMILY_V4 4
+#define NT_FAMILY_V6 6
+
+/*
+ * One UDP endpoint, IPv4 or IPv6. IPv4 is stored as an IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d) so there is one canonical form for every address
+ * and one key layout for both families. Network byte order throughout.
+ */
+struct nt_endpoint {
+	__u8 addr[16];
+	__be16 port;
+	__u8 family; /* NT_FAMILY_V4 or NT_FAMILY_V6 */
+	__u8 pad;    /* must be zero: part of hash keys */
+};
+
+/* A verified mapping: media from key (the NAT's external addr:port) goes to peer. */
+struct nt_mapping {
+	struct nt_endpoint peer;
+	__u32 group_id;
+	__u64 session_id;
+	__u64 created_ns;   /* CLOCK_MONOTONIC, set by userspace */
+	__u64 last_seen_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet */
+	__u64 packets;      /* media packets received from this endpoint */
+	__u64 bytes;        /* their IP lengths */
+	__u32 flags;        /* NT_MAPPING_F_* */
+	__u32 pad;
+};
+
+/* installed by hand (nattravctl map add), not by a verification */
+#define NT_MAPPING_F_STATIC 0x1
+
+/* Relay settings: one entry at index 0 of NT_MAP_CONFIG. */
+struct nt_config {
+	__u8 relay_v4[4];   /* zero: IPv4 media not relayed */
+	__u8 relay_v6[16];  /* zero: IPv6 media not relayed */
+	__be16 media_port;  /* zero: program passes everything */
+	__u16 flags;        /* NT_CONFIG_F_* */
+	__u32 pad;
+};
+
+/* fib lookup off: swap MACs and XDP_TX (single-homed relays, tests) */
+#define NT_CONFIG_F_NO_FIB 0x1
+
+/* Why a packet got its verdict: index of NT_MAP_STATS (per-CPU). */
+enum nt_stat {
+	NT_STAT_FORWARDED = 0,   /* media rewritten, XDP_TX */
+	NT_STAT_REDIRECTED,      /* media rewritten, redirected to another interface */
+	NT_STAT_PASS_CONTROL,    /* control message to the media port, to the daemon */
+	NT_STAT_PASS_OTHER,      /* not aimed at the media port */
+	NT_STAT_DROP_UNVERIFIED, /* media from a source with no verified mapping */
+	NT_STAT_DROP_MALFORMED,  /* truncated or inconsistent headers */
+	NT_STAT_DROP_FRAGMENT,   /* IP fragment to the media port */
+	NT_STAT_DROP_IP_OPTIONS, /* IPv4 options or IPv6 extension headers on media */
+	NT_STAT_DROP_TTL,        /* TTL / hop limit would reach zero */
+	NT_STAT_DROP_FAMILY,     /* peer of another address family than the packet */
+	NT_STAT_DROP_NO_ROUTE,   /* the FIB has no route to the peer or MTU too small */
+	NT_STAT_MAX,
+};
+
+/* Names of enum nt_stat, for tools; index with the enum. */
+#define NT_STAT_NAMES                                                        \
+	{                                                                    \
+		"forwarded", "redirected", "pass_control", "pass_other",     \
+		"drop_unverified", "drop_malformed", "drop_fragment",        \
+		"drop_ip_options", "drop_ttl", "drop_family", "drop_no_route" \
+	}
+
+struct nt_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Control messages share the media port and use STUN's header (RFC 8489):
+ * first two bits zero, the magic cookie at byte 4. RTP always has version
+ * bits 10, so one byte and one word tell control from media.
+ */
+#define NT_STUN_MAGIC 0x2112A442u
+#define NT_STUN_HDR_LEN 20
+
+#if !defined(__cplusplus)
+_Static_assert(sizeof(struct nt_endpoint) == 20, "nt_endpoint layout");
+_Static_assert(sizeof(struct nt_mapping) == 72, "nt_mapping layout");
+_Static_assert(sizeof(struct nt_config) == 28, "nt_config layout");
+_Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
+#endif
+
+#endif /* NATTRAV_ABI_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs what building, testing and the demo need on Debian (root).
+# Idempotent: does nothing when everything is already there.
+set -euo pipefail
+
+pkgs=(
+	make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev
+	libcriterion-dev pkg-config iproute2 nftables conntrack ethtool
+	openssl tcpdump libcap2-bin
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps: need root to install: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# bpffs: pinned maps live here.
+if ! mount | grep -q ' /sys/fs/bpf type bpf'; then
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null || true
+fi

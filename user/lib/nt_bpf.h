@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Loading the XDP program and reaching its pinned maps. Used by nattravd,
+ * nattravctl and the tests. Functions return 0 or a negative errno.
+ */
+#ifndef NT_BPF_H
+#define NT_BPF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "nattrav_abi.h"
+
+enum nt_xdp_mode {
+	NT_XDP_NATIVE, /* driver mode, falls back to skb when refused */
+	NT_XDP_SKB,    /* generic mode */
+	NT_XDP_OFF,    /* no program: userspace forwards */
+};
+
+/* The pinned maps, opened by path; works whether or not a program is attached. */
+struct nt_maps {
+	int mappings_fd;
+	int config_fd;
+	int stats_fd;
+};
+
+/* Open the maps pinned under pin_dir. -ENOENT when nothing is pinned there. */
+int nt_maps_open(struct nt_maps *m, const char *pin_dir);
+void nt_maps_close(struct nt_maps *m);
+
+/* The mapping for src (its NAT's external address); src->pad must be zero. */
+int nt_maps_put_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
+			const struct nt_mapping *val);
+int nt_maps_get_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
+			struct nt_mapping *val);
+int nt_maps_del_mapping(const struct nt_maps *m, const struct nt_endpoint *src);
+
+/*
+ * Call fn for each mapping; stops early and returns fn's value when it is
+ * non-zero. Entries deleted meanwhile are skipped.
+ */
+typedef int (*nt_mapping_fn)(const struct nt_endpoint *src,
+			     const struct nt_mapping *val, void *arg);
+int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *arg);
+
+int nt_maps_set_config(const struct nt_maps *m, const struct nt_config *cfg);
+int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg);
+
+/* Per-CPU counters summed: out[NT_STAT_MAX]. */
+int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out);
+
+/* A loaded program with its maps pinned (and reused when already pinned). */
+struct nt_xdp;
+
+/*
+ * Open and load the XDP program, reusing maps already pinned under pin_dir
+ * (so a restart keeps verified flows) and pinning the ones that are not.
+ */
+int nt_xdp_load(struct nt_xdp **out, const char *pin_dir);
+/* Attach to ifindex; NT_XDP_NATIVE falls back to skb mode. *used gets the mode. */
+int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
+		  enum nt_xdp_mode *used);
+/* Detach from the interface it was attached to (no-op when not attached). */
+int nt_xdp_detach(struct nt_xdp *x);
+int nt_xdp_prog_fd(const struct nt_xdp *x);
+/* The loaded program's maps, as nt_maps (fds stay owned by x). */
+void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m);
+void nt_xdp_close(struct nt_xdp *x);
+
+/* Detach whatever XDP program is on ifindex (any mode). */
+int nt_xdp_detach_ifindex(int ifindex);
+
+/* "203.0.113.7:4000" or "[2001:db8::1]:4000" -> endpoint. -EINVAL on bad input. */
+int nt_endpoint_parse(const char *s, struct nt_endpoint *ep);
+/* Inverse of nt_endpoint_parse; buf of at least NT_ENDPOINT_STRLEN. */
+#define NT_ENDPOINT_STRLEN 56
+char *nt_endpoint_format(const struct nt_endpoint *ep, char *buf, size_t len);
+/* From / to socket addresses (AF_INET, AF_INET6; v4-mapped v6 becomes v4). */
+struct sockaddr;
+int nt_endpoint_from_sockaddr(const struct sockaddr *sa, struct nt_endpoint *ep);
+int nt_endpoint_to_sockaddr(const struct nt_endpoint *ep, void *ss, size_t *len);
+
+#endif /* NT_BPF_H */
