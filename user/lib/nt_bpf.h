@@ -69,14 +69,4 @@ void nt_xdp_close(struct nt_xdp *x);
 /* Detach whatever XDP program is on ifindex (any mode). */
 int nt_xdp_detach_ifindex(int ifindex);
 
-/* "203.0.113.7:4000" or "[2001:db8::1]:4000" -> endpoint. -EINVAL on bad input. */
-int nt_endpoint_parse(const char *s, struct nt_endpoint *ep);
-/* Inverse of nt_endpoint_parse; buf of at least NT_ENDPOINT_STRLEN. */
-#define NT_ENDPOINT_STRLEN 56
-char *nt_endpoint_format(const struct nt_endpoint *ep, char *buf, size_t len);
-/* From / to socket addresses (AF_INET, AF_INET6; v4-mapped v6 becomes v4). */
-struct sockaddr;
-int nt_endpoint_from_sockaddr(const struct sockaddr *sa, struct nt_endpoint *ep);
-int nt_endpoint_to_sockaddr(const struct nt_endpoint *ep, void *ss, size_t *len);
-
 #endif /* NT_BPF_H */
