@@ -137,8 +137,9 @@ parse_common() { # sets PREFIX, V6, KILL, CLIENTS from "$@"
 		c[0-9]*=*)
 			local idx=${1%%=*} kind=${1#*=}
 			idx=${idx#c}
-			[[ $idx =~ ^[1-9][0-9]?$ ]] && [ "$idx" -le 89 ] ||
+			if ! [[ $idx =~ ^[1-9][0-9]?$ ]] || [ "$idx" -gt 89 ]; then
 				nt_fail "bad client index in '$1' (c1..c89)"
+			fi
 			case $kind in none|cone|symmetric) ;;
 			*) nt_fail "bad NAT kind '$kind' in '$1' (none, cone, symmetric)" ;;
 			esac
@@ -168,7 +169,7 @@ cmd_down() {
 				# shellcheck disable=SC2086
 				kill $pids 2>/dev/null || true
 			else
-				nt_log "warning: processes still in $ns: $(echo $pids) (use --kill)"
+				nt_log "warning: processes still in $ns: $(tr '\n' ' ' <<<"$pids")(use --kill)"
 			fi
 		fi
 		ip netns del "$ns" 2>/dev/null || nt_log "warning: cannot delete $ns"
@@ -275,7 +276,7 @@ cmd_up() {
 	build_inet_relay
 	for e in "${CLIENTS[@]}"; do
 		nt_log "topo: client c${e%% *} (${e#* })"
-		build_client ${e}
+		build_client "${e%% *}" "${e#* }"
 	done
 	nt_log "topo: up"
 	print_vars
@@ -293,6 +294,7 @@ main() {
 	nt_check_root
 	if [ "$cmd" = up ]; then
 		# A failure half-way leaves nothing behind.
+		# shellcheck disable=SC2154
 		trap 'rc=$?; [ $rc -eq 0 ] || { nt_log "topo: up failed, tearing down $PREFIX"; cmd_down; }' EXIT
 		cmd_up
 		trap - EXIT
