@@ -57,6 +57,7 @@ TEST_HDRS := $(wildcard tests/*/*.h)
 
 .PHONY: all clean test test-unit test-e2e demo
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS)
 

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The nattrav fast path. On the relay's interface:
+ *   - UDP to relay:media_port from a verified mapping: rewrite to
+ *     relay:media_port -> peer, fix checksums, send back out (XDP_TX or
+ *     redirect when the FIB says another interface);
+ *   - control messages (STUN header layout) to the media port: XDP_PASS to
+ *     the daemon's socket;
+ *   - anything else to the media port: drop and count why;
+ *   - everything not aimed at the media port: XDP_PASS untouched.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "nattrav_abi.h"
+#include "nt_maps.h"
+#include "nt_parse.h"
+#include "nt_csum.h"
+
+#define NT_AF_INET 2
+#define NT_AF_INET6 10
+
+/* What the rewrite needs to know about the packet, whatever its family. */
+struct nt_pkt {
+	struct ethhdr *eth;
+	struct udphdr *udp;
+	void *l3;
+	__u32 l3_len; /* IP total length: counted in the mapping's bytes */
+	__u8 family;
+};
+
+static __always_inline void nt_count(enum nt_stat reason, __u64 bytes)
+{
+	__u32 key = reason;
+	struct nt_counter *c = bpf_map_lookup_elem(&nt_stats, &key);
+
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline int nt_verdict(enum nt_stat reason, __u64 bytes, int action)
+{
+	nt_count(reason, bytes);
+	return action;
+}
+
+/*
+ * STUN-framed control message: two zero bits, magic cookie at byte 4.
+ * udp_len bounds it semantically, end for the verifier.
+ */
+static __always_inline bool nt_is_control(struct udphdr *udp, __u32 udp_len, void *end)
+{
+	__u8 *p = (void *)(udp + 1);
+
+	if (udp_len < sizeof(*udp) + NT_STUN_HDR_LEN)
+		return false;
+	if ((void *)(p + NT_STUN_HDR_LEN) > end)
+		return false;
+	if (p[0] & 0xc0)
+		return false;
+	return *(__be32 *)(p + 4) == bpf_htonl(NT_STUN_MAGIC);
+}
+
+static __always_inline void nt_swap_macs(struct ethhdr *eth)
+{
+	__u8 tmp[NT_ETH_ALEN];
+
+	__builtin_memcpy(tmp, eth->h_source, NT_ETH_ALEN);
+	__builtin_memcpy(eth->h_source, eth->h_dest, NT_ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, tmp, NT_ETH_ALEN);
+}
+
+/*
+ * Fill in the MACs for the rewritten packet and pick the way out. When the
+ * FIB has no complete answer (no neighbour entry yet, forwarding disabled on
+ * the interface, or lookups turned off), send it back where it came from:
+ * the peer is reached through the same next hop the sender came through on
+ * a single-homed relay.
+ */
+static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *cfg,
+				    struct nt_pkt *pkt, __u64 bytes)
+{
+	struct bpf_fib_lookup fib = {};
+	long rc;
+
+	if (cfg->flags & NT_CONFIG_F_NO_FIB)
+		goto bounce;
+
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.sport = pkt->udp->source;
+	fib.dport = pkt->udp->dest;
+	fib.tot_len = pkt->l3_len;
+	if (pkt->family == NT_FAMILY_V4) {
+		struct iphdr *ip = pkt->l3;
+
+		fib.family = NT_AF_INET;
+		fib.tos = ip->tos;
+		fib.ipv4_src = ip->saddr;
+		fib.ipv4_dst = ip->daddr;
+	} else {
+		struct ipv6hdr *ip6 = pkt->l3;
+
+		fib.family = NT_AF_INET6;
+		__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+		__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	}
+
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		__builtin_memcpy(pkt->eth->h_dest, fib.dmac, NT_ETH_ALEN);
+		__builtin_memcpy(pkt->eth->h_source, fib.smac, NT_ETH_ALEN);
+		if (fib.ifindex == ctx->ingress_ifindex)
+			return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
+		nt_count(NT_STAT_REDIRECTED, bytes);
+		return bpf_redirect(fib.ifindex, 0);
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return nt_verdict(NT_STAT_DROP_NO_ROUTE, bytes, XDP_DROP);
+	}
+bounce:
+	nt_swap_macs(pkt->eth);
+	return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
+}
+
+/* Account the packet to its mapping; last_seen keeps the consent window open. */
+static __always_inline void nt_touch(struct nt_mapping *m, __u64 bytes)
+{
+	__sync_fetch_and_add(&m->packets, 1);
+	__sync_fetch_and_add(&m->bytes, bytes);
+	m->last_seen_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline __u32 nt_ports_delta(struct udphdr *udp, __be16 sport, __be16 dport)
+{
+	return nt_csum_delta16(udp->source, sport) + nt_csum_delta16(udp->dest, dport);
+}
+
+static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_config *cfg,
+					struct nt_cursor *c, struct ethhdr *eth)
+{
+	struct iphdr *ip = c->pos;
+	struct nt_endpoint src = {};
+	struct nt_mapping *m;
+	struct udphdr *udp;
+	struct nt_pkt pkt;
+	__u32 ihl_len, tot_len, delta;
+	__be32 new_saddr, new_daddr;
+	__u16 old_ttl_word, new_ttl_word;
+
+	/* Too short to say where it goes: not ours to judge. */
+	if ((void *)(ip + 1) > c->end)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (ip->protocol != IPPROTO_UDP || ip->daddr != *(__be32 *)cfg->relay_v4 ||
+	    !ip->daddr)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+
+	/*
+	 * Non-first fragments carry no UDP header, so their port is unknown;
+	 * the kernel discards them once the first one (dropped below when it
+	 * is for the media port) never arrives.
+	 */
+	if (ip->frag_off & bpf_htons(NT_IP_OFFMASK))
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+
+	tot_len = bpf_ntohs(ip->tot_len);
+	if (nt_parse_ipv4(c, &ip, &ihl_len) < 0 || tot_len < ihl_len + sizeof(*udp) ||
+	    (void *)ip + tot_len > c->end)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
+	if (nt_parse_udp(c, &udp) < 0)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
+	if (udp->dest != cfg->media_port)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (ip->frag_off & bpf_htons(NT_IP_MF))
+		return nt_verdict(NT_STAT_DROP_FRAGMENT, tot_len, XDP_DROP);
+	if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > tot_len - ihl_len)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
+	if (nt_is_control(udp, bpf_ntohs(udp->len), c->end))
+		return nt_verdict(NT_STAT_PASS_CONTROL, tot_len, XDP_PASS);
+	if (ihl_len != sizeof(*ip))
+		return nt_verdict(NT_STAT_DROP_IP_OPTIONS, tot_len, XDP_DROP);
+
+	src.addr[10] = 0xff;
+	src.addr[11] = 0xff;
+	__builtin_memcpy(&src.addr[12], &ip->saddr, 4);
+	src.port = udp->source;
+	src.family = NT_FAMILY_V4;
+	m = bpf_map_lookup_elem(&nt_mappings, &src);
+	if (!m)
+		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
+	nt_touch(m, tot_len);
+	if (m->peer.family != NT_FAMILY_V4)
+		return nt_verdict(NT_STAT_DROP_FAMILY, tot_len, XDP_DROP);
+	if (ip->ttl <= 1)
+		return nt_verdict(NT_STAT_DROP_TTL, tot_len, XDP_DROP);
+
+	new_saddr = ip->daddr;
+	__builtin_memcpy(&new_daddr, &m->peer.addr[12], 4);
+
+	/* TTL shares a 16-bit checksum word with the protocol field. */
+	old_ttl_word = *(__u16 *)&ip->ttl;
+	ip->ttl--;
+	new_ttl_word = *(__u16 *)&ip->ttl;
+
+	delta = nt_csum_delta32(ip->saddr, new_saddr) + nt_csum_delta32(ip->daddr, new_daddr);
+	ip->check = nt_csum_apply(ip->check, delta + nt_csum_delta16(old_ttl_word, new_ttl_word));
+	/* A zero UDP checksum over IPv4 means "none": keep it that way. */
+	if (udp->check) {
+		__u16 check = nt_csum_apply(udp->check,
+					    delta + nt_ports_delta(udp, cfg->media_port, m->peer.port));
+		udp->check = check ? check : 0xffff;
+	}
+	ip->saddr = new_saddr;
+	ip->daddr = new_daddr;
+	udp->source = cfg->media_port;
+	udp->dest = m->peer.port;
+
+	pkt.eth = eth;
+	pkt.udp = udp;
+	pkt.l3 = ip;
+	pkt.l3_len = tot_len;
+	pkt.family = NT_FAMILY_V4;
+	return nt_route(ctx, cfg, &pkt, tot_len);
+}
+
+static __always_inline bool nt_addr6_eq(const struct in6_addr *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+static __always_inline bool nt_addr6_zero(const __u8 *a)
+{
+	const __u32 *x = (const __u32 *)a;
+
+	return !(x[0] | x[1] | x[2] | x[3]);
+}
+
+static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_config *cfg,
+					struct nt_cursor *c, struct ethhdr *eth)
+{
+	struct nt_endpoint src = {};
+	struct frag_hdr *frag;
+	struct ipv6hdr *ip6;
+	struct nt_mapping *m;
+	struct udphdr *udp;
+	struct nt_pkt pkt;
+	__u32 payload_len, tot_len, delta, old_addr[4];
+	__u8 nexthdr;
+	int ext;
+
+	if (nt_parse_ipv6(c, &ip6) < 0)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (nt_addr6_zero(cfg->relay_v6) || !nt_addr6_eq(&ip6->daddr, cfg->relay_v6))
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+
+	payload_len = bpf_ntohs(ip6->payload_len);
+	tot_len = payload_len + sizeof(*ip6);
+	/* payload_len 0 would be a jumbogram: never media */
+	if (!payload_len || (void *)ip6 + tot_len > c->end)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
+
+	nexthdr = ip6->nexthdr;
+	if (nt_parse_ipv6_ext(c, &nexthdr, &frag, &ext) < 0)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
+	if (nexthdr != IPPROTO_UDP)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	/* Non-first fragment: no UDP header here, see nt_handle_v4. */
+	if (frag && (frag->frag_off & bpf_htons(NT_IPV6_FRAG_OFFMASK)))
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (nt_parse_udp(c, &udp) < 0)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
+	if (udp->dest != cfg->media_port)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (frag)
+		return nt_verdict(NT_STAT_DROP_FRAGMENT, tot_len, XDP_DROP);
+	if (bpf_ntohs(udp->len) < sizeof(*udp) ||
+	    (void *)udp + bpf_ntohs(udp->len) > (void *)ip6 + tot_len)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
+	if (nt_is_control(udp, bpf_ntohs(udp->len), c->end))
+		return nt_verdict(NT_STAT_PASS_CONTROL, tot_len, XDP_PASS);
+	if (ext)
+		return nt_verdict(NT_STAT_DROP_IP_OPTIONS, tot_len, XDP_DROP);
+	/* Over IPv6 the UDP checksum is mandatory (RFC 8200 8.1). */
+	if (!udp->check)
+		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
+
+	__builtin_memcpy(src.addr, &ip6->saddr, 16);
+	src.port = udp->source;
+	src.family = NT_FAMILY_V6;
+	m = bpf_map_lookup_elem(&nt_mappings, &src);
+	if (!m)
+		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
+	nt_touch(m, tot_len);
+	if (m->peer.family != NT_FAMILY_V6)
+		return nt_verdict(NT_STAT_DROP_FAMILY, tot_len, XDP_DROP);
+	if (ip6->hop_limit <= 1)
+		return nt_verdict(NT_STAT_DROP_TTL, tot_len, XDP_DROP);
+
+	/* No IPv6 header checksum; the UDP one covers both addresses. */
+	__builtin_memcpy(old_addr, &ip6->saddr, 16);
+	delta = nt_csum_delta128(old_addr, (const __u32 *)&ip6->daddr);
+	__builtin_memcpy(old_addr, &ip6->daddr, 16);
+	delta += nt_csum_delta128(old_addr, (const __u32 *)m->peer.addr);
+	delta += nt_ports_delta(udp, cfg->media_port, m->peer.port);
+	udp->check = nt_csum_apply(udp->check, delta);
+	if (!udp->check)
+		udp->check = 0xffff;
+
+	__builtin_memcpy(&ip6->saddr, &ip6->daddr, 16);
+	__builtin_memcpy(&ip6->daddr, m->peer.addr, 16);
+	ip6->hop_limit--;
+	udp->source = cfg->media_port;
+	udp->dest = m->peer.port;
+
+	pkt.eth = eth;
+	pkt.udp = udp;
+	pkt.l3 = ip6;
+	pkt.l3_len = tot_len;
+	pkt.family = NT_FAMILY_V6;
+	return nt_route(ctx, cfg, &pkt, tot_len);
+}
+
+SEC("xdp")
+int nt_xdp(struct xdp_md *ctx)
+{
+	struct nt_cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	const struct nt_config *cfg;
+	struct ethhdr *eth;
+	__u32 zero = 0;
+	__be16 proto;
+
+	cfg = bpf_map_lookup_elem(&nt_config, &zero);
+	if (!cfg || !cfg->media_port)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (nt_parse_eth(&c, &eth, &proto) < 0)
+		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	if (proto == bpf_htons(NT_ETH_P_IP))
+		return nt_handle_v4(ctx, cfg, &c, eth);
+	if (proto == bpf_htons(NT_ETH_P_IPV6))
+		return nt_handle_v6(ctx, cfg, &c, eth);
+	return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The XDP program's maps. BTF-typed so `bpftool map dump` names every
+ * field, and pinned by name under the loader's pin root so that a restarted
+ * daemon, and nattravctl, reach the same state.
+ */
+#ifndef NT_MAPS_H
+#define NT_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "nattrav_abi.h"
+
+/*
+ * Verified mappings: NAT external endpoint -> where its media goes. A plain
+ * hash, not LRU: an attacker must not be able to evict verified entries.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_MAPPINGS);
+	__type(key, struct nt_endpoint);
+	__type(value, struct nt_mapping);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_mappings SEC(".maps");
+
+/* Relay address and media port; written by userspace, read per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_config SEC(".maps");
+
+/* Verdict counters by enum nt_stat; per-CPU, so softirq needs no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NT_STAT_MAX);
+	__type(key, __u32);
+	__type(value, struct nt_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_stats SEC(".maps");
+
+#endif /* NT_MAPS_H */

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Loading the XDP program with pinned maps, attaching and detaching it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "nattrav.skel.h"
+#include "nt_bpf.h"
+#include "nt_log.h"
+
+struct nt_xdp {
+	struct nattrav_bpf *skel;
+	int ifindex;    /* 0 while not attached */
+	__u32 xdp_flags; /* the mode it was attached with */
+};
+
+int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct nt_xdp *x;
+	int err;
+
+	/* libbpf creates missing pins but not the folder that holds them */
+	if (mkdir(pin_dir, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		nt_err("cannot create pin dir %s: %s (is bpffs mounted on /sys/fs/bpf?)",
+		       pin_dir, strerror(errno));
+		return err;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->skel = nattrav_bpf__open_opts(&opts);
+	if (!x->skel) {
+		err = -errno;
+		nt_err("cannot open the XDP program: %s", strerror(-err));
+		free(x);
+		return err;
+	}
+	err = nattrav_bpf__load(x->skel);
+	if (err) {
+		nt_err("cannot load the XDP program: %s (pinned maps of another layout under %s?)",
+		       strerror(-err), pin_dir);
+		nattrav_bpf__destroy(x->skel);
+		free(x);
+		return err;
+	}
+	*out = x;
+	return 0;
+}
+
+static int attach_flags(struct nt_xdp *x, int ifindex, __u32 flags)
+{
+	int err = bpf_xdp_attach(ifindex, bpf_program__fd(x->skel->progs.nt_xdp), flags, NULL);
+
+	if (!err) {
+		x->ifindex = ifindex;
+		x->xdp_flags = flags;
+	}
+	return err;
+}
+
+int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
+		  enum nt_xdp_mode *used)
+{
+	int err;
+
+	if (mode == NT_XDP_OFF)
+		return -EINVAL;
+	if (mode == NT_XDP_NATIVE) {
+		err = attach_flags(x, ifindex, XDP_FLAGS_DRV_MODE);
+		if (!err) {
+			*used = NT_XDP_NATIVE;
+			return 0;
+		}
+		nt_warn("native XDP refused on ifindex %d (%s); trying generic mode",
+			ifindex, strerror(-err));
+	}
+	err = attach_flags(x, ifindex, XDP_FLAGS_SKB_MODE);
+	if (err) {
+		nt_err("cannot attach XDP to ifindex %d: %s", ifindex, strerror(-err));
+		return err;
+	}
+	*used = NT_XDP_SKB;
+	return 0;
+}
+
+int nt_xdp_detach(struct nt_xdp *x)
+{
+	int err;
+
+	if (!x->ifindex)
+		return 0;
+	err = bpf_xdp_detach(x->ifindex, x->xdp_flags, NULL);
+	if (!err)
+		x->ifindex = 0;
+	return err;
+}
+
+int nt_xdp_detach_ifindex(int ifindex)
+{
+	/* One of these holds the program; detaching an empty mode is a no-op. */
+	int e1 = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	int e2 = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+
+	return e1 ? e1 : e2;
+}
+
+int nt_xdp_prog_fd(const struct nt_xdp *x)
+{
+	return bpf_program__fd(x->skel->progs.nt_xdp);
+}
+
+void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
+{
+	m->mappings_fd = bpf_map__fd(x->skel->maps.nt_mappings);
+	m->config_fd = bpf_map__fd(x->skel->maps.nt_config);
+	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
+}
+
+void nt_xdp_close(struct nt_xdp *x)
+{
+	if (!x)
+		return;
+	nattrav_bpf__destroy(x->skel);
+	free(x);
+}

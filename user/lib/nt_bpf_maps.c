@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading and writing the pinned maps by path, with or without a program loaded. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "nt_bpf.h"
+
+static int open_pinned(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int nt_maps_open(struct nt_maps *m, const char *pin_dir)
+{
+	m->mappings_fd = m->config_fd = m->stats_fd = -1;
+	m->mappings_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS);
+	if (m->mappings_fd < 0)
+		goto fail;
+	m->config_fd = open_pinned(pin_dir, NT_MAP_CONFIG);
+	if (m->config_fd < 0)
+		goto fail;
+	m->stats_fd = open_pinned(pin_dir, NT_MAP_STATS);
+	if (m->stats_fd < 0)
+		goto fail;
+	return 0;
+fail: {
+	int err = m->mappings_fd < 0 ? m->mappings_fd :
+		  m->config_fd < 0   ? m->config_fd :
+				       m->stats_fd;
+	nt_maps_close(m);
+	return err;
+}
+}
+
+void nt_maps_close(struct nt_maps *m)
+{
+	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd };
+
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int ret_errno(int rc)
+{
+	return rc < 0 ? -errno : 0;
+}
+
+int nt_maps_put_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
+			const struct nt_mapping *val)
+{
+	if (src->pad || (src->family != NT_FAMILY_V4 && src->family != NT_FAMILY_V6))
+		return -EINVAL;
+	return ret_errno(bpf_map_update_elem(m->mappings_fd, src, val, BPF_ANY));
+}
+
+int nt_maps_get_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
+			struct nt_mapping *val)
+{
+	return ret_errno(bpf_map_lookup_elem(m->mappings_fd, src, val));
+}
+
+int nt_maps_del_mapping(const struct nt_maps *m, const struct nt_endpoint *src)
+{
+	return ret_errno(bpf_map_delete_elem(m->mappings_fd, src));
+}
+
+int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *arg)
+{
+	struct nt_endpoint key, next;
+	struct nt_mapping val;
+	void *prev = NULL;
+	int rc;
+
+	while (bpf_map_get_next_key(m->mappings_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->mappings_fd, &key, &val) < 0)
+			continue; /* deleted meanwhile */
+		rc = fn(&key, &val, arg);
+		if (rc)
+			return rc;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int nt_maps_set_config(const struct nt_maps *m, const struct nt_config *cfg)
+{
+	__u32 zero = 0;
+
+	return ret_errno(bpf_map_update_elem(m->config_fd, &zero, cfg, BPF_ANY));
+}
+
+int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg)
+{
+	__u32 zero = 0;
+
+	return ret_errno(bpf_map_lookup_elem(m->config_fd, &zero, cfg));
+}
+
+int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nt_counter *percpu;
+
+	if (ncpu < 0)
+		return ncpu;
+	percpu = calloc((size_t)ncpu, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	for (__u32 k = 0; k < NT_STAT_MAX; k++) {
+		out[k].packets = out[k].bytes = 0;
+		if (bpf_map_lookup_elem(m->stats_fd, &k, percpu) < 0) {
+			int err = -errno;
+
+			free(percpu);
+			return err;
+		}
+		for (int c = 0; c < ncpu; c++) {
+			out[k].packets += percpu[c].packets;
+			out[k].bytes += percpu[c].bytes;
+		}
+	}
+	free(percpu);
+	return 0;
+}
