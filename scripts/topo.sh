@@ -182,14 +182,15 @@ cmd_down() {
 
 cmd_show() {
 	local ns
-	for ns in $(ns_names); do
+	for ns in $(ns_names | sort); do
 		echo "== $ns"
 		ip -n "$ns" -br addr show | grep -v '^lo '
 		ip -n "$ns" route show | sed 's/^/  route /'
 		case $ns in
 		"$PREFIX"-n*) ip netns exec "$ns" nft list ruleset | sed 's/^/  /' ;;
-		"$PREFIX"-inet) ip -n "$ns" -d link show | grep -o 'xdp[a-z]* .*prog/xdp id [0-9]*' |
-			sed 's/^/  /' || true ;;
+		"$PREFIX"-inet) echo "  relay0 XDP: $(ip -n "$ns" link show relay0 |
+			grep -oE 'mtu [0-9]+ xdp[a-z]*|prog/xdp id [0-9]+' | sed 's/^mtu [0-9]* //' |
+			tr '\n' ' ')" ;;
 		esac
 	done
 }
