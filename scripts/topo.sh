@@ -37,7 +37,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-# shellcheck source=scripts/lib.sh
+# shellcheck disable=SC1091
 . "$HERE/lib.sh"
 
 PREFIX=nt
