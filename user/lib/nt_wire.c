@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * STUN-framed control messages (RFC 8489): encode, decode, integrity.
+ * Every read of a datagram is bounded by the length the caller passed; the
+ * header length field is only trusted after it matched that length.
+ */
+#include <errno.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "nt_wire.h"
+
+#define ATTR_HDR 4
+#define MI_LEN 32
+#define FP_XOR 0x5354554eu
+
+static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, v >> 32);
+	put32(p + 4, v);
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* CRC-32 (ISO-HDLC, as zlib), bitwise: a few hundred bytes per message. */
+static uint32_t crc32_stun(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	while (n--) {
+		c ^= *p++;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+	}
+	return (c ^ 0xffffffffu) ^ FP_XOR;
+}
+
+bool nt_wire_is_control(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	return len >= NT_STUN_HDR_LEN && (p[0] & 0xc0) == 0 &&
+	       get32(p + 4) == NT_STUN_MAGIC;
+}
+
+int nt_wire_random(void *out, size_t len)
+{
+	return RAND_bytes(out, (int)len) == 1 ? 0 : -EIO;
+}
+
+/* Per kind: the attributes it must carry and the ones it may carry. */
+struct kind_rule {
+	uint32_t need, allow;
+};
+
+static const struct kind_rule rules[] = {
+	[NT_WIRE_PROBE] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_MI, 0 },
+	[NT_WIRE_CHALLENGE] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_CHALLENGE |
+				NT_WIRE_HAS_MAPPED | NT_WIRE_HAS_LIFETIME |
+				NT_WIRE_HAS_MI, 0 },
+	[NT_WIRE_ANSWER] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_CHALLENGE |
+			     NT_WIRE_HAS_MAPPED | NT_WIRE_HAS_MI, 0 },
+	[NT_WIRE_KEEPALIVE] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_SEQUENCE |
+				NT_WIRE_HAS_MI, 0 },
+	[NT_WIRE_ERROR] = { NT_WIRE_HAS_ERROR_CODE,
+			    NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_MI },
+};
+
+static bool method_ok(uint16_t m)
+{
+	return m >= NT_WIRE_METHOD_PROBE && m <= NT_WIRE_METHOD_KEEPALIVE;
+}
+
+/* STUN type: method bits M11..M0 with class bits C1 at 8 and C0 at 4. */
+static uint16_t stun_type(uint16_t method, unsigned int cls)
+{
+	return (method & 0x000f) | (method & 0x0070) << 1 |
+	       (method & 0x0f80) << 2 | (cls & 1) << 4 | (cls & 2) << 7;
+}
+
+static int kind_of(uint16_t type, enum nt_wire_kind *kind, uint16_t *method)
+{
+	switch (type) {
+	case NT_WIRE_TYPE_PROBE:
+		*kind = NT_WIRE_PROBE;
+		return 0;
+	case NT_WIRE_TYPE_CHALLENGE:
+		*kind = NT_WIRE_CHALLENGE;
+		return 0;
+	case NT_WIRE_TYPE_ANSWER:
+		*kind = NT_WIRE_ANSWER;
+		return 0;
+	case NT_WIRE_TYPE_KEEPALIVE:
+		*kind = NT_WIRE_KEEPALIVE;
+		return 0;
+	case NT_WIRE_TYPE_PROBE_ERROR:
+	case NT_WIRE_TYPE_ANSWER_ERROR:
+	case NT_WIRE_TYPE_KEEPALIVE_ERROR:
+		*kind = NT_WIRE_ERROR;
+		*method = NT_WIRE_METHOD_PROBE + ((type & 0xf) - 1);
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
+static bool reason_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* One canonical form: IPv4 only as family 4, so v4-mapped v6 is refused. */
+static bool endpoint_ok(const struct nt_endpoint *ep)
+{
+	bool mapped = !memcmp(ep->addr, v4_prefix, sizeof(v4_prefix));
+
+	if (ep->pad)
+		return false;
+	if (ep->family == NT_FAMILY_V4)
+		return mapped;
+	return ep->family == NT_FAMILY_V6 && !mapped;
+}
+
+/* XOR-MAPPED-ADDRESS value (RFC 8489 14.2): port ^ cookie>>16, addr ^ cookie|tid. */
+static size_t xor_addr(uint8_t *out, const struct nt_endpoint *ep,
+		       const uint8_t *tid)
+{
+	uint8_t pad[16];
+	const uint8_t *port = (const uint8_t *)&ep->port;
+	bool v4 = ep->family == NT_FAMILY_V4;
+	const uint8_t *a = v4 ? ep->addr + 12 : ep->addr;
+	size_t alen = v4 ? 4 : 16;
+
+	put32(pad, NT_STUN_MAGIC);
+	memcpy(pad + 4, tid, NT_WIRE_TID_LEN);
+	out[0] = 0;
+	out[1] = v4 ? 0x01 : 0x02;
+	out[2] = port[0] ^ pad[0];
+	out[3] = port[1] ^ pad[1];
+	for (size_t i = 0; i < alen; i++)
+		out[4 + i] = a[i] ^ pad[i];
+	return 4 + alen;
+}
+
+static int unxor_addr(struct nt_endpoint *ep, const uint8_t *v, size_t n,
+		      const uint8_t *tid)
+{
+	struct nt_endpoint tmp = { 0 };
+	uint8_t back[20];
+
+	if (n == 8 && v[0] == 0 && v[1] == 0x01) {
+		tmp.family = NT_FAMILY_V4;
+		memcpy(tmp.addr, v4_prefix, sizeof(v4_prefix));
+	} else if (n == 20 && v[0] == 0 && v[1] == 0x02) {
+		tmp.family = NT_FAMILY_V6;
+	} else {
+		return -EBADMSG;
+	}
+	/* XOR is its own inverse: decode by encoding the wire bytes again. */
+	memcpy(tmp.addr + (n == 8 ? 12 : 0), v + 4, n - 4);
+	memcpy(&tmp.port, v + 2, 2);
+	xor_addr(back, &tmp, tid);
+	memcpy(tmp.addr + (n == 8 ? 12 : 0), back + 4, n - 4);
+	memcpy(&tmp.port, back + 2, 2);
+	if (!endpoint_ok(&tmp))
+		return -EBADMSG;
+	*ep = tmp;
+	return 0;
+}
+
+struct builder {
+	uint8_t *buf;
+	size_t cap, off;
+};
+
+static int put_attr(struct builder *b, uint16_t type, const void *val,
+		    size_t len)
+{
+	size_t padded = (len + 3) & ~(size_t)3;
+
+	if (b->off + ATTR_HDR + padded > b->cap)
+		return -ENOSPC;
+	put16(b->buf + b->off, type);
+	put16(b->buf + b->off + 2, (uint16_t)len);
+	memcpy(b->buf + b->off + ATTR_HDR, val, len);
+	memset(b->buf + b->off + ATTR_HDR + len, 0, padded - len);
+	b->off += ATTR_HDR + padded;
+	put16(b->buf + 2, (uint16_t)(b->off - NT_STUN_HDR_LEN));
+	return 0;
+}
+
+/*
+ * HMAC over the message before the MI attribute, with the header length
+ * field covering the attributes through MI (RFC 8489 14.6): so a FINGERPRINT
+ * added after does not change what was signed.
+ */
+static int mi_compute(const uint8_t *msg, size_t mi_off, const uint8_t *key,
+		      uint8_t out[MI_LEN])
+{
+	uint8_t tmp[NT_WIRE_MAX];
+	unsigned int len = MI_LEN;
+
+	if (mi_off < NT_STUN_HDR_LEN || mi_off + ATTR_HDR + MI_LEN > NT_WIRE_MAX)
+		return -EINVAL;
+	memcpy(tmp, msg, mi_off);
+	put16(tmp + 2, (uint16_t)(mi_off - NT_STUN_HDR_LEN + ATTR_HDR + MI_LEN));
+	if (!HMAC(EVP_sha256(), key, NT_WIRE_KEY_LEN, tmp, mi_off, out, &len))
+		return -EIO;
+	return 0;
+}
+
+static int check_fields(const struct nt_wire_msg *m, uint32_t need,
+			const uint8_t *key)
+{
+	if (m->kind != NT_WIRE_ERROR && !key)
+		return -EINVAL;
+	if ((need & NT_WIRE_HAS_SESSION_ID) && !m->session_id)
+		return -EINVAL;
+	if ((need & NT_WIRE_HAS_CHALLENGE) &&
+	    (m->challenge_len < NT_WIRE_CHALLENGE_MIN ||
+	     m->challenge_len > NT_WIRE_CHALLENGE_MAX))
+		return -EINVAL;
+	if ((need & NT_WIRE_HAS_MAPPED) && !endpoint_ok(&m->mapped))
+		return -EINVAL;
+	if ((need & NT_WIRE_HAS_LIFETIME) && !m->lifetime_ms)
+		return -EINVAL;
+	if ((need & NT_WIRE_HAS_ERROR_CODE) &&
+	    (!method_ok(m->error_method) || m->error_code < 300 ||
+	     m->error_code > 699 ||
+	     !reason_ok(m->reason, strnlen(m->reason, sizeof(m->reason))) ||
+	     strnlen(m->reason, sizeof(m->reason)) > NT_WIRE_REASON_MAX))
+		return -EINVAL;
+	return 0;
+}
+
+int nt_wire_build(void *buf, size_t cap, const struct nt_wire_msg *m,
+		  const uint8_t *key, bool fingerprint)
+{
+	struct builder b = { .buf = buf, .cap = cap < NT_WIRE_MAX ? cap : NT_WIRE_MAX };
+	uint8_t v[NT_WIRE_REASON_MAX + 4];
+	uint32_t need, cls;
+	uint16_t method;
+	int err;
+
+	if (!buf || !m || m->kind < NT_WIRE_PROBE || m->kind > NT_WIRE_ERROR)
+		return -EINVAL;
+	need = rules[m->kind].need;
+	if (m->kind == NT_WIRE_ERROR && m->session_id)
+		need |= NT_WIRE_HAS_SESSION_ID;
+	err = check_fields(m, need, key);
+	if (err)
+		return err;
+	if (b.cap < NT_STUN_HDR_LEN)
+		return -ENOSPC;
+
+	switch (m->kind) {
+	case NT_WIRE_PROBE:
+		method = NT_WIRE_METHOD_PROBE, cls = 0;
+		break;
+	case NT_WIRE_CHALLENGE:
+		method = NT_WIRE_METHOD_PROBE, cls = 2;
+		break;
+	case NT_WIRE_ANSWER:
+		method = NT_WIRE_METHOD_ANSWER, cls = 0;
+		break;
+	case NT_WIRE_KEEPALIVE:
+		method = NT_WIRE_METHOD_KEEPALIVE, cls = 1;
+		break;
+	default:
+		method = m->error_method, cls = 3;
+		break;
+	}
+	put16(b.buf, stun_type(method, cls));
+	put16(b.buf + 2, 0);
+	put32(b.buf + 4, NT_STUN_MAGIC);
+	memcpy(b.buf + 8, m->tid, NT_WIRE_TID_LEN);
+	b.off = NT_STUN_HDR_LEN;
+
+	if (need & NT_WIRE_HAS_SESSION_ID) {
+		put64(v, m->session_id);
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_SESSION_ID, v, 8);
+	}
+	if (need & NT_WIRE_HAS_CHALLENGE)
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_CHALLENGE, m->challenge,
+				      m->challenge_len);
+	if (need & NT_WIRE_HAS_MAPPED)
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_XOR_MAPPED, v,
+				      xor_addr(v, &m->mapped, m->tid));
+	if (need & NT_WIRE_HAS_LIFETIME) {
+		put32(v, m->lifetime_ms);
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_LIFETIME, v, 4);
+	}
+	if (need & NT_WIRE_HAS_SEQUENCE) {
+		put64(v, m->seq);
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_SEQUENCE, v, 8);
+	}
+	if (need & NT_WIRE_HAS_ERROR_CODE) {
+		size_t rl = strlen(m->reason);
+
+		put16(v, 0);
+		v[2] = m->error_code / 100;
+		v[3] = m->error_code % 100;
+		memcpy(v + 4, m->reason, rl);
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_ERROR_CODE, v, 4 + rl);
+	}
+	if (!err && key) {
+		size_t mi_off = b.off;
+		uint8_t mac[MI_LEN];
+
+		if (mi_off + ATTR_HDR + MI_LEN > b.cap)
+			return -ENOSPC;
+		err = mi_compute(b.buf, mi_off, key, mac);
+		err = err ?: put_attr(&b, NT_WIRE_ATTR_MI_SHA256, mac, MI_LEN);
+	}
+	if (!err && fingerprint) {
+		if (b.off + ATTR_HDR + 4 > b.cap)
+			return -ENOSPC;
+		/* the CRC covers a header whose length already counts FINGERPRINT */
+		put16(b.buf + 2, (uint16_t)(b.off + ATTR_HDR + 4 - NT_STUN_HDR_LEN));
+		put32(v, crc32_stun(b.buf, b.off));
+		err = put_attr(&b, NT_WIRE_ATTR_FINGERPRINT, v, 4);
+	}
+	return err ?: (int)b.off;
+}
+
+static uint32_t attr_bit(uint16_t type)
+{
+	switch (type) {
+	case NT_WIRE_ATTR_SESSION_ID:
+		return NT_WIRE_HAS_SESSION_ID;
+	case NT_WIRE_ATTR_CHALLENGE:
+		return NT_WIRE_HAS_CHALLENGE;
+	case NT_WIRE_ATTR_XOR_MAPPED:
+		return NT_WIRE_HAS_MAPPED;
+	case NT_WIRE_ATTR_LIFETIME:
+		return NT_WIRE_HAS_LIFETIME;
+	case NT_WIRE_ATTR_SEQUENCE:
+		return NT_WIRE_HAS_SEQUENCE;
+	case NT_WIRE_ATTR_ERROR_CODE:
+		return NT_WIRE_HAS_ERROR_CODE;
+	case NT_WIRE_ATTR_MI_SHA256:
+		return NT_WIRE_HAS_MI;
+	case NT_WIRE_ATTR_FINGERPRINT:
+		return NT_WIRE_HAS_FINGERPRINT;
+	}
+	return 0;
+}
+
+/* Check one known attribute's value and store it in m. */
+static int take_attr(struct nt_wire_msg *m, const uint8_t *msg, size_t off,
+		     uint32_t bit, const uint8_t *v, size_t n)
+{
+	switch (bit) {
+	case NT_WIRE_HAS_SESSION_ID:
+		if (n != 8)
+			return -EBADMSG;
+		m->session_id = get64(v);
+		return 0;
+	case NT_WIRE_HAS_CHALLENGE:
+		if (n < NT_WIRE_CHALLENGE_MIN || n > NT_WIRE_CHALLENGE_MAX)
+			return -EBADMSG;
+		memcpy(m->challenge, v, n);
+		m->challenge_len = n;
+		return 0;
+	case NT_WIRE_HAS_MAPPED:
+		return unxor_addr(&m->mapped, v, n, m->tid);
+	case NT_WIRE_HAS_LIFETIME:
+		if (n != 4)
+			return -EBADMSG;
+		m->lifetime_ms = get32(v);
+		return 0;
+	case NT_WIRE_HAS_SEQUENCE:
+		if (n != 8)
+			return -EBADMSG;
+		m->seq = get64(v);
+		return 0;
+	case NT_WIRE_HAS_ERROR_CODE:
+		if (n < 4 || n > 4 + NT_WIRE_REASON_MAX || get16(v) ||
+		    v[2] < 3 || v[2] > 6 || v[3] > 99 ||
+		    !reason_ok((const char *)v + 4, n - 4))
+			return -EBADMSG;
+		m->error_code = v[2] * 100 + v[3];
+		memcpy(m->reason, v + 4, n - 4);
+		m->reason[n - 4] = '\0';
+		return 0;
+	case NT_WIRE_HAS_MI:
+		if (n != MI_LEN)
+			return -EBADMSG;
+		m->mi_off = off;
+		return 0;
+	case NT_WIRE_HAS_FINGERPRINT:
+		if (n != 4 || get32(v) != crc32_stun(msg, off))
+			return -EBADMSG;
+		return 0;
+	}
+	return -EBADMSG;
+}
+
+int nt_wire_parse(const void *buf, size_t len, struct nt_wire_msg *m)
+{
+	const uint8_t *p = buf;
+	uint32_t bit, allow;
+	size_t off;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	if (!nt_wire_is_control(buf, len))
+		return -ENOMSG;
+	if (len > NT_WIRE_MAX)
+		return -EMSGSIZE;
+	if (get16(p + 2) != len - NT_STUN_HDR_LEN || (len & 3))
+		return -EBADMSG;
+	m->type = get16(p);
+	err = kind_of(m->type, &m->kind, &m->error_method);
+	if (err)
+		return err;
+	memcpy(m->tid, p + 8, NT_WIRE_TID_LEN);
+	allow = rules[m->kind].need | rules[m->kind].allow |
+		NT_WIRE_HAS_FINGERPRINT;
+
+	/* len - off stays a multiple of 4, so an attribute header always fits */
+	for (off = NT_STUN_HDR_LEN; off < len;) {
+		uint16_t type = get16(p + off), alen = get16(p + off + 2);
+		size_t padded = ((size_t)alen + 3) & ~(size_t)3;
+
+		if (padded > len - off - ATTR_HDR)
+			return -EBADMSG;
+		if (m->present & NT_WIRE_HAS_FINGERPRINT)
+			return -EBADMSG;
+		bit = attr_bit(type);
+		if ((m->present & NT_WIRE_HAS_MI) && bit != NT_WIRE_HAS_FINGERPRINT)
+			return -EBADMSG;
+		if (!bit) {
+			if (type < 0x8000)
+				return -ENOPROTOOPT;
+		} else {
+			if ((m->present & bit) || !(allow & bit))
+				return -EBADMSG;
+			err = take_attr(m, p, off, bit, p + off + ATTR_HDR, alen);
+			if (err)
+				return err;
+			m->present |= bit;
+		}
+		off += ATTR_HDR + padded;
+	}
+	if ((m->present & rules[m->kind].need) != rules[m->kind].need)
+		return -EBADMSG;
+	return 0;
+}
+
+int nt_wire_verify(const void *buf, size_t len, const struct nt_wire_msg *m,
+		   const uint8_t key[NT_WIRE_KEY_LEN])
+{
+	const uint8_t *p = buf;
+	uint8_t mac[MI_LEN];
+	int err;
+
+	if (!(m->present & NT_WIRE_HAS_MI))
+		return -ENOKEY;
+	if (m->mi_off + ATTR_HDR + MI_LEN > len)
+		return -EINVAL;
+	err = mi_compute(p, m->mi_off, key, mac);
+	if (err)
+		return err;
+	err = CRYPTO_memcmp(mac, p + m->mi_off + ATTR_HDR, MI_LEN) ? -EACCES : 0;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return err;
+}
+
+int nt_wire_decode(const void *buf, size_t len, struct nt_wire_msg *m,
+		   const uint8_t key[NT_WIRE_KEY_LEN])
+{
+	int err = nt_wire_parse(buf, len, m);
+
+	return err ?: nt_wire_verify(buf, len, m, key);
+}
