@@ -194,6 +194,8 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	if (!m)
 		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
 	nt_touch(m, tot_len);
+	if (!m->peer.family)
+		return nt_verdict(NT_STAT_DROP_NO_PEER, tot_len, XDP_DROP);
 	if (m->peer.family != NT_FAMILY_V4)
 		return nt_verdict(NT_STAT_DROP_FAMILY, tot_len, XDP_DROP);
 	if (ip->ttl <= 1)
@@ -298,6 +300,8 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	if (!m)
 		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
 	nt_touch(m, tot_len);
+	if (!m->peer.family)
+		return nt_verdict(NT_STAT_DROP_NO_PEER, tot_len, XDP_DROP);
 	if (m->peer.family != NT_FAMILY_V6)
 		return nt_verdict(NT_STAT_DROP_FAMILY, tot_len, XDP_DROP);
 	if (ip6->hop_limit <= 1)

@@ -40,7 +40,7 @@ struct nt_endpoint {
 
 /* A verified mapping: media from key (the NAT's external addr:port) goes to peer. */
 struct nt_mapping {
-	struct nt_endpoint peer;
+	struct nt_endpoint peer; /* family 0: no peer yet, media dropped (drop_no_peer) */
 	__u32 group_id;
 	__u64 session_id;
 	__u64 created_ns;   /* CLOCK_MONOTONIC, set by userspace */
@@ -79,6 +79,7 @@ enum nt_stat {
 	NT_STAT_DROP_TTL,        /* TTL / hop limit would reach zero */
 	NT_STAT_DROP_FAMILY,     /* peer of another address family than the packet */
 	NT_STAT_DROP_NO_ROUTE,   /* the FIB has no route to the peer or MTU too small */
+	NT_STAT_DROP_NO_PEER,    /* verified, but no other member to send to yet */
 	NT_STAT_MAX,
 };
 
@@ -87,7 +88,8 @@ enum nt_stat {
 	{                                                                    \
 		"forwarded", "redirected", "pass_control", "pass_other",     \
 		"drop_unverified", "drop_malformed", "drop_fragment",        \
-		"drop_ip_options", "drop_ttl", "drop_family", "drop_no_route" \
+		"drop_ip_options", "drop_ttl", "drop_family", "drop_no_route", \
+			"drop_no_peer"                                       \
 	}
 
 struct nt_counter {

@@ -23,7 +23,7 @@ struct xdp_case {
 	int family;
 	bool vlan;
 	bool verified;    /* a mapping for the sender is installed */
-	int peer_family;  /* 0: same as family */
+	int peer_family;  /* 0: same as family; -1: no peer yet */
 	bool control;     /* STUN-framed payload instead of RTP */
 	uint8_t ttl;
 	unsigned ip_opts_len;
@@ -112,6 +112,8 @@ static struct xdp_case cases[] = {
 	  .verdict = XDP_DROP, .stat = NT_STAT_DROP_TTL },
 	{ .desc = "peer of the other family dropped", .family = 4, .verified = true,
 	  .peer_family = 6, .verdict = XDP_DROP, .stat = NT_STAT_DROP_FAMILY },
+	{ .desc = "verified but alone in its group: dropped", .family = 4, .verified = true,
+	  .peer_family = -1, .verdict = XDP_DROP, .stat = NT_STAT_DROP_NO_PEER },
 	{ .desc = "other UDP port untouched", .family = 4, .verified = true, .other_port = true,
 	  .verdict = XDP_PASS, .stat = NT_STAT_PASS_OTHER },
 	{ .desc = "other destination address untouched", .family = 4, .verified = true,
@@ -205,6 +207,8 @@ static void install_mapping(struct harness *h, const struct xdp_case *c,
 
 	ep(peer, pf == 4 ? "198.51.100.20:50000" : "[2001:db8:2::20]:50000");
 	m.peer = *peer;
+	if (pf < 0)
+		memset(&m.peer, 0, sizeof(m.peer));
 	cr_assert_eq(nt_maps_put_mapping(&h->maps, &s->src, &m), 0);
 }
 
