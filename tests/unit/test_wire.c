@@ -133,13 +133,35 @@ Test(wire, type_numbers)
 
 		build(&m, b, false);
 		cr_assert_eq(b[0] << 8 | b[1], want[k]);
-		cr_assert_eq(b[0] & 0xc0, 0);
+		cr_assert_leq(b[0], 3, "RFC 7983: first byte 0..3 is STUN");
 		cr_assert_eq(b[4] << 24 | b[5] << 16 | b[6] << 8 | b[7], NT_STUN_MAGIC);
 	}
+	/* RFC 8489 figure 3, computed bit by bit here */
+	for (uint16_t meth = NT_WIRE_METHOD_PROBE; meth <= NT_WIRE_METHOD_KEEPALIVE; meth++)
+		for (unsigned int cls = 0; cls < 4; cls++) {
+			uint16_t t = 0;
+
+			for (int i = 0; i < 12; i++)
+				if (meth & (1u << i))
+					t |= 1u << (i < 4 ? i : i < 7 ? i + 1 : i + 2);
+			t |= (cls & 1) << 4 | (cls & 2) << 7;
+			if (meth == NT_WIRE_METHOD_PROBE && cls == 0)
+				cr_assert_eq(t, NT_WIRE_TYPE_PROBE);
+			if (meth == NT_WIRE_METHOD_PROBE && cls == 2)
+				cr_assert_eq(t, NT_WIRE_TYPE_CHALLENGE);
+			if (meth == NT_WIRE_METHOD_ANSWER && cls == 0)
+				cr_assert_eq(t, NT_WIRE_TYPE_ANSWER);
+			if (meth == NT_WIRE_METHOD_KEEPALIVE && cls == 1)
+				cr_assert_eq(t, NT_WIRE_TYPE_KEEPALIVE);
+			if (cls == 3)
+				cr_assert_eq(t, NT_WIRE_TYPE_PROBE_ERROR +
+						(meth - NT_WIRE_METHOD_PROBE));
+		}
 	/* class bits as RFC 8489 places them: C1 at 0x100, C0 at 0x010 */
 	cr_assert_eq(NT_WIRE_TYPE_CHALLENGE & 0x110, 0x100);
 	cr_assert_eq(NT_WIRE_TYPE_KEEPALIVE & 0x110, 0x010);
 	cr_assert_eq(NT_WIRE_TYPE_PROBE_ERROR & 0x110, 0x110);
+	cr_assert_eq(NT_WIRE_TYPE_PROBE & 0x3eef, NT_WIRE_TYPE_PROBE_ERROR & 0x3eef);
 }
 
 /* RFC 5769 sections 2.2 and 2.3: the XOR-MAPPED-ADDRESS bytes, exactly. */
@@ -364,9 +386,9 @@ Test(wire, crafted_attributes)
 	/* unknown types: a STUN Binding request, an unknown method */
 	n = craft(b, 0x0001, ok, sizeof(ok), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EOPNOTSUPP);
-	n = craft(b, 0x2004, ok, sizeof(ok), true);
+	n = craft(b, 0x02C4, ok, sizeof(ok), true); /* method 0x0E4 */
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EOPNOTSUPP);
-	n = craft(b, 0x2111, ok, sizeof(ok), true);
+	n = craft(b, NT_WIRE_TYPE_PROBE_ERROR, ok, sizeof(ok), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG, "error without ERROR-CODE");
 }
 

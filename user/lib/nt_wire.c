@@ -124,13 +124,19 @@ static int kind_of(uint16_t type, enum nt_wire_kind *kind, uint16_t *method)
 		*kind = NT_WIRE_KEEPALIVE;
 		return 0;
 	case NT_WIRE_TYPE_PROBE_ERROR:
+		*method = NT_WIRE_METHOD_PROBE;
+		break;
 	case NT_WIRE_TYPE_ANSWER_ERROR:
+		*method = NT_WIRE_METHOD_ANSWER;
+		break;
 	case NT_WIRE_TYPE_KEEPALIVE_ERROR:
-		*kind = NT_WIRE_ERROR;
-		*method = NT_WIRE_METHOD_PROBE + ((type & 0xf) - 1);
-		return 0;
+		*method = NT_WIRE_METHOD_KEEPALIVE;
+		break;
+	default:
+		return -EOPNOTSUPP;
 	}
-	return -EOPNOTSUPP;
+	*kind = NT_WIRE_ERROR;
+	return 0;
 }
 
 static bool reason_ok(const char *s, size_t n)

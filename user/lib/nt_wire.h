@@ -24,20 +24,22 @@
 #define NT_WIRE_REASON_MAX 127	/* ERROR-CODE reason phrase, bytes */
 
 /*
- * STUN methods from the unassigned 0x800-0xFFF range. The type on the wire
- * interleaves method and class bits (RFC 8489 section 5).
+ * STUN methods, unassigned by IANA. Below 0x100 so the first byte of every
+ * message stays 0..3: RFC 7983 demultiplexers (a client's DTLS-SRTP stack,
+ * Wireshark) only take those bytes as STUN. The type on the wire interleaves
+ * method and class bits (RFC 8489 section 5).
  */
-#define NT_WIRE_METHOD_PROBE 0x801	/* PROBE request / CHALLENGE response */
-#define NT_WIRE_METHOD_ANSWER 0x802
-#define NT_WIRE_METHOD_KEEPALIVE 0x803
+#define NT_WIRE_METHOD_PROBE 0x0E1	/* PROBE request / CHALLENGE response */
+#define NT_WIRE_METHOD_ANSWER 0x0E2
+#define NT_WIRE_METHOD_KEEPALIVE 0x0E3
 
-#define NT_WIRE_TYPE_PROBE 0x2001	  /* request */
-#define NT_WIRE_TYPE_CHALLENGE 0x2101	  /* success response to PROBE */
-#define NT_WIRE_TYPE_PROBE_ERROR 0x2111	  /* error response to PROBE */
-#define NT_WIRE_TYPE_ANSWER 0x2002	  /* request */
-#define NT_WIRE_TYPE_ANSWER_ERROR 0x2112  /* error response to ANSWER */
-#define NT_WIRE_TYPE_KEEPALIVE 0x2013	  /* indication */
-#define NT_WIRE_TYPE_KEEPALIVE_ERROR 0x2113
+#define NT_WIRE_TYPE_PROBE 0x02C1	  /* request */
+#define NT_WIRE_TYPE_CHALLENGE 0x03C1	  /* success response to PROBE */
+#define NT_WIRE_TYPE_PROBE_ERROR 0x03D1	  /* error response to PROBE */
+#define NT_WIRE_TYPE_ANSWER 0x02C2	  /* request */
+#define NT_WIRE_TYPE_ANSWER_ERROR 0x03D2  /* error response to ANSWER */
+#define NT_WIRE_TYPE_KEEPALIVE 0x02D3	  /* indication */
+#define NT_WIRE_TYPE_KEEPALIVE_ERROR 0x03D3
 
 /*
  * Attributes. Ours sit in the comprehension-required range (0x4000-0x7FFF,
