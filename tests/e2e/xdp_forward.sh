@@ -59,10 +59,10 @@ r2=$!
 nt_wait_for nt_udp_listening "$C2_NS" 50000
 nt_wait_for nt_udp_listening "$C2_NS" 50006
 
-nt_udp_send "$C1_NS" 40000 "$RELAY_V4" 3478 5 "\x80\x60media-v4"
-nt_udp_send "$C3_NS" 40003 "$RELAY_V4" 3478 3 "\x80\x60media-nat"
-nt_udp_send "$C1_NS" 40006 "$RELAY_V6" 3478 4 "\x80\x60media-v6"
-nt_udp_send "$C1_NS" 41000 "$RELAY_V4" 3478 7 "\x80\x60unverified"
+nt_udp_send "$C1_NS" 40000 "$RELAY_V4" 3478 5 "media-v4"
+nt_udp_send "$C3_NS" 40003 "$RELAY_V4" 3478 3 "media-nat"
+nt_udp_send "$C1_NS" 40006 "$RELAY_V6" 3478 4 "media-v6"
+nt_udp_send "$C1_NS" 41000 "$RELAY_V4" 3478 7 "unverified"
 wait $r1 $r2 || true
 
 check "receiver got 5 v4 packets from relay:3478" \
@@ -78,7 +78,7 @@ check "mapping c1 counted 5 packets" test "$(mapping_packets "$C1_IP:40000")" -e
 check "mapping c3 counted 3 packets" test "$(mapping_packets "$C3_PUBLIC:40003")" -eq 3
 
 check "map del" ctl map del "$C1_IP:40000"
-nt_udp_send "$C1_NS" 40000 "$RELAY_V4" 3478 2 "\x80\x60after-del"
+nt_udp_send "$C1_NS" 40000 "$RELAY_V4" 3478 2 "after-del"
 check "deleted mapping is dropped as unverified" test "$(stat_of drop_unverified)" -eq 9
 
 echo "--- bpftool map dump of the mappings ---"
