@@ -302,7 +302,8 @@ static int craft(uint8_t *b, uint16_t type, const uint8_t *attrs, size_t alen,
 	b[0] = type >> 8, b[1] = type & 0xff;
 	b[4] = 0x21, b[5] = 0x12, b[6] = 0xa4, b[7] = 0x42;
 	memcpy(b + 8, tid5769, 12);
-	memcpy(b + 20, attrs, alen);
+	if (alen)
+		memcpy(b + 20, attrs, alen);
 	b[2] = (alen + (sign ? 36 : 0)) >> 8;
 	b[3] = (alen + (sign ? 36 : 0)) & 0xff;
 	if (sign) {
