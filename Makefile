@@ -53,7 +53,7 @@ TOOL_BINS := $(addprefix $(OUT)/,$(TOOLS))
 # Each tests/unit/test_*.c and tests/bpf/test_*.c is one Criterion binary.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c) $(wildcard tests/bpf/test_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
-TEST_HDRS := $(wildcard tests/*/*.h)
+TEST_HDRS := $(wildcard tests/*.h) $(wildcard tests/*/*.h)
 
 .PHONY: all clean test test-unit test-e2e demo
 .DELETE_ON_ERROR:

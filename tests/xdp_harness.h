@@ -64,7 +64,7 @@ static inline void harness_close(struct harness *h)
 static inline int harness_run(struct harness *h, const void *in, size_t in_len, void *out,
 			      size_t *out_len, int ifindex)
 {
-	struct xdp_md ctx = { .ingress_ifindex = (__u32)ifindex };
+	struct xdp_md ctx = { .data_end = (__u32)in_len, .ingress_ifindex = (__u32)ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)in_len,
 		    .data_out = out, .data_size_out = (__u32)*out_len, .repeat = 1);
 
