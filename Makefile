@@ -55,11 +55,15 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c) $(wildcard tests/bpf/test_*.c)
 UNIT_BINS := $(patsubst tests/%.c,$(OUT)/tests/%,$(UNIT_SRCS))
 TEST_HDRS := $(wildcard tests/*.h) $(wildcard tests/*/*.h)
 
+# Each tests/bench/*.c is one benchmark program (no test runner), build/bench/<name>.
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+
 .PHONY: all clean test test-unit test-e2e demo
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
 
 $(OUT)/vmlinux/vmlinux.h:
 	$(call msg,GEN,$@)
@@ -106,6 +110,11 @@ $(OUT)/tests/%: tests/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 # has no clang or libbpf yet, so this target must not depend on "all".
 test:
 	$(Q)scripts/test.sh
+
+$(OUT)/bench/%: tests/bench/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
 
 clean:
 	$(Q)rm -rf $(OUT)
