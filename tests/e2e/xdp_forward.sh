@@ -81,6 +81,18 @@ check "map del" ctl map del "$C1_IP:40000"
 nt_udp_send "$C1_NS" 40000 "$RELAY_V4" 3478 2 "after-del"
 check "deleted mapping is dropped as unverified" test "$(stat_of drop_unverified)" -eq 9
 
+# Maps outlive the program: a reload (daemon restart, upgrade) keeps them.
+check "detach, keeping the pins" ctl detach --iface "$RELAY_IF"
+check "attach again" ctl attach --iface "$RELAY_IF" --addr "$RELAY_V4" --addr "$RELAY_V6" --media-port 3478
+check "mapping of c3 survived the reload" test "$(mapping_packets "$C3_PUBLIC:40003")" -eq 3
+nt_udp_recv "$C2_NS" 50000 2 2 >"$recv_out" &
+r1=$!
+nt_wait_for nt_udp_listening "$C2_NS" 50000
+nt_udp_send "$C3_NS" 40003 "$RELAY_V4" 3478 2 "after-reload"
+wait $r1 || true
+check "forwarding resumed after the reload" test "$(grep -c after-reload "$recv_out")" -eq 2
+check "counters kept across the reload" test "$(stat_of forwarded)" -eq 14
+
 echo "--- bpftool map dump of the mappings ---"
 bpftool map dump pinned "$NT_PIN_DIR/nt_mappings" > "$recv_out"; head -40 "$recv_out"
 check "detach" ctl detach --iface "$RELAY_IF" --purge
