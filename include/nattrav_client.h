@@ -71,7 +71,7 @@ struct nt_client_event {
 	enum nt_client_event_kind kind;
 	char name[16];				/* EVT name ("EXPIRED"), "" if none */
 	char mapping[NT_CLIENT_ADDRSTRLEN];	/* mapping= field, "" if none */
-	char reason[64];			/* reason= field, or UDP error reason */
+	char reason[128];			/* reason= field, UDP error reason */
 	int code;				/* UDP_ERROR: STUN error code */
 	char line[520];				/* the EVT line as received */
 };
