@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nattrav-client: the run loop (connect, verify, send, count) and its output. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/rand.h>
+#include "cli.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+int cli_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("nattrav-client: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch > 0x7e)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+struct run {
+	const struct cli *cli;
+	struct nt_client *c;
+	struct nt_client_stats *st;
+	uint32_t ssrc;
+	uint64_t sent, send_errors, invalid, own, after_leave;
+	bool left, expired, closed;
+	int64_t last_rx_ms;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void session_hex(const struct run *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%016" PRIx64, nt_client_grant(r->c)->session);
+}
+
+/* {"event":"NAME","k":"v",...} from key / value pairs, NULL terminated. */
+static void json_event(const char *name, ...)
+{
+	const char *k, *v;
+	va_list ap;
+
+	printf("{\"event\":");
+	json_str(name);
+	va_start(ap, name);
+	while ((k = va_arg(ap, const char *))) {
+		v = va_arg(ap, const char *);
+		printf(",");
+		json_str(k);
+		printf(":");
+		json_str(v);
+	}
+	va_end(ap);
+	printf("}\n");
+	fflush(stdout);
+}
+
+static int fail(const struct run *r, const char *stage, int err)
+{
+	const char *msg = r->c ? nt_client_error(r->c) : strerror(-err);
+
+	if (r->cli->json) {
+		char code[16];
+
+		snprintf(code, sizeof(code), "%d", r->c ? nt_client_err_code(r->c) : 0);
+		json_event("error", "stage", stage, "code", code, "message", msg, NULL);
+	}
+	return cli_error(CLI_EXIT_FAIL, "%s", msg);
+}
+
+static void print_verified(const struct run *r)
+{
+	char sid[20];
+
+	session_hex(r, sid, sizeof(sid));
+	if (r->cli->json)
+		json_event("verified", "mapping", nt_client_mapping(r->c), "session", sid, NULL);
+	else
+		printf("verified: mapping %s (session %s)\n", nt_client_mapping(r->c), sid);
+	fflush(stdout);
+}
+
+static void on_media(void *arg, const void *buf, size_t len)
+{
+	struct run *r = arg;
+	struct nt_client_media m;
+	int64_t lat;
+
+	r->last_rx_ms = mono_ms();
+	if (nt_client_media_decode(buf, len, &m)) {
+		r->invalid++;
+		return;
+	}
+	if (m.ssrc == r->ssrc) {
+		r->own++; /* the relay must never send our media back to us */
+		return;
+	}
+	if (r->left)
+		r->after_leave++;
+	lat = (int64_t)(nt_client_now_ns() - m.send_ns) / 1000;
+	nt_client_stats_add(r->st, m.ssrc, m.seq, lat < 0 ? 0 : lat);
+}
+
+static void on_event(void *arg, const struct nt_client_event *ev)
+{
+	struct run *r = arg;
+	static const char *const names[] = {
+		[NT_CLIENT_EV_VERIFIED] = "verified", [NT_CLIENT_EV_EXPIRED] = "expired",
+		[NT_CLIENT_EV_DENIED] = "denied",     [NT_CLIENT_EV_BYE] = "bye",
+		[NT_CLIENT_EV_CLOSED] = "closed",     [NT_CLIENT_EV_UDP_ERROR] = "udp_error",
+		[NT_CLIENT_EV_OTHER] = "server_event",
+	};
+	const char *name = names[ev->kind];
+	char sid[20], code[16];
+
+	if (ev->kind == NT_CLIENT_EV_VERIFIED && !strcmp(ev->mapping, nt_client_mapping(r->c)))
+		return print_verified(r);
+	if (ev->kind == NT_CLIENT_EV_EXPIRED)
+		r->expired = true;
+	if (ev->kind == NT_CLIENT_EV_CLOSED)
+		r->closed = true;
+	session_hex(r, sid, sizeof(sid));
+	snprintf(code, sizeof(code), "%d", ev->code);
+	if (r->cli->json) {
+		if (ev->kind == NT_CLIENT_EV_UDP_ERROR)
+			json_event(name, "session", sid, "code", code, "reason", ev->reason, NULL);
+		else if (ev->kind == NT_CLIENT_EV_OTHER)
+			json_event(name, "line", ev->line, NULL);
+		else
+			json_event(name, "session", sid, "mapping", ev->mapping, "reason", ev->reason,
+				   NULL);
+	} else if (ev->kind == NT_CLIENT_EV_UDP_ERROR) {
+		printf("%s: %s %s\n", name, code, ev->reason);
+	} else {
+		printf("%s: %s%s%s\n", name, ev->line[0] ? ev->line : "", ev->reason[0] ? " " : "",
+		       ev->line[0] ? "" : ev->reason);
+	}
+	fflush(stdout);
+}
+
+static void print_summary(const struct run *r)
+{
+	struct nt_client_stats_summary s;
+
+	nt_client_stats_summary(r->st, &s);
+	if (r->cli->json) {
+		printf("{\"event\":\"summary\",\"sent\":%" PRIu64 ",\"received\":%" PRIu64
+		       ",\"lost\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",\"duplicates\":%" PRIu64
+		       ",\"senders\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"invalid\":%" PRIu64
+		       ",\"own\":%" PRIu64,
+		       r->sent, s.received, s.lost, s.out_of_order, s.duplicates, s.senders,
+		       r->send_errors, r->invalid, r->own);
+		if (r->cli->leave_ms)
+			printf(",\"received_after_leave\":%" PRIu64, r->after_leave);
+		printf(",\"latency_us\":{\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
+		       ",\"max\":%" PRIu64 "}}\n",
+		       s.lat_p50_us, s.lat_p90_us, s.lat_p99_us, s.lat_max_us);
+	} else {
+		printf("sent %" PRIu64 " (%" PRIu64 " send errors), received %" PRIu64
+		       " from %" PRIu64 " sender(s): lost %" PRIu64 ", out of order %" PRIu64
+		       ", duplicates %" PRIu64 ", invalid %" PRIu64 "\n",
+		       r->sent, r->send_errors, s.received, s.senders, s.lost, s.out_of_order,
+		       s.duplicates, r->invalid);
+		if (r->cli->leave_ms)
+			printf("received after leave: %" PRIu64 "\n", r->after_leave);
+		printf("latency us: p50 %" PRIu64 " p90 %" PRIu64 " p99 %" PRIu64 " max %" PRIu64 "\n",
+		       s.lat_p50_us, s.lat_p90_us, s.lat_p99_us, s.lat_max_us);
+	}
+	fflush(stdout);
+}
+
+static void print_connected(const struct run *r)
+{
+	const struct nt_client_grant *g = nt_client_grant(r->c);
+	char sid[20], consent[16], ka[16];
+
+	session_hex(r, sid, sizeof(sid));
+	snprintf(consent, sizeof(consent), "%u", g->consent_s);
+	snprintf(ka, sizeof(ka), "%u", g->keepalive_s);
+	if (r->cli->json)
+		json_event("connected", "server", r->cli->opts.server, "user", nt_client_user(r->c),
+			   "group", g->group, "session", sid, "media", g->media_str, "consent",
+			   consent, "keepalive", ka, NULL);
+	else
+		printf("connected to %s as %s: group %s, session %s, media %s\n",
+		       r->cli->opts.server, nt_client_user(r->c), g->group, sid, g->media_str);
+	fflush(stdout);
+}
+
+static void send_due(struct run *r, uint64_t *next_ns, uint64_t interval_ns)
+{
+	uint8_t buf[1500];
+	uint64_t now = mono_ns();
+	int burst = 0;
+
+	while (r->sent + r->send_errors < r->cli->send && now >= *next_ns && burst++ < 256) {
+		struct nt_client_media m = { .pt = NT_CLIENT_MEDIA_PT, .ssrc = r->ssrc,
+					     .seq = r->sent + r->send_errors + 1,
+					     .send_ns = nt_client_now_ns() };
+		int n = nt_client_media_encode(buf, sizeof(buf), r->cli->size, &m);
+
+		if (n > 0 && !nt_client_send_media(r->c, buf, (size_t)n))
+			r->sent++;
+		else
+			r->send_errors++;
+		*next_ns += interval_ns;
+	}
+}
+
+static int loop(struct run *r)
+{
+	const struct cli *cli = r->cli;
+	const struct nt_client_callbacks cb = { .media = on_media, .event = on_event };
+	uint64_t interval_ns = 1000000000ull / cli->rate, next_ns = mono_ns();
+	int64_t start = mono_ms(), done_sending = cli->send ? 0 : start;
+	int err;
+
+	r->last_rx_ms = start;
+	while (!stop) {
+		int64_t now = mono_ms();
+		int wait = 50;
+
+		if (cli->duration_ms && now - start >= (int64_t)cli->duration_ms)
+			break;
+		if (!cli->duration_ms && cli->send && done_sending) {
+			int64_t quiet = now - (r->last_rx_ms > done_sending ? r->last_rx_ms : done_sending);
+
+			if (quiet >= (int64_t)cli->wait_ms)
+				break;
+		}
+		if (cli->leave_ms && !r->left && now - start >= (int64_t)cli->leave_ms) {
+			char sid[20];
+
+			session_hex(r, sid, sizeof(sid));
+			err = nt_client_leave(r->c);
+			if (err)
+				return fail(r, "leave", err);
+			r->left = true;
+			if (cli->json)
+				json_event("left", "session", sid, NULL);
+			else
+				printf("left group (session %s)\n", sid);
+			fflush(stdout);
+		}
+		if (r->expired && !r->left && !r->closed) {
+			/* the mapping is gone (consent, rebind): prove the current one */
+			r->expired = false;
+			err = nt_client_verify(r->c, (int)cli->verify_ms);
+			if (err)
+				return fail(r, "verify", err);
+			print_verified(r);
+		}
+		if (!r->left) {
+			send_due(r, &next_ns, interval_ns);
+			if (!done_sending && r->sent + r->send_errors >= cli->send)
+				done_sending = mono_ms();
+			if (r->sent + r->send_errors < cli->send) {
+				uint64_t ns = mono_ns();
+
+				wait = next_ns > ns ? (int)((next_ns - ns) / 1000000) : 0;
+				if (wait > 50)
+					wait = 50;
+			}
+		}
+		err = nt_client_poll(r->c, wait, &cb, r);
+		if (err == -ECONNRESET)
+			return cli_error(CLI_EXIT_FAIL, "%s", nt_client_error(r->c));
+	}
+	return 0;
+}
+
+int cli_run(const struct cli *cli)
+{
+	struct run r = { .cli = cli };
+	struct sigaction sa = { .sa_handler = on_signal };
+	int err, rc;
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r.st = nt_client_stats_new();
+	if (!r.st || RAND_bytes((unsigned char *)&r.ssrc, sizeof(r.ssrc)) != 1)
+		return cli_error(CLI_EXIT_FAIL, "out of memory");
+	err = nt_client_open(&cli->opts, &r.c);
+	if (err) {
+		rc = fail(&r, "connect", err);
+		goto out;
+	}
+	print_connected(&r);
+	err = nt_client_verify(r.c, (int)cli->verify_ms);
+	if (err) {
+		rc = fail(&r, "verify", err);
+		goto out;
+	}
+	print_verified(&r);
+	rc = loop(&r);
+	print_summary(&r);
+out:
+	nt_client_close(r.c);
+	nt_client_stats_free(r.st);
+	return rc;
+}
