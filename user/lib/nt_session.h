@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nattravd's sessions and groups: who joined which group, with which key,
+ * and which mapping each member has verified. Fixed-size tables allocated
+ * once, so pointers to entries stay valid for the entry's life. Pure state:
+ * the daemon writes the BPF maps from it.
+ *
+ * Functions return 0 or a negative errno.
+ */
+#ifndef NT_SESSION_H
+#define NT_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "nattrav_abi.h"
+#include "nt_line.h"
+#include "nt_token.h"
+#include "nt_wire.h"
+
+/* Two members per group in this version: each one's peer is the other. */
+#define NT_GROUP_MEMBERS 2
+
+struct nt_group;
+
+struct nt_session {
+	bool used;
+	uint64_t id;			/* never 0 */
+	uint8_t key[NT_WIRE_KEY_LEN];	/* never logged */
+	char user[NT_TOKEN_USER_MAX + 1];
+	struct nt_group *group;
+	bool verified;			/* mapping below is in the maps */
+	struct nt_endpoint mapping;
+	uint64_t verified_ns;		/* CLOCK_MONOTONIC of the verification */
+	uint64_t keepalive_ns;		/* last authentic keepalive from mapping */
+	uint64_t keepalive_seq;		/* highest sequence seen */
+	void *owner;			/* the daemon's connection */
+};
+
+struct nt_group {
+	bool used;
+	uint32_t id;			/* group_id in the maps; never 0 */
+	char name[NT_LINE_GROUP_MAX + 1];
+	struct nt_session *members[NT_GROUP_MEMBERS];
+};
+
+struct nt_sessions {
+	struct nt_session *sess;
+	size_t nsess;
+	struct nt_group *groups;
+	size_t ngroups;
+	uint32_t next_group_id;
+};
+
+int nt_sessions_init(struct nt_sessions *t, size_t max_sessions,
+		     size_t max_groups);
+/* Frees the tables; keys are wiped. */
+void nt_sessions_free(struct nt_sessions *t);
+
+/*
+ * A new session with the given id and key. -EEXIST when id is taken or 0,
+ * -ENOSPC when the table is full.
+ */
+int nt_session_new(struct nt_sessions *t, uint64_t id,
+		   const uint8_t key[NT_WIRE_KEY_LEN], const char *user,
+		   void *owner, struct nt_session **out);
+struct nt_session *nt_session_find(const struct nt_sessions *t, uint64_t id);
+/* Leave its group (if any) and wipe it. */
+void nt_session_del(struct nt_sessions *t, struct nt_session *s);
+
+/*
+ * Join group name (created on first join). -EALREADY when s is in a group,
+ * -EINVAL for a bad name, -EUSERS when the group is full, -ENOSPC when a new
+ * group would exceed the group quota.
+ */
+int nt_session_join(struct nt_sessions *t, struct nt_session *s,
+		    const char *name);
+/* Leave the group; the group goes away with its last member. */
+void nt_session_leave(struct nt_sessions *t, struct nt_session *s);
+/* The other member of s's group, or NULL. */
+struct nt_session *nt_session_peer(const struct nt_session *s);
+/* Keep group ids already used in the maps (adopted mappings) apart. */
+void nt_sessions_reserve_group_id(struct nt_sessions *t, uint32_t id);
+
+size_t nt_sessions_count(const struct nt_sessions *t);
+size_t nt_groups_count(const struct nt_sessions *t);
+
+#endif /* NT_SESSION_H */

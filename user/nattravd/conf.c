@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Flags and the config file: same keys; flags win over the file. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "nattravd.h"
+#include "nt_conf.h"
+#include "nt_log.h"
+#include "nt_num.h"
+
+void nd_usage(FILE *f)
+{
+	fputs("usage: nattravd --iface IF --cert FILE --key FILE --auth-secret-file FILE [options]\n"
+	      "\n"
+	      "NAT-traversal media relay: TLS control channel, UDP mapping verification,\n"
+	      "media forwarded by XDP on IF (or in userspace with --xdp-mode off).\n"
+	      "\n"
+	      "Options (each also a 'key = value' line of --config, without the dashes):\n"
+	      "  --iface IF              interface to relay on (required)\n"
+	      "  --addr IP               relay address, repeatable, one IPv4 and/or one IPv6\n"
+	      "                          (default: the interface's first addresses)\n"
+	      "  --control-port N        TLS control port (default 4433)\n"
+	      "  --media-port N          UDP media port (default 3478)\n"
+	      "  --cert FILE             server certificate chain, PEM (required)\n"
+	      "  --key FILE              its private key, PEM (required)\n"
+	      "  --auth-secret-file FILE secret the auth tokens are signed with (required)\n"
+	      "  --xdp-mode MODE         native (falls back to skb), skb, or off (default native)\n"
+	      "  --pin-dir DIR           bpffs folder of the maps (default " NT_PIN_DIR_DEFAULT ")\n"
+	      "  --deny CIDR             refuse peers in this range, repeatable\n"
+	      "  --max-mappings N        verified mappings at most (default 65536)\n"
+	      "  --max-groups N          groups at most (default 4096)\n"
+	      "  --max-connections N     control connections at most (default 1024)\n"
+	      "  --consent-window S      seconds without traffic before a mapping expires (default 30)\n"
+	      "  --log-level LEVEL       error, warn, info or debug (default info)\n"
+	      "  --keep-on-exit          on SIGTERM leave XDP attached and mappings in place\n"
+	      "  --config FILE           read settings from FILE first\n"
+	      "  --help                  this text\n"
+	      "\n"
+	      "Examples:\n"
+	      "  nattravd --iface eth0 --cert /etc/nattrav/server.pem --key /etc/nattrav/server.key \\\n"
+	      "           --auth-secret-file /etc/nattrav/secret\n"
+	      "  nattravd --iface eth0 --addr 203.0.113.1 --addr 2001:db8::1 --xdp-mode off \\\n"
+	      "           --deny 10.0.0.0/8 --consent-window 3 --config /etc/nattrav/nattravd.conf\n"
+	      "\n"
+	      "Config file example:\n"
+	      "  iface = eth0\n"
+	      "  cert = /etc/nattrav/server.pem\n"
+	      "  deny = 192.168.0.0/16   # repeatable\n"
+	      "  keep-on-exit = yes\n",
+	      f);
+}
+
+static const struct option opts[] = {
+	{ "iface", required_argument, NULL, 0 },
+	{ "addr", required_argument, NULL, 0 },
+	{ "control-port", required_argument, NULL, 0 },
+	{ "media-port", required_argument, NULL, 0 },
+	{ "cert", required_argument, NULL, 0 },
+	{ "key", required_argument, NULL, 0 },
+	{ "auth-secret-file", required_argument, NULL, 0 },
+	{ "xdp-mode", required_argument, NULL, 0 },
+	{ "pin-dir", required_argument, NULL, 0 },
+	{ "deny", required_argument, NULL, 0 },
+	{ "max-mappings", required_argument, NULL, 0 },
+	{ "max-groups", required_argument, NULL, 0 },
+	{ "max-connections", required_argument, NULL, 0 },
+	{ "consent-window", required_argument, NULL, 0 },
+	{ "log-level", required_argument, NULL, 0 },
+	{ "keep-on-exit", no_argument, NULL, 0 },
+	{ "config", required_argument, NULL, 0 },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad(const char *key, const char *val, const char *what)
+{
+	fprintf(stderr, "nattravd: --%s: '%s' %s\n", key, val, what);
+	return -EINVAL;
+}
+
+static int set_u32(const char *key, const char *val, uint32_t min, uint32_t max,
+		   uint32_t *out)
+{
+	char what[64];
+
+	if (!nt_parse_u32(val, min, max, out))
+		return 0;
+	snprintf(what, sizeof(what), "is not a number in %u..%u", min, max);
+	return bad(key, val, what);
+}
+
+/* Strings point into argv or into a strdup'd copy kept in the strings list. */
+static char **owned;
+static size_t nowned;
+
+static const char *keep(const char *s)
+{
+	char **n = realloc(owned, (nowned + 1) * sizeof(*n));
+
+	if (!n)
+		return NULL;
+	owned = n;
+	owned[nowned] = strdup(s);
+	return owned[nowned++];
+}
+
+/* One setting, from the file or a flag. */
+static int conf_set(struct nd_conf *c, const char *key, const char *val)
+{
+	uint32_t v;
+	int err;
+
+	if (!strcmp(key, "iface")) {
+		c->iface = keep(val);
+	} else if (!strcmp(key, "addr")) {
+		uint8_t a[16];
+
+		if (inet_pton(AF_INET, val, a) == 1) {
+			if (c->have_v4)
+				return bad(key, val, "is a second IPv4 address (one per family)");
+			memcpy(c->addr_v4, a, 4);
+			c->have_v4 = true;
+		} else if (inet_pton(AF_INET6, val, a) == 1) {
+			if (c->have_v6)
+				return bad(key, val, "is a second IPv6 address (one per family)");
+			memcpy(c->addr_v6, a, 16);
+			c->have_v6 = true;
+		} else {
+			return bad(key, val, "is not an IP address");
+		}
+	} else if (!strcmp(key, "control-port")) {
+		if (set_u32(key, val, 1, 65535, &v))
+			return -EINVAL;
+		c->control_port = (uint16_t)v;
+	} else if (!strcmp(key, "media-port")) {
+		if (set_u32(key, val, 1, 65535, &v))
+			return -EINVAL;
+		c->media_port = (uint16_t)v;
+	} else if (!strcmp(key, "cert")) {
+		c->cert = keep(val);
+	} else if (!strcmp(key, "key")) {
+		c->key = keep(val);
+	} else if (!strcmp(key, "auth-secret-file")) {
+		c->secret_file = keep(val);
+	} else if (!strcmp(key, "pin-dir")) {
+		c->pin_dir = keep(val);
+	} else if (!strcmp(key, "xdp-mode")) {
+		if (!strcmp(val, "native"))
+			c->xdp_mode = NT_XDP_NATIVE;
+		else if (!strcmp(val, "skb"))
+			c->xdp_mode = NT_XDP_SKB;
+		else if (!strcmp(val, "off"))
+			c->xdp_mode = NT_XDP_OFF;
+		else
+			return bad(key, val, "is not native, skb or off");
+	} else if (!strcmp(key, "deny")) {
+		err = nt_deny_add(&c->deny, val);
+		if (err)
+			return bad(key, val, "is not a CIDR range (like 10.0.0.0/8 or 2001:db8::/32)");
+	} else if (!strcmp(key, "max-mappings")) {
+		return set_u32(key, val, 1, NT_MAX_MAPPINGS, &c->max_mappings);
+	} else if (!strcmp(key, "max-groups")) {
+		return set_u32(key, val, 1, 1u << 20, &c->max_groups);
+	} else if (!strcmp(key, "max-connections")) {
+		return set_u32(key, val, 1, 1u << 20, &c->max_connections);
+	} else if (!strcmp(key, "consent-window")) {
+		return set_u32(key, val, 1, 86400, &c->consent_s);
+	} else if (!strcmp(key, "log-level")) {
+		err = nt_log_parse_level(val);
+		if (err < 0)
+			return bad(key, val, "is not error, warn, info or debug");
+		c->log_level = err;
+	} else if (!strcmp(key, "keep-on-exit")) {
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
+			c->keep_on_exit = true;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0"))
+			c->keep_on_exit = false;
+		else
+			return bad(key, val, "is not yes or no");
+	} else {
+		fprintf(stderr, "nattravd: unknown setting '%s'\n", key);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int file_set(const char *key, const char *val, void *arg)
+{
+	if (!strcmp(key, "config") || !strcmp(key, "help")) {
+		fprintf(stderr, "nattravd: '%s' cannot be set in a config file\n", key);
+		return -EINVAL;
+	}
+	return conf_set(arg, key, val);
+}
+
+int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
+{
+	struct { const char *key, *val; } *flags;
+	size_t nflags = 0;
+	bool addr_flag = false, deny_flag = false;
+	int ch, idx, rc = ND_EXIT_USAGE;
+
+	memset(c, 0, sizeof(*c));
+	c->control_port = 4433;
+	c->media_port = 3478;
+	c->pin_dir = NT_PIN_DIR_DEFAULT;
+	c->xdp_mode = NT_XDP_NATIVE;
+	c->max_mappings = 65536;
+	c->max_groups = 4096;
+	c->max_connections = 1024;
+	c->consent_s = 30;
+	c->log_level = NT_LOG_INFO;
+	*help = false;
+
+	flags = calloc((size_t)argc + 1, sizeof(*flags));
+	if (!flags)
+		return ND_EXIT_FAIL;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
+		if (ch == 'h') {
+			*help = true;
+			rc = 0;
+			goto out;
+		}
+		if (ch == '?') {
+			fprintf(stderr, "nattravd: unknown option '%s' (see --help)\n", argv[optind - 1]);
+			goto out;
+		}
+		if (ch == ':') {
+			fprintf(stderr, "nattravd: option '%s' needs a value\n", argv[optind - 1]);
+			goto out;
+		}
+		flags[nflags].key = opts[idx].name;
+		flags[nflags].val = optarg ? optarg : "yes";
+		if (!strcmp(opts[idx].name, "config"))
+			c->config = optarg;
+		nflags++;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "nattravd: unexpected argument '%s' (see --help)\n", argv[optind]);
+		goto out;
+	}
+	if (c->config) {
+		unsigned int line = 0;
+		int err = nt_conf_load(c->config, file_set, c, &line);
+
+		if (err && line) {
+			if (err == -EMSGSIZE || err == -EINVAL)
+				fprintf(stderr, "nattravd: %s line %u: not a 'key = value' setting\n",
+					c->config, line);
+			else
+				fprintf(stderr, "nattravd: %s line %u: %s\n", c->config, line, strerror(-err));
+			goto out;
+		}
+		if (err) {
+			fprintf(stderr, "nattravd: cannot read config file %s: %s\n", c->config,
+				strerror(-err));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nflags; i++) {
+		const char *k = flags[i].key;
+
+		if (!strcmp(k, "config"))
+			continue;
+		/* a repeatable flag replaces the file's whole list */
+		if (!strcmp(k, "addr") && !addr_flag) {
+			addr_flag = true;
+			c->have_v4 = c->have_v6 = false;
+		}
+		if (!strcmp(k, "deny") && !deny_flag) {
+			deny_flag = true;
+			c->deny.n = 0;
+		}
+		if (conf_set(c, k, flags[i].val))
+			goto out;
+	}
+	if (!c->iface || !c->cert || !c->key || !c->secret_file) {
+		fprintf(stderr, "nattravd: --iface, --cert, --key and --auth-secret-file are required (see --help)\n");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(flags);
+	return rc;
+}
+
+void nd_conf_free(struct nd_conf *c)
+{
+	nt_deny_free(&c->deny);
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
+	owned = NULL;
+	nowned = 0;
+}

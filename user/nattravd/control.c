@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TLS control connections: non-blocking accept and handshake, the line
+ * protocol (nt_line), replies queued and flushed as the socket allows. A
+ * connection only ever waits on its own socket, so a slow or silent client
+ * stalls nobody else; the tick enforces handshake and idle timeouts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include "nattravd.h"
+#include "nt_endpoint.h"
+#include "nt_log.h"
+
+enum conn_state { C_HANDSHAKE, C_OPEN };
+
+struct nd_conn {
+	struct nd_handle h;	/* first: epoll hands this back */
+	SSL *ssl;
+	enum conn_state state;
+	bool dead;		/* closed; freed by nd_conns_reap */
+	bool want_write;	/* TLS needs the socket writable to go on */
+	bool close_after_flush;
+	size_t slot;
+	char peer[NT_ENDPOINT_STRLEN];
+	struct nt_endpoint local;	/* where the client reached us */
+	uint64_t deadline_ns;	/* handshake must finish by then */
+	uint64_t active_ns;	/* last line, or UDP from its session */
+	bool authed;
+	char user[NT_TOKEN_USER_MAX + 1];
+	uint64_t token_expiry;
+	struct nt_session *sess;
+	struct nt_line_reader rd;
+	char out[ND_OUTBUF_MAX];
+	size_t olen;
+};
+
+static void conn_close(struct nd *d, struct nd_conn *c, const char *why);
+
+static int listen_one(struct nd *d, int family, const void *addr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct nd_handle *h = &d->listen[d->nlisten];
+	int one = 1, fd, err;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(d->conf.control_port);
+		memcpy(&in->sin_addr, addr, 4);
+		len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(d->conf.control_port);
+		memcpy(&in6->sin6_addr, addr, 16);
+		len = sizeof(*in6);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	h->kind = ND_LISTEN;
+	h->fd = fd;
+	h->family = family;
+	d->nlisten++;
+	return nd_loop_add(d, h, EPOLLIN);
+}
+
+int nd_listen_open(struct nd *d)
+{
+	char a[INET6_ADDRSTRLEN];
+	int err;
+
+	d->conns = calloc(d->conf.max_connections, sizeof(*d->conns));
+	if (!d->conns)
+		return -ENOMEM;
+	if (d->conf.have_v4) {
+		err = listen_one(d, AF_INET, d->conf.addr_v4);
+		if (err) {
+			nt_err("cannot listen on %s:%u: %s",
+			       inet_ntop(AF_INET, d->conf.addr_v4, a, sizeof(a)),
+			       d->conf.control_port, strerror(-err));
+			return err;
+		}
+	}
+	if (d->conf.have_v6) {
+		err = listen_one(d, AF_INET6, d->conf.addr_v6);
+		if (err) {
+			nt_err("cannot listen on [%s]:%u: %s",
+			       inet_ntop(AF_INET6, d->conf.addr_v6, a, sizeof(a)),
+			       d->conf.control_port, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void conn_update(struct nd *d, struct nd_conn *c)
+{
+	uint32_t ev = EPOLLIN;
+
+	if (c->dead)
+		return;
+	if (c->olen || c->want_write)
+		ev |= EPOLLOUT;
+	nd_loop_mod(d, &c->h, ev);
+}
+
+static const char *ssl_errstr(void)
+{
+	static char buf[160];
+	unsigned long e = ERR_get_error();
+
+	if (!e)
+		return errno ? strerror(errno) : "connection reset";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+/* Write what is queued; false when the connection died doing it. */
+static bool conn_flush(struct nd *d, struct nd_conn *c)
+{
+	c->want_write = false;
+	while (c->olen && !c->dead) {
+		int n = SSL_write(c->ssl, c->out, (int)c->olen);
+
+		if (n > 0) {
+			memmove(c->out, c->out + n, c->olen - (size_t)n);
+			c->olen -= (size_t)n;
+			continue;
+		}
+		switch (SSL_get_error(c->ssl, n)) {
+		case SSL_ERROR_WANT_WRITE:
+			c->want_write = true;
+			return true;
+		case SSL_ERROR_WANT_READ:
+			return true;
+		default:
+			conn_close(d, c, "TLS write failed");
+			return false;
+		}
+	}
+	return !c->dead;
+}
+
+static void conn_queue(struct nd *d, struct nd_conn *c, const char *line, int len)
+{
+	if (len <= 0 || c->dead)
+		return;
+	if (c->olen + (size_t)len > sizeof(c->out)) {
+		conn_close(d, c, "client does not read its replies");
+		return;
+	}
+	memcpy(c->out + c->olen, line, (size_t)len);
+	c->olen += (size_t)len;
+}
+
+static void reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason)
+{
+	char b[NT_LINE_MAX + 2];
+
+	conn_queue(d, c, b, nt_line_fmt_err(b, sizeof(b), code, reason));
+}
+
+static void reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
+		     const struct nt_line_kv *kv, size_t n)
+{
+	char b[NT_LINE_MAX + 2];
+	int len = nt_line_fmt_ok(b, sizeof(b), id, kv, n);
+
+	if (len < 0) {
+		nt_err("cannot format the %s reply: %s", nt_line_cmd_name(id), strerror(-len));
+		reply_err(d, c, NT_LINE_E_INTERNAL, "internal error");
+		return;
+	}
+	conn_queue(d, c, b, len);
+}
+
+static void hex(char *out, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
+{
+	char user[NT_TOKEN_USER_MAX + 1] = "", exp[24];
+	uint64_t expiry = 0;
+	int err;
+
+	if (c->authed) {
+		reply_err(d, c, NT_LINE_E_STATE, "already authenticated");
+		return;
+	}
+	err = nt_token_verify(d->secret, d->secret_len, token, (uint64_t)time(NULL), user, &expiry);
+	if (err == -ETIMEDOUT) {
+		nt_info("auth refused from %s: token of user=%s expired", c->peer, user);
+		reply_err(d, c, NT_LINE_E_EXPIRED, "token expired");
+		return;
+	}
+	if (err == -EACCES) {
+		nt_info("auth refused from %s: token forged or signed with another secret", c->peer);
+		reply_err(d, c, NT_LINE_E_FORBIDDEN, "token not valid");
+		return;
+	}
+	if (err) {
+		nt_info("auth refused from %s: malformed token", c->peer);
+		reply_err(d, c, NT_LINE_E_SYNTAX, "malformed token");
+		return;
+	}
+	c->authed = true;
+	snprintf(c->user, sizeof(c->user), "%s", user);
+	c->token_expiry = expiry;
+	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)expiry);
+	nt_info("authenticated user=%s from %s", user, c->peer);
+	reply_ok(d, c, NT_CMD_AUTH,
+		 (struct nt_line_kv[]){ { "user", c->user }, { "expires", exp } }, 2);
+}
+
+static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
+{
+	uint8_t key[NT_WIRE_KEY_LEN];
+	char sid[17], keyhex[2 * NT_WIRE_KEY_LEN + 1], media[NT_ENDPOINT_STRLEN];
+	char consent[16], keepalive[16], gid[16];
+	struct nt_endpoint m = c->local;
+	struct nt_session *s = NULL;
+	uint64_t id = 0;
+	int err;
+
+	if (!c->authed) {
+		reply_err(d, c, NT_LINE_E_UNAUTH, "authenticate first");
+		return;
+	}
+	if (c->sess) {
+		reply_err(d, c, NT_LINE_E_STATE, "already in a group, LEAVE first");
+		return;
+	}
+	do {
+		if (RAND_bytes((uint8_t *)&id, sizeof(id)) != 1 ||
+		    RAND_bytes(key, sizeof(key)) != 1) {
+			reply_err(d, c, NT_LINE_E_INTERNAL, "no randomness");
+			return;
+		}
+		err = nt_session_new(&d->st, id, key, c->user, c, &s);
+	} while (err == -EEXIST);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (err) {
+		nt_warn("join refused for user=%s: too many sessions", c->user);
+		reply_err(d, c, NT_LINE_E_LIMIT, "too many sessions");
+		return;
+	}
+	err = nt_session_join(&d->st, s, group);
+	if (err) {
+		nt_session_del(&d->st, s);
+		if (err == -EUSERS) {
+			nt_info("join refused for user=%s: group=%s full", c->user, group);
+			reply_err(d, c, NT_LINE_E_LIMIT, "group full");
+		} else if (err == -ENOSPC) {
+			nt_warn("join refused for user=%s: too many groups", c->user);
+			reply_err(d, c, NT_LINE_E_LIMIT, "too many groups");
+		} else {
+			reply_err(d, c, NT_LINE_E_SYNTAX, "bad group name");
+		}
+		return;
+	}
+	c->sess = s;
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
+	hex(keyhex, s->key, sizeof(s->key));
+	m.port = htons(d->conf.media_port);
+	nt_endpoint_format(&m, media, sizeof(media));
+	snprintf(consent, sizeof(consent), "%u", d->conf.consent_s);
+	/* three keepalives per window: one lost packet does not expire anyone */
+	snprintf(keepalive, sizeof(keepalive), "%u", d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
+	snprintf(gid, sizeof(gid), "%u", s->group->id);
+	nt_info("user=%s joined group=%s (id %u) session=%s", c->user, group, s->group->id, sid);
+	reply_ok(d, c, NT_CMD_JOIN,
+		 (struct nt_line_kv[]){ { "session", sid },
+					{ "key", keyhex },
+					{ "media", media },
+					{ "group", s->group->name },
+					{ "consent", consent },
+					{ "keepalive", keepalive } },
+		 6);
+	OPENSSL_cleanse(keyhex, sizeof(keyhex));
+	(void)gid;
+}
+
+static void cmd_status(struct nd *d, struct nd_conn *c)
+{
+	char sid[17] = "none", map[NT_ENDPOINT_STRLEN] = "none";
+	char n[6][24];
+	struct nt_line_kv kv[NT_LINE_KV_MAX];
+	size_t k = 0;
+
+	kv[k++] = (struct nt_line_kv){ "state", c->sess ? "joined" : c->authed ? "authenticated" : "connected" };
+	if (c->authed)
+		kv[k++] = (struct nt_line_kv){ "user", c->user };
+	if (c->sess) {
+		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)c->sess->id);
+		kv[k++] = (struct nt_line_kv){ "session", sid };
+		kv[k++] = (struct nt_line_kv){ "group", c->sess->group->name };
+		if (c->sess->verified)
+			nt_endpoint_format(&c->sess->mapping, map, sizeof(map));
+		kv[k++] = (struct nt_line_kv){ "mapping", map };
+		kv[k++] = (struct nt_line_kv){ "peer", nt_session_peer(c->sess) ? "yes" : "no" };
+	}
+	kv[k++] = (struct nt_line_kv){ "xdp", nd_mode_name(d->mode) };
+	snprintf(n[0], sizeof(n[0]), "%zu", nt_sessions_count(&d->st));
+	snprintf(n[1], sizeof(n[1]), "%zu", d->nmappings);
+	snprintf(n[2], sizeof(n[2]), "%llu", (unsigned long long)d->cnt.forwarded);
+	snprintf(n[3], sizeof(n[3]), "%llu", (unsigned long long)d->cnt.drop_unverified);
+	snprintf(n[4], sizeof(n[4]), "%llu", (unsigned long long)d->cnt.drop_no_peer);
+	snprintf(n[5], sizeof(n[5]), "%llu", (unsigned long long)d->cnt.control);
+	kv[k++] = (struct nt_line_kv){ "sessions", n[0] };
+	kv[k++] = (struct nt_line_kv){ "mappings", n[1] };
+	kv[k++] = (struct nt_line_kv){ "fwd_user", n[2] };
+	kv[k++] = (struct nt_line_kv){ "drop_unverified_user", n[3] };
+	kv[k++] = (struct nt_line_kv){ "drop_no_peer_user", n[4] };
+	kv[k++] = (struct nt_line_kv){ "control_msgs", n[5] };
+	reply_ok(d, c, NT_CMD_STATUS, kv, k);
+}
+
+static void handle_line(struct nd *d, struct nd_conn *c, const char *line, size_t len)
+{
+	struct nt_line_cmd cmd;
+	struct nt_line_err e = { 0 };
+
+	if (nt_line_parse_cmd(line, len, &cmd, &e)) {
+		nt_dbg("bad line from %s: %s", c->peer, e.reason);
+		reply_err(d, c, e.code, e.reason);
+		return;
+	}
+	switch (cmd.id) {
+	case NT_CMD_HELLO:
+		if (strcmp(cmd.arg, NT_LINE_PROTO)) {
+			reply_err(d, c, NT_LINE_E_SYNTAX, "unsupported protocol version, this server speaks nattrav/1");
+			return;
+		}
+		reply_ok(d, c, NT_CMD_HELLO,
+			 (struct nt_line_kv[]){ { "proto", NT_LINE_PROTO }, { "server", "nattravd" } }, 2);
+		break;
+	case NT_CMD_AUTH:
+		cmd_auth(d, c, cmd.arg);
+		break;
+	case NT_CMD_JOIN:
+		cmd_join(d, c, cmd.arg);
+		break;
+	case NT_CMD_LEAVE:
+		if (!c->sess) {
+			reply_err(d, c, c->authed ? NT_LINE_E_STATE : NT_LINE_E_UNAUTH, "not in a group");
+			return;
+		}
+		nd_session_end(d, c->sess, "left");
+		c->sess = NULL;
+		reply_ok(d, c, NT_CMD_LEAVE, NULL, 0);
+		break;
+	case NT_CMD_STATUS:
+		cmd_status(d, c);
+		break;
+	case NT_CMD_PING:
+		reply_ok(d, c, NT_CMD_PING, NULL, 0);
+		break;
+	case NT_CMD_QUIT:
+		reply_ok(d, c, NT_CMD_QUIT, NULL, 0);
+		c->close_after_flush = true;
+		break;
+	}
+}
+
+static void conn_read(struct nd *d, struct nd_conn *c)
+{
+	char buf[4096];
+
+	while (!c->dead && !c->close_after_flush) {
+		int n = SSL_read(c->ssl, buf, sizeof(buf));
+		const char *p = buf;
+		size_t left;
+
+		if (n <= 0) {
+			int e = SSL_get_error(c->ssl, n);
+
+			if (e == SSL_ERROR_WANT_READ)
+				return;
+			if (e == SSL_ERROR_WANT_WRITE) {
+				c->want_write = true;
+				return;
+			}
+			conn_close(d, c, e == SSL_ERROR_ZERO_RETURN ? "client closed" : ssl_errstr());
+			return;
+		}
+		c->active_ns = nd_now_ns();
+		left = (size_t)n;
+		while (left && !c->dead && !c->close_after_flush) {
+			const char *line;
+			size_t used = 0, ll;
+			int rc = nt_line_reader_feed(&c->rd, p, left, &used, &line, &ll);
+
+			p += used;
+			left -= used;
+			if (rc == 1)
+				handle_line(d, c, line, ll);
+			else if (rc == -EMSGSIZE)
+				reply_err(d, c, NT_LINE_E_TOO_LONG, "line too long");
+		}
+	}
+}
+
+static void conn_drive(struct nd *d, struct nd_conn *c)
+{
+	if (c->state == C_HANDSHAKE) {
+		int r = SSL_do_handshake(c->ssl);
+
+		if (r != 1) {
+			int e = SSL_get_error(c->ssl, r);
+
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				c->want_write = e == SSL_ERROR_WANT_WRITE;
+				conn_update(d, c);
+				return;
+			}
+			nt_info("TLS handshake with %s failed: %s", c->peer, ssl_errstr());
+			conn_close(d, c, NULL);
+			return;
+		}
+		c->state = C_OPEN;
+		c->want_write = false;
+		c->active_ns = nd_now_ns();
+		nt_info("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),
+			SSL_get_cipher_name(c->ssl));
+	}
+	if (!conn_flush(d, c))
+		return;
+	conn_read(d, c);
+	if (c->dead || !conn_flush(d, c))
+		return;
+	if (c->close_after_flush && !c->olen) {
+		conn_close(d, c, "client quit");
+		return;
+	}
+	conn_update(d, c);
+}
+
+void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events)
+{
+	if (c->dead)
+		return;
+	if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
+		conn_close(d, c, "connection reset");
+		return;
+	}
+	conn_drive(d, c);
+}
+
+void nd_conn_accept(struct nd *d, struct nd_handle *h)
+{
+	for (;;) {
+		struct sockaddr_storage ss, ls;
+		socklen_t len = sizeof(ss), llen = sizeof(ls);
+		struct nt_endpoint ep;
+		struct nd_conn *c;
+		size_t slot;
+		int fd = accept4(h->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				nt_warn("accept: %s", strerror(errno));
+			return;
+		}
+		nt_endpoint_from_sockaddr((struct sockaddr *)&ss, &ep);
+		if (d->nconns >= d->conf.max_connections) {
+			char a[NT_ENDPOINT_STRLEN];
+
+			nt_warn("connection from %s refused: %u connections already",
+				nt_endpoint_format(&ep, a, sizeof(a)), d->conf.max_connections);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->h.kind = ND_CONN;
+		c->h.fd = fd;
+		nt_endpoint_format(&ep, c->peer, sizeof(c->peer));
+		getsockname(fd, (struct sockaddr *)&ls, &llen);
+		nt_endpoint_from_sockaddr((struct sockaddr *)&ls, &c->local);
+		nt_line_reader_init(&c->rd);
+		c->deadline_ns = nd_now_ns() + ND_HANDSHAKE_TIMEOUT_MS * 1000000ull;
+		c->ssl = SSL_new(d->ssl_ctx);
+		if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 || nd_loop_add(d, &c->h, EPOLLIN)) {
+			SSL_free(c->ssl);
+			close(fd);
+			free(c);
+			continue;
+		}
+		SSL_set_accept_state(c->ssl);
+		for (slot = 0; d->conns[slot]; slot++)
+			;
+		d->conns[slot] = c;
+		c->slot = slot;
+		d->nconns++;
+		nt_info("client connected from %s", c->peer);
+		conn_drive(d, c);
+	}
+}
+
+static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	if (why)
+		nt_info("connection %s%s%s closed: %s", c->peer, c->authed ? " user=" : "",
+			c->authed ? c->user : "", why);
+	if (c->sess) {
+		nd_session_end(d, c->sess, why ? why : "connection closed");
+		c->sess = NULL;
+	}
+	if (c->state == C_OPEN)
+		SSL_shutdown(c->ssl); /* best effort: one close_notify, no waiting */
+	close(c->h.fd); /* also leaves the epoll set */
+	c->dead = true;
+}
+
+void nd_conns_reap(struct nd *d)
+{
+	for (size_t i = 0; i < d->conf.max_connections && d->conns; i++) {
+		struct nd_conn *c = d->conns[i];
+
+		if (!c || !c->dead)
+			continue;
+		SSL_free(c->ssl);
+		d->conns[i] = NULL;
+		d->nconns--;
+		OPENSSL_cleanse(c, sizeof(*c));
+		free(c);
+	}
+}
+
+void nd_conns_tick(struct nd *d, uint64_t now)
+{
+	for (size_t i = 0; i < d->conf.max_connections; i++) {
+		struct nd_conn *c = d->conns[i];
+
+		if (!c || c->dead)
+			continue;
+		if (c->state == C_HANDSHAKE && now > c->deadline_ns)
+			conn_close(d, c, "TLS handshake timeout");
+		else if (c->state == C_OPEN && now - c->active_ns > ND_IDLE_TIMEOUT_MS * 1000000ull)
+			conn_close(d, c, "idle timeout");
+	}
+}
+
+void nd_conn_touch(struct nt_session *s, uint64_t now)
+{
+	struct nd_conn *c = s->owner;
+
+	if (c)
+		c->active_ns = now;
+}
+
+void nd_session_tell(struct nd *d, struct nt_session *s, const char *line)
+{
+	struct nd_conn *c = s->owner;
+
+	if (!c || c->dead || c->state != C_OPEN)
+		return;
+	conn_queue(d, c, line, (int)strlen(line));
+	if (conn_flush(d, c))
+		conn_update(d, c);
+}
+
+void nd_conns_shutdown(struct nd *d)
+{
+	char b[NT_LINE_MAX + 2];
+	int n = nt_line_fmt_evt(b, sizeof(b), "SHUTDOWN", NULL, 0);
+
+	for (size_t i = 0; d->conns && i < d->conf.max_connections; i++) {
+		struct nd_conn *c = d->conns[i];
+
+		if (!c || c->dead)
+			continue;
+		if (c->state == C_OPEN) {
+			conn_queue(d, c, b, n);
+			conn_flush(d, c);
+		}
+		conn_close(d, c, "server shutting down");
+	}
+	nd_conns_reap(d);
+	free(d->conns);
+	d->conns = NULL;
+}

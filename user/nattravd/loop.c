@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The epoll loop: one thread, every fd non-blocking, a 500 ms tick, signals via signalfd. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include "nattravd.h"
+#include "nt_log.h"
+
+uint64_t nd_now_ns(void)
+{
+	struct timespec ts;
+
+	/* the XDP program's bpf_ktime_get_ns() is CLOCK_MONOTONIC too */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int nd_loop_add(struct nd *d, struct nd_handle *h, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+int nd_loop_mod(struct nd *d, struct nd_handle *h, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = h };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+int nd_loop_init(struct nd *d)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = ND_TICK_MS * 1000000L },
+		.it_value = { .tv_nsec = ND_TICK_MS * 1000000L },
+	};
+	sigset_t set;
+	int err;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return -errno;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* blocked, so they only arrive through the signalfd, between events */
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig.kind = ND_SIGNAL;
+	d->sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig.fd < 0)
+		return -errno;
+	d->timer.kind = ND_TIMER;
+	d->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (d->timer.fd < 0)
+		return -errno;
+	if (timerfd_settime(d->timer.fd, 0, &its, NULL) < 0)
+		return -errno;
+	err = nd_loop_add(d, &d->sig, EPOLLIN);
+	if (!err)
+		err = nd_loop_add(d, &d->timer, EPOLLIN);
+	return err;
+}
+
+static void on_signal(struct nd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			nt_info("SIGHUP ignored (restart to reload settings)");
+			continue;
+		}
+		nt_info("%s received, shutting down", strsignal((int)si.ssi_signo));
+		d->stop = true;
+	}
+}
+
+static void on_tick(struct nd *d)
+{
+	uint64_t exp, now = nd_now_ns();
+
+	while (read(d->timer.fd, &exp, sizeof(exp)) == sizeof(exp))
+		;
+	nd_conns_tick(d, now);
+	nt_verify_expire(&d->ver, now);
+	nd_mappings_tick(d, now);
+	if (now - d->last_stats_ns >= 10000000000ull) {
+		d->last_stats_ns = now;
+		nt_dbg("stats: sessions=%zu groups=%zu mappings=%zu forwarded=%llu drop_unverified=%llu drop_no_peer=%llu control=%llu control_bad=%llu",
+		       nt_sessions_count(&d->st), nt_groups_count(&d->st), d->nmappings,
+		       (unsigned long long)d->cnt.forwarded,
+		       (unsigned long long)d->cnt.drop_unverified,
+		       (unsigned long long)d->cnt.drop_no_peer,
+		       (unsigned long long)d->cnt.control,
+		       (unsigned long long)d->cnt.control_bad);
+	}
+}
+
+int nd_loop_run(struct nd *d)
+{
+	struct epoll_event ev[64];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, ev, 64, 1000);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			nt_err("epoll_wait: %s", strerror(errno));
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct nd_handle *h = ev[i].data.ptr;
+
+			switch (h->kind) {
+			case ND_LISTEN:
+				nd_conn_accept(d, h);
+				break;
+			case ND_MEDIA:
+				nd_media_event(d, h);
+				break;
+			case ND_CONN:
+				nd_conn_event(d, (struct nd_conn *)h, ev[i].events);
+				break;
+			case ND_TIMER:
+				on_tick(d);
+				break;
+			case ND_SIGNAL:
+				on_signal(d);
+				break;
+			}
+		}
+		/* freed only now: a later event of this round may name them */
+		nd_conns_reap(d);
+	}
+	return 0;
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nattravd: startup and shutdown. Everything that can be wrong with the
+ * settings is found before anything is attached: bad flags, unreadable
+ * files and a missing interface exit with 2 and touch nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <openssl/crypto.h>
+#include "nattravd.h"
+#include "nt_iface.h"
+#include "nt_log.h"
+
+const char *nd_mode_name(enum nt_xdp_mode m)
+{
+	return m == NT_XDP_NATIVE ? "native" : m == NT_XDP_SKB ? "skb" : "off";
+}
+
+static int setup_addrs(struct nd *d)
+{
+	uint8_t v4[4] = { 0 }, v6[16] = { 0 }, zero[16] = { 0 };
+	int err;
+
+	if (d->conf.have_v4 || d->conf.have_v6)
+		return 0;
+	err = nt_iface_addrs(d->conf.iface, v4, v6);
+	if (err) {
+		fprintf(stderr, "nattravd: %s has no address to relay on; give --addr\n",
+			d->conf.iface);
+		return err;
+	}
+	if (memcmp(v4, zero, 4)) {
+		memcpy(d->conf.addr_v4, v4, 4);
+		d->conf.have_v4 = true;
+	}
+	if (memcmp(v6, zero, 16)) {
+		memcpy(d->conf.addr_v6, v6, 16);
+		d->conf.have_v6 = true;
+	}
+	return 0;
+}
+
+/* Load (or reuse) the program and maps, tell it where we relay, attach. */
+static int setup_bpf(struct nd *d)
+{
+	struct nt_config cfg = { .media_port = htons(d->conf.media_port) };
+	enum nt_xdp_mode used;
+	int err;
+
+	err = nt_xdp_load(&d->xdp, d->conf.pin_dir);
+	if (err)
+		return err;
+	nt_xdp_maps(d->xdp, &d->maps);
+	if (d->conf.have_v4)
+		memcpy(cfg.relay_v4, d->conf.addr_v4, 4);
+	if (d->conf.have_v6)
+		memcpy(cfg.relay_v6, d->conf.addr_v6, 16);
+	err = nt_maps_set_config(&d->maps, &cfg);
+	if (err) {
+		nt_err("cannot write the relay config map: %s", strerror(-err));
+		return err;
+	}
+	err = nd_orphans_adopt(d);
+	if (err)
+		nt_warn("adopting the mappings already pinned failed: %s", strerror(-err));
+	d->mode = d->conf.xdp_mode;
+	if (d->mode == NT_XDP_OFF) {
+		__u32 id = 0;
+
+		/* a program a previous run left (--keep-on-exit) would still forward */
+		if (!bpf_xdp_query_id(d->ifindex, 0, &id) && id) {
+			nt_info("removing the XDP program left on %s: forwarding in userspace",
+				d->conf.iface);
+			nt_xdp_detach_ifindex(d->ifindex);
+		}
+		return 0;
+	}
+	err = nt_xdp_attach(d->xdp, d->ifindex, d->mode, &used);
+	if (err) {
+		nt_warn("XDP cannot be attached to %s (%s): forwarding media in userspace",
+			d->conf.iface, strerror(-err));
+		d->mode = NT_XDP_OFF;
+		return 0;
+	}
+	d->mode = used;
+	return 0;
+}
+
+static void log_up(struct nd *d)
+{
+	char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+
+	if (d->conf.have_v4)
+		inet_ntop(AF_INET, d->conf.addr_v4, a4, sizeof(a4));
+	if (d->conf.have_v6)
+		inet_ntop(AF_INET6, d->conf.addr_v6, a6, sizeof(a6));
+	nt_info("nattravd up on %s: relay %s %s, control port %u (TLS), media port %u, xdp %s, maps under %s, consent %u s",
+		d->conf.iface, a4, a6, d->conf.control_port, d->conf.media_port,
+		nd_mode_name(d->mode), d->conf.pin_dir, d->conf.consent_s);
+}
+
+int main(int argc, char **argv)
+{
+	static struct nd d;
+	bool help;
+	int rc, err;
+
+	d.epfd = d.sig.fd = d.timer.fd = -1;
+	rc = nd_conf_parse(&d.conf, argc, argv, &help);
+	if (rc || help) {
+		if (help)
+			nd_usage(stdout);
+		nd_conf_free(&d.conf);
+		return rc;
+	}
+	nt_log_set_level(d.conf.log_level);
+	nt_log_hook_libbpf();
+	rc = ND_EXIT_USAGE;
+	err = nt_token_read_secret(d.conf.secret_file, d.secret, &d.secret_len);
+	if (err) {
+		fprintf(stderr, "nattravd: --auth-secret-file %s: %s\n", d.conf.secret_file,
+			err == -ENODATA ? "empty" : err == -EFBIG ? "too large" : strerror(-err));
+		goto out;
+	}
+	if (nd_tls_init(&d))
+		goto out;
+	d.ifindex = nt_iface_index(d.conf.iface);
+	if (d.ifindex < 0) {
+		fprintf(stderr, "nattravd: no interface named '%s'\n", d.conf.iface);
+		goto out;
+	}
+	if (setup_addrs(&d))
+		goto out;
+
+	rc = ND_EXIT_FAIL;
+	if (nt_sessions_init(&d.st, d.conf.max_connections, d.conf.max_groups) ||
+	    nt_verify_init(&d.ver, 4096) ||
+	    nt_fwd_init(&d.fwd, d.conf.max_mappings < (1u << 20) ? d.conf.max_mappings : (1u << 20))) {
+		nt_err("out of memory");
+		goto out;
+	}
+	err = nd_loop_init(&d);
+	if (err) {
+		nt_err("cannot set up the event loop: %s", strerror(-err));
+		goto out;
+	}
+	/* sockets before XDP: a port in use must not leave a program attached */
+	if (nd_listen_open(&d) || nd_media_open(&d))
+		goto out;
+	if (setup_bpf(&d))
+		goto out;
+	log_up(&d);
+	d.last_stats_ns = nd_now_ns();
+	rc = nd_loop_run(&d) ? ND_EXIT_FAIL : 0;
+
+	/* clean shutdown: clients told, sessions' mappings removed, XDP off */
+	d.stop = true;
+	nd_conns_shutdown(&d);
+	if (!d.conf.keep_on_exit) {
+		nd_mappings_clear(&d);
+		if (d.xdp && d.mode != NT_XDP_OFF)
+			nt_xdp_detach(d.xdp);
+		nt_info("shutdown complete: mappings removed, XDP detached");
+	} else {
+		nt_info("shutdown complete: --keep-on-exit, XDP (%s) and %zu mappings left in place",
+			nd_mode_name(d.mode), d.nmappings);
+	}
+out:
+	nd_conns_shutdown(&d);
+	for (int i = 0; i < d.nlisten; i++)
+		close(d.listen[i].fd);
+	for (int i = 0; i < d.nmedia; i++)
+		close(d.media[i].fd);
+	if (d.sig.fd >= 0)
+		close(d.sig.fd);
+	if (d.timer.fd >= 0)
+		close(d.timer.fd);
+	if (d.epfd >= 0)
+		close(d.epfd);
+	nt_xdp_close(d.xdp);
+	nt_sessions_free(&d.st);
+	nt_verify_free(&d.ver);
+	if (d.fwd.b)
+		nt_fwd_free(&d.fwd);
+	free(d.orphans);
+	SSL_CTX_free(d.ssl_ctx);
+	OPENSSL_cleanse(d.secret, sizeof(d.secret));
+	nd_conf_free(&d.conf);
+	return rc;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nattravd: the relay daemon. One thread, one epoll loop: TLS control
+ * connections, the media UDP sockets, a periodic timer, signals.
+ * Functions return 0 or a negative errno unless said otherwise.
+ */
+#ifndef NATTRAVD_H
+#define NATTRAVD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include "nattrav_abi.h"
+#include "nt_bpf.h"
+#include "nt_deny.h"
+#include "nt_fwd.h"
+#include "nt_line.h"
+#include "nt_session.h"
+#include "nt_token.h"
+#include "nt_verify.h"
+
+/* Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or config. */
+#define ND_EXIT_FAIL 1
+#define ND_EXIT_USAGE 2
+
+#define ND_HANDSHAKE_TIMEOUT_MS 5000
+#define ND_IDLE_TIMEOUT_MS 120000	/* no line and no UDP from the session */
+#define ND_TICK_MS 500
+#define ND_OUTBUF_MAX 65536		/* a client reading slower than this is dropped */
+#define ND_MEDIA_BATCH 64
+#define ND_MEDIA_MAXPKT 2048
+
+struct nd_conf {
+	const char *iface;
+	uint8_t addr_v4[4];
+	uint8_t addr_v6[16];
+	bool have_v4, have_v6;
+	uint16_t control_port, media_port;
+	const char *cert, *key, *secret_file, *pin_dir, *config;
+	enum nt_xdp_mode xdp_mode;
+	struct nt_deny deny;
+	uint32_t max_mappings, max_groups, max_connections;
+	int log_level;
+	uint32_t consent_s;
+	bool keep_on_exit;
+};
+
+/* Parse flags and the config file into c. Returns 0, or the exit code to use. */
+int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help);
+void nd_conf_free(struct nd_conf *c);
+void nd_usage(FILE *f);
+
+enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL };
+
+/* What epoll hands back: every watched object starts with one. */
+struct nd_handle {
+	enum nd_kind kind;
+	int fd;
+	int family;	/* ND_LISTEN, ND_MEDIA: AF_INET or AF_INET6 */
+};
+
+/* Verdicts of userspace-seen media, for STATUS and debug logs. */
+struct nd_counters {
+	uint64_t forwarded, fwd_bytes, drop_unverified, drop_no_peer,
+		drop_family, drop_send, media_with_xdp, control, control_bad;
+};
+
+/* A mapping found in the pinned map at start, kept until idle. */
+struct nd_orphan {
+	bool used;
+	struct nt_endpoint src;
+	uint64_t adopted_ns;
+};
+
+struct nd_conn;
+
+struct nd {
+	struct nd_conf conf;
+	int epfd;
+	struct nd_handle listen[2], media[2], timer, sig;
+	int nlisten, nmedia;
+	SSL_CTX *ssl_ctx;
+	uint8_t secret[NT_TOKEN_SECRET_MAX];
+	size_t secret_len;
+	int ifindex;
+	struct nt_xdp *xdp;
+	struct nt_maps maps;
+	enum nt_xdp_mode mode;		/* what is in effect */
+	struct nt_sessions st;
+	struct nt_verify ver;
+	struct nt_fwd fwd;
+	struct nd_conn **conns;
+	size_t nconns;
+	struct nd_orphan *orphans;
+	size_t norphans;
+	size_t nmappings;		/* session + orphan entries we own */
+	struct nd_counters cnt;
+	bool stop;
+	uint64_t last_stats_ns;
+};
+
+uint64_t nd_now_ns(void);
+const char *nd_mode_name(enum nt_xdp_mode m);
+
+/* tls.c */
+int nd_tls_init(struct nd *d);
+
+/* control.c */
+int nd_listen_open(struct nd *d);
+void nd_conn_accept(struct nd *d, struct nd_handle *h);
+void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events);
+void nd_conns_tick(struct nd *d, uint64_t now);
+void nd_conns_shutdown(struct nd *d);
+/* Free connections closed during this round of events. */
+void nd_conns_reap(struct nd *d);
+/* Send a full line to the session's connection, if it still has one. */
+void nd_session_tell(struct nd *d, struct nt_session *s, const char *line);
+void nd_conn_touch(struct nt_session *s, uint64_t now);
+
+/* media.c */
+int nd_media_open(struct nd *d);
+void nd_media_event(struct nd *d, struct nd_handle *h);
+int nd_media_send(struct nd *d, struct nd_handle *h,
+		  const struct nt_endpoint *to, const void *buf, size_t len);
+
+/* verify.c: control messages on the media port */
+void nd_wire_input(struct nd *d, struct nd_handle *h,
+		   const struct nt_endpoint *src, const uint8_t *buf,
+		   size_t len);
+
+/* mapping.c: sessions' mappings in the BPF map and the forwarding table */
+int nd_mapping_install(struct nd *d, struct nt_session *s,
+		       const struct nt_endpoint *ep);
+void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *why,
+		       bool tell);
+/* End a session: mapping out, challenges forgotten, group left. */
+void nd_session_end(struct nd *d, struct nt_session *s, const char *why);
+int nd_orphans_adopt(struct nd *d);
+void nd_mappings_tick(struct nd *d, uint64_t now);
+void nd_mappings_clear(struct nd *d);
+
+/* loop.c */
+int nd_loop_init(struct nd *d);
+int nd_loop_add(struct nd *d, struct nd_handle *h, uint32_t events);
+int nd_loop_mod(struct nd *d, struct nd_handle *h, uint32_t events);
+int nd_loop_run(struct nd *d);
+
+#endif /* NATTRAVD_H */

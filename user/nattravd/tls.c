@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The control channel's TLS context: 1.2 minimum, no compression, no renegotiation. */
+#include <errno.h>
+#include <stdio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include "nattravd.h"
+
+static const char *ssl_err(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_peek_last_error();
+
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return e ? buf : "unknown error";
+}
+
+int nd_tls_init(struct nd *d)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx) {
+		fprintf(stderr, "nattravd: cannot create a TLS context: %s\n", ssl_err());
+		return -ENOMEM;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+				 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	/* non-blocking writes may resume with a moved buffer and finish partially */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	if (SSL_CTX_use_certificate_chain_file(ctx, d->conf.cert) != 1) {
+		fprintf(stderr, "nattravd: --cert %s: cannot load the certificate: %s\n",
+			d->conf.cert, ssl_err());
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, d->conf.key, SSL_FILETYPE_PEM) != 1) {
+		fprintf(stderr, "nattravd: --key %s: cannot load the private key: %s\n",
+			d->conf.key, ssl_err());
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		fprintf(stderr, "nattravd: --key %s does not match --cert %s\n", d->conf.key,
+			d->conf.cert);
+		goto fail;
+	}
+	d->ssl_ctx = ctx;
+	return 0;
+fail:
+	SSL_CTX_free(ctx);
+	return -EINVAL;
+}
