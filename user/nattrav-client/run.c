@@ -10,6 +10,7 @@
 #include <time.h>
 #include <openssl/rand.h>
 #include "cli.h"
+#include "nt_line.h"
 
 static volatile sig_atomic_t stop;
 
@@ -103,10 +104,11 @@ static int fail(const struct run *r, const char *stage, int err)
 	const char *msg = r->c ? nt_client_error(r->c) : strerror(-err);
 
 	if (r->cli->json) {
-		char code[16];
-
-		snprintf(code, sizeof(code), "%d", r->c ? nt_client_err_code(r->c) : 0);
-		json_event("error", "stage", stage, "code", code, "message", msg, NULL);
+		printf("{\"event\":\"error\",\"stage\":\"%s\",\"code\":%d,\"message\":", stage,
+		       r->c ? nt_client_err_code(r->c) : 0);
+		json_str(msg);
+		printf("}\n");
+		fflush(stdout);
 	}
 	return cli_error(CLI_EXIT_FAIL, "%s", msg);
 }
@@ -144,6 +146,31 @@ static void on_media(void *arg, const void *buf, size_t len)
 	nt_client_stats_add(r->st, m.ssrc, m.seq, lat < 0 ? 0 : lat);
 }
 
+/* An event this client does not know: its name in lower case and its fields. */
+static void json_other(const struct nt_client_event *ev)
+{
+	struct nt_line_reply rp;
+	char name[sizeof(ev->name)];
+	size_t i;
+
+	if (nt_line_parse_reply(ev->line, strlen(ev->line), &rp))
+		return json_event("server_event", "line", ev->line, NULL);
+	for (i = 0; ev->name[i]; i++)
+		name[i] = (char)(ev->name[i] | 0x20);
+	name[i] = '\0';
+	printf("{\"event\":");
+	json_str(name);
+	for (i = 0; i < rp.nkv; i++) {
+		if (!strcmp(rp.kv[i].key, "event"))
+			continue;
+		printf(",");
+		json_str(rp.kv[i].key);
+		printf(":");
+		json_str(rp.kv[i].val);
+	}
+	printf("}\n");
+}
+
 static void on_event(void *arg, const struct nt_client_event *ev)
 {
 	struct run *r = arg;
@@ -168,7 +195,7 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		if (ev->kind == NT_CLIENT_EV_UDP_ERROR)
 			json_event(name, "session", sid, "code", code, "reason", ev->reason, NULL);
 		else if (ev->kind == NT_CLIENT_EV_OTHER)
-			json_event(name, "line", ev->line, NULL);
+			json_other(ev);
 		else
 			json_event(name, "session", sid, "mapping", ev->mapping, "reason", ev->reason,
 				   NULL);
@@ -215,16 +242,19 @@ static void print_summary(const struct run *r)
 static void print_connected(const struct run *r)
 {
 	const struct nt_client_grant *g = nt_client_grant(r->c);
-	char sid[20], consent[16], ka[16];
+	char sid[20];
 
 	session_hex(r, sid, sizeof(sid));
-	snprintf(consent, sizeof(consent), "%u", g->consent_s);
-	snprintf(ka, sizeof(ka), "%u", g->keepalive_s);
-	if (r->cli->json)
-		json_event("connected", "server", r->cli->opts.server, "user", nt_client_user(r->c),
-			   "group", g->group, "session", sid, "media", g->media_str, "consent",
-			   consent, "keepalive", ka, NULL);
-	else
+	if (r->cli->json) {
+		printf("{\"event\":\"connected\",\"server\":");
+		json_str(r->cli->opts.server);
+		printf(",\"user\":");
+		json_str(nt_client_user(r->c));
+		printf(",\"group\":");
+		json_str(g->group);
+		printf(",\"session\":\"%s\",\"media\":\"%s\",\"consent\":%u,\"keepalive\":%u}\n",
+		       sid, g->media_str, g->consent_s, g->keepalive_s);
+	} else
 		printf("connected to %s as %s: group %s, session %s, media %s\n",
 		       r->cli->opts.server, nt_client_user(r->c), g->group, sid, g->media_str);
 	fflush(stdout);
