@@ -185,7 +185,12 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 
 	if (ev->kind == NT_CLIENT_EV_VERIFIED && !strcmp(ev->mapping, nt_client_mapping(r->c)))
 		return print_verified(r);
-	if (ev->kind == NT_CLIENT_EV_EXPIRED)
+	/*
+	 * Our mapping is gone (consent, rebind) or the relay no longer takes our
+	 * source (438 to a keepalive after a NAT rebinding): prove the current one.
+	 */
+	if ((ev->kind == NT_CLIENT_EV_EXPIRED && !nt_client_mapping(r->c)[0]) ||
+	    (ev->kind == NT_CLIENT_EV_UDP_ERROR && ev->code == 438))
 		r->expired = true;
 	if (ev->kind == NT_CLIENT_EV_CLOSED)
 		r->closed = true;
@@ -193,7 +198,8 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 	snprintf(code, sizeof(code), "%d", ev->code);
 	if (r->cli->json) {
 		if (ev->kind == NT_CLIENT_EV_UDP_ERROR)
-			json_event(name, "session", sid, "code", code, "reason", ev->reason, NULL);
+			printf("{\"event\":\"%s\",\"session\":\"%s\",\"code\":%d,\"reason\":", name,
+			       sid, ev->code), json_str(ev->reason), printf("}\n");
 		else if (ev->kind == NT_CLIENT_EV_OTHER)
 			json_other(ev);
 		else
