@@ -115,7 +115,7 @@ int nt_client_tls_fd(const struct nt_client *c);
 const struct nt_client_grant *nt_client_grant(const struct nt_client *c);
 /* Verified mapping "addr:port", or "" while unverified. */
 const char *nt_client_mapping(const struct nt_client *c);
-/* The user and expiry of OK AUTH. */
+/* The user name the server confirmed in OK AUTH. */
 const char *nt_client_user(const struct nt_client *c);
 /* Last error text, and the server's ERR code behind it (0 if none). */
 const char *nt_client_error(const struct nt_client *c);
