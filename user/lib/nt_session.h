@@ -34,6 +34,8 @@ struct nt_session {
 	uint64_t verified_ns;		/* CLOCK_MONOTONIC of the verification */
 	uint64_t keepalive_ns;		/* last authentic keepalive from mapping */
 	uint64_t keepalive_seq;		/* highest sequence seen */
+	uint64_t probe_window_ns;	/* start of the current rate-limit second */
+	uint32_t probes;		/* probes in that second */
 	void *owner;			/* the daemon's connection */
 };
 

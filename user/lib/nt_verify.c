@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Challenge table: single use, short lifetime, bound to session and address. */
+/* Challenge table: one per session, single use, short lifetime, bound to the address. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,33 +37,51 @@ static void drop(struct nt_challenge *c)
 	OPENSSL_cleanse(c, sizeof(*c));
 }
 
-int nt_verify_issue(struct nt_verify *v, uint64_t session_id,
-		    const struct nt_endpoint *observed,
-		    const uint8_t nonce[NT_VERIFY_NONCE_LEN], uint64_t now_ns,
-		    uint64_t lifetime_ns)
+static struct nt_challenge *of_session(struct nt_verify *v, uint64_t session_id)
 {
-	struct nt_challenge *slot = NULL;
+	for (size_t i = 0; i < v->cap; i++)
+		if (v->c[i].used && v->c[i].session_id == session_id)
+			return &v->c[i];
+	return NULL;
+}
 
-	if (!v->c || !session_id || !observed || !nonce)
+int nt_verify_probe(struct nt_verify *v, uint64_t session_id,
+		    const struct nt_endpoint *observed, const uint8_t tid[12],
+		    const uint8_t nonce[NT_VERIFY_NONCE_LEN], uint64_t now_ns,
+		    uint64_t lifetime_ns, const struct nt_challenge **out)
+{
+	struct nt_challenge *slot;
+
+	if (!v->c || !session_id || !observed || !tid || !nonce)
 		return -EINVAL;
-	for (size_t i = 0; i < v->cap; i++) {
+	slot = of_session(v, session_id);
+	if (slot && slot->expires_ns > now_ns && !memcmp(slot->tid, tid, sizeof(slot->tid)) &&
+	    nt_endpoint_eq(&slot->observed, observed)) {
+		*out = slot;
+		return 1;
+	}
+	for (size_t i = 0; i < v->cap && !slot; i++) {
 		struct nt_challenge *c = &v->c[i];
 
 		if (c->used && c->expires_ns <= now_ns)
 			drop(c);
-		if (!c->used) {
+		if (!c->used)
 			slot = c;
-			break;
-		}
-		if (!slot || c->expires_ns < slot->expires_ns)
-			slot = c;
+	}
+	if (!slot) {
+		slot = &v->c[0];
+		for (size_t i = 1; i < v->cap; i++)
+			if (v->c[i].expires_ns < slot->expires_ns)
+				slot = &v->c[i];
 	}
 	drop(slot);
 	slot->used = true;
 	slot->session_id = session_id;
 	slot->observed = *observed;
+	memcpy(slot->tid, tid, sizeof(slot->tid));
 	memcpy(slot->nonce, nonce, NT_VERIFY_NONCE_LEN);
 	slot->expires_ns = now_ns + lifetime_ns;
+	*out = slot;
 	return 0;
 }
 
@@ -72,30 +90,22 @@ int nt_verify_check(struct nt_verify *v, uint64_t session_id,
 		    size_t nonce_len, const struct nt_endpoint *mapped,
 		    uint64_t now_ns)
 {
-	struct nt_challenge *hit = NULL;
-	int err = 0;
+	struct nt_challenge *hit;
 
 	if (!v->c || nonce_len != NT_VERIFY_NONCE_LEN)
 		return -ENOENT;
-	for (size_t i = 0; i < v->cap; i++) {
-		struct nt_challenge *c = &v->c[i];
-
-		/* constant time on the nonce: its bytes are the secret here */
-		if (c->used && c->session_id == session_id &&
-		    !CRYPTO_memcmp(c->nonce, nonce, NT_VERIFY_NONCE_LEN)) {
-			hit = c;
-			break;
-		}
-	}
-	if (!hit)
+	hit = of_session(v, session_id);
+	/* constant time on the nonce: its bytes are the secret here */
+	if (!hit || CRYPTO_memcmp(hit->nonce, nonce, NT_VERIFY_NONCE_LEN))
 		return -ENOENT;
-	if (hit->expires_ns <= now_ns)
-		err = -ETIMEDOUT;
-	else if (!nt_endpoint_eq(src, &hit->observed) ||
-		 !nt_endpoint_eq(mapped, &hit->observed))
-		err = -EADDRNOTAVAIL;
-	drop(hit); /* single use, whatever the outcome */
-	return err;
+	if (hit->expires_ns <= now_ns) {
+		drop(hit);
+		return -ETIMEDOUT;
+	}
+	if (!nt_endpoint_eq(src, &hit->observed) || !nt_endpoint_eq(mapped, &hit->observed))
+		return -EADDRNOTAVAIL;
+	drop(hit); /* single use */
+	return 0;
 }
 
 void nt_verify_forget(struct nt_verify *v, uint64_t session_id)

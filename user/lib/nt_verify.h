@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The challenges nattravd has sent and not yet seen answered. A challenge
- * is bound to one session and to the address the probe came from, lives a
- * few seconds, and is consumed by the first answer that names it, right or
- * wrong: a replayed answer finds nothing. Pure state, no I/O, no clock:
- * callers pass CLOCK_MONOTONIC nanoseconds.
+ * The challenges nattravd has sent and not yet seen answered
+ * (docs/protocol.md section 4). At most one per session, bound to the
+ * address the probe came from and to the probe's transaction id, alive a
+ * few seconds, consumed by the answer that verifies it: a replayed answer
+ * finds nothing. A failed answer changes nothing. Pure state, no I/O, no
+ * clock: callers pass CLOCK_MONOTONIC nanoseconds.
  *
  * Functions return 0 or a negative errno.
  */
@@ -23,6 +24,7 @@ struct nt_challenge {
 	bool used;
 	uint64_t session_id;
 	struct nt_endpoint observed; /* where the probe came from */
+	uint8_t tid[12];	     /* the probe's transaction id */
 	uint8_t nonce[NT_VERIFY_NONCE_LEN];
 	uint64_t expires_ns;
 };
@@ -36,23 +38,28 @@ int nt_verify_init(struct nt_verify *v, size_t cap);
 void nt_verify_free(struct nt_verify *v);
 
 /*
- * Remember a challenge (nonce from a CSPRNG, chosen by the caller). When the
- * table is full the one closest to expiry is dropped: a flood of probes
- * costs the flooder its own challenges first, never a crash.
+ * A probe of session_id with transaction id tid came from observed.
+ * Returns 1 with *out = the outstanding challenge when this is a
+ * retransmission (same tid, same source, not expired): send the same
+ * challenge again. Otherwise records a new challenge with nonce (from a
+ * CSPRNG, chosen by the caller), replacing the session's previous one, and
+ * returns 0 with *out = it. When the table is full the entry closest to
+ * expiry is replaced: a flood costs challenges, never a crash.
  */
-int nt_verify_issue(struct nt_verify *v, uint64_t session_id,
-		    const struct nt_endpoint *observed,
+int nt_verify_probe(struct nt_verify *v, uint64_t session_id,
+		    const struct nt_endpoint *observed, const uint8_t tid[12],
 		    const uint8_t nonce[NT_VERIFY_NONCE_LEN], uint64_t now_ns,
-		    uint64_t lifetime_ns);
+		    uint64_t lifetime_ns, const struct nt_challenge **out);
 
 /*
  * Check an authentic answer of session_id, received from src, carrying
  * nonce and the mapped address the client says it was shown.
- *   0              verified: src is the observed mapping
- *   -ENOENT        no such challenge for this session (forged, replayed, used)
- *   -ETIMEDOUT     the challenge had expired
- *   -EADDRNOTAVAIL answer from another address, or naming another mapping
- * The challenge is consumed in every case but -ENOENT.
+ *   0              verified: src is the observed mapping; challenge consumed
+ *   -ENOENT        not the session's outstanding challenge (wrong, replayed,
+ *                  used); nothing changes
+ *   -ETIMEDOUT     the challenge had expired; it is dropped
+ *   -EADDRNOTAVAIL answer from another address, or naming another mapping;
+ *                  nothing changes (the real client may still answer)
  */
 int nt_verify_check(struct nt_verify *v, uint64_t session_id,
 		    const struct nt_endpoint *src, const uint8_t *nonce,

@@ -35,7 +35,9 @@ struct nd_conn {
 	struct nt_endpoint local;	/* where the client reached us */
 	uint64_t deadline_ns;	/* handshake must finish by then */
 	uint64_t active_ns;	/* last line, or UDP from its session */
+	bool greeted;		/* HELLO done */
 	bool authed;
+	unsigned int errors;	/* ERR replies so far */
 	char user[NT_TOKEN_USER_MAX + 1];
 	uint64_t token_expiry;
 	struct nt_session *sess;
@@ -177,11 +179,28 @@ static void conn_queue(struct nd *d, struct nd_conn *c, const char *line, int le
 	c->olen += (size_t)len;
 }
 
+/* A client that keeps getting errors is probing or broken: cut it off. */
+#define ND_MAX_ERRORS 20
+
 static void reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason)
 {
 	char b[NT_LINE_MAX + 2];
 
+	if (++c->errors >= ND_MAX_ERRORS) {
+		code = NT_LINE_E_LIMIT;
+		reason = "too many errors, closing";
+		c->close_after_flush = true;
+		nt_info("connection %s: %u errors, closing", c->peer, c->errors);
+	}
 	conn_queue(d, c, b, nt_line_fmt_err(b, sizeof(b), code, reason));
+}
+
+static void tell_bye(struct nd *d, struct nd_conn *c, const char *reason)
+{
+	char b[NT_LINE_MAX + 2];
+
+	conn_queue(d, c, b, nt_line_fmt_evt(b, sizeof(b), "BYE",
+					    (struct nt_line_kv[]){ { "reason", reason } }, 1));
 }
 
 static void reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
@@ -210,8 +229,8 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 	uint64_t expiry = 0;
 	int err;
 
-	if (c->authed) {
-		reply_err(d, c, NT_LINE_E_STATE, "already authenticated");
+	if (!c->greeted) {
+		reply_err(d, c, NT_LINE_E_STATE, "HELLO first");
 		return;
 	}
 	err = nt_token_verify(d->secret, d->secret_len, token, (uint64_t)time(NULL), user, &expiry);
@@ -230,11 +249,22 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 		reply_err(d, c, NT_LINE_E_SYNTAX, "malformed token");
 		return;
 	}
-	c->authed = true;
-	snprintf(c->user, sizeof(c->user), "%s", user);
-	c->token_expiry = expiry;
-	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)expiry);
-	nt_info("authenticated user=%s from %s", user, c->peer);
+	if (c->authed) {
+		/* a fresh token for the same user extends the deadline */
+		if (strcmp(user, c->user)) {
+			reply_err(d, c, NT_LINE_E_STATE, "already authenticated as another user");
+			return;
+		}
+		if (expiry > c->token_expiry)
+			c->token_expiry = expiry;
+		nt_info("user=%s from %s re-authenticated, deadline extended", user, c->peer);
+	} else {
+		c->authed = true;
+		snprintf(c->user, sizeof(c->user), "%s", user);
+		c->token_expiry = expiry;
+		nt_info("authenticated user=%s from %s", user, c->peer);
+	}
+	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)c->token_expiry);
 	reply_ok(d, c, NT_CMD_AUTH,
 		 (struct nt_line_kv[]){ { "user", c->user }, { "expires", exp } }, 2);
 }
@@ -250,7 +280,7 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 	int err;
 
 	if (!c->authed) {
-		reply_err(d, c, NT_LINE_E_UNAUTH, "authenticate first");
+		reply_err(d, c, NT_LINE_E_UNAUTH, "not authenticated");
 		return;
 	}
 	if (c->sess) {
@@ -309,23 +339,28 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 
 static void cmd_status(struct nd *d, struct nd_conn *c)
 {
-	char sid[17] = "none", map[NT_ENDPOINT_STRLEN] = "none";
+	char sid[17], map[NT_ENDPOINT_STRLEN] = "none";
 	char n[6][24];
 	struct nt_line_kv kv[NT_LINE_KV_MAX];
 	size_t k = 0;
+	const char *state = c->sess ? (c->sess->verified ? "verified" : "joined") :
+			    c->authed ? "authed" : c->greeted ? "greeted" : "start";
 
-	kv[k++] = (struct nt_line_kv){ "state", c->sess ? "joined" : c->authed ? "authenticated" : "connected" };
+	kv[k++] = (struct nt_line_kv){ "state", state };
 	if (c->authed)
 		kv[k++] = (struct nt_line_kv){ "user", c->user };
 	if (c->sess) {
 		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)c->sess->id);
-		kv[k++] = (struct nt_line_kv){ "session", sid };
 		kv[k++] = (struct nt_line_kv){ "group", c->sess->group->name };
+		kv[k++] = (struct nt_line_kv){ "session", sid };
 		if (c->sess->verified)
 			nt_endpoint_format(&c->sess->mapping, map, sizeof(map));
 		kv[k++] = (struct nt_line_kv){ "mapping", map };
-		kv[k++] = (struct nt_line_kv){ "peer", nt_session_peer(c->sess) ? "yes" : "no" };
+		kv[k++] = (struct nt_line_kv){ "peer", nt_session_peer(c->sess) &&
+							       nt_session_peer(c->sess)->verified ?
+						       "verified" : nt_session_peer(c->sess) ? "joined" : "none" };
 	}
+	/* the relay's own view, for operators trying things by hand */
 	kv[k++] = (struct nt_line_kv){ "xdp", nd_mode_name(d->mode) };
 	snprintf(n[0], sizeof(n[0]), "%zu", nt_sessions_count(&d->st));
 	snprintf(n[1], sizeof(n[1]), "%zu", d->nmappings);
@@ -335,9 +370,9 @@ static void cmd_status(struct nd *d, struct nd_conn *c)
 	snprintf(n[5], sizeof(n[5]), "%llu", (unsigned long long)d->cnt.control);
 	kv[k++] = (struct nt_line_kv){ "sessions", n[0] };
 	kv[k++] = (struct nt_line_kv){ "mappings", n[1] };
-	kv[k++] = (struct nt_line_kv){ "fwd_user", n[2] };
-	kv[k++] = (struct nt_line_kv){ "drop_unverified_user", n[3] };
-	kv[k++] = (struct nt_line_kv){ "drop_no_peer_user", n[4] };
+	kv[k++] = (struct nt_line_kv){ "user_forwarded", n[2] };
+	kv[k++] = (struct nt_line_kv){ "user_drop_unverified", n[3] };
+	kv[k++] = (struct nt_line_kv){ "user_drop_no_peer", n[4] };
 	kv[k++] = (struct nt_line_kv){ "control_msgs", n[5] };
 	reply_ok(d, c, NT_CMD_STATUS, kv, k);
 }
@@ -354,12 +389,17 @@ static void handle_line(struct nd *d, struct nd_conn *c, const char *line, size_
 	}
 	switch (cmd.id) {
 	case NT_CMD_HELLO:
-		if (strcmp(cmd.arg, NT_LINE_PROTO)) {
-			reply_err(d, c, NT_LINE_E_SYNTAX, "unsupported protocol version, this server speaks nattrav/1");
+		if (c->greeted) {
+			reply_err(d, c, NT_LINE_E_STATE, "HELLO already done");
 			return;
 		}
+		if (strcmp(cmd.arg, NT_LINE_PROTO)) {
+			reply_err(d, c, NT_LINE_E_SYNTAX, "unsupported version");
+			return;
+		}
+		c->greeted = true;
 		reply_ok(d, c, NT_CMD_HELLO,
-			 (struct nt_line_kv[]){ { "proto", NT_LINE_PROTO }, { "server", "nattravd" } }, 2);
+			 (struct nt_line_kv[]){ { "proto", NT_LINE_PROTO } }, 1);
 		break;
 	case NT_CMD_AUTH:
 		cmd_auth(d, c, cmd.arg);
@@ -367,15 +407,20 @@ static void handle_line(struct nd *d, struct nd_conn *c, const char *line, size_
 	case NT_CMD_JOIN:
 		cmd_join(d, c, cmd.arg);
 		break;
-	case NT_CMD_LEAVE:
+	case NT_CMD_LEAVE: {
+		char sid[17];
+
 		if (!c->sess) {
-			reply_err(d, c, c->authed ? NT_LINE_E_STATE : NT_LINE_E_UNAUTH, "not in a group");
+			reply_err(d, c, c->authed ? NT_LINE_E_STATE : NT_LINE_E_UNAUTH,
+				  c->authed ? "not in a group" : "not authenticated");
 			return;
 		}
+		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)c->sess->id);
 		nd_session_end(d, c->sess, "left");
 		c->sess = NULL;
-		reply_ok(d, c, NT_CMD_LEAVE, NULL, 0);
+		reply_ok(d, c, NT_CMD_LEAVE, (struct nt_line_kv[]){ { "session", sid } }, 1);
 		break;
+	}
 	case NT_CMD_STATUS:
 		cmd_status(d, c);
 		break;
@@ -570,6 +615,11 @@ void nd_conns_tick(struct nd *d, uint64_t now)
 			conn_close(d, c, "TLS handshake timeout");
 		else if (c->state == C_OPEN && now - c->active_ns > ND_IDLE_TIMEOUT_MS * 1000000ull)
 			conn_close(d, c, "idle timeout");
+		else if (c->authed && (uint64_t)time(NULL) >= c->token_expiry) {
+			tell_bye(d, c, "token-expired");
+			conn_flush(d, c);
+			conn_close(d, c, "token expired");
+		}
 	}
 }
 
@@ -594,16 +644,13 @@ void nd_session_tell(struct nd *d, struct nt_session *s, const char *line)
 
 void nd_conns_shutdown(struct nd *d)
 {
-	char b[NT_LINE_MAX + 2];
-	int n = nt_line_fmt_evt(b, sizeof(b), "SHUTDOWN", NULL, 0);
-
 	for (size_t i = 0; d->conns && i < d->conf.max_connections; i++) {
 		struct nd_conn *c = d->conns[i];
 
 		if (!c || c->dead)
 			continue;
 		if (c->state == C_OPEN) {
-			conn_queue(d, c, b, n);
+			tell_bye(d, c, "shutdown");
 			conn_flush(d, c);
 		}
 		conn_close(d, c, "server shutting down");

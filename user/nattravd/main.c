@@ -47,7 +47,7 @@ static int setup_addrs(struct nd *d)
 /* Load (or reuse) the program and maps, tell it where we relay, attach. */
 static int setup_bpf(struct nd *d)
 {
-	struct nt_config cfg = { .media_port = htons(d->conf.media_port) };
+	struct nt_config cfg;
 	enum nt_xdp_mode used;
 	int err;
 
@@ -55,6 +55,12 @@ static int setup_bpf(struct nd *d)
 	if (err)
 		return err;
 	nt_xdp_maps(d->xdp, &d->maps);
+	/* settings an operator made with nattravctl (flags, rate limits) stay */
+	if (nt_maps_get_config(&d->maps, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	memset(cfg.relay_v4, 0, sizeof(cfg.relay_v4));
+	memset(cfg.relay_v6, 0, sizeof(cfg.relay_v6));
+	cfg.media_port = htons(d->conf.media_port);
 	if (d->conf.have_v4)
 		memcpy(cfg.relay_v4, d->conf.addr_v4, 4);
 	if (d->conf.have_v6)

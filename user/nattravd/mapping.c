@@ -7,18 +7,22 @@
  * they keep forwarding until idle for a consent window.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
 #include "nt_log.h"
 
+/* "EVT <evt> session=<hex> <key>=<val> [reason=<reason>]" to s's client. */
 static void tell_kv(struct nd *d, struct nt_session *s, const char *evt,
-		    const char *key, const char *val)
+		    const char *key, const char *val, const char *reason)
 {
-	char b[NT_LINE_MAX + 2];
+	char b[NT_LINE_MAX + 2], sid[17];
+	struct nt_line_kv kv[3] = { { "session", sid }, { key, val }, { "reason", reason } };
 
-	if (nt_line_fmt_evt(b, sizeof(b), evt, (struct nt_line_kv[]){ { key, val } }, 1) > 0)
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
+	if (nt_line_fmt_evt(b, sizeof(b), evt, kv, reason ? 3 : 2) > 0)
 		nd_session_tell(d, s, b);
 }
 
@@ -74,7 +78,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 
 	nt_endpoint_format(ep, a, sizeof(a));
 	if (other && other != s)
-		nd_mapping_remove(d, other, "taken over by another session", true);
+		nd_mapping_remove(d, other, "rebind", "taken over by another session");
 	if (o) { /* the key is rewritten below: it stops being an orphan */
 		o->used = false;
 		d->nmappings--;
@@ -88,17 +92,18 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		nt_fwd_del(&d->fwd, &s->mapping);
 		s->verified = false;
 		d->nmappings--;
+		tell_kv(d, s, "EXPIRED", "mapping", olds, "rebind");
 	}
 	if (!s->verified && d->nmappings >= d->conf.max_mappings)
 		return -EDQUOT;
-	/* re-verifying the same mapping keeps its counters */
-	if (!nt_maps_get_mapping(&d->maps, ep, &old)) {
-		v.packets = old.packets;
-		v.bytes = old.bytes;
-		v.last_seen_ns = old.last_seen_ns;
-	}
+	/* re-verifying the same mapping keeps its counters and rate state */
+	if (!nt_maps_get_mapping(&d->maps, ep, &old))
+		v = old;
 	if (pep)
 		v.peer = *pep;
+	else
+		memset(&v.peer, 0, sizeof(v.peer));
+	v.flags = 0;
 	v.group_id = s->group->id;
 	v.session_id = s->id;
 	v.created_ns = now;
@@ -120,18 +125,19 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	s->verified = true;
 	s->mapping = *ep;
 	s->verified_ns = now;
-	tell_kv(d, s, "VERIFIED", "mapping", a);
+	tell_kv(d, s, "VERIFIED", "mapping", a, NULL);
 	if (pep) {
 		nt_endpoint_format(pep, pa, sizeof(pa));
 		set_peer(d, pep, ep);
-		tell_kv(d, s, "PEER", "peer", pa);
-		tell_kv(d, peer, "PEER", "peer", a);
+		tell_kv(d, s, "PEER", "peer", pa, NULL);
+		tell_kv(d, peer, "PEER", "peer", a, NULL);
 	}
 	nt_info("mapping %s verified for user=%s group=%s peer=%s", a, s->user, s->group->name, pa);
 	return 0;
 }
 
-void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *why, bool tell)
+void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
+		       const char *why)
 {
 	struct nt_session *peer = nt_session_peer(s);
 	char a[NT_ENDPOINT_STRLEN];
@@ -145,10 +151,10 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *why, bool
 	d->nmappings--;
 	if (peer && peer->verified) {
 		set_peer(d, &peer->mapping, NULL);
-		tell_kv(d, peer, "PEER", "peer", "none");
+		tell_kv(d, peer, "PEER", "peer", "none", NULL);
 	}
-	if (tell)
-		tell_kv(d, s, "EXPIRED", "mapping", a);
+	if (reason)
+		tell_kv(d, s, "EXPIRED", "mapping", a, reason);
 	nt_info("mapping %s of user=%s removed: %s", a, s->user, why);
 }
 
@@ -160,7 +166,7 @@ void nd_session_end(struct nd *d, struct nt_session *s, const char *why)
 		memcpy(g, s->group->name, sizeof(g));
 	/* --keep-on-exit: the next daemon adopts what is in the map */
 	if (!(d->stop && d->conf.keep_on_exit))
-		nd_mapping_remove(d, s, why, false);
+		nd_mapping_remove(d, s, NULL, why);
 	nt_verify_forget(&d->ver, s->id);
 	nt_info("session of user=%s in group=%s ended: %s", s->user, g, why);
 	nt_session_del(&d->st, s);
@@ -249,13 +255,13 @@ void nd_mappings_tick(struct nd *d, uint64_t now)
 			continue;
 		last = s->verified_ns > s->keepalive_ns ? s->verified_ns : s->keepalive_ns;
 		if (nt_maps_get_mapping(&d->maps, &s->mapping, &v)) {
-			nd_mapping_remove(d, s, "deleted from the map by hand", true);
+			nd_mapping_remove(d, s, "admin", "deleted from the map by hand");
 			continue;
 		}
 		if (v.last_seen_ns > last)
 			last = v.last_seen_ns;
 		if (now > last && now - last > window)
-			nd_mapping_remove(d, s, "consent expired (no media or keepalive)", true);
+			nd_mapping_remove(d, s, "consent", "consent expired (no media or keepalive)");
 	}
 	for (size_t i = 0; i < d->norphans; i++) {
 		struct nd_orphan *o = &d->orphans[i];

@@ -132,8 +132,9 @@ void nd_wire_input(struct nd *d, struct nd_handle *h,
 /* mapping.c: sessions' mappings in the BPF map and the forwarding table */
 int nd_mapping_install(struct nd *d, struct nt_session *s,
 		       const struct nt_endpoint *ep);
-void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *why,
-		       bool tell);
+/* reason: the EVT EXPIRED reason (consent, rebind, admin), NULL for no event. */
+void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
+		       const char *why);
 /* End a session: mapping out, challenges forgotten, group left. */
 void nd_session_end(struct nd *d, struct nt_session *s, const char *why);
 int nd_orphans_adopt(struct nd *d);

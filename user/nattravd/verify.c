@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Control messages on the media port: PROBE -> CHALLENGE to the observed
- * address, ANSWER -> verified mapping, KEEPALIVE -> consent refreshed.
- * Everything is checked against the session key first; errors to unknown
- * or unauthenticated senders go back unsigned and no larger than what
- * came in, so the port is no amplifier.
+ * Control messages on the media port (docs/protocol.md sections 3-5):
+ * PROBE -> CHALLENGE to the observed address, ANSWER -> verified mapping,
+ * KEEPALIVE -> consent refreshed. A message that fails parsing or integrity,
+ * or names an unknown session, gets no answer at all (no oracle, no
+ * reflection): it is only counted and logged.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
 #include "nt_log.h"
@@ -34,13 +35,17 @@ static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoi
 		nd_media_send(d, h, to, b, (size_t)n);
 }
 
-static void tell_refused(struct nd *d, struct nt_session *s, const char *map,
-			 const char *code, const char *reason)
-{
-	char b[NT_LINE_MAX + 2];
+/* Probes per session per second; a retransmitting client sends a few. */
+#define ND_PROBES_PER_SEC 10
 
-	if (nt_line_fmt_evt(b, sizeof(b), "REFUSED",
-			    (struct nt_line_kv[]){ { "mapping", map }, { "code", code },
+static void tell_denied(struct nd *d, struct nt_session *s, const char *map,
+			const char *reason)
+{
+	char b[NT_LINE_MAX + 2], sid[17];
+
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
+	if (nt_line_fmt_evt(b, sizeof(b), "DENIED",
+			    (struct nt_line_kv[]){ { "session", sid }, { "mapping", map },
 						   { "reason", reason } }, 3) > 0)
 		nd_session_tell(d, s, b);
 }
@@ -50,35 +55,53 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		     const char *srcs)
 {
 	struct nt_wire_msg m = { .kind = NT_WIRE_CHALLENGE, .session_id = s->id };
-	uint8_t b[NT_WIRE_MAX];
+	const struct nt_challenge *c;
+	uint8_t b[NT_WIRE_MAX], nonce[NT_VERIFY_NONCE_LEN];
 	const char *why;
 	uint64_t now = nd_now_ns();
-	int n;
+	int n, rc;
 
+	if (now - s->probe_window_ns >= 1000000000ull) {
+		s->probe_window_ns = now;
+		s->probes = 0;
+	}
+	if (++s->probes > ND_PROBES_PER_SEC) {
+		nt_dbg("probe of user=%s from %s dropped: more than %d a second", s->user, srcs,
+		       ND_PROBES_PER_SEC);
+		return;
+	}
 	if (nt_addr_denied(&d->conf.deny, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
-		tell_refused(d, s, srcs, "403", why);
+		tell_denied(d, s, srcs, "address");
 		return;
 	}
-	memcpy(m.tid, req->tid, sizeof(m.tid)); /* a STUN response echoes the request's id */
-	m.challenge_len = NT_VERIFY_NONCE_LEN;
-	if (nt_wire_random(m.challenge, NT_VERIFY_NONCE_LEN)) {
+	if (nt_wire_random(nonce, sizeof(nonce))) {
 		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "no randomness");
 		return;
 	}
-	m.mapped = *src;
-	m.lifetime_ms = NT_VERIFY_LIFETIME_MS;
-	if (nt_verify_issue(&d->ver, s->id, src, m.challenge, now,
-			    NT_VERIFY_LIFETIME_MS * 1000000ull))
+	rc = nt_verify_probe(&d->ver, s->id, src, req->tid, nonce, now,
+			     NT_VERIFY_LIFETIME_MS * 1000000ull, &c);
+	OPENSSL_cleanse(nonce, sizeof(nonce));
+	if (rc < 0)
 		return;
+	/* a STUN response echoes the request's id; a retransmission gets the same challenge */
+	memcpy(m.tid, req->tid, sizeof(m.tid));
+	memcpy(m.challenge, c->nonce, NT_VERIFY_NONCE_LEN);
+	m.challenge_len = NT_VERIFY_NONCE_LEN;
+	m.mapped = *src;
+	m.lifetime_ms = (uint32_t)((c->expires_ns - now) / 1000000ull);
+	if (!m.lifetime_ms)
+		m.lifetime_ms = 1;
 	n = nt_wire_build(b, sizeof(b), &m, s->key, true);
+	OPENSSL_cleanse(m.challenge, sizeof(m.challenge));
 	if (n < 0) {
 		nt_err("cannot build a challenge: %s", strerror(-n));
 		return;
 	}
 	nd_conn_touch(s, now);
-	nt_dbg("probe of user=%s from %s: challenge sent", s->user, srcs);
+	nt_dbg("probe of user=%s from %s: %s sent", s->user, srcs,
+	       rc ? "same challenge" : "challenge");
 	nd_media_send(d, h, src, b, (size_t)n);
 }
 
@@ -94,17 +117,19 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 			      &req->mapped, now);
 	if (err) {
 		why = err == -ETIMEDOUT ? "challenge expired" :
-		      err == -EADDRNOTAVAIL ? "answer from another address than the probe" :
+		      err == -EADDRNOTAVAIL ? "answer from another address than the probe, or naming another" :
 					      "unknown or already used challenge";
 		nt_info("answer of user=%s from %s verifies nothing: %s", s->user, srcs, why);
-		send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again");
+		/* no answer to another address than the one challenged: no reflection */
+		if (err != -EADDRNOTAVAIL)
+			send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again");
 		return;
 	}
 	/* policy may have changed meanwhile; checked again where it is written */
 	if (nt_addr_denied(&d->conf.deny, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
-		tell_refused(d, s, srcs, "403", why);
+		tell_denied(d, s, srcs, "address");
 		return;
 	}
 	nd_conn_touch(s, now);
@@ -113,10 +138,10 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		nt_warn("mapping %s of user=%s refused: %u mappings already", srcs, s->user,
 			d->conf.max_mappings);
 		send_error(d, h, src, req, s, NT_WIRE_ERR_QUOTA, "mapping quota reached");
-		tell_refused(d, s, srcs, "429", "quota");
+		tell_denied(d, s, srcs, "quota");
 	} else if (err) {
 		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "cannot install the mapping");
-		tell_refused(d, s, srcs, "500", "internal");
+		tell_denied(d, s, srcs, "internal");
 	}
 }
 
@@ -126,10 +151,10 @@ static void on_keepalive(struct nd *d, struct nd_handle *h, struct nt_session *s
 {
 	uint64_t now = nd_now_ns();
 
+	(void)h;
 	if (!s->verified || !nt_endpoint_eq(src, &s->mapping)) {
-		/* a rebinding NAT, or keepalives before verification: probe first */
-		nt_dbg("keepalive of user=%s from unverified %s", s->user, srcs);
-		send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "mapping not verified, probe again");
+		/* a rebinding NAT, or keepalives before verification: it must probe */
+		nt_dbg("keepalive of user=%s from unverified %s dropped", s->user, srcs);
 		return;
 	}
 	if (req->seq <= s->keepalive_seq) {
@@ -163,19 +188,15 @@ void nd_wire_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *
 	s = nt_session_find(&d->st, m.session_id);
 	if (!s) {
 		d->cnt.control_bad++;
-		nt_info("control message from %s for unknown session %016llx", srcs,
+		nt_info("control message from %s for unknown session %016llx dropped", srcs,
 			(unsigned long long)m.session_id);
-		if (m.kind != NT_WIRE_KEEPALIVE)
-			send_error(d, h, src, &m, NULL, NT_WIRE_ERR_UNKNOWN_SESSION, "unknown session");
 		return;
 	}
 	err = nt_wire_verify(buf, len, &m, s->key);
 	if (err) {
 		d->cnt.control_bad++;
-		nt_info("control message from %s for session of user=%s failed integrity: %s",
-			srcs, s->user, err == -ENOKEY ? "unsigned" : "wrong key or altered");
-		if (m.kind != NT_WIRE_KEEPALIVE)
-			send_error(d, h, src, &m, NULL, NT_WIRE_ERR_UNAUTHORIZED, "integrity check failed");
+		nt_info("control message from %s for session of user=%s dropped: integrity %s",
+			srcs, s->user, err == -ENOKEY ? "missing" : "check failed");
 		return;
 	}
 	switch (m.kind) {
