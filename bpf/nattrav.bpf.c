@@ -16,9 +16,7 @@
 #include "nt_maps.h"
 #include "nt_parse.h"
 #include "nt_csum.h"
-
-#define NT_AF_INET 2
-#define NT_AF_INET6 10
+#include "nt_common.h"
 
 /* What the rewrite needs to know about the packet, whatever its family. */
 struct nt_pkt {
@@ -28,40 +26,6 @@ struct nt_pkt {
 	__u32 l3_len; /* IP total length: counted in the mapping's bytes */
 	__u8 family;
 };
-
-static __always_inline void nt_count(enum nt_stat reason, __u64 bytes)
-{
-	__u32 key = reason;
-	struct nt_counter *c = bpf_map_lookup_elem(&nt_stats, &key);
-
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
-}
-
-static __always_inline int nt_verdict(enum nt_stat reason, __u64 bytes, int action)
-{
-	nt_count(reason, bytes);
-	return action;
-}
-
-/*
- * STUN-framed control message: two zero bits, magic cookie at byte 4.
- * udp_len bounds it semantically, end for the verifier.
- */
-static __always_inline bool nt_is_control(struct udphdr *udp, __u32 udp_len, void *end)
-{
-	__u8 *p = (void *)(udp + 1);
-
-	if (udp_len < sizeof(*udp) + NT_STUN_HDR_LEN)
-		return false;
-	if ((void *)(p + NT_STUN_HDR_LEN) > end)
-		return false;
-	if (p[0] & 0xc0)
-		return false;
-	return *(__be32 *)(p + 4) == bpf_htonl(NT_STUN_MAGIC);
-}
 
 static __always_inline void nt_swap_macs(struct ethhdr *eth)
 {
@@ -128,14 +92,6 @@ bounce:
 	return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
 }
 
-/* Account the packet to its mapping; last_seen keeps the consent window open. */
-static __always_inline void nt_touch(struct nt_mapping *m, __u64 bytes)
-{
-	__sync_fetch_and_add(&m->packets, 1);
-	__sync_fetch_and_add(&m->bytes, bytes);
-	m->last_seen_ns = bpf_ktime_get_ns();
-}
-
 static __always_inline __u32 nt_ports_delta(struct udphdr *udp, __be16 sport, __be16 dport)
 {
 	return nt_csum_delta16(udp->source, sport) + nt_csum_delta16(udp->dest, dport);
@@ -194,6 +150,11 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	if (!m)
 		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
 	nt_touch(m, tot_len);
+	if (nt_over_rate(m, cfg))
+		return nt_verdict(NT_STAT_DROP_RATE, tot_len, XDP_DROP);
+	/* XDP cannot copy a frame: groups of three or more go to the TC program */
+	if (m->flags & NT_MAPPING_F_FANOUT)
+		return nt_verdict(NT_STAT_PASS_FANOUT, tot_len, XDP_PASS);
 	if (!m->peer.family)
 		return nt_verdict(NT_STAT_DROP_NO_PEER, tot_len, XDP_DROP);
 	if (m->peer.family != NT_FAMILY_V4)
@@ -228,20 +189,6 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	pkt.l3_len = tot_len;
 	pkt.family = NT_FAMILY_V4;
 	return nt_route(ctx, cfg, &pkt, tot_len);
-}
-
-static __always_inline bool nt_addr6_eq(const struct in6_addr *a, const __u8 *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
-}
-
-static __always_inline bool nt_addr6_zero(const __u8 *a)
-{
-	const __u32 *x = (const __u32 *)a;
-
-	return !(x[0] | x[1] | x[2] | x[3]);
 }
 
 static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_config *cfg,
@@ -300,6 +247,11 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	if (!m)
 		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
 	nt_touch(m, tot_len);
+	if (nt_over_rate(m, cfg))
+		return nt_verdict(NT_STAT_DROP_RATE, tot_len, XDP_DROP);
+	/* XDP cannot copy a frame: groups of three or more go to the TC program */
+	if (m->flags & NT_MAPPING_F_FANOUT)
+		return nt_verdict(NT_STAT_PASS_FANOUT, tot_len, XDP_PASS);
 	if (!m->peer.family)
 		return nt_verdict(NT_STAT_DROP_NO_PEER, tot_len, XDP_DROP);
 	if (m->peer.family != NT_FAMILY_V6)
@@ -354,5 +306,8 @@ int nt_xdp(struct xdp_md *ctx)
 		return nt_handle_v6(ctx, cfg, &c, eth);
 	return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
 }
+
+/* The TC fan-out program lives in the same object so that both share the maps. */
+#include "nt_fanout.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -42,4 +42,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_stats SEC(".maps");
 
+/* Members of groups of three or more, for the TC fan-out; key: group id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct nt_fanout_group);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_groups SEC(".maps");
+
 #endif /* NT_MAPS_H */

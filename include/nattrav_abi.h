@@ -17,10 +17,18 @@
 #define NT_MAP_MAPPINGS "nt_mappings"
 #define NT_MAP_CONFIG "nt_config"
 #define NT_MAP_STATS "nt_stats"
+#define NT_MAP_GROUPS "nt_groups"
 
 /* Limits; override at build time with -D. */
 #ifndef NT_MAX_MAPPINGS
 #define NT_MAX_MAPPINGS 1048576
+#endif
+#ifndef NT_MAX_GROUPS
+#define NT_MAX_GROUPS 65536
+#endif
+/* Members of one group that the kernel fans out to (the sender included). */
+#ifndef NT_GROUP_MAX_MEMBERS
+#define NT_GROUP_MAX_MEMBERS 64
 #endif
 
 #define NT_FAMILY_V4 4
@@ -49,10 +57,16 @@ struct nt_mapping {
 	__u64 bytes;        /* their IP lengths */
 	__u32 flags;        /* NT_MAPPING_F_* */
 	__u32 pad;
+	/* token bucket of the sender's packet rate (see nt_config.pkt_cost_ns) */
+	__u64 tb_credit_ns;
+	__u64 tb_last_ns;
+	__u64 rate_drops;   /* media dropped for going over the rate */
 };
 
 /* installed by hand (nattravctl map add), not by a verification */
 #define NT_MAPPING_F_STATIC 0x1
+/* media goes to every other member of group_id (TC fan-out), not to peer */
+#define NT_MAPPING_F_FANOUT 0x2
 
 /* Relay settings: one entry at index 0 of NT_MAP_CONFIG. */
 struct nt_config {
@@ -61,6 +75,28 @@ struct nt_config {
 	__be16 media_port;  /* zero: program passes everything */
 	__u16 flags;        /* NT_CONFIG_F_* */
 	__u32 pad;
+	/*
+	 * Per-sender rate limit, as a token bucket in nanoseconds of credit:
+	 * each packet costs pkt_cost_ns (1e9 / packets per second), credit
+	 * grows with time up to burst_ns. pkt_cost_ns 0: no limit.
+	 */
+	__u64 pkt_cost_ns;
+	__u64 burst_ns;
+};
+
+/*
+ * A group of more than two members: media from one member is copied to all
+ * the others by the TC program. members[0..n_members) are the verified
+ * external endpoints; delivered[i] counts copies sent to members[i].
+ */
+struct nt_fanout_group {
+	__u32 n_members;
+	__u32 pad;
+	__u64 packets_in;  /* media packets from members */
+	__u64 copies_out;  /* copies sent, all members */
+	__u64 bytes_out;
+	struct nt_endpoint members[NT_GROUP_MAX_MEMBERS];
+	__u64 delivered[NT_GROUP_MAX_MEMBERS];
 };
 
 /* fib lookup off: swap MACs and XDP_TX (single-homed relays, tests) */
@@ -80,6 +116,10 @@ enum nt_stat {
 	NT_STAT_DROP_FAMILY,     /* peer of another address family than the packet */
 	NT_STAT_DROP_NO_ROUTE,   /* the FIB has no route to the peer or MTU too small */
 	NT_STAT_DROP_NO_PEER,    /* verified, but no other member to send to yet */
+	NT_STAT_DROP_RATE,       /* sender over its packet rate */
+	NT_STAT_PASS_FANOUT,     /* XDP: media of a group of 3+, up to the TC program */
+	NT_STAT_FANOUT_COPIES,   /* TC: copies sent (packets, bytes of all copies) */
+	NT_STAT_DROP_NO_GROUP,   /* TC: fan-out mapping whose group is missing */
 	NT_STAT_MAX,
 };
 
@@ -89,7 +129,8 @@ enum nt_stat {
 		"forwarded", "redirected", "pass_control", "pass_other",     \
 		"drop_unverified", "drop_malformed", "drop_fragment",        \
 		"drop_ip_options", "drop_ttl", "drop_family", "drop_no_route", \
-			"drop_no_peer"                                       \
+			"drop_no_peer", "drop_rate", "pass_fanout", "fanout_copies", \
+			"drop_no_group"                                      \
 	}
 
 struct nt_counter {
@@ -107,8 +148,11 @@ struct nt_counter {
 
 #if !defined(__cplusplus)
 _Static_assert(sizeof(struct nt_endpoint) == 20, "nt_endpoint layout");
-_Static_assert(sizeof(struct nt_mapping) == 72, "nt_mapping layout");
-_Static_assert(sizeof(struct nt_config) == 28, "nt_config layout");
+_Static_assert(sizeof(struct nt_mapping) == 96, "nt_mapping layout");
+_Static_assert(sizeof(struct nt_config) == 48, "nt_config layout");
+_Static_assert((NT_GROUP_MAX_MEMBERS & (NT_GROUP_MAX_MEMBERS - 1)) == 0,
+	       "the TC program masks member indexes: a power of two");
+_Static_assert(sizeof(struct nt_fanout_group) == 32 + NT_GROUP_MAX_MEMBERS * 28, "nt_fanout_group layout");
 _Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
 #endif
 

@@ -25,6 +25,7 @@ struct xdp_case {
 	bool verified;    /* a mapping for the sender is installed */
 	int peer_family;  /* 0: same as family; -1: no peer yet */
 	bool control;     /* STUN-framed payload instead of RTP */
+	__u32 mapping_flags;
 	uint8_t ttl;
 	unsigned ip_opts_len;
 	uint16_t frag_off;
@@ -112,6 +113,10 @@ static struct xdp_case cases[] = {
 	  .verdict = XDP_DROP, .stat = NT_STAT_DROP_TTL },
 	{ .desc = "peer of the other family dropped", .family = 4, .verified = true,
 	  .peer_family = 6, .verdict = XDP_DROP, .stat = NT_STAT_DROP_FAMILY },
+	{ .desc = "group of three or more: up to the TC fan-out", .family = 4, .verified = true,
+	  .mapping_flags = NT_MAPPING_F_FANOUT, .verdict = XDP_PASS, .stat = NT_STAT_PASS_FANOUT },
+	{ .desc = "v6 group of three or more", .family = 6, .verified = true,
+	  .mapping_flags = NT_MAPPING_F_FANOUT, .verdict = XDP_PASS, .stat = NT_STAT_PASS_FANOUT },
 	{ .desc = "verified but alone in its group: dropped", .family = 4, .verified = true,
 	  .peer_family = -1, .verdict = XDP_DROP, .stat = NT_STAT_DROP_NO_PEER },
 	{ .desc = "other UDP port untouched", .family = 4, .verified = true, .other_port = true,
@@ -203,7 +208,7 @@ static void install_mapping(struct harness *h, const struct xdp_case *c,
 			    const struct pkt_spec *s, struct nt_endpoint *peer)
 {
 	int pf = c->peer_family ? c->peer_family : c->family;
-	struct nt_mapping m = { .group_id = 7, .session_id = 99 };
+	struct nt_mapping m = { .group_id = 7, .session_id = 99, .flags = c->mapping_flags };
 
 	ep(peer, pf == 4 ? "198.51.100.20:50000" : "[2001:db8:2::20]:50000");
 	m.peer = *peer;
@@ -331,5 +336,43 @@ Test(xdp, arp_passes)
 	set_config(&h);
 	cr_assert_eq(harness_run(&h, in, sizeof(in), out, &out_len, 0), XDP_PASS);
 	cr_assert_arr_eq(out, in, sizeof(in));
+	harness_close(&h);
+}
+
+/* A sender over its rate: the token bucket lets the burst through, drops the rest. */
+Test(xdp, rate_limit_drops_over_burst)
+{
+	struct nt_counter st[NT_STAT_MAX];
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xdp_case c = { .family = 4, .verified = true };
+	struct nt_config cfg;
+	struct nt_endpoint peer;
+	struct nt_mapping m;
+	struct harness h;
+	struct pkt_spec s;
+	unsigned tx = 0;
+	size_t len;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	set_config(&h);
+	cr_assert_eq(nt_maps_get_config(&h.maps, &cfg), 0);
+	cfg.pkt_cost_ns = 1000000000ull; /* 1 packet per second */
+	cfg.burst_ns = 3 * cfg.pkt_cost_ns;
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	len = build_case(&c, in, &s);
+	install_mapping(&h, &c, &s, &peer);
+	for (int i = 0; i < 10; i++) {
+		size_t out_len = sizeof(out);
+		int v = harness_run(&h, in, len, out, &out_len, 0);
+
+		cr_assert(v == XDP_TX || v == XDP_DROP);
+		tx += v == XDP_TX;
+	}
+	cr_assert_eq(tx, 3, "%u forwarded, want the burst of 3", tx);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	cr_assert_eq(m.rate_drops, 7);
+	cr_assert_eq(m.packets, 10, "over-rate packets still count as seen");
+	cr_assert_eq(nt_maps_read_stats(&h.maps, st), 0);
+	cr_assert_eq(st[NT_STAT_DROP_RATE].packets, 7);
 	harness_close(&h);
 }

@@ -21,6 +21,7 @@ struct nt_maps {
 	int mappings_fd;
 	int config_fd;
 	int stats_fd;
+	int groups_fd;
 };
 
 /* Open the maps pinned under pin_dir. -ENOENT when nothing is pinned there. */
@@ -45,6 +46,11 @@ int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *ar
 int nt_maps_set_config(const struct nt_maps *m, const struct nt_config *cfg);
 int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg);
 
+/* Members of a group of three or more (NT_MAPPING_F_FANOUT mappings). */
+int nt_maps_put_group(const struct nt_maps *m, __u32 group_id, const struct nt_fanout_group *g);
+int nt_maps_get_group(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g);
+int nt_maps_del_group(const struct nt_maps *m, __u32 group_id);
+
 /* Per-CPU counters summed: out[NT_STAT_MAX]. */
 int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out);
 
@@ -56,7 +62,10 @@ struct nt_xdp;
  * (so a restart keeps verified flows) and pinning the ones that are not.
  */
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir);
-/* Attach to ifindex; NT_XDP_NATIVE falls back to skb mode. *used gets the mode. */
+/*
+ * Attach to ifindex: the XDP program (NT_XDP_NATIVE falls back to skb mode;
+ * *used gets the mode) and the TC ingress fan-out program.
+ */
 int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
 		  enum nt_xdp_mode *used);
 /* Detach from the interface it was attached to (no-op when not attached). */
@@ -66,7 +75,7 @@ int nt_xdp_prog_fd(const struct nt_xdp *x);
 void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m);
 void nt_xdp_close(struct nt_xdp *x);
 
-/* Detach whatever XDP program is on ifindex (any mode). */
+/* Detach whatever XDP program is on ifindex (any mode), and nattrav's TC program. */
 int nt_xdp_detach_ifindex(int ifindex);
 
 #endif /* NT_BPF_H */

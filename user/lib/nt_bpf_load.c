@@ -17,6 +17,31 @@ struct nt_xdp {
 	__u32 xdp_flags; /* the mode it was attached with */
 };
 
+/* nattrav's TC filter: a fixed handle and priority, so a restart replaces it. */
+#define NT_TC_HANDLE 0x4e54
+#define NT_TC_PRIO 0x4e54
+
+static int tc_attach(int ifindex, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NT_TC_HANDLE, .priority = NT_TC_PRIO,
+		    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static int tc_detach(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NT_TC_HANDLE, .priority = NT_TC_PRIO);
+	int err = bpf_tc_detach(&hook, &opts);
+
+	return err == -ENOENT ? 0 : err;
+}
+
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -66,25 +91,34 @@ static int attach_flags(struct nt_xdp *x, int ifindex, __u32 flags)
 int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
 		  enum nt_xdp_mode *used)
 {
-	int err;
+	int err = 0;
 
 	if (mode == NT_XDP_OFF)
 		return -EINVAL;
 	if (mode == NT_XDP_NATIVE) {
 		err = attach_flags(x, ifindex, XDP_FLAGS_DRV_MODE);
-		if (!err) {
-			*used = NT_XDP_NATIVE;
-			return 0;
-		}
-		nt_warn("native XDP refused on ifindex %d (%s); trying generic mode",
-			ifindex, strerror(-err));
+		if (err)
+			nt_warn("native XDP refused on ifindex %d (%s); trying generic mode",
+				ifindex, strerror(-err));
 	}
-	err = attach_flags(x, ifindex, XDP_FLAGS_SKB_MODE);
+	if (mode == NT_XDP_SKB || err) {
+		err = attach_flags(x, ifindex, XDP_FLAGS_SKB_MODE);
+		if (err) {
+			nt_err("cannot attach XDP to ifindex %d: %s", ifindex, strerror(-err));
+			return err;
+		}
+		*used = NT_XDP_SKB;
+	} else {
+		*used = NT_XDP_NATIVE;
+	}
+	/* groups of three or more are copied by TC: without it they get nothing */
+	err = tc_attach(ifindex, bpf_program__fd(x->skel->progs.nt_tc_fanout));
 	if (err) {
-		nt_err("cannot attach XDP to ifindex %d: %s", ifindex, strerror(-err));
+		nt_err("cannot attach the TC fan-out program to ifindex %d: %s", ifindex,
+		       strerror(-err));
+		nt_xdp_detach(x);
 		return err;
 	}
-	*used = NT_XDP_SKB;
 	return 0;
 }
 
@@ -94,6 +128,7 @@ int nt_xdp_detach(struct nt_xdp *x)
 
 	if (!x->ifindex)
 		return 0;
+	tc_detach(x->ifindex);
 	err = bpf_xdp_detach(x->ifindex, x->xdp_flags, NULL);
 	if (!err)
 		x->ifindex = 0;
@@ -105,8 +140,9 @@ int nt_xdp_detach_ifindex(int ifindex)
 	/* One of these holds the program; detaching an empty mode is a no-op. */
 	int e1 = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	int e2 = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	int e3 = tc_detach(ifindex);
 
-	return e1 ? e1 : e2;
+	return e1 ? e1 : e2 ? e2 : e3;
 }
 
 int nt_xdp_prog_fd(const struct nt_xdp *x)
@@ -119,6 +155,7 @@ void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 	m->mappings_fd = bpf_map__fd(x->skel->maps.nt_mappings);
 	m->config_fd = bpf_map__fd(x->skel->maps.nt_config);
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
+	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);
 }
 
 void nt_xdp_close(struct nt_xdp *x)

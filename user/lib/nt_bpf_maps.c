@@ -23,7 +23,7 @@ static int open_pinned(const char *pin_dir, const char *name)
 
 int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 {
-	m->mappings_fd = m->config_fd = m->stats_fd = -1;
+	m->mappings_fd = m->config_fd = m->stats_fd = m->groups_fd = -1;
 	m->mappings_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS);
 	if (m->mappings_fd < 0)
 		goto fail;
@@ -33,11 +33,15 @@ int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 	m->stats_fd = open_pinned(pin_dir, NT_MAP_STATS);
 	if (m->stats_fd < 0)
 		goto fail;
+	m->groups_fd = open_pinned(pin_dir, NT_MAP_GROUPS);
+	if (m->groups_fd < 0)
+		goto fail;
 	return 0;
 fail: {
 	int err = m->mappings_fd < 0 ? m->mappings_fd :
 		  m->config_fd < 0   ? m->config_fd :
-				       m->stats_fd;
+		  m->stats_fd < 0    ? m->stats_fd :
+				       m->groups_fd;
 	nt_maps_close(m);
 	return err;
 }
@@ -45,7 +49,7 @@ fail: {
 
 void nt_maps_close(struct nt_maps *m)
 {
-	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd };
+	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd, &m->groups_fd };
 
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -109,6 +113,23 @@ int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg)
 	__u32 zero = 0;
 
 	return ret_errno(bpf_map_lookup_elem(m->config_fd, &zero, cfg));
+}
+
+int nt_maps_put_group(const struct nt_maps *m, __u32 group_id, const struct nt_fanout_group *g)
+{
+	if (g->n_members > NT_GROUP_MAX_MEMBERS)
+		return -E2BIG;
+	return ret_errno(bpf_map_update_elem(m->groups_fd, &group_id, g, BPF_ANY));
+}
+
+int nt_maps_get_group(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g)
+{
+	return ret_errno(bpf_map_lookup_elem(m->groups_fd, &group_id, g));
+}
+
+int nt_maps_del_group(const struct nt_maps *m, __u32 group_id)
+{
+	return ret_errno(bpf_map_delete_elem(m->groups_fd, &group_id));
 }
 
 int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out)

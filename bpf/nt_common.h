@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the XDP and the TC programs share: counting, control-message test, accounting. */
+#ifndef NT_COMMON_H
+#define NT_COMMON_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "nattrav_abi.h"
+#include "nt_maps.h"
+
+#define NT_AF_INET 2
+#define NT_AF_INET6 10
+
+static __always_inline void nt_count_n(enum nt_stat reason, __u64 packets, __u64 bytes)
+{
+	__u32 key = reason;
+	struct nt_counter *c;
+
+	if (!packets)
+		return;
+	c = bpf_map_lookup_elem(&nt_stats, &key);
+	if (c) {
+		c->packets += packets;
+		c->bytes += bytes;
+	}
+}
+
+static __always_inline void nt_count(enum nt_stat reason, __u64 bytes)
+{
+	nt_count_n(reason, 1, bytes);
+}
+
+static __always_inline int nt_verdict(enum nt_stat reason, __u64 bytes, int action)
+{
+	nt_count(reason, bytes);
+	return action;
+}
+
+/*
+ * STUN-framed control message: two zero bits, magic cookie at byte 4.
+ * udp_len bounds it semantically, end for the verifier.
+ */
+static __always_inline bool nt_is_control(struct udphdr *udp, __u32 udp_len, void *end)
+{
+	__u8 *p = (void *)(udp + 1);
+
+	if (udp_len < sizeof(*udp) + NT_STUN_HDR_LEN)
+		return false;
+	if ((void *)(p + NT_STUN_HDR_LEN) > end)
+		return false;
+	if (p[0] & 0xc0)
+		return false;
+	return *(__be32 *)(p + 4) == bpf_htonl(NT_STUN_MAGIC);
+}
+
+/* Account the packet to its mapping; last_seen keeps the consent window open. */
+static __always_inline void nt_touch(struct nt_mapping *m, __u64 bytes)
+{
+	__sync_fetch_and_add(&m->packets, 1);
+	__sync_fetch_and_add(&m->bytes, bytes);
+	m->last_seen_ns = bpf_ktime_get_ns();
+}
+
+/*
+ * Token bucket of the sender's rate, in nanoseconds of credit. Racy across
+ * CPUs by design: one sender's packets hash to one RX queue, and an
+ * occasional lost update only errs by a packet.
+ */
+static __always_inline bool nt_over_rate(struct nt_mapping *m, const struct nt_config *cfg)
+{
+	__u64 now, credit;
+
+	if (!cfg->pkt_cost_ns)
+		return false;
+	now = bpf_ktime_get_ns();
+	credit = m->tb_credit_ns + (now - m->tb_last_ns);
+	if (credit > cfg->burst_ns || now < m->tb_last_ns)
+		credit = cfg->burst_ns;
+	m->tb_last_ns = now;
+	if (credit < cfg->pkt_cost_ns) {
+		m->tb_credit_ns = credit;
+		__sync_fetch_and_add(&m->rate_drops, 1);
+		return true;
+	}
+	m->tb_credit_ns = credit - cfg->pkt_cost_ns;
+	return false;
+}
+
+static __always_inline bool nt_addr6_eq(const struct in6_addr *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+static __always_inline bool nt_addr6_zero(const __u8 *a)
+{
+	const __u32 *x = (const __u32 *)a;
+
+	return !(x[0] | x[1] | x[2] | x[3]);
+}
+
+#endif /* NT_COMMON_H */

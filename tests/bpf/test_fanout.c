@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TC fan-out program through bpf_prog_test_run_opts. Its copies really
+ * leave through bpf_clone_redirect: out of veth nt0 in a namespace of the
+ * test's own, caught on the peer nt1 with a packet socket, and each one is
+ * compared byte for byte with the frame the rewrite must produce (checksums
+ * recomputed from scratch).
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "xdp_harness.h"
+
+#define GROUP_ID 9
+#define TC_ACT_SHOT 2
+
+struct fan_case {
+	int family;
+	int receivers;
+	bool zero_csum;
+	bool fib; /* forwarding on and neighbours known: MACs from the FIB */
+};
+
+static struct fan_case cases[] = {
+	{ 4, 1, false, true }, { 4, 2, false, true }, { 4, 5, false, true },
+	{ 6, 1, false, true }, { 6, 2, false, true }, { 6, 5, false, true },
+	{ 4, 5, true, true },  { 4, 2, false, false }, { 6, 2, false, false },
+};
+
+ParameterizedTestParameters(fanout, copies)
+{
+	return cr_make_param_array(struct fan_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+static void sh(const char *cmd)
+{
+	cr_assert_eq(system(cmd), 0, "failed: %s", cmd);
+}
+
+static void member(int family, int i, struct nt_endpoint *ep)
+{
+	char s[64];
+
+	if (family == 4)
+		snprintf(s, sizeof(s), "198.51.100.%d:%d", 20 + i, 50000 + i);
+	else
+		snprintf(s, sizeof(s), "[2001:db8:2::%d]:%d", 20 + i, 50000 + i);
+	cr_assert_eq(nt_endpoint_parse(s, ep), 0);
+}
+
+static void member_mac(int i, uint8_t mac[6])
+{
+	memcpy(mac, (uint8_t[]){ 2, 0, 0, 0, 0, (uint8_t)(0x20 + i) }, 6);
+}
+
+static void make_net(const struct fan_case *c)
+{
+	char cmd[256];
+
+	sh("ip link add nt0 address 02:00:00:00:00:01 type veth peer name nt1 address 02:00:00:00:00:02 &&"
+	   "sysctl -qw net.ipv6.conf.all.disable_ipv6=0 &&"
+	   "ip link set nt0 up && ip link set nt1 up && ip link set lo up &&"
+	   "ip addr add 198.51.100.1/24 dev nt0 && ip addr add 2001:db8:2::1/64 dev nt0 nodad");
+	if (!c->fib)
+		return;
+	sh("sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1");
+	for (int i = 0; i <= c->receivers; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip neigh add %s%d lladdr 02:00:00:00:00:%02x dev nt0 nud permanent",
+			 c->family == 4 ? "198.51.100." : "2001:db8:2::", 20 + i, 0x20 + i);
+		sh(cmd);
+	}
+}
+
+static int capture_socket(void)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+
+	cr_assert_geq(fd, 0);
+	sll.sll_ifindex = (int)if_nametoindex("nt1");
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sll, sizeof(sll)), 0);
+	return fd;
+}
+
+/* UDP frames to a member port that arrive on nt1 within a short while. */
+static int collect(int fd, uint8_t frames[][PKT_MAX], size_t *lens, int max)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = 0;
+
+	while (n < max && poll(&p, 1, 300) > 0) {
+		ssize_t r = recv(fd, frames[n], PKT_MAX, 0);
+		struct pkt_view v;
+
+		if (r <= 0)
+			break;
+		/* keep UDP from relay:3478 only: neighbour discovery and such is noise */
+		if (!pkt_parse(frames[n], (size_t)r, &v) ||
+		    frames[n][v.l3 + (v.family == NT_FAMILY_V4 ? 9 : 6)] != 17 ||
+		    ((frames[n][v.l4] << 8) | frames[n][v.l4 + 1]) != 3478)
+			continue;
+		lens[n++] = (size_t)r;
+	}
+	return n;
+}
+
+ParameterizedTest(struct fan_case *c, fanout, copies)
+{
+	static uint8_t frames[8][PKT_MAX];
+	static const uint8_t payload[40] = { 0x80, 0x60, 0, 1, 'f', 'a', 'n' };
+	uint8_t in[PKT_MAX], want[PKT_MAX], relay_mac[6] = { 2, 0, 0, 0, 0, 1 };
+	struct __sk_buff ctx = {};
+	struct nt_fanout_group g = {};
+	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_counter st[NT_STAT_MAX];
+	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
+	struct nt_fanout_group after;
+	struct nt_endpoint relay;
+	struct pkt_spec s = { .payload = payload, .payload_len = sizeof(payload) };
+	struct harness h;
+	size_t lens[8], len;
+	int fd, n, key = GROUP_ID;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	make_net(c);
+	fd = capture_socket();
+
+	cr_assert_eq(nt_endpoint_parse(c->family == 4 ? "203.0.113.1:3478" : "[2001:db8::1]:3478",
+				       &relay), 0);
+	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	inet_pton(AF_INET6, "2001:db8::1", cfg.relay_v6);
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	/* member 0 is the sender: it must get nothing back */
+	g.n_members = (__u32)c->receivers + 1;
+	for (int i = 0; i <= c->receivers; i++)
+		member(c->family, i, &g.members[i]);
+	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(h.skel->maps.nt_groups), &key, &g, 0), 0);
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &g.members[0], &m), 0);
+
+	s.src = g.members[0];
+	s.dst = relay;
+	s.zero_udp_csum = c->zero_csum;
+	memcpy(s.src_mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x20 }, 6);
+	memcpy(s.dst_mac, relay_mac, 6);
+	len = pkt_build(&s, in, sizeof(in));
+
+	ctx.ifindex = ctx.ingress_ifindex = if_nametoindex("nt0");
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h.skel->progs.nt_tc_fanout), &opts), 0);
+	cr_assert_eq(opts.retval, TC_ACT_SHOT, "the original must be consumed");
+
+	n = collect(fd, frames, lens, 8);
+	cr_assert_eq(n, c->receivers, "%d copies arrived, want %d", n, c->receivers);
+	for (int i = 0; i < n; i++) {
+		struct pkt_spec w = s;
+
+		w.src = relay;
+		member(c->family, i + 1, &w.dst);
+		w.ttl = 63;
+		memcpy(w.src_mac, relay_mac, 6);
+		if (c->fib)
+			member_mac(i + 1, w.dst_mac);
+		else /* no FIB answer: back to the sender's next hop */
+			memcpy(w.dst_mac, s.src_mac, 6);
+		cr_assert_eq(pkt_build(&w, want, sizeof(want)), lens[i]);
+		cr_assert(pkt_sums_ok(frames[i], lens[i], c->zero_csum), "copy %d: checksums", i);
+		cr_assert_arr_eq(frames[i], want, lens[i], "copy %d differs", i);
+	}
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(h.skel->maps.nt_groups), &key, &after), 0);
+	cr_assert_eq(after.packets_in, 1);
+	cr_assert_eq(after.copies_out, (__u64)c->receivers);
+	cr_assert_eq(after.delivered[0], 0, "the sender got its own packet");
+	for (int i = 1; i <= c->receivers; i++)
+		cr_assert_eq(after.delivered[i], 1);
+	cr_assert_eq(nt_maps_read_stats(&h.maps, st), 0);
+	cr_assert_eq(st[NT_STAT_FANOUT_COPIES].packets, (__u64)c->receivers);
+	close(fd);
+	harness_close(&h);
+}
+
+/* Media of a plain two-member mapping is none of the TC program's business. */
+Test(fanout, ignores_non_fanout_mappings)
+{
+	uint8_t in[PKT_MAX];
+	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_mapping m = {};
+	struct pkt_spec s = { .payload = (const uint8_t *)"\x80\x60xx", .payload_len = 4 };
+	struct harness h;
+	size_t len;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	cr_assert_eq(nt_endpoint_parse("198.51.100.20:50000", &s.src), 0);
+	cr_assert_eq(nt_endpoint_parse("203.0.113.1:3478", &s.dst), 0);
+	m.peer = s.src;
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &s.src, &m), 0);
+	len = pkt_build(&s, in, sizeof(in));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len, .repeat = 1);
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h.skel->progs.nt_tc_fanout), &opts), 0);
+	cr_assert_eq(opts.retval, 0 /* TC_ACT_OK */);
+	harness_close(&h);
+}
