@@ -22,6 +22,8 @@ int ctl_mappings(struct ctl *ctl, int argc, char **argv);
 int ctl_stats(struct ctl *ctl, int argc, char **argv);
 int ctl_config(struct ctl *ctl, int argc, char **argv);
 int ctl_token(struct ctl *ctl, int argc, char **argv);
+int ctl_group(struct ctl *ctl, int argc, char **argv);
+int ctl_groups(struct ctl *ctl, int argc, char **argv);
 
 /* Open the pinned maps or say clearly why not; CTL_EXIT_FAIL on failure. */
 int ctl_open_maps(const struct ctl *ctl, struct nt_maps *m);

@@ -18,7 +18,10 @@ static const char usage[] =
 	"                     remove the program from IF; --purge also removes the pinned maps\n"
 	"  map add SRC PEER [--group N]   forward media from SRC (addr:port) to PEER by hand\n"
 	"  map del SRC                    remove the mapping of SRC\n"
+	"  group set ID MEMBER...         fan media of each member out to all the others (TC)\n"
+	"  group del ID                   remove a group and its members' mappings\n"
 	"  mappings           list verified mappings with their counters\n"
+	"  groups             fan-out groups with per-member delivery counters\n"
 	"  stats              packet counters by verdict\n"
 	"  config             the relay address and media port the program uses\n"
 	"  token --secret-file F --user NAME [--ttl SECONDS]\n"
@@ -66,7 +69,7 @@ static const struct {
 } commands[] = {
 	{ "attach", ctl_attach },     { "detach", ctl_detach }, { "map", ctl_map },
 	{ "mappings", ctl_mappings }, { "stats", ctl_stats },   { "config", ctl_config },
-	{ "token", ctl_token },
+	{ "token", ctl_token },       { "group", ctl_group },   { "groups", ctl_groups },
 };
 
 /*
