@@ -151,18 +151,25 @@ static void on_keepalive(struct nd *d, struct nd_handle *h, struct nt_session *s
 {
 	uint64_t now = nd_now_ns();
 
-	(void)h;
-	if (!s->verified || !nt_endpoint_eq(src, &s->mapping)) {
-		/* a rebinding NAT, or keepalives before verification: it must probe */
-		nt_dbg("keepalive of user=%s from unverified %s dropped", s->user, srcs);
-		return;
-	}
+	/* a recorded keepalive replayed later keeps nothing alive and gets no answer */
 	if (req->seq <= s->keepalive_seq) {
 		nt_dbg("keepalive of user=%s from %s replayed (seq %llu <= %llu)", s->user, srcs,
 		       (unsigned long long)req->seq, (unsigned long long)s->keepalive_seq);
 		return;
 	}
 	s->keepalive_seq = req->seq;
+	if (!s->verified || !nt_endpoint_eq(src, &s->mapping)) {
+		/*
+		 * Authentic and fresh, but from an address not verified: the
+		 * NAT rebound. Not a sign of life for the old mapping; a signed
+		 * 438 tells the client to probe again now rather than wait for
+		 * the consent window to run out.
+		 */
+		nt_info("keepalive of user=%s from unverified %s (NAT rebinding?): asked to probe again",
+			s->user, srcs);
+		send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "mapping not verified, probe again");
+		return;
+	}
 	s->keepalive_ns = now;
 	nd_conn_touch(s, now);
 }
