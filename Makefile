@@ -59,7 +59,16 @@ TEST_HDRS := $(wildcard tests/*.h) $(wildcard tests/*/*.h)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all clean test test-unit test-e2e demo
+# libFuzzer targets: tests/fuzz/fuzz_*.c, with the library rebuilt by clang
+# under ASan and UBSan. Not part of "all": run with scripts/fuzz.sh.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst user/lib/%.c,$(OUT)/fuzz/lib/%.o,$(LIB_SRCS))
+FUZZ_LIB  := $(OUT)/fuzz/libnattrav-fuzz.a
+FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-std=gnu11 -D_GNU_SOURCE -Wall -Iinclude -Iuser/lib -I$(OUT)
+
+.PHONY: all clean test test-unit test-e2e demo fuzz
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -115,6 +124,20 @@ $(OUT)/bench/%: tests/bench/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+$(OUT)/fuzz/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 clean:
 	$(Q)rm -rf $(OUT)

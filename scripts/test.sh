@@ -55,6 +55,10 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 
+if [ "$what" = all ] || [ "$what" = unit ]; then
+	run "fuzz (libFuzzer, ASan+UBSan, ${NT_FUZZ_SECONDS:-10}s a target)" scripts/fuzz.sh "${NT_FUZZ_SECONDS:-10}"
+fi
+
 if [ "$what" = all ] || [ "$what" = e2e ]; then
 	for t in tests/e2e/*.sh; do
 		run "$t" timeout 600 bash "$t"
