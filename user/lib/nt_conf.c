@@ -46,7 +46,7 @@ static int parse_line(char *l, nt_conf_fn fn, void *arg)
 		val++;
 	/* a comment after the value needs a space before '#': "a#b" is a value */
 	for (char *p = val; *p; p++)
-		if (*p == '#' && p > val && is_space(p[-1])) {
+		if (*p == '#' && (p == val || is_space(p[-1]))) {
 			*p = '\0';
 			break;
 		}

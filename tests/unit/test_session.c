@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/* nt_session: sessions, groups of two, peers, quotas. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "nt_session.h"
+
+static const uint8_t key[NT_WIRE_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+
+Test(session, new_find_del)
+{
+	struct nt_sessions t;
+	struct nt_session *a, *b;
+
+	cr_assert_eq(nt_sessions_init(&t, 2, 2), 0);
+	cr_assert_eq(nt_session_new(&t, 1, key, "alice", NULL, &a), 0);
+	cr_assert_str_eq(a->user, "alice");
+	cr_assert_eq(memcmp(a->key, key, sizeof(key)), 0);
+	cr_assert_eq(nt_session_new(&t, 1, key, "dup", NULL, &b), -EEXIST);
+	cr_assert_eq(nt_session_new(&t, 0, key, "zero", NULL, &b), -EEXIST);
+	cr_assert_eq(nt_session_new(&t, 2, key, "bob", NULL, &b), 0);
+	cr_assert_eq(nt_session_new(&t, 3, key, "carol", NULL, &b), -ENOSPC);
+	cr_assert_eq(nt_session_find(&t, 1), a);
+	cr_assert_null(nt_session_find(&t, 0));
+	cr_assert_null(nt_session_find(&t, 99));
+	nt_session_del(&t, a);
+	cr_assert_null(nt_session_find(&t, 1));
+	cr_assert_eq(nt_sessions_count(&t), 1);
+	for (size_t i = 0; i < sizeof(key); i++)
+		cr_assert_eq(a->key[i], 0, "key wiped");
+	nt_sessions_free(&t);
+}
+
+Test(session, groups_of_two)
+{
+	struct nt_sessions t;
+	struct nt_session *a, *b, *c;
+	uint32_t gid;
+
+	cr_assert_eq(nt_sessions_init(&t, 4, 4), 0);
+	cr_assert_eq(nt_session_new(&t, 1, key, "a", NULL, &a), 0);
+	cr_assert_eq(nt_session_new(&t, 2, key, "b", NULL, &b), 0);
+	cr_assert_eq(nt_session_new(&t, 3, key, "c", NULL, &c), 0);
+	cr_assert_eq(nt_session_join(&t, a, "room/1"), -EINVAL);
+	cr_assert_eq(nt_session_join(&t, a, "room1"), 0);
+	cr_assert_null(nt_session_peer(a), "alone");
+	cr_assert_eq(nt_session_join(&t, a, "room1"), -EALREADY);
+	cr_assert_eq(nt_session_join(&t, b, "room1"), 0);
+	cr_assert_eq(a->group, b->group);
+	cr_assert_eq(nt_session_peer(a), b);
+	cr_assert_eq(nt_session_peer(b), a);
+	cr_assert_eq(nt_session_join(&t, c, "room1"), -EUSERS, "third member refused");
+	cr_assert_null(c->group);
+	gid = a->group->id;
+	cr_assert_neq(gid, 0);
+	cr_assert_eq(nt_groups_count(&t), 1);
+
+	nt_session_leave(&t, a);
+	cr_assert_null(a->group);
+	cr_assert_null(nt_session_peer(b));
+	cr_assert_eq(nt_session_join(&t, c, "room1"), 0, "room again");
+	cr_assert_eq(c->group->id, gid, "same group, same id");
+	nt_session_del(&t, b);
+	nt_session_del(&t, c);
+	cr_assert_eq(nt_groups_count(&t), 0, "the last member took the group along");
+	nt_sessions_free(&t);
+}
+
+Test(session, group_quota_and_ids)
+{
+	struct nt_sessions t;
+	struct nt_session *a, *b, *c;
+
+	cr_assert_eq(nt_sessions_init(&t, 4, 2), 0);
+	cr_assert_eq(nt_session_new(&t, 1, key, "a", NULL, &a), 0);
+	cr_assert_eq(nt_session_new(&t, 2, key, "b", NULL, &b), 0);
+	cr_assert_eq(nt_session_new(&t, 3, key, "c", NULL, &c), 0);
+	nt_sessions_reserve_group_id(&t, 41); /* adopted mappings used up to 41 */
+	cr_assert_eq(nt_session_join(&t, a, "g1"), 0);
+	cr_assert_eq(a->group->id, 42);
+	cr_assert_eq(nt_session_join(&t, b, "g2"), 0);
+	cr_assert_eq(b->group->id, 43);
+	cr_assert_eq(nt_session_join(&t, c, "g3"), -ENOSPC, "over the group quota");
+	cr_assert_eq(nt_session_join(&t, c, "g2"), 0, "an existing group is fine");
+	nt_sessions_free(&t);
+	cr_assert_eq(nt_sessions_init(&t, 0, 1), -EINVAL);
+}
