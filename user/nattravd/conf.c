@@ -75,9 +75,12 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Why the last setting was refused; printed with where it came from. */
+static char conf_err[320];
+
 static int bad(const char *key, const char *val, const char *what)
 {
-	fprintf(stderr, "nattravd: --%s: '%s' %s\n", key, val, what);
+	snprintf(conf_err, sizeof(conf_err), "%s: '%s' %s", key, val, what);
 	return -EINVAL;
 }
 
@@ -181,7 +184,7 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		else
 			return bad(key, val, "is not yes or no");
 	} else {
-		fprintf(stderr, "nattravd: unknown setting '%s'\n", key);
+		snprintf(conf_err, sizeof(conf_err), "unknown setting '%s'", key);
 		return -EINVAL;
 	}
 	return 0;
@@ -190,7 +193,7 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 static int file_set(const char *key, const char *val, void *arg)
 {
 	if (!strcmp(key, "config") || !strcmp(key, "help")) {
-		fprintf(stderr, "nattravd: '%s' cannot be set in a config file\n", key);
+		snprintf(conf_err, sizeof(conf_err), "'%s' cannot be set in a config file", key);
 		return -EINVAL;
 	}
 	return conf_set(arg, key, val);
@@ -204,6 +207,7 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	int ch, idx, rc = ND_EXIT_USAGE;
 
 	memset(c, 0, sizeof(*c));
+	conf_err[0] = '\0';
 	c->control_port = 4433;
 	c->media_port = 3478;
 	c->pin_dir = NT_PIN_DIR_DEFAULT;
@@ -248,11 +252,9 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 		int err = nt_conf_load(c->config, file_set, c, &line);
 
 		if (err && line) {
-			if (err == -EMSGSIZE || err == -EINVAL)
-				fprintf(stderr, "nattravd: %s line %u: not a 'key = value' setting\n",
-					c->config, line);
-			else
-				fprintf(stderr, "nattravd: %s line %u: %s\n", c->config, line, strerror(-err));
+			fprintf(stderr, "nattravd: %s line %u: %s\n", c->config, line,
+				conf_err[0] ? conf_err :
+				err == -EMSGSIZE ? "line too long" : "not a 'key = value' setting");
 			goto out;
 		}
 		if (err) {
@@ -275,8 +277,10 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 			deny_flag = true;
 			c->deny.n = 0;
 		}
-		if (conf_set(c, k, flags[i].val))
+		if (conf_set(c, k, flags[i].val)) {
+			fprintf(stderr, "nattravd: --%s\n", conf_err);
 			goto out;
+		}
 	}
 	if (!c->iface || !c->cert || !c->key || !c->secret_file) {
 		fprintf(stderr, "nattravd: --iface, --cert, --key and --auth-secret-file are required (see --help)\n");
