@@ -44,13 +44,25 @@ static __always_inline void nt_swap_macs(struct ethhdr *eth)
  * a single-homed relay.
  */
 static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *cfg,
-				    struct nt_pkt *pkt, __u64 bytes)
+				    struct nt_pkt *pkt, struct nt_mapping *m, __u64 now)
 {
 	struct bpf_fib_lookup fib = {};
+	__u64 bytes = pkt->l3_len;
 	long rc;
 
 	if (cfg->flags & NT_CONFIG_F_NO_FIB)
 		goto bounce;
+	/*
+	 * Racy by design: another CPU may rewrite the cache while this one
+	 * reads it; one sender's packets come in on one RX queue, and the
+	 * worst case is one frame with a stale MAC.
+	 */
+	if (m->route_ifindex && now < m->route_expires_ns) {
+		fib.ifindex = m->route_ifindex;
+		__builtin_memcpy(fib.dmac, m->route_dmac, NT_ETH_ALEN);
+		__builtin_memcpy(fib.smac, m->route_smac, NT_ETH_ALEN);
+		goto send;
+	}
 
 	fib.ifindex = ctx->ingress_ifindex;
 	fib.l4_protocol = IPPROTO_UDP;
@@ -75,18 +87,25 @@ static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-		__builtin_memcpy(pkt->eth->h_dest, fib.dmac, NT_ETH_ALEN);
-		__builtin_memcpy(pkt->eth->h_source, fib.smac, NT_ETH_ALEN);
-		if (fib.ifindex == ctx->ingress_ifindex)
-			return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
-		nt_count(NT_STAT_REDIRECTED, bytes);
-		return bpf_redirect(fib.ifindex, 0);
+		__builtin_memcpy(m->route_dmac, fib.dmac, NT_ETH_ALEN);
+		__builtin_memcpy(m->route_smac, fib.smac, NT_ETH_ALEN);
+		m->route_ifindex = fib.ifindex;
+		m->route_expires_ns = now + NT_ROUTE_CACHE_NS;
+		goto send;
 	case BPF_FIB_LKUP_RET_BLACKHOLE:
 	case BPF_FIB_LKUP_RET_UNREACHABLE:
 	case BPF_FIB_LKUP_RET_PROHIBIT:
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		return nt_verdict(NT_STAT_DROP_NO_ROUTE, bytes, XDP_DROP);
 	}
+	goto bounce;
+send:
+	__builtin_memcpy(pkt->eth->h_dest, fib.dmac, NT_ETH_ALEN);
+	__builtin_memcpy(pkt->eth->h_source, fib.smac, NT_ETH_ALEN);
+	if (fib.ifindex == ctx->ingress_ifindex)
+		return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
+	nt_count(NT_STAT_REDIRECTED, bytes);
+	return bpf_redirect(fib.ifindex, 0);
 bounce:
 	nt_swap_macs(pkt->eth);
 	return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
@@ -108,6 +127,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	__u32 ihl_len, tot_len, delta;
 	__be32 new_saddr, new_daddr;
 	__u16 old_ttl_word, new_ttl_word;
+	__u64 now;
 
 	/* Too short to say where it goes: not ours to judge. */
 	if ((void *)(ip + 1) > c->end)
@@ -149,8 +169,9 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	m = bpf_map_lookup_elem(&nt_mappings, &src);
 	if (!m)
 		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
-	nt_touch(m, tot_len);
-	if (nt_over_rate(m, cfg))
+	now = nt_now();
+	nt_touch(m, tot_len, now);
+	if (nt_over_rate(m, cfg, now))
 		return nt_verdict(NT_STAT_DROP_RATE, tot_len, XDP_DROP);
 	/* XDP cannot copy a frame: groups of three or more go to the TC program */
 	if (m->flags & NT_MAPPING_F_FANOUT)
@@ -188,7 +209,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	pkt.l3 = ip;
 	pkt.l3_len = tot_len;
 	pkt.family = NT_FAMILY_V4;
-	return nt_route(ctx, cfg, &pkt, tot_len);
+	return nt_route(ctx, cfg, &pkt, m, now);
 }
 
 static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_config *cfg,
@@ -202,6 +223,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	struct nt_pkt pkt;
 	__u32 payload_len, tot_len, delta, old_addr[4];
 	__u8 nexthdr;
+	__u64 now;
 	int ext;
 
 	if (nt_parse_ipv6(c, &ip6) < 0)
@@ -246,8 +268,9 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	m = bpf_map_lookup_elem(&nt_mappings, &src);
 	if (!m)
 		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
-	nt_touch(m, tot_len);
-	if (nt_over_rate(m, cfg))
+	now = nt_now();
+	nt_touch(m, tot_len, now);
+	if (nt_over_rate(m, cfg, now))
 		return nt_verdict(NT_STAT_DROP_RATE, tot_len, XDP_DROP);
 	/* XDP cannot copy a frame: groups of three or more go to the TC program */
 	if (m->flags & NT_MAPPING_F_FANOUT)
@@ -280,7 +303,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	pkt.l3 = ip6;
 	pkt.l3_len = tot_len;
 	pkt.family = NT_FAMILY_V6;
-	return nt_route(ctx, cfg, &pkt, tot_len);
+	return nt_route(ctx, cfg, &pkt, m, now);
 }
 
 SEC("xdp")

@@ -19,6 +19,9 @@
 #define NT_MAP_STATS "nt_stats"
 #define NT_MAP_GROUPS "nt_groups"
 
+/* How long the XDP program trusts a cached FIB answer. */
+#define NT_ROUTE_CACHE_NS 1000000000ull
+
 /* Limits; override at build time with -D. */
 #ifndef NT_MAX_MAPPINGS
 #define NT_MAX_MAPPINGS 1048576
@@ -61,6 +64,15 @@ struct nt_mapping {
 	__u64 tb_credit_ns;
 	__u64 tb_last_ns;
 	__u64 rate_drops;   /* media dropped for going over the rate */
+	/*
+	 * The FIB's answer for peer, cached by the XDP program until
+	 * route_expires_ns: a lookup costs more than the rest of the fast
+	 * path. Userspace writes zeros (a new peer means a new route).
+	 */
+	__u8 route_dmac[6];
+	__u8 route_smac[6];
+	__u32 route_ifindex;
+	__u64 route_expires_ns;
 };
 
 /* installed by hand (nattravctl map add), not by a verification */
@@ -148,7 +160,7 @@ struct nt_counter {
 
 #if !defined(__cplusplus)
 _Static_assert(sizeof(struct nt_endpoint) == 20, "nt_endpoint layout");
-_Static_assert(sizeof(struct nt_mapping) == 96, "nt_mapping layout");
+_Static_assert(sizeof(struct nt_mapping) == 120, "nt_mapping layout");
 _Static_assert(sizeof(struct nt_config) == 48, "nt_config layout");
 _Static_assert((NT_GROUP_MAX_MEMBERS & (NT_GROUP_MAX_MEMBERS - 1)) == 0,
 	       "the TC program masks member indexes: a power of two");

@@ -85,3 +85,39 @@ Test(xdp_fib, peer_behind_another_interface_is_redirected)
 {
 	run_case(NULL, XDP_REDIRECT, NT_STAT_REDIRECTED);
 }
+
+/* The FIB answer is cached in the mapping until it expires, then looked up again. */
+Test(xdp_fib, route_is_cached_until_it_expires)
+{
+	static const uint8_t new_mac[6] = { 2, 0, 0, 0, 0, 0x99 };
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	size_t len, out_len = sizeof(out);
+	struct nt_mapping m;
+	struct harness h;
+	struct pkt_spec s;
+	int idx;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	make_routes();
+	idx = (int)if_nametoindex("nt0");
+	len = frame(in, &h, &s);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, idx), XDP_TX);
+	cr_assert_arr_eq(out, peer_mac, 6);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	cr_assert_eq(m.route_ifindex, (__u32)idx);
+	cr_assert_arr_eq(m.route_dmac, peer_mac, 6);
+
+	/* the neighbour moves: the cached answer still holds */
+	sh("ip neigh replace 198.51.100.20 lladdr 02:00:00:00:00:99 dev nt0 nud permanent");
+	out_len = sizeof(out);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, idx), XDP_TX);
+	cr_assert_arr_eq(out, peer_mac, 6, "second packet did not use the cache");
+
+	/* once expired, the program asks the FIB again */
+	m.route_expires_ns = 0;
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &s.src, &m), 0);
+	out_len = sizeof(out);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, idx), XDP_TX);
+	cr_assert_arr_eq(out, new_mac, 6, "expired cache was not refreshed");
+	harness_close(&h);
+}
