@@ -77,7 +77,7 @@ static int listen_one(struct nd *d, int family, const void *addr)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -86,7 +86,24 @@ static int listen_one(struct nd *d, int family, const void *addr)
 	h->fd = fd;
 	h->family = family;
 	d->nlisten++;
-	return nd_loop_add(d, h, EPOLLIN);
+	return 0;
+}
+
+int nd_listen_start(struct nd *d)
+{
+	for (int i = 0; i < d->nlisten; i++) {
+		int err;
+
+		if (listen(d->listen[i].fd, 128) < 0) {
+			err = -errno;
+			nt_err("listen on the control port: %s", strerror(errno));
+			return err;
+		}
+		err = nd_loop_add(d, &d->listen[i], EPOLLIN);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int nd_listen_open(struct nd *d)

@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	/* sockets before XDP: a port in use must not leave a program attached */
 	if (nd_listen_open(&d) || nd_media_open(&d))
 		goto out;
-	if (setup_bpf(&d))
+	if (setup_bpf(&d) || nd_listen_start(&d))
 		goto out;
 	log_up(&d);
 	d.last_stats_ns = nd_now_ns();

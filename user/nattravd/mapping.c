@@ -26,6 +26,15 @@ static void tell_kv(struct nd *d, struct nt_session *s, const char *evt,
 		nd_session_tell(d, s, b);
 }
 
+/* A new peer means a new route: the XDP program's cached FIB answer goes. */
+static void forget_route(struct nt_mapping *v)
+{
+	memset(v->route_dmac, 0, sizeof(v->route_dmac));
+	memset(v->route_smac, 0, sizeof(v->route_smac));
+	v->route_ifindex = 0;
+	v->route_expires_ns = 0;
+}
+
 /* Point src's mapping at peer (NULL: none), in the map and the table. */
 static void set_peer(struct nd *d, const struct nt_endpoint *src,
 		     const struct nt_endpoint *peer)
@@ -41,6 +50,7 @@ static void set_peer(struct nd *d, const struct nt_endpoint *src,
 			v.peer = *peer;
 		else
 			memset(&v.peer, 0, sizeof(v.peer));
+		forget_route(&v);
 		nt_maps_put_mapping(&d->maps, src, &v);
 	}
 	if (nt_fwd_get(&d->fwd, src))
@@ -103,6 +113,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		v.peer = *pep;
 	else
 		memset(&v.peer, 0, sizeof(v.peer));
+	forget_route(&v);
 	v.flags = 0;
 	v.group_id = s->group->id;
 	v.session_id = s->id;

@@ -107,7 +107,10 @@ const char *nd_mode_name(enum nt_xdp_mode m);
 int nd_tls_init(struct nd *d);
 
 /* control.c */
+/* Bind the control port(s): fails early when taken, accepts nothing yet. */
 int nd_listen_open(struct nd *d);
+/* Listen and accept: a listening control port means the daemon is ready. */
+int nd_listen_start(struct nd *d);
 void nd_conn_accept(struct nd *d, struct nd_handle *h);
 void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events);
 void nd_conns_tick(struct nd *d, uint64_t now);
