@@ -30,6 +30,12 @@ struct nd_conn {
 	bool dead;		/* closed; freed by nd_conns_reap */
 	bool want_write;	/* TLS needs the socket writable to go on */
 	bool close_after_flush;
+	/*
+	 * Why it must close, set where closing at once would re-enter the
+	 * session code (an event to a peer that does not read): closed by
+	 * conn_drive or nd_conns_reap, from the top of the loop.
+	 */
+	const char *doom;
 	size_t slot;
 	char peer[NT_ENDPOINT_STRLEN];
 	struct nt_endpoint local;	/* where the client reached us */
@@ -135,9 +141,19 @@ int nd_listen_open(struct nd *d)
 	return 0;
 }
 
+/*
+ * Backpressure: while half the reply buffer is queued, the client's lines
+ * are not read. A client that pipelines commands without reading replies
+ * is slowed down, not cut off; only events overflowing the rest close it.
+ */
+static bool conn_backlogged(const struct nd_conn *c)
+{
+	return c->olen >= sizeof(c->out) / 2;
+}
+
 static void conn_update(struct nd *d, struct nd_conn *c)
 {
-	uint32_t ev = EPOLLIN;
+	uint32_t ev = conn_backlogged(c) ? 0 : EPOLLIN;
 
 	if (c->dead)
 		return;
@@ -158,11 +174,12 @@ static const char *ssl_errstr(void)
 	return buf;
 }
 
-/* Write what is queued; false when the connection died doing it. */
+/* Write what is queued; false when the connection failed (c->doom says why). */
 static bool conn_flush(struct nd *d, struct nd_conn *c)
 {
+	(void)d;
 	c->want_write = false;
-	while (c->olen && !c->dead) {
+	while (c->olen && !c->dead && !c->doom) {
 		int n = SSL_write(c->ssl, c->out, (int)c->olen);
 
 		if (n > 0) {
@@ -177,19 +194,21 @@ static bool conn_flush(struct nd *d, struct nd_conn *c)
 		case SSL_ERROR_WANT_READ:
 			return true;
 		default:
-			conn_close(d, c, "TLS write failed");
+			c->doom = "TLS write failed";
+			ERR_clear_error();
 			return false;
 		}
 	}
-	return !c->dead;
+	return !c->dead && !c->doom;
 }
 
 static void conn_queue(struct nd *d, struct nd_conn *c, const char *line, int len)
 {
-	if (len <= 0 || c->dead)
+	(void)d;
+	if (len <= 0 || c->dead || c->doom)
 		return;
 	if (c->olen + (size_t)len > sizeof(c->out)) {
-		conn_close(d, c, "client does not read its replies");
+		c->doom = "client does not read its replies";
 		return;
 	}
 	memcpy(c->out + c->olen, line, (size_t)len);
@@ -451,30 +470,37 @@ static void handle_line(struct nd *d, struct nd_conn *c, const char *line, size_
 	}
 }
 
-static void conn_read(struct nd *d, struct nd_conn *c)
+/* Read and answer lines; true when it stopped on the backlog (more may be buffered). */
+static bool conn_read(struct nd *d, struct nd_conn *c)
 {
-	char buf[4096];
+	/* small reads: the replies to one chunk always fit in the other half */
+	char buf[512];
 
-	while (!c->dead && !c->close_after_flush) {
-		int n = SSL_read(c->ssl, buf, sizeof(buf));
+	for (;;) {
 		const char *p = buf;
 		size_t left;
+		int n;
 
+		if (c->dead || c->close_after_flush || c->doom)
+			return false;
+		if (conn_backlogged(c))
+			return true;
+		n = SSL_read(c->ssl, buf, sizeof(buf));
 		if (n <= 0) {
 			int e = SSL_get_error(c->ssl, n);
 
 			if (e == SSL_ERROR_WANT_READ)
-				return;
+				return false;
 			if (e == SSL_ERROR_WANT_WRITE) {
 				c->want_write = true;
-				return;
+				return false;
 			}
 			conn_close(d, c, e == SSL_ERROR_ZERO_RETURN ? "client closed" : ssl_errstr());
-			return;
+			return false;
 		}
 		c->active_ns = nd_now_ns();
 		left = (size_t)n;
-		while (left && !c->dead && !c->close_after_flush) {
+		while (left && !c->dead && !c->close_after_flush && !c->doom) {
 			const char *line;
 			size_t used = 0, ll;
 			int rc = nt_line_reader_feed(&c->rd, p, left, &used, &line, &ll);
@@ -491,6 +517,8 @@ static void conn_read(struct nd *d, struct nd_conn *c)
 
 static void conn_drive(struct nd *d, struct nd_conn *c)
 {
+	bool more = true;
+
 	if (c->state == C_HANDSHAKE) {
 		int r = SSL_do_handshake(c->ssl);
 
@@ -512,11 +540,24 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 		nt_info("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),
 			SSL_get_cipher_name(c->ssl));
 	}
-	if (!conn_flush(d, c))
+	/*
+	 * Lines left unread for the backlog sit inside OpenSSL, where epoll
+	 * cannot see them: read again as soon as the replies are out, and if
+	 * this round ends with some still there, ask for a wakeup (EPOLLOUT).
+	 */
+	for (int round = 0; round < 16 && more; round++) {
+		if (!conn_flush(d, c) || conn_backlogged(c))
+			break;
+		more = conn_read(d, c);
+	}
+	if (!c->dead && conn_flush(d, c) && more && !conn_backlogged(c))
+		c->want_write = true;
+	if (c->dead)
 		return;
-	conn_read(d, c);
-	if (c->dead || !conn_flush(d, c))
+	if (c->doom) {
+		conn_close(d, c, c->doom);
 		return;
+	}
 	if (c->close_after_flush && !c->olen) {
 		conn_close(d, c, "client quit");
 		return;
@@ -608,6 +649,20 @@ static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
 
 void nd_conns_reap(struct nd *d)
 {
+	bool again = true;
+
+	/* closing one may doom another (its group peer): until none is left */
+	while (again && d->conns) {
+		again = false;
+		for (size_t i = 0; i < d->conf.max_connections; i++) {
+			struct nd_conn *c = d->conns[i];
+
+			if (c && !c->dead && c->doom) {
+				conn_close(d, c, c->doom);
+				again = true;
+			}
+		}
+	}
 	for (size_t i = 0; i < d->conf.max_connections && d->conns; i++) {
 		struct nd_conn *c = d->conns[i];
 
@@ -636,6 +691,8 @@ void nd_conns_tick(struct nd *d, uint64_t now)
 			tell_bye(d, c, "token-expired");
 			conn_flush(d, c);
 			conn_close(d, c, "token expired");
+		} else if (c->doom) {
+			conn_close(d, c, c->doom);
 		}
 	}
 }
@@ -654,6 +711,7 @@ void nd_session_tell(struct nd *d, struct nt_session *s, const char *line)
 
 	if (!c || c->dead || c->state != C_OPEN)
 		return;
+	/* never closes here: we are inside the session code (see doom) */
 	conn_queue(d, c, line, (int)strlen(line));
 	if (conn_flush(d, c))
 		conn_update(d, c);
