@@ -223,6 +223,7 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	if (!flags)
 		return ND_EXIT_FAIL;
 	opterr = 0;
+	optind = 0; /* full getopt re-init: SIGHUP parses argv again */
 	while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
 		if (ch == 'h') {
 			*help = true;
@@ -295,6 +296,11 @@ out:
 void nd_conf_free(struct nd_conf *c)
 {
 	nt_deny_free(&c->deny);
+}
+
+/* The strings of every parse, the running one's included: freed at exit only. */
+void nd_conf_strings_free(void)
+{
 	for (size_t i = 0; i < nowned; i++)
 		free(owned[i]);
 	free(owned);

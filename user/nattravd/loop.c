@@ -75,7 +75,7 @@ static void on_signal(struct nd *d)
 
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			nt_info("SIGHUP ignored (restart to reload settings)");
+			nd_reload(d);
 			continue;
 		}
 		nt_info("%s received, shutting down", strsignal((int)si.ssi_signo));

@@ -116,11 +116,14 @@ int main(int argc, char **argv)
 	int rc, err;
 
 	d.epfd = d.sig.fd = d.timer.fd = -1;
+	d.argc = argc;
+	d.argv = argv;
 	rc = nd_conf_parse(&d.conf, argc, argv, &help);
 	if (rc || help) {
 		if (help)
 			nd_usage(stdout);
 		nd_conf_free(&d.conf);
+		nd_conf_strings_free();
 		return rc;
 	}
 	nt_log_set_level(d.conf.log_level);
@@ -132,7 +135,7 @@ int main(int argc, char **argv)
 			err == -ENODATA ? "empty" : err == -EFBIG ? "too large" : strerror(-err));
 		goto out;
 	}
-	if (nd_tls_init(&d))
+	if (nd_tls_ctx(d.conf.cert, d.conf.key, &d.ssl_ctx))
 		goto out;
 	d.ifindex = nt_iface_index(d.conf.iface);
 	if (d.ifindex < 0) {
@@ -196,5 +199,6 @@ out:
 	SSL_CTX_free(d.ssl_ctx);
 	OPENSSL_cleanse(d.secret, sizeof(d.secret));
 	nd_conf_free(&d.conf);
+	nd_conf_strings_free();
 	return rc;
 }

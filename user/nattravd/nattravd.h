@@ -48,7 +48,9 @@ struct nd_conf {
 
 /* Parse flags and the config file into c. Returns 0, or the exit code to use. */
 int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help);
+/* Frees what one parse owns (the deny list); its strings stay for the process. */
 void nd_conf_free(struct nd_conf *c);
+void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
 enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL };
@@ -98,13 +100,18 @@ struct nd {
 	struct nd_counters cnt;
 	bool stop;
 	uint64_t last_stats_ns;
+	int argc;			/* kept for SIGHUP */
+	char **argv;
 };
 
 uint64_t nd_now_ns(void);
 const char *nd_mode_name(enum nt_xdp_mode m);
 
-/* tls.c */
-int nd_tls_init(struct nd *d);
+/* tls.c: a server context from PEM files; errors printed as one line. */
+int nd_tls_ctx(const char *cert, const char *key, SSL_CTX **out);
+
+/* reload.c: SIGHUP re-reads the flags and config file, applies what can change live */
+int nd_reload(struct nd *d);
 
 /* control.c */
 /* Bind the control port(s): fails early when taken, accepts nothing yet. */

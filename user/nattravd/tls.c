@@ -16,7 +16,7 @@ static const char *ssl_err(void)
 	return e ? buf : "unknown error";
 }
 
-int nd_tls_init(struct nd *d)
+int nd_tls_ctx(const char *cert, const char *key, SSL_CTX **out)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -30,22 +30,22 @@ int nd_tls_init(struct nd *d)
 	/* non-blocking writes may resume with a moved buffer and finish partially */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (SSL_CTX_use_certificate_chain_file(ctx, d->conf.cert) != 1) {
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		fprintf(stderr, "nattravd: --cert %s: cannot load the certificate: %s\n",
-			d->conf.cert, ssl_err());
+			cert, ssl_err());
 		goto fail;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, d->conf.key, SSL_FILETYPE_PEM) != 1) {
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
 		fprintf(stderr, "nattravd: --key %s: cannot load the private key: %s\n",
-			d->conf.key, ssl_err());
+			key, ssl_err());
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
-		fprintf(stderr, "nattravd: --key %s does not match --cert %s\n", d->conf.key,
-			d->conf.cert);
+		fprintf(stderr, "nattravd: --key %s does not match --cert %s\n", key,
+			cert);
 		goto fail;
 	}
-	d->ssl_ctx = ctx;
+	*out = ctx;
 	return 0;
 fail:
 	SSL_CTX_free(ctx);

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SIGHUP (systemctl reload): parse the same flags and config file again and
+ * apply what can change without a restart: log level, deny ranges, consent
+ * window, mapping quota, keep-on-exit, auth secret, certificate and key (for
+ * new connections). Everything is checked first; a bad setting keeps all
+ * the running ones. What needs a restart is named in a warning.
+ */
+#include <errno.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "nattravd.h"
+#include "nt_log.h"
+
+static bool str_changed(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
+{
+	static const char fmt[] = "reload: %s changed; it takes a restart, the running value stays";
+
+	if (str_changed(old->iface, nc->iface))
+		nt_warn(fmt, "iface");
+	/* no --addr means the interface's addresses, which startup filled in */
+	if ((nc->have_v4 || nc->have_v6) &&
+	    (nc->have_v4 != old->have_v4 || nc->have_v6 != old->have_v6 ||
+	     memcmp(nc->addr_v4, old->addr_v4, 4) || memcmp(nc->addr_v6, old->addr_v6, 16)))
+		nt_warn(fmt, "addr");
+	if (nc->control_port != old->control_port)
+		nt_warn(fmt, "control-port");
+	if (nc->media_port != old->media_port)
+		nt_warn(fmt, "media-port");
+	if (str_changed(old->pin_dir, nc->pin_dir))
+		nt_warn(fmt, "pin-dir");
+	if (nc->xdp_mode != old->xdp_mode)
+		nt_warn(fmt, "xdp-mode");
+	if (nc->max_groups != old->max_groups)
+		nt_warn(fmt, "max-groups");
+	if (nc->max_connections != old->max_connections)
+		nt_warn(fmt, "max-connections");
+}
+
+int nd_reload(struct nd *d)
+{
+	struct nd_conf nc;
+	uint8_t secret[NT_TOKEN_SECRET_MAX];
+	size_t slen = 0;
+	SSL_CTX *ctx = NULL;
+	bool help;
+	int err;
+
+	nt_info("SIGHUP: reloading settings");
+	if (nd_conf_parse(&nc, d->argc, d->argv, &help) || help) {
+		nt_err("reload: settings refused (see above), the running ones stay");
+		nd_conf_free(&nc);
+		return -EINVAL;
+	}
+	err = nt_token_read_secret(nc.secret_file, secret, &slen);
+	if (err) {
+		nt_err("reload: --auth-secret-file %s: %s; the running settings stay", nc.secret_file,
+		       strerror(-err));
+		goto fail;
+	}
+	err = nd_tls_ctx(nc.cert, nc.key, &ctx);
+	if (err) {
+		nt_err("reload: certificate or key refused (see above); the running settings stay");
+		goto fail;
+	}
+	warn_fixed(&d->conf, &nc);
+
+	/* commit: connections already up keep the context they were made with */
+	SSL_CTX_free(d->ssl_ctx);
+	d->ssl_ctx = ctx;
+	memcpy(d->secret, secret, slen);
+	d->secret_len = slen;
+	d->conf.cert = nc.cert;
+	d->conf.key = nc.key;
+	d->conf.secret_file = nc.secret_file;
+	nt_deny_free(&d->conf.deny);
+	d->conf.deny = nc.deny;
+	memset(&nc.deny, 0, sizeof(nc.deny));
+	d->conf.consent_s = nc.consent_s;
+	d->conf.max_mappings = nc.max_mappings;
+	d->conf.keep_on_exit = nc.keep_on_exit;
+	d->conf.log_level = nc.log_level;
+	nt_log_set_level(nc.log_level);
+	/* a range denied from now on loses the mappings it holds */
+	for (size_t i = 0; i < d->st.nsess; i++) {
+		struct nt_session *s = &d->st.sess[i];
+
+		if (s->used && s->verified && nt_addr_denied(&d->conf.deny, &s->mapping, NULL))
+			nd_mapping_remove(d, s, "admin", "address denied after reload");
+	}
+	nt_info("reloaded: consent %u s, %zu deny ranges, max %u mappings, keep-on-exit %s",
+		d->conf.consent_s, d->conf.deny.n, d->conf.max_mappings,
+		d->conf.keep_on_exit ? "yes" : "no");
+	err = 0;
+fail:
+	OPENSSL_cleanse(secret, sizeof(secret));
+	nd_conf_free(&nc);
+	return err;
+}
