@@ -79,16 +79,20 @@ static struct nt_session *holder_of(struct nd *d, const struct nt_endpoint *ep)
 int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpoint *ep)
 {
 	char a[NT_ENDPOINT_STRLEN], pa[NT_ENDPOINT_STRLEN] = "none";
-	struct nt_session *peer = nt_session_peer(s), *other = holder_of(d, ep);
+	struct nt_session *peer, *other = holder_of(d, ep);
 	struct nd_orphan *o = orphan_find(d, ep);
-	const struct nt_endpoint *pep = peer && peer->verified ? &peer->mapping : NULL;
+	const struct nt_endpoint *pep;
 	struct nt_mapping v = { 0 }, old;
 	uint64_t now = nd_now_ns();
 	int err;
 
 	nt_endpoint_format(ep, a, sizeof(a));
+	/* one socket, two sessions: the newest verification wins the endpoint */
 	if (other && other != s)
 		nd_mapping_remove(d, other, "rebind", "taken over by another session");
+	/* after the take-over: the peer may have been the one that lost it */
+	peer = nt_session_peer(s);
+	pep = peer && peer->verified ? &peer->mapping : NULL;
 	if (o) { /* the key is rewritten below: it stops being an orphan */
 		o->used = false;
 		d->nmappings--;

@@ -29,7 +29,7 @@
 #define ND_TICK_MS 500
 #define ND_OUTBUF_MAX 65536		/* a client reading slower than this is dropped */
 #define ND_MEDIA_BATCH 64
-#define ND_MEDIA_MAXPKT 2048
+#define ND_MEDIA_MAXPKT 9216	/* jumbo frames: XDP forwards up to the MTU too */
 
 struct nd_conf {
 	const char *iface;
