@@ -16,41 +16,10 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <openssl/err.h>
-#include <openssl/rand.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
 #include "nt_log.h"
-
-enum conn_state { C_HANDSHAKE, C_OPEN };
-
-struct nd_conn {
-	struct nd_handle h;	/* first: epoll hands this back */
-	SSL *ssl;
-	enum conn_state state;
-	bool dead;		/* closed; freed by nd_conns_reap */
-	bool want_write;	/* TLS needs the socket writable to go on */
-	bool close_after_flush;
-	/*
-	 * Why it must close, set where closing at once would re-enter the
-	 * session code (an event to a peer that does not read): closed by
-	 * conn_drive or nd_conns_reap, from the top of the loop.
-	 */
-	const char *doom;
-	size_t slot;
-	char peer[NT_ENDPOINT_STRLEN];
-	struct nt_endpoint local;	/* where the client reached us */
-	uint64_t deadline_ns;	/* handshake must finish by then */
-	uint64_t active_ns;	/* last line, or UDP from its session */
-	bool greeted;		/* HELLO done */
-	bool authed;
-	unsigned int errors;	/* ERR replies so far */
-	char user[NT_TOKEN_USER_MAX + 1];
-	uint64_t token_expiry;
-	struct nt_session *sess;
-	struct nt_line_reader rd;
-	char out[ND_OUTBUF_MAX];
-	size_t olen;
-};
+#include "conn.h"
 
 static void conn_close(struct nd *d, struct nd_conn *c, const char *why);
 
@@ -218,7 +187,7 @@ static void conn_queue(struct nd *d, struct nd_conn *c, const char *line, int le
 /* A client that keeps getting errors is probing or broken: cut it off. */
 #define ND_MAX_ERRORS 20
 
-static void reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason)
+void nd_reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason)
 {
 	char b[NT_LINE_MAX + 2];
 
@@ -239,7 +208,7 @@ static void tell_bye(struct nd *d, struct nd_conn *c, const char *reason)
 					    (struct nt_line_kv[]){ { "reason", reason } }, 1));
 }
 
-static void reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
+void nd_reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
 		     const struct nt_line_kv *kv, size_t n)
 {
 	char b[NT_LINE_MAX + 2];
@@ -247,227 +216,10 @@ static void reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
 
 	if (len < 0) {
 		nt_err("cannot format the %s reply: %s", nt_line_cmd_name(id), strerror(-len));
-		reply_err(d, c, NT_LINE_E_INTERNAL, "internal error");
+		nd_reply_err(d, c, NT_LINE_E_INTERNAL, "internal error");
 		return;
 	}
 	conn_queue(d, c, b, len);
-}
-
-static void hex(char *out, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", b[i]);
-}
-
-static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
-{
-	char user[NT_TOKEN_USER_MAX + 1] = "", exp[24];
-	uint64_t expiry = 0;
-	int err;
-
-	if (!c->greeted) {
-		reply_err(d, c, NT_LINE_E_STATE, "HELLO first");
-		return;
-	}
-	err = nt_token_verify(d->secret, d->secret_len, token, (uint64_t)time(NULL), user, &expiry);
-	if (err == -ETIMEDOUT) {
-		nt_info("auth refused from %s: token of user=%s expired", c->peer, user);
-		reply_err(d, c, NT_LINE_E_EXPIRED, "token expired");
-		return;
-	}
-	if (err == -EACCES) {
-		nt_info("auth refused from %s: token forged or signed with another secret", c->peer);
-		reply_err(d, c, NT_LINE_E_FORBIDDEN, "token not valid");
-		return;
-	}
-	if (err) {
-		nt_info("auth refused from %s: malformed token", c->peer);
-		reply_err(d, c, NT_LINE_E_SYNTAX, "malformed token");
-		return;
-	}
-	if (c->authed) {
-		/* a fresh token for the same user extends the deadline */
-		if (strcmp(user, c->user)) {
-			reply_err(d, c, NT_LINE_E_STATE, "already authenticated as another user");
-			return;
-		}
-		if (expiry > c->token_expiry)
-			c->token_expiry = expiry;
-		nt_info("user=%s from %s re-authenticated, deadline extended", user, c->peer);
-	} else {
-		c->authed = true;
-		snprintf(c->user, sizeof(c->user), "%s", user);
-		c->token_expiry = expiry;
-		nt_info("authenticated user=%s from %s", user, c->peer);
-	}
-	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)c->token_expiry);
-	reply_ok(d, c, NT_CMD_AUTH,
-		 (struct nt_line_kv[]){ { "user", c->user }, { "expires", exp } }, 2);
-}
-
-static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
-{
-	uint8_t key[NT_WIRE_KEY_LEN];
-	char sid[17], keyhex[2 * NT_WIRE_KEY_LEN + 1], media[NT_ENDPOINT_STRLEN];
-	char consent[16], keepalive[16], gid[16];
-	struct nt_endpoint m = c->local;
-	struct nt_session *s = NULL;
-	uint64_t id = 0;
-	int err;
-
-	if (!c->authed) {
-		reply_err(d, c, NT_LINE_E_UNAUTH, "not authenticated");
-		return;
-	}
-	if (c->sess) {
-		reply_err(d, c, NT_LINE_E_STATE, "already in a group, LEAVE first");
-		return;
-	}
-	do {
-		if (RAND_bytes((uint8_t *)&id, sizeof(id)) != 1 ||
-		    RAND_bytes(key, sizeof(key)) != 1) {
-			reply_err(d, c, NT_LINE_E_INTERNAL, "no randomness");
-			return;
-		}
-		err = nt_session_new(&d->st, id, key, c->user, c, &s);
-	} while (err == -EEXIST);
-	OPENSSL_cleanse(key, sizeof(key));
-	if (err) {
-		nt_warn("join refused for user=%s: too many sessions", c->user);
-		reply_err(d, c, NT_LINE_E_LIMIT, "too many sessions");
-		return;
-	}
-	err = nt_session_join(&d->st, s, group);
-	if (err) {
-		nt_session_del(&d->st, s);
-		if (err == -EUSERS) {
-			nt_info("join refused for user=%s: group=%s full", c->user, group);
-			reply_err(d, c, NT_LINE_E_LIMIT, "group full");
-		} else if (err == -ENOSPC) {
-			nt_warn("join refused for user=%s: too many groups", c->user);
-			reply_err(d, c, NT_LINE_E_LIMIT, "too many groups");
-		} else {
-			reply_err(d, c, NT_LINE_E_SYNTAX, "bad group name");
-		}
-		return;
-	}
-	c->sess = s;
-	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
-	hex(keyhex, s->key, sizeof(s->key));
-	m.port = htons(d->conf.media_port);
-	nt_endpoint_format(&m, media, sizeof(media));
-	snprintf(consent, sizeof(consent), "%u", d->conf.consent_s);
-	/* three keepalives per window: one lost packet does not expire anyone */
-	snprintf(keepalive, sizeof(keepalive), "%u", d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
-	snprintf(gid, sizeof(gid), "%u", s->group->id);
-	nt_info("user=%s joined group=%s (id %u) session=%s", c->user, group, s->group->id, sid);
-	reply_ok(d, c, NT_CMD_JOIN,
-		 (struct nt_line_kv[]){ { "session", sid },
-					{ "key", keyhex },
-					{ "media", media },
-					{ "group", s->group->name },
-					{ "consent", consent },
-					{ "keepalive", keepalive } },
-		 6);
-	OPENSSL_cleanse(keyhex, sizeof(keyhex));
-	(void)gid;
-}
-
-static void cmd_status(struct nd *d, struct nd_conn *c)
-{
-	char sid[17], map[NT_ENDPOINT_STRLEN] = "none";
-	char n[6][24];
-	struct nt_line_kv kv[NT_LINE_KV_MAX];
-	size_t k = 0;
-	const char *state = c->sess ? (c->sess->verified ? "verified" : "joined") :
-			    c->authed ? "authed" : c->greeted ? "greeted" : "start";
-
-	kv[k++] = (struct nt_line_kv){ "state", state };
-	if (c->authed)
-		kv[k++] = (struct nt_line_kv){ "user", c->user };
-	if (c->sess) {
-		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)c->sess->id);
-		kv[k++] = (struct nt_line_kv){ "group", c->sess->group->name };
-		kv[k++] = (struct nt_line_kv){ "session", sid };
-		if (c->sess->verified)
-			nt_endpoint_format(&c->sess->mapping, map, sizeof(map));
-		kv[k++] = (struct nt_line_kv){ "mapping", map };
-		kv[k++] = (struct nt_line_kv){ "peer", nt_session_peer(c->sess) &&
-							       nt_session_peer(c->sess)->verified ?
-						       "verified" : nt_session_peer(c->sess) ? "joined" : "none" };
-	}
-	/* the relay's own view, for operators trying things by hand */
-	kv[k++] = (struct nt_line_kv){ "xdp", nd_mode_name(d->mode) };
-	snprintf(n[0], sizeof(n[0]), "%zu", nt_sessions_count(&d->st));
-	snprintf(n[1], sizeof(n[1]), "%zu", d->nmappings);
-	snprintf(n[2], sizeof(n[2]), "%llu", (unsigned long long)d->cnt.forwarded);
-	snprintf(n[3], sizeof(n[3]), "%llu", (unsigned long long)d->cnt.drop_unverified);
-	snprintf(n[4], sizeof(n[4]), "%llu", (unsigned long long)d->cnt.drop_no_peer);
-	snprintf(n[5], sizeof(n[5]), "%llu", (unsigned long long)d->cnt.control);
-	kv[k++] = (struct nt_line_kv){ "sessions", n[0] };
-	kv[k++] = (struct nt_line_kv){ "mappings", n[1] };
-	kv[k++] = (struct nt_line_kv){ "user_forwarded", n[2] };
-	kv[k++] = (struct nt_line_kv){ "user_drop_unverified", n[3] };
-	kv[k++] = (struct nt_line_kv){ "user_drop_no_peer", n[4] };
-	kv[k++] = (struct nt_line_kv){ "control_msgs", n[5] };
-	reply_ok(d, c, NT_CMD_STATUS, kv, k);
-}
-
-static void handle_line(struct nd *d, struct nd_conn *c, const char *line, size_t len)
-{
-	struct nt_line_cmd cmd;
-	struct nt_line_err e = { 0 };
-
-	if (nt_line_parse_cmd(line, len, &cmd, &e)) {
-		nt_dbg("bad line from %s: %s", c->peer, e.reason);
-		reply_err(d, c, e.code, e.reason);
-		return;
-	}
-	switch (cmd.id) {
-	case NT_CMD_HELLO:
-		if (c->greeted) {
-			reply_err(d, c, NT_LINE_E_STATE, "HELLO already done");
-			return;
-		}
-		if (strcmp(cmd.arg, NT_LINE_PROTO)) {
-			reply_err(d, c, NT_LINE_E_SYNTAX, "unsupported version");
-			return;
-		}
-		c->greeted = true;
-		reply_ok(d, c, NT_CMD_HELLO,
-			 (struct nt_line_kv[]){ { "proto", NT_LINE_PROTO } }, 1);
-		break;
-	case NT_CMD_AUTH:
-		cmd_auth(d, c, cmd.arg);
-		break;
-	case NT_CMD_JOIN:
-		cmd_join(d, c, cmd.arg);
-		break;
-	case NT_CMD_LEAVE: {
-		char sid[17];
-
-		if (!c->sess) {
-			reply_err(d, c, c->authed ? NT_LINE_E_STATE : NT_LINE_E_UNAUTH,
-				  c->authed ? "not in a group" : "not authenticated");
-			return;
-		}
-		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)c->sess->id);
-		nd_session_end(d, c->sess, "left");
-		c->sess = NULL;
-		reply_ok(d, c, NT_CMD_LEAVE, (struct nt_line_kv[]){ { "session", sid } }, 1);
-		break;
-	}
-	case NT_CMD_STATUS:
-		cmd_status(d, c);
-		break;
-	case NT_CMD_PING:
-		reply_ok(d, c, NT_CMD_PING, NULL, 0);
-		break;
-	case NT_CMD_QUIT:
-		reply_ok(d, c, NT_CMD_QUIT, NULL, 0);
-		c->close_after_flush = true;
-		break;
-	}
 }
 
 /* Read and answer lines; true when it stopped on the backlog (more may be buffered). */
@@ -508,9 +260,9 @@ static bool conn_read(struct nd *d, struct nd_conn *c)
 			p += used;
 			left -= used;
 			if (rc == 1)
-				handle_line(d, c, line, ll);
+				nd_handle_line(d, c, line, ll);
 			else if (rc == -EMSGSIZE)
-				reply_err(d, c, NT_LINE_E_TOO_LONG, "line too long");
+				nd_reply_err(d, c, NT_LINE_E_TOO_LONG, "line too long");
 		}
 	}
 }

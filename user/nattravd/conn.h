@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A control connection, shared by control.c (TLS I/O) and commands.c (the lines). */
+#ifndef ND_CONN_H
+#define ND_CONN_H
+
+#include "nattravd.h"
+#include "nt_endpoint.h"
+
+enum conn_state { C_HANDSHAKE, C_OPEN };
+
+struct nd_conn {
+	struct nd_handle h;	/* first: epoll hands this back */
+	SSL *ssl;
+	enum conn_state state;
+	bool dead;		/* closed; freed by nd_conns_reap */
+	bool want_write;	/* TLS needs the socket writable to go on */
+	bool close_after_flush;
+	/*
+	 * Why it must close, set where closing at once would re-enter the
+	 * session code (an event to a peer that does not read): closed by
+	 * conn_drive or nd_conns_reap, from the top of the loop.
+	 */
+	const char *doom;
+	size_t slot;
+	char peer[NT_ENDPOINT_STRLEN];
+	struct nt_endpoint local;	/* where the client reached us */
+	uint64_t deadline_ns;	/* handshake must finish by then */
+	uint64_t active_ns;	/* last line, or UDP from its session */
+	bool greeted;		/* HELLO done */
+	bool authed;
+	unsigned int errors;	/* ERR replies so far */
+	char user[NT_TOKEN_USER_MAX + 1];
+	uint64_t token_expiry;
+	struct nt_session *sess;
+	struct nt_line_reader rd;
+	char out[ND_OUTBUF_MAX];
+	size_t olen;
+};
+
+/* Queue a reply; a client over ND_MAX_ERRORS errors gets ERR 429 and is closed. */
+void nd_reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason);
+void nd_reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
+		 const struct nt_line_kv *kv, size_t n);
+/* Answer one line (commands.c). */
+void nd_handle_line(struct nd *d, struct nd_conn *c, const char *line, size_t len);
+
+#endif /* ND_CONN_H */
