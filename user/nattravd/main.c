@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 		nd_mappings_clear(&d);
 		if (d.xdp && d.mode != NT_XDP_OFF)
 			nt_xdp_detach(d.xdp);
-		nt_info("shutdown complete: mappings removed, XDP detached");
+		nt_info("shutdown complete: mappings removed%s",
+			d.mode != NT_XDP_OFF ? ", XDP detached" : "");
 	} else {
 		nt_info("shutdown complete: --keep-on-exit, XDP (%s) and %zu mappings left in place",
 			nd_mode_name(d.mode), d.nmappings);

@@ -135,6 +135,8 @@ int nd_media_send(struct nd *d, struct nd_handle *h,
 		  const struct nt_endpoint *to, const void *buf, size_t len);
 
 /* verify.c: control messages on the media port */
+/* Refused peer: nt_addr_denied's ranges plus the relay's own addresses. */
+bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char **why);
 void nd_wire_input(struct nd *d, struct nd_handle *h,
 		   const struct nt_endpoint *src, const uint8_t *buf,
 		   size_t len);

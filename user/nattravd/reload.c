@@ -90,7 +90,7 @@ int nd_reload(struct nd *d)
 	for (size_t i = 0; i < d->st.nsess; i++) {
 		struct nt_session *s = &d->st.sess[i];
 
-		if (s->used && s->verified && nt_addr_denied(&d->conf.deny, &s->mapping, NULL))
+		if (s->used && s->verified && nd_addr_denied(d, &s->mapping, NULL))
 			nd_mapping_remove(d, s, "admin", "address denied after reload");
 	}
 	nt_info("reloaded: consent %u s, %zu deny ranges, max %u mappings, keep-on-exit %s",

@@ -38,6 +38,23 @@ static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoi
 /* Probes per session per second; a retransmitting client sends a few. */
 #define ND_PROBES_PER_SEC 10
 
+/*
+ * nt_addr_denied plus the relay's own addresses: media relayed to itself
+ * would loop through the relay host's stack.
+ */
+bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char **why)
+{
+	if ((d->conf.have_v4 && ep->family == NT_FAMILY_V4 &&
+	     !memcmp(ep->addr + 12, d->conf.addr_v4, 4)) ||
+	    (d->conf.have_v6 && ep->family == NT_FAMILY_V6 &&
+	     !memcmp(ep->addr, d->conf.addr_v6, 16))) {
+		if (why)
+			*why = "relay";
+		return true;
+	}
+	return nt_addr_denied(&d->conf.deny, ep, why);
+}
+
 static void tell_denied(struct nd *d, struct nt_session *s, const char *map,
 			const char *reason)
 {
@@ -70,7 +87,7 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		       ND_PROBES_PER_SEC);
 		return;
 	}
-	if (nt_addr_denied(&d->conf.deny, src, &why)) {
+	if (nd_addr_denied(d, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
 		tell_denied(d, s, srcs, "address");
@@ -126,7 +143,7 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		return;
 	}
 	/* policy may have changed meanwhile; checked again where it is written */
-	if (nt_addr_denied(&d->conf.deny, src, &why)) {
+	if (nd_addr_denied(d, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
 		tell_denied(d, s, srcs, "address");
