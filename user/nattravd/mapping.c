@@ -111,8 +111,16 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	if (!s->verified && d->nmappings >= d->conf.max_mappings)
 		return -EDQUOT;
 	/* re-verifying the same mapping keeps its counters and rate state */
-	if (!nt_maps_get_mapping(&d->maps, ep, &old))
+	if (!nt_maps_get_mapping(&d->maps, ep, &old)) {
 		v = old;
+		/*
+		 * Adopted from a previous run and its peer not back yet: keep
+		 * relaying to that orphan rather than drop the media until the
+		 * peer verifies again (or its orphan expires, see orphan_drop).
+		 */
+		if (!pep && o && old.peer.family && orphan_find(d, &old.peer))
+			pep = &old.peer;
+	}
 	if (pep)
 		v.peer = *pep;
 	else
@@ -141,8 +149,9 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	s->mapping = *ep;
 	s->verified_ns = now;
 	tell_kv(d, s, "VERIFIED", "mapping", a, NULL);
-	if (pep) {
+	if (pep)
 		nt_endpoint_format(pep, pa, sizeof(pa));
+	if (pep && peer && peer->verified) {
 		set_peer(d, pep, ep);
 		tell_kv(d, s, "PEER", "peer", pa, NULL);
 		tell_kv(d, peer, "PEER", "peer", a, NULL);
@@ -225,7 +234,7 @@ static void orphan_drop(struct nd *d, struct nd_orphan *o, const char *why)
 
 	nt_maps_del_mapping(&d->maps, &o->src);
 	nt_fwd_del(&d->fwd, &o->src);
-	/* orphans may point at each other */
+	/* orphans may point at each other, and re-verified mappings at orphans */
 	for (size_t i = 0; i < d->norphans; i++) {
 		struct nt_mapping v;
 
@@ -233,6 +242,14 @@ static void orphan_drop(struct nd *d, struct nd_orphan *o, const char *why)
 		    !nt_maps_get_mapping(&d->maps, &d->orphans[i].src, &v) &&
 		    nt_endpoint_eq(&v.peer, &o->src))
 			set_peer(d, &d->orphans[i].src, NULL);
+	}
+	for (size_t i = 0; i < d->st.nsess; i++) {
+		struct nt_session *s = &d->st.sess[i];
+		struct nt_mapping v;
+
+		if (s->used && s->verified && !nt_maps_get_mapping(&d->maps, &s->mapping, &v) &&
+		    nt_endpoint_eq(&v.peer, &o->src))
+			set_peer(d, &s->mapping, NULL);
 	}
 	o->used = false;
 	d->nmappings--;
