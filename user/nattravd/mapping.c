@@ -93,6 +93,9 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	/* after the take-over: the peer may have been the one that lost it */
 	peer = nt_session_peer(s);
 	pep = peer && peer->verified ? &peer->mapping : NULL;
+	/* checked before anything changes; a rebinding or an adopted key does not grow */
+	if (!o && !s->verified && d->nmappings >= d->conf.max_mappings)
+		return -EDQUOT;
 	if (o) { /* the key is rewritten below: it stops being an orphan */
 		o->used = false;
 		d->nmappings--;
@@ -108,8 +111,6 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		d->nmappings--;
 		tell_kv(d, s, "EXPIRED", "mapping", olds, "rebind");
 	}
-	if (!s->verified && d->nmappings >= d->conf.max_mappings)
-		return -EDQUOT;
 	/* re-verifying the same mapping keeps its counters and rate state */
 	if (!nt_maps_get_mapping(&d->maps, ep, &old)) {
 		v = old;
