@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The namespace demo: a relay (XDP forwarder) and two clients, c1 behind a
-# cone NAT and c2 on the WAN. Mappings are written by hand with nattravctl;
-# media is relayed by the XDP program in both directions; the maps are
-# dumped at the end. Cleans up after itself.
+# The namespace demo: nattravd on a relay, two nattrav-clients behind real
+# NATs (c1 cone, c2 symmetric). They authenticate over TLS, prove their NAT
+# mappings over UDP, and exchange media that the XDP program relays; the
+# counters and the maps are shown while the media flows. Cleans up after
+# itself.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/lib.sh"
-CTL="$ROOT/build/nattravctl"
+B="$ROOT/build"
 P=demo
 
 nt_check_root
@@ -17,43 +18,50 @@ nt_cleanup_trap
 nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
 step() { printf '\n== %s\n' "$*"; }
 
-step "topology: relay 203.0.113.1, c1 behind a cone NAT, c2 on the WAN"
-eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=none)"
+step "topology: relay 203.0.113.1, c1 behind a cone NAT, c2 behind a symmetric NAT"
+eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=symmetric)"
 ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1
-ctl() { nt_nsexec "$RELAY_NS" "$CTL" --pin-dir "$NT_PIN_DIR" "$@"; }
+work=$(mktemp -d)
+nt_cleanup_push "rm -rf '$work'"
+"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4"
+ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
 
-step "load the XDP forwarder on the relay's $RELAY_IF"
-ctl attach --iface "$RELAY_IF" --addr "$RELAY_V4" --media-port 3478
+step "nattravd --iface $RELAY_IF on the relay (log: $work/nattravd.log)"
+nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --pin-dir "$NT_PIN_DIR" \
+	--cert "$work/server.pem" --key "$work/server.key" --auth-secret-file "$work/secret" \
+	2>"$work/nattravd.log" &
+nt_cleanup_push "pkill -TERM -f 'nattravd --iface $RELAY_IF --pin-dir $NT_PIN_DIR'; sleep 0.5"
+nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ."
+grep -m1 "nattravd up" "$work/nattravd.log" | sed 's/^[^ ]* [a-z]* */  /'
 
-step "verified mappings, written by hand: c1 ($C1_IP:40001 behind $C1_PUBLIC) <-> c2 ($C2_IP:40002)"
-nt_ping "$C1_NS" "$RELAY_V4" && nt_ping "$C2_NS" "$RELAY_V4"
-ctl map add "$C1_PUBLIC:40001" "$C2_IP:40002" --group 1
-ctl map add "$C2_IP:40002" "$C1_PUBLIC:40001" --group 1
+step "two clients join group 'demo' and send 300 packets each at 100/s"
+token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
+clients=()
+for i in 1 2; do
+	ns_var="C${i}_NS"
+	ip netns exec "${!ns_var}" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" \
+		--token "$(token "user$i")" --group demo --send 300 --rate 100 --json \
+		>"$work/c$i.json" 2>&1 &
+	clients+=($!)
+done
+nt_wait_for -t 10 sh -c "grep -q verified '$work/c1.json' && grep -q verified '$work/c2.json'"
+for i in 1 2; do
+	ns_var="C${i}_IP" pub_var="C${i}_PUBLIC"
+	echo "  c$i (${!ns_var} behind ${!pub_var}): $(grep -m1 '"verified"' "$work/c$i.json")"
+done
+sleep 1.5
 
-step "c2 listens on 40002 while c1 sends 5 packets to the relay"
-out=$(mktemp)
-nt_cleanup_push "rm -f '$out'"
-nt_udp_recv "$C2_NS" 40002 2 5 >"$out" &
-r=$!
-nt_wait_for nt_udp_listening "$C2_NS" 40002
-nt_udp_send "$C1_NS" 40001 "$RELAY_V4" 3478 5 "hello from c1"
-wait $r || true
-sed 's/^/  c2 received from /' "$out"
-
-step "c2 answers with 3 packets; c1 receives them through the pinhole its NAT opened"
-nt_udp_recv "$C1_NS" 40001 2 3 >"$out" &
-r=$!
-nt_wait_for nt_udp_listening "$C1_NS" 40001
-nt_udp_send "$C2_NS" 40002 "$RELAY_V4" 3478 3 "hello from c2"
-wait $r || true
-sed 's/^/  c1 received from /' "$out"
-
-step "counters (nattravctl stats)"
-ctl stats
-step "mappings (nattravctl mappings)"
+step "while the media flows: nattravctl mappings"
 ctl mappings
+step "nattravctl stats (the XDP program's counters)"
+ctl stats
 step "bpftool map dump pinned $NT_PIN_DIR/nt_mappings"
 bpftool map dump pinned "$NT_PIN_DIR/nt_mappings"
 step "bpftool map dump pinned $NT_PIN_DIR/nt_config"
 bpftool map dump pinned "$NT_PIN_DIR/nt_config"
-step "done; tearing the topology down"
+
+wait "${clients[@]}" || true
+step "what each client counted"
+for i in 1 2; do echo "  c$i: $(grep '"summary"' "$work/c$i.json")"; done
+step "done; the relay logged:"
+grep -v "debug" "$work/nattravd.log" | sed 's/^/  /' | tail -20

@@ -60,6 +60,12 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	enum nt_log_level l = level == LIBBPF_WARN ? NT_LOG_WARN : NT_LOG_DEBUG;
 
+	/*
+	 * Netlink's extack ("native XDP not supported", "cannot find filter
+	 * chain" before a first TC attach): our own callers say what it meant.
+	 */
+	if (strstr(fmt, "Kernel error message"))
+		l = NT_LOG_DEBUG;
 	if (l > cur_level)
 		return 0;
 	vlog(l, fmt, ap);
