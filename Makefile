@@ -68,7 +68,11 @@ FUZZ_LIB  := $(OUT)/fuzz/libnattrav-fuzz.a
 FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-std=gnu11 -D_GNU_SOURCE -Wall -Iinclude -Iuser/lib -I$(OUT)
 
-.PHONY: all clean test test-unit test-e2e demo fuzz
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
+
+.PHONY: all clean test test-unit test-e2e demo fuzz install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -138,6 +142,23 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+# The BPF objects are inside the programs (skeletons): nothing else to ship.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/nattrav $(DESTDIR)$(SYSTEMD_DIR) \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)/etc/nattrav
+	install -m 0755 $(OUT)/nattravd $(DESTDIR)$(PREFIX)/sbin/nattravd
+	install -m 0755 $(OUT)/nattravctl $(DESTDIR)$(PREFIX)/sbin/nattravctl
+	install -m 0755 $(OUT)/nattrav-client $(DESTDIR)$(PREFIX)/bin/nattrav-client
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnattrav.a
+	install -m 0644 include/*.h user/lib/*.h $(DESTDIR)$(PREFIX)/include/nattrav/
+	sed 's|/usr/local|$(PREFIX)|g' scripts/nattravd.service > $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
+	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	test -e $(DESTDIR)/etc/nattrav/nattravd.conf || \
+		install -m 0640 docs/nattravd.conf.example $(DESTDIR)/etc/nattrav/nattravd.conf
 
 clean:
 	$(Q)rm -rf $(OUT)
