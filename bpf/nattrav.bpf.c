@@ -116,6 +116,46 @@ static __always_inline __u32 nt_ports_delta(struct udphdr *udp, __be16 sport, __
 	return nt_csum_delta16(udp->source, sport) + nt_csum_delta16(udp->dest, dport);
 }
 
+/*
+ * The verified mapping of src if its media is to be rewritten here, with the
+ * packet accounted to it; otherwise NULL and *verdict, counted.
+ */
+static __always_inline struct nt_mapping *nt_admit(const struct nt_config *cfg,
+						   const struct nt_endpoint *src, __u32 tot_len,
+						   __u64 *now, int *verdict)
+{
+	struct nt_mapping *m = bpf_map_lookup_elem(&nt_mappings, src);
+	enum nt_stat why;
+
+	if (!m) {
+		why = NT_STAT_DROP_UNVERIFIED;
+		goto refuse;
+	}
+	*now = nt_now();
+	nt_touch(m, tot_len, *now);
+	if (nt_over_rate(m, cfg, *now)) {
+		why = NT_STAT_DROP_RATE;
+		goto refuse;
+	}
+	/* XDP cannot copy a frame: groups of three or more go to the TC program */
+	if (m->flags & NT_MAPPING_F_FANOUT) {
+		*verdict = nt_verdict(NT_STAT_PASS_FANOUT, tot_len, XDP_PASS);
+		return NULL;
+	}
+	if (!m->peer.family) {
+		why = NT_STAT_DROP_NO_PEER;
+		goto refuse;
+	}
+	if (m->peer.family != src->family) {
+		why = NT_STAT_DROP_FAMILY;
+		goto refuse;
+	}
+	return m;
+refuse:
+	*verdict = nt_verdict(why, tot_len, XDP_DROP);
+	return NULL;
+}
+
 static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_config *cfg,
 					struct nt_cursor *c, struct ethhdr *eth)
 {
@@ -127,7 +167,8 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	__u32 ihl_len, tot_len, delta;
 	__be32 new_saddr, new_daddr;
 	__u16 old_ttl_word, new_ttl_word;
-	__u64 now;
+	__u64 now = 0;
+	int verdict;
 
 	/* Too short to say where it goes: not ours to judge. */
 	if ((void *)(ip + 1) > c->end)
@@ -166,20 +207,9 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	__builtin_memcpy(&src.addr[12], &ip->saddr, 4);
 	src.port = udp->source;
 	src.family = NT_FAMILY_V4;
-	m = bpf_map_lookup_elem(&nt_mappings, &src);
+	m = nt_admit(cfg, &src, tot_len, &now, &verdict);
 	if (!m)
-		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
-	now = nt_now();
-	nt_touch(m, tot_len, now);
-	if (nt_over_rate(m, cfg, now))
-		return nt_verdict(NT_STAT_DROP_RATE, tot_len, XDP_DROP);
-	/* XDP cannot copy a frame: groups of three or more go to the TC program */
-	if (m->flags & NT_MAPPING_F_FANOUT)
-		return nt_verdict(NT_STAT_PASS_FANOUT, tot_len, XDP_PASS);
-	if (!m->peer.family)
-		return nt_verdict(NT_STAT_DROP_NO_PEER, tot_len, XDP_DROP);
-	if (m->peer.family != NT_FAMILY_V4)
-		return nt_verdict(NT_STAT_DROP_FAMILY, tot_len, XDP_DROP);
+		return verdict;
 	if (ip->ttl <= 1)
 		return nt_verdict(NT_STAT_DROP_TTL, tot_len, XDP_DROP);
 
@@ -223,8 +253,8 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	struct nt_pkt pkt;
 	__u32 payload_len, tot_len, delta, old_addr[4];
 	__u8 nexthdr;
-	__u64 now;
-	int ext;
+	__u64 now = 0;
+	int ext, verdict;
 
 	if (nt_parse_ipv6(c, &ip6) < 0)
 		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
@@ -265,20 +295,9 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	__builtin_memcpy(src.addr, &ip6->saddr, 16);
 	src.port = udp->source;
 	src.family = NT_FAMILY_V6;
-	m = bpf_map_lookup_elem(&nt_mappings, &src);
+	m = nt_admit(cfg, &src, tot_len, &now, &verdict);
 	if (!m)
-		return nt_verdict(NT_STAT_DROP_UNVERIFIED, tot_len, XDP_DROP);
-	now = nt_now();
-	nt_touch(m, tot_len, now);
-	if (nt_over_rate(m, cfg, now))
-		return nt_verdict(NT_STAT_DROP_RATE, tot_len, XDP_DROP);
-	/* XDP cannot copy a frame: groups of three or more go to the TC program */
-	if (m->flags & NT_MAPPING_F_FANOUT)
-		return nt_verdict(NT_STAT_PASS_FANOUT, tot_len, XDP_PASS);
-	if (!m->peer.family)
-		return nt_verdict(NT_STAT_DROP_NO_PEER, tot_len, XDP_DROP);
-	if (m->peer.family != NT_FAMILY_V6)
-		return nt_verdict(NT_STAT_DROP_FAMILY, tot_len, XDP_DROP);
+		return verdict;
 	if (ip6->hop_limit <= 1)
 		return nt_verdict(NT_STAT_DROP_TTL, tot_len, XDP_DROP);
 
