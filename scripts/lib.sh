@@ -17,6 +17,8 @@
 #                                 at /sys/fs/bpf (see below)
 #   nt_bpffs_ensure               mount bpffs on /sys/fs/bpf (root mount ns)
 #                                 if it is not mounted yet
+#   nt_check WHAT CMD...          run CMD, print "ok - WHAT" / "not ok - WHAT"
+#   nt_summary                    print "N passed, N failed"; false if any failed
 #   nt_cleanup_push CMD-STRING    register a cleanup command (eval'd later)
 #   nt_cleanup_run                run the registered commands, newest first,
 #                                 ignoring their failures; runs only once
@@ -112,6 +114,30 @@ nt_nsexec() {
 	[ $# -gt 0 ] || { nt_log "nt_nsexec: no command"; return 1; }
 	nsenter --net="/run/netns/$ns" -- \
 		unshare -m --propagation private sh -c "$_NT_NSEXEC_SH" nt_nsexec "$@"
+}
+
+# Test results ---------------------------------------------------------------
+# nt_check WHAT CMD...   run CMD; print "ok - WHAT" or "not ok - WHAT" and count
+# nt_summary             print "N passed, N failed"; false when any failed
+
+NT_PASSED=0
+NT_FAILED=0
+
+nt_check() {
+	local what=$1
+	shift
+	if "$@"; then
+		NT_PASSED=$((NT_PASSED + 1))
+		echo "ok - $what"
+	else
+		NT_FAILED=$((NT_FAILED + 1))
+		echo "not ok - $what"
+	fi
+}
+
+nt_summary() {
+	echo "$NT_PASSED passed, $NT_FAILED failed"
+	[ "$NT_FAILED" -eq 0 ]
 }
 
 # Cleanup stack -------------------------------------------------------------

@@ -15,12 +15,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 B="$ROOT/build"
 P=ntc$$
 P=${P:0:8}
-PASS=0 FAIL=0
 CONSENT=3
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { nt_check "$@"; }
 
 nt_check_root
 nt_bpffs_ensure
@@ -149,11 +146,10 @@ pair_exchange userspace
 check "userspace: no program attached" sh -c "! ip -n '$RELAY_NS' link show '$RELAY_IF' | grep -q xdp"
 stop_daemon
 
-if [ "$FAIL" -ne 0 ]; then
+if [ "$NT_FAILED" -ne 0 ]; then
 	keep=/tmp/nattrav-e2e-$P
 	cp -r "$work" "$keep"
 	echo "logs and client output kept in $keep"
 	grep -v 'debug libbpf' "$work/daemon.log" | tail -40
 fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

@@ -15,12 +15,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 CTL="$ROOT/build/nattravctl"
 P=ntf$$
 P=${P:0:8}
-PASS=0 FAIL=0
 COUNT=50
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { nt_check "$@"; }
 
 nt_check_root
 nt_bpffs_ensure
@@ -88,5 +85,4 @@ check "the sender got none of its own" sh -c "[ \"\$(cat '$work/m1')\" = '0 0' ]
 copies=$(ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['fanout_copies']['packets'])")
 check "TC counted $((4 * COUNT)) copies" test "$copies" -eq $((4 * COUNT))
 ctl groups
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

@@ -13,11 +13,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 CTL="$ROOT/build/nattravctl"
 P=ntx$$
 P=${P:0:8}
-PASS=0 FAIL=0
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { nt_check "$@"; }
 
 nt_check_root
 nt_bpffs_ensure
@@ -98,5 +95,4 @@ bpftool map dump pinned "$NT_PIN_DIR/nt_mappings" > "$recv_out"; head -40 "$recv
 check "detach" ctl detach --iface "$RELAY_IF" --purge
 check "pins removed" test ! -e "$NT_PIN_DIR/nt_mappings"
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

@@ -30,6 +30,10 @@ void nd_usage(FILE *f)
 	      "  --xdp-mode MODE         native (falls back to skb), skb, or off (default native)\n"
 	      "  --pin-dir DIR           bpffs folder of the maps (default " NT_PIN_DIR_DEFAULT ")\n"
 	      "  --deny CIDR             refuse peers in this range, repeatable\n"
+	      "  --allow CIDR            accept peers in this range although a built-in range\n"
+	      "                          (private, documentation, ...) refuses them, repeatable;\n"
+	      "                          never loopback, unspecified, multicast or broadcast\n"
+	      "  --client-ca FILE        require client certificates signed by a CA in FILE (mTLS)\n"
 	      "  --max-mappings N        verified mappings at most (default 65536)\n"
 	      "  --max-groups N          groups at most (default 4096)\n"
 	      "  --max-connections N     control connections at most (default 1024)\n"
@@ -64,6 +68,8 @@ static const struct option opts[] = {
 	{ "xdp-mode", required_argument, NULL, 0 },
 	{ "pin-dir", required_argument, NULL, 0 },
 	{ "deny", required_argument, NULL, 0 },
+	{ "allow", required_argument, NULL, 0 },
+	{ "client-ca", required_argument, NULL, 0 },
 	{ "max-mappings", required_argument, NULL, 0 },
 	{ "max-groups", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
@@ -163,6 +169,12 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		err = nt_deny_add(&c->deny, val);
 		if (err)
 			return bad(key, val, "is not a CIDR range (like 10.0.0.0/8 or 2001:db8::/32)");
+	} else if (!strcmp(key, "allow")) {
+		err = nt_allow_add(&c->deny, val);
+		if (err)
+			return bad(key, val, "is not a CIDR range (like 203.0.113.0/24 or fd00::/8)");
+	} else if (!strcmp(key, "client-ca")) {
+		c->client_ca = keep(val);
 	} else if (!strcmp(key, "max-mappings")) {
 		return set_u32(key, val, 1, NT_MAX_MAPPINGS, &c->max_mappings);
 	} else if (!strcmp(key, "max-groups")) {
@@ -203,7 +215,7 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 {
 	struct { const char *key, *val; } *flags;
 	size_t nflags = 0;
-	bool addr_flag = false, deny_flag = false;
+	bool addr_flag = false, deny_flag = false, allow_flag = false;
 	int ch, idx, rc = ND_EXIT_USAGE;
 
 	memset(c, 0, sizeof(*c));
@@ -277,6 +289,10 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 		if (!strcmp(k, "deny") && !deny_flag) {
 			deny_flag = true;
 			c->deny.n = 0;
+		}
+		if (!strcmp(k, "allow") && !allow_flag) {
+			allow_flag = true;
+			c->deny.allow.n = 0;
 		}
 		if (conf_set(c, k, flags[i].val)) {
 			fprintf(stderr, "nattravd: --%s\n", conf_err);

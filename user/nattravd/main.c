@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 			err == -ENODATA ? "empty" : err == -EFBIG ? "too large" : strerror(-err));
 		goto out;
 	}
-	if (nd_tls_ctx(d.conf.cert, d.conf.key, &d.ssl_ctx))
+	if (nd_tls_ctx(d.conf.cert, d.conf.key, d.conf.client_ca, &d.ssl_ctx))
 		goto out;
 	d.ifindex = nt_iface_index(d.conf.iface);
 	if (d.ifindex < 0) {

@@ -38,6 +38,7 @@ struct nd_conf {
 	bool have_v4, have_v6;
 	uint16_t control_port, media_port;
 	const char *cert, *key, *secret_file, *pin_dir, *config;
+	const char *client_ca;		/* mutual TLS: NULL, no client certificate asked */
 	enum nt_xdp_mode xdp_mode;
 	struct nt_deny deny;
 	uint32_t max_mappings, max_groups, max_connections;
@@ -108,7 +109,7 @@ uint64_t nd_now_ns(void);
 const char *nd_mode_name(enum nt_xdp_mode m);
 
 /* tls.c: a server context from PEM files; errors printed as one line. */
-int nd_tls_ctx(const char *cert, const char *key, SSL_CTX **out);
+int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX **out);
 
 /* reload.c: SIGHUP re-reads the flags and config file, applies what can change live */
 int nd_reload(struct nd *d);

@@ -63,7 +63,7 @@ int nd_reload(struct nd *d)
 		       strerror(-err));
 		goto fail;
 	}
-	err = nd_tls_ctx(nc.cert, nc.key, &ctx);
+	err = nd_tls_ctx(nc.cert, nc.key, nc.client_ca, &ctx);
 	if (err) {
 		nt_err("reload: certificate or key refused (see above); the running settings stay");
 		goto fail;
