@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* nt_session: sessions, groups of two, peers, quotas. */
+/* nt_session: sessions, groups, peers, quotas. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -39,6 +39,7 @@ Test(session, groups_of_two)
 	uint32_t gid;
 
 	cr_assert_eq(nt_sessions_init(&t, 4, 4), 0);
+	cr_assert_eq(nt_sessions_set_max_members(&t, 2), 0);
 	cr_assert_eq(nt_session_new(&t, 1, key, "a", NULL, &a), 0);
 	cr_assert_eq(nt_session_new(&t, 2, key, "b", NULL, &b), 0);
 	cr_assert_eq(nt_session_new(&t, 3, key, "c", NULL, &c), 0);
@@ -50,11 +51,12 @@ Test(session, groups_of_two)
 	cr_assert_eq(a->group, b->group);
 	cr_assert_eq(nt_session_peer(a), b);
 	cr_assert_eq(nt_session_peer(b), a);
-	cr_assert_eq(nt_session_join(&t, c, "room1"), -EUSERS, "third member refused");
+	cr_assert_eq(nt_session_join(&t, c, "room1"), -EUSERS, "third member of a group of two refused");
 	cr_assert_null(c->group);
 	gid = a->group->id;
 	cr_assert_neq(gid, 0);
 	cr_assert_eq(nt_groups_count(&t), 1);
+	cr_assert_eq(a->group->nmembers, 2);
 
 	nt_session_leave(&t, a);
 	cr_assert_null(a->group);
@@ -85,4 +87,24 @@ Test(session, group_quota_and_ids)
 	cr_assert_eq(nt_session_join(&t, c, "g2"), 0, "an existing group is fine");
 	nt_sessions_free(&t);
 	cr_assert_eq(nt_sessions_init(&t, 0, 1), -EINVAL);
+}
+
+Test(session, peer_prefers_a_verified_member)
+{
+	struct nt_sessions t;
+	struct nt_session *a, *b, *c;
+
+	cr_assert_eq(nt_sessions_init(&t, 4, 4), 0);
+	cr_assert_eq(nt_session_new(&t, 1, key, "a", NULL, &a), 0);
+	cr_assert_eq(nt_session_new(&t, 2, key, "b", NULL, &b), 0);
+	cr_assert_eq(nt_session_new(&t, 3, key, "c", NULL, &c), 0);
+	cr_assert_eq(nt_session_join(&t, a, "room"), 0);
+	cr_assert_eq(nt_session_join(&t, b, "room"), 0);
+	cr_assert_eq(nt_session_join(&t, c, "room"), 0, "three by default");
+	cr_assert_eq(nt_session_peer(a), b);
+	c->verified = true;
+	cr_assert_eq(nt_session_peer(a), c);
+	nt_session_del(&t, c);
+	cr_assert_eq(a->group->nmembers, 2);
+	nt_sessions_free(&t);
 }

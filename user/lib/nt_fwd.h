@@ -10,6 +10,7 @@
 #ifndef NT_FWD_H
 #define NT_FWD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "nattrav_abi.h"
@@ -19,13 +20,28 @@ struct nt_fwd_entry {
 	struct nt_endpoint peer;	/* family 0: no peer, media dropped */
 	uint64_t packets, bytes;	/* since the last sync to the map */
 	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC of the last packet */
+	uint32_t group_id;
+	uint32_t flags;			/* NT_MAPPING_F_FANOUT: copy to group_id's members */
+	uint64_t tb_credit_ns, tb_last_ns;	/* token bucket, as nt_mapping's */
+	uint64_t rate_drops;		/* since the last sync */
 	struct nt_fwd_entry *next;
+};
+
+/* A fan-out group as userspace copies to it; counters since the last sync. */
+struct nt_fwd_group {
+	uint32_t id;
+	uint32_t n;
+	struct nt_endpoint members[NT_GROUP_MAX_MEMBERS];
+	uint64_t delivered[NT_GROUP_MAX_MEMBERS];
+	uint64_t packets_in, copies_out, bytes_out;
+	struct nt_fwd_group *next;
 };
 
 struct nt_fwd {
 	struct nt_fwd_entry **b;
 	size_t mask;
 	size_t n;
+	struct nt_fwd_group *groups[64];	/* by id % 64: few groups fan out */
 };
 
 /* buckets is rounded up to a power of two. */
@@ -43,5 +59,30 @@ int nt_fwd_del(struct nt_fwd *f, const struct nt_endpoint *src);
 /* Call fn on every entry (it must not insert or delete). */
 void nt_fwd_for_each(struct nt_fwd *f,
 		     void (*fn)(struct nt_fwd_entry *e, void *arg), void *arg);
+
+/* Set src's group and flags (NT_MAPPING_F_FANOUT). -ENOENT when absent. */
+int nt_fwd_set_group(struct nt_fwd *f, const struct nt_endpoint *src, uint32_t group_id,
+		     uint32_t flags);
+
+/*
+ * Create or replace group id's members (n <= NT_GROUP_MAX_MEMBERS); pending
+ * counters of members that stay are kept, those of members that go are lost.
+ */
+int nt_fwd_group_put(struct nt_fwd *f, uint32_t id, const struct nt_endpoint *members,
+		     uint32_t n);
+struct nt_fwd_group *nt_fwd_group_get(const struct nt_fwd *f, uint32_t id);
+int nt_fwd_group_del(struct nt_fwd *f, uint32_t id);
+void nt_fwd_group_for_each(struct nt_fwd *f,
+			   void (*fn)(struct nt_fwd_group *g, void *arg), void *arg);
+
+/*
+ * The XDP program's token bucket (nt_over_rate in bpf/nt_common.h), for
+ * userspace: true when the packet at now is over the rate (counted in
+ * e->rate_drops). cost_ns 0: no limit.
+ */
+bool nt_fwd_over_rate(struct nt_fwd_entry *e, uint64_t cost_ns, uint64_t burst_ns, uint64_t now);
+
+/* nt_config's pkt_cost_ns and burst_ns for pps packets per second (0: no limit), burst packets. */
+void nt_fwd_rate_config(uint32_t pps, uint32_t burst, uint64_t *cost_ns, uint64_t *burst_ns);
 
 #endif /* NT_FWD_H */

@@ -22,6 +22,15 @@ int nt_sessions_init(struct nt_sessions *t, size_t max_sessions,
 	t->nsess = max_sessions;
 	t->ngroups = max_groups;
 	t->next_group_id = 1;
+	t->max_members = NT_GROUP_MEMBERS_DEFAULT;
+	return 0;
+}
+
+int nt_sessions_set_max_members(struct nt_sessions *t, uint32_t n)
+{
+	if (n < 2 || n > NT_GROUP_MEMBERS)
+		return -EINVAL;
+	t->max_members = n;
 	return 0;
 }
 
@@ -108,12 +117,16 @@ int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 			t->next_group_id = 1;
 		snprintf(g->name, sizeof(g->name), "%s", name);
 	}
+	/* a new group has no member yet and max_members >= 2: never refused here */
+	if (g->nmembers >= t->max_members)
+		return -EUSERS;
 	for (int i = 0; i < NT_GROUP_MEMBERS && slot < 0; i++)
 		if (!g->members[i])
 			slot = i;
 	if (slot < 0)
 		return -EUSERS;
 	g->members[slot] = s;
+	g->nmembers++;
 	s->group = g;
 	return 0;
 }
@@ -127,8 +140,10 @@ void nt_session_leave(struct nt_sessions *t, struct nt_session *s)
 	if (!g)
 		return;
 	for (int i = 0; i < NT_GROUP_MEMBERS; i++) {
-		if (g->members[i] == s)
+		if (g->members[i] == s) {
 			g->members[i] = NULL;
+			g->nmembers--;
+		}
 		if (g->members[i])
 			empty = false;
 	}
@@ -139,12 +154,21 @@ void nt_session_leave(struct nt_sessions *t, struct nt_session *s)
 
 struct nt_session *nt_session_peer(const struct nt_session *s)
 {
+	struct nt_session *any = NULL;
+
 	if (!s->group)
 		return NULL;
-	for (int i = 0; i < NT_GROUP_MEMBERS; i++)
-		if (s->group->members[i] && s->group->members[i] != s)
-			return s->group->members[i];
-	return NULL;
+	for (int i = 0; i < NT_GROUP_MEMBERS; i++) {
+		struct nt_session *m = s->group->members[i];
+
+		if (!m || m == s)
+			continue;
+		if (m->verified)
+			return m;
+		if (!any)
+			any = m;
+	}
+	return any;
 }
 
 void nt_sessions_reserve_group_id(struct nt_sessions *t, uint32_t id)

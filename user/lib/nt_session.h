@@ -18,8 +18,12 @@
 #include "nt_token.h"
 #include "nt_wire.h"
 
-/* Two members per group in this version: each one's peer is the other. */
-#define NT_GROUP_MEMBERS 2
+/*
+ * Members of one group: the table holds up to the kernel's limit; how many
+ * may join is the daemon's setting (nt_sessions_set_max_members).
+ */
+#define NT_GROUP_MEMBERS NT_GROUP_MAX_MEMBERS
+#define NT_GROUP_MEMBERS_DEFAULT 16
 
 struct nt_group;
 
@@ -44,6 +48,8 @@ struct nt_group {
 	uint32_t id;			/* group_id in the maps; never 0 */
 	char name[NT_LINE_GROUP_MAX + 1];
 	struct nt_session *members[NT_GROUP_MEMBERS];
+	uint32_t nmembers;		/* joined, verified or not */
+	int mode;			/* enum nt_group_mode the maps hold now */
 };
 
 struct nt_sessions {
@@ -52,10 +58,13 @@ struct nt_sessions {
 	struct nt_group *groups;
 	size_t ngroups;
 	uint32_t next_group_id;
+	uint32_t max_members;		/* per group, 2..NT_GROUP_MEMBERS */
 };
 
 int nt_sessions_init(struct nt_sessions *t, size_t max_sessions,
 		     size_t max_groups);
+/* Members per group from now on (2..NT_GROUP_MEMBERS); groups already larger keep theirs. */
+int nt_sessions_set_max_members(struct nt_sessions *t, uint32_t n);
 /* Frees the tables; keys are wiped. */
 void nt_sessions_free(struct nt_sessions *t);
 
@@ -79,7 +88,7 @@ int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 		    const char *name);
 /* Leave the group; the group goes away with its last member. */
 void nt_session_leave(struct nt_sessions *t, struct nt_session *s);
-/* The other member of s's group, or NULL. */
+/* Another member of s's group (a verified one if any), or NULL. */
 struct nt_session *nt_session_peer(const struct nt_session *s);
 /* Keep group ids already used in the maps (adopted mappings) apart. */
 void nt_sessions_reserve_group_id(struct nt_sessions *t, uint32_t id);
