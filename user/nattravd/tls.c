@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The control channel's TLS context: 1.2 minimum, no compression, no renegotiation. */
+/*
+ * The control channel's TLS context: 1.2 minimum (1.0/1.1 and SSLv3 refused
+ * at the handshake), no compression, no renegotiation (TLS 1.2 client-
+ * initiated renegotiation is refused with a no_renegotiation alert; 1.3 has
+ * none), no session tickets; optionally client certificates (--client-ca).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <openssl/err.h>
@@ -16,7 +21,7 @@ static const char *ssl_err(void)
 	return e ? buf : "unknown error";
 }
 
-int nd_tls_ctx(const char *cert, const char *key, SSL_CTX **out)
+int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX **out)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
@@ -44,6 +49,20 @@ int nd_tls_ctx(const char *cert, const char *key, SSL_CTX **out)
 		fprintf(stderr, "nattravd: --key %s does not match --cert %s\n", key,
 			cert);
 		goto fail;
+	}
+	if (client_ca) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(client_ca);
+
+		if (SSL_CTX_load_verify_locations(ctx, client_ca, NULL) != 1 || !names) {
+			fprintf(stderr, "nattravd: --client-ca %s: cannot load the CA certificates: %s\n",
+				client_ca, ssl_err());
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			goto fail;
+		}
+		/* the handshake fails without a certificate that chains to client_ca */
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+		SSL_CTX_set_verify_depth(ctx, 4);
 	}
 	*out = ctx;
 	return 0;
