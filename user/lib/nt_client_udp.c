@@ -150,7 +150,8 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, char *mapping,
 		       size_t mapping_len)
 {
-	struct nt_wire_msg probe = { .kind = NT_WIRE_PROBE, .session_id = g->session };
+	struct nt_wire_msg probe = { .kind = NT_WIRE_PROBE, .session_id = g->session,
+				     .pad_to = NT_WIRE_PROBE_MIN };
 	int64_t now = mono_ms(), deadline = now + timeout_ms, next = now;
 	int rto = PROBE_RTO_MS, err;
 

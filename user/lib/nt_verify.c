@@ -135,3 +135,43 @@ size_t nt_verify_count(const struct nt_verify *v)
 		n += v->c[i].used;
 	return n;
 }
+
+void nt_ratelimit_init(struct nt_ratelimit *r, uint32_t per_sec, const uint8_t key[16])
+{
+	memset(r, 0, sizeof(*r));
+	if (key)
+		memcpy(r->key, key, sizeof(r->key));
+	r->per_sec = per_sec;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+bool nt_ratelimit_allow(struct nt_ratelimit *r, const uint8_t addr[16], uint64_t now_ns)
+{
+	uint64_t a, b, h;
+	size_t i;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	h = mix(mix(a ^ r->key[0]) ^ b ^ r->key[1]);
+	i = (size_t)(h % NT_RATELIMIT_SLOTS);
+	if (now_ns - r->slot[i].window_ns >= 1000000000ull || !r->slot[i].window_ns) {
+		/* a new window: the slot goes to whoever comes first */
+		memcpy(r->slot[i].addr, addr, 16);
+		r->slot[i].window_ns = now_ns ? now_ns : 1;
+		r->slot[i].n = 0;
+	}
+	if (r->slot[i].n >= r->per_sec) {
+		r->limited++;
+		return false;
+	}
+	r->slot[i].n++;
+	return true;
+}

@@ -73,6 +73,32 @@ size_t nt_verify_expire(struct nt_verify *v, uint64_t now_ns);
 /* Challenges outstanding. */
 size_t nt_verify_count(const struct nt_verify *v);
 
+/*
+ * Answers per source address (port ignored) before anything is verified:
+ * a fixed table of NT_RATELIMIT_SLOTS counters, indexed by a keyed hash of
+ * the address, each counting in a 1 s window. No allocation per source: a
+ * flood of sources shares the slots (an address that collides with a busy
+ * one is limited with it, never let through more). The key is random, so a
+ * sender cannot aim at another address's slot.
+ */
+#define NT_RATELIMIT_SLOTS 4096
+
+struct nt_ratelimit {
+	uint64_t key[2];
+	uint32_t per_sec;
+	uint64_t limited;	/* answers refused, for counters */
+	struct {
+		uint8_t addr[16];
+		uint64_t window_ns;
+		uint32_t n;
+	} slot[NT_RATELIMIT_SLOTS];
+};
+
+/* key: 16 random bytes (NULL: zeros, for tests). */
+void nt_ratelimit_init(struct nt_ratelimit *r, uint32_t per_sec, const uint8_t key[16]);
+/* True when one more answer to addr (16-byte form) may go out now; counts it. */
+bool nt_ratelimit_allow(struct nt_ratelimit *r, const uint8_t addr[16], uint64_t now_ns);
+
 /* Same family, address and port (pad ignored). */
 bool nt_endpoint_eq(const struct nt_endpoint *a, const struct nt_endpoint *b);
 

@@ -341,6 +341,16 @@ int nt_wire_build(void *buf, size_t cap, const struct nt_wire_msg *m,
 		memcpy(v + 4, m->reason, rl);
 		err = err ?: put_attr(&b, NT_WIRE_ATTR_ERROR_CODE, v, 4 + rl);
 	}
+	if (!err && m->kind == NT_WIRE_PROBE && m->pad_to) {
+		size_t tail = ATTR_HDR + MI_LEN + (fingerprint ? ATTR_HDR + 4 : 0);
+		static const uint8_t zeros[NT_WIRE_PROBE_MIN];
+
+		if (m->pad_to > NT_WIRE_PROBE_MIN)
+			return -EINVAL;
+		if (b.off + tail + ATTR_HDR <= m->pad_to)
+			err = put_attr(&b, NT_WIRE_ATTR_PADDING, zeros,
+				       (m->pad_to - b.off - tail - ATTR_HDR) & ~(size_t)3);
+	}
 	if (!err && key) {
 		size_t mi_off = b.off;
 		uint8_t mac[MI_LEN];

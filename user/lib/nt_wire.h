@@ -53,6 +53,14 @@
 #define NT_WIRE_ATTR_CHALLENGE 0x4E02	/* 16..32 random bytes */
 #define NT_WIRE_ATTR_LIFETIME 0x4E03	/* 4 bytes, ms the challenge stays valid */
 #define NT_WIRE_ATTR_SEQUENCE 0x4E04	/* 8 bytes, big endian */
+/*
+ * Zero bytes a PROBE carries so it is at least as long as the CHALLENGE
+ * it asks for (no amplification). Comprehension-optional: parse skips it.
+ */
+#define NT_WIRE_ATTR_PADDING 0x8E05
+/* The longest CHALLENGE (32-byte challenge, IPv6, FINGERPRINT); nattravd
+ * answers no PROBE shorter than the CHALLENGE it would send. */
+#define NT_WIRE_PROBE_MIN 144
 
 enum nt_wire_kind {
 	NT_WIRE_PROBE = 1,	/* client -> server: session id; signed */
@@ -103,6 +111,7 @@ struct nt_wire_msg {
 	uint16_t error_code;	/* ERROR: 300..699 */
 	char reason[NT_WIRE_REASON_MAX + 1];
 	size_t mi_off;		/* set by parse: offset of MI-SHA256 header */
+	uint16_t pad_to;	/* build, PROBE: NT-PADDING up to this length */
 };
 
 /* True when buf starts like a control message: 2 zero bits + magic cookie. */
