@@ -164,3 +164,81 @@ Test(verify, full_table_and_forget)
 	nt_verify_free(&v);
 	cr_assert_eq(nt_verify_init(&v, 0), -EINVAL);
 }
+
+/* A replay from another source, before and after success, verifies nothing. */
+Test(verify, replay_from_other_source_before_and_after)
+{
+	struct nt_verify v;
+	struct nt_endpoint obs = ep4("198.51.100.7", 40000), other = ep4("198.51.100.7", 40001),
+			   far = ep4("192.0.2.9", 40000);
+	const struct nt_challenge *c;
+	uint8_t n[NT_VERIFY_NONCE_LEN];
+
+	cr_assert_eq(nt_verify_init(&v, 8), 0);
+	nonce(n, 7);
+	cr_assert_eq(nt_verify_probe(&v, 42, &obs, tid1, n, 0, LIFE, &c), 0);
+	/* before: other port, other host, right nonce, both mapped forms */
+	cr_assert_eq(nt_verify_check(&v, 42, &other, n, sizeof(n), &obs, 1), -EADDRNOTAVAIL);
+	cr_assert_eq(nt_verify_check(&v, 42, &far, n, sizeof(n), &far, 1), -EADDRNOTAVAIL);
+	cr_assert_eq(nt_verify_check(&v, 42, &other, n, sizeof(n), &other, 1), -EADDRNOTAVAIL);
+	cr_assert_eq(nt_verify_count(&v), 1, "nothing consumed by a wrong source");
+	cr_assert_eq(nt_verify_check(&v, 43, &obs, n, sizeof(n), &obs, 1), -ENOENT, "other session");
+	cr_assert_eq(nt_verify_check(&v, 42, &obs, n, sizeof(n), &obs, 2), 0);
+	/* after: from anywhere */
+	cr_assert_eq(nt_verify_check(&v, 42, &obs, n, sizeof(n), &obs, 3), -ENOENT);
+	cr_assert_eq(nt_verify_check(&v, 42, &other, n, sizeof(n), &obs, 3), -ENOENT);
+	cr_assert_eq(nt_verify_check(&v, 42, &far, n, sizeof(n), &far, 3), -ENOENT);
+	nt_verify_free(&v);
+}
+
+Test(ratelimit, per_address_port_ignored)
+{
+	static struct nt_ratelimit r;
+	struct nt_endpoint a = ep4("198.51.100.7", 1), b = ep4("198.51.100.8", 1);
+	uint64_t t = 1000;
+
+	nt_ratelimit_init(&r, 5, (const uint8_t *)"0123456789abcdef");
+	for (int i = 0; i < 5; i++)
+		cr_assert(nt_ratelimit_allow(&r, a.addr, t + (uint64_t)i));
+	cr_assert_not(nt_ratelimit_allow(&r, a.addr, t + 10), "6th in the same second");
+	cr_assert_eq(r.limited, 1);
+	cr_assert(nt_ratelimit_allow(&r, b.addr, t + 10), "another address has its own slot");
+	cr_assert_not(nt_ratelimit_allow(&r, a.addr, t + 999999999ull));
+	cr_assert(nt_ratelimit_allow(&r, a.addr, t + 1000000000ull), "next window");
+	/* a flood of distinct addresses: fixed memory, and nobody beyond its budget */
+	unsigned int allowed = 0;
+
+	for (uint32_t i = 0; i < 100000; i++) {
+		uint8_t x[16] = { 0 };
+
+		memcpy(x + 12, &i, 4);
+		allowed += nt_ratelimit_allow(&r, x, t + 2000000000ull);
+	}
+	cr_assert_leq(allowed, 5u * NT_RATELIMIT_SLOTS);
+}
+
+#include "nt_wire.h"
+
+/* A padded PROBE is as long as the longest CHALLENGE, and still parses and verifies. */
+Test(amplification, probe_at_least_challenge)
+{
+	static const uint8_t key[32] = { 1 };
+	struct nt_wire_msg p = { .kind = NT_WIRE_PROBE, .session_id = 9, .pad_to = NT_WIRE_PROBE_MIN },
+			   ch = { .kind = NT_WIRE_CHALLENGE, .session_id = 9, .challenge_len = 32,
+				  .lifetime_ms = 5000 }, out;
+	uint8_t b[NT_WIRE_MAX];
+	int n, nc;
+
+	n = nt_wire_build(b, sizeof(b), &p, key, true);
+	cr_assert_eq(n, NT_WIRE_PROBE_MIN);
+	cr_assert_eq(nt_wire_decode(b, (size_t)n, &out, key), 0);
+	cr_assert_eq(out.kind, NT_WIRE_PROBE);
+	cr_assert_eq(nt_wire_build(b, sizeof(b), &p, key, false), NT_WIRE_PROBE_MIN);
+	ch.mapped.family = NT_FAMILY_V6;
+	ch.mapped.addr[0] = 0x20;
+	ch.mapped.port = 1;
+	nc = nt_wire_build(b, sizeof(b), &ch, key, true);
+	cr_assert_leq(nc, NT_WIRE_PROBE_MIN, "v6 challenge %d", nc);
+	p.pad_to = 0;
+	cr_assert_lt(nt_wire_build(b, sizeof(b), &p, key, true), nc, "unpadded probes are shorter");
+}
