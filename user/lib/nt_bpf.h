@@ -16,6 +16,10 @@ enum nt_xdp_mode {
 	NT_XDP_OFF,    /* no program: userspace forwards */
 };
 
+/* nattrav's TC filter: a fixed handle and priority, so a restart replaces it. */
+#define NT_TC_HANDLE 0x4e54
+#define NT_TC_PRIO 0x4e54
+
 /* The pinned maps, opened by path; works whether or not a program is attached. */
 struct nt_maps {
 	int mappings_fd;

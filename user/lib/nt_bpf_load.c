@@ -17,10 +17,6 @@ struct nt_xdp {
 	__u32 xdp_flags; /* the mode it was attached with */
 };
 
-/* nattrav's TC filter: a fixed handle and priority, so a restart replaces it. */
-#define NT_TC_HANDLE 0x4e54
-#define NT_TC_PRIO 0x4e54
-
 static int tc_attach(int ifindex, int prog_fd)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);

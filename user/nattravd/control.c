@@ -283,10 +283,12 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 				return;
 			}
 			nt_info("TLS handshake with %s failed: %s", c->peer, ssl_errstr());
+			d->ev.tls_failed++;
 			conn_close(d, c, NULL);
 			return;
 		}
 		c->state = C_OPEN;
+		d->ev.tls_ok++;
 		c->want_write = false;
 		c->active_ns = nd_now_ns();
 		nt_info("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),

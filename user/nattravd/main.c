@@ -115,7 +115,8 @@ int main(int argc, char **argv)
 	bool help;
 	int rc, err;
 
-	d.epfd = d.sig.fd = d.timer.fd = -1;
+	d.epfd = d.sig.fd = d.timer.fd = d.ctl.fd = d.metrics.fd = -1;
+	d.start_ns = nd_now_ns();
 	d.argc = argc;
 	d.argv = argv;
 	rc = nd_conf_parse(&d.conf, argc, argv, &help);
@@ -160,7 +161,9 @@ int main(int argc, char **argv)
 	/* sockets before XDP: a port in use must not leave a program attached */
 	if (nd_listen_open(&d) || nd_media_open(&d))
 		goto out;
-	if (setup_bpf(&d) || nd_listen_start(&d))
+	if (nd_metrics_open(&d))
+		goto out;
+	if (setup_bpf(&d) || nd_ctl_open(&d) || nd_listen_start(&d))
 		goto out;
 	log_up(&d);
 	d.last_stats_ns = nd_now_ns();
@@ -181,6 +184,8 @@ int main(int argc, char **argv)
 	}
 out:
 	nd_conns_shutdown(&d);
+	nd_ctl_close(&d);
+	nd_metrics_close(&d);
 	for (int i = 0; i < d.nlisten; i++)
 		close(d.listen[i].fd);
 	for (int i = 0; i < d.nmedia; i++)

@@ -110,6 +110,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		s->verified = false;
 		d->nmappings--;
 		tell_kv(d, s, "EXPIRED", "mapping", olds, "rebind");
+		nd_count_expiry(d, "rebind");
 	}
 	/* re-verifying the same mapping keeps its counters and rate state */
 	if (!nt_maps_get_mapping(&d->maps, ep, &old)) {
@@ -174,6 +175,7 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 	nt_fwd_del(&d->fwd, &s->mapping);
 	s->verified = false;
 	d->nmappings--;
+	nd_count_expiry(d, reason);
 	if (peer && peer->verified) {
 		set_peer(d, &peer->mapping, NULL);
 		tell_kv(d, peer, "PEER", "peer", "none", NULL);

@@ -24,6 +24,9 @@
 #define ND_EXIT_FAIL 1
 #define ND_EXIT_USAGE 2
 
+/* Read when it exists and --config is not given. */
+#define ND_CONFIG_DEFAULT "/etc/nattrav/nattravd.conf"
+
 #define ND_HANDSHAKE_TIMEOUT_MS 5000
 #define ND_IDLE_TIMEOUT_MS 120000	/* no line and no UDP from the session */
 #define ND_TICK_MS 500
@@ -45,6 +48,8 @@ struct nd_conf {
 	int log_level;
 	uint32_t consent_s;
 	bool keep_on_exit;
+	const char *ctl_socket;		/* "off": none */
+	struct nt_endpoint metrics;	/* family 0: no metrics endpoint */
 };
 
 /* Parse flags and the config file into c. Returns 0, or the exit code to use. */
@@ -54,7 +59,7 @@ void nd_conf_free(struct nd_conf *c);
 void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
-enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL };
+enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS };
 
 /* What epoll hands back: every watched object starts with one. */
 struct nd_handle {
@@ -67,6 +72,16 @@ struct nd_handle {
 struct nd_counters {
 	uint64_t forwarded, fwd_bytes, drop_unverified, drop_no_peer,
 		drop_family, drop_send, media_with_xdp, control, control_bad;
+};
+
+/* Daemon-side events, for --metrics (metrics.c names them). */
+enum nd_vfail { ND_VFAIL_STALE, ND_VFAIL_EXPIRED, ND_VFAIL_ADDRESS, ND_VFAIL_DENIED,
+		ND_VFAIL_QUOTA, ND_VFAIL_INTERNAL, ND_VFAIL_MAX };
+enum nd_expiry { ND_EXP_CONSENT, ND_EXP_REBIND, ND_EXP_ADMIN, ND_EXP_SESSION_END, ND_EXP_MAX };
+struct nd_events {
+	uint64_t verify_ok, verify_failed[ND_VFAIL_MAX];
+	uint64_t tls_ok, tls_failed;
+	uint64_t expiries[ND_EXP_MAX];
 };
 
 /* A mapping found in the pinned map at start, kept until idle. */
@@ -99,6 +114,9 @@ struct nd {
 	size_t norphans;
 	size_t nmappings;		/* session + orphan entries we own */
 	struct nd_counters cnt;
+	struct nd_events ev;
+	uint64_t start_ns;
+	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
 	bool stop;
 	uint64_t last_stats_ns;
 	int argc;			/* kept for SIGHUP */
@@ -153,6 +171,20 @@ void nd_session_end(struct nd *d, struct nt_session *s, const char *why);
 int nd_orphans_adopt(struct nd *d);
 void nd_mappings_tick(struct nd *d, uint64_t now);
 void nd_mappings_clear(struct nd *d);
+
+/* ctlsock.c: the local control socket (STATUS, KICK) for nattravctl */
+int nd_ctl_open(struct nd *d);
+void nd_ctl_event(struct nd *d, struct nd_handle *h, uint32_t events);
+void nd_ctl_tick(struct nd *d, uint64_t now);
+void nd_ctl_close(struct nd *d);
+
+/* metrics.c: Prometheus text on GET /metrics (--metrics) */
+int nd_metrics_open(struct nd *d);
+void nd_metrics_event(struct nd *d, struct nd_handle *h, uint32_t events);
+void nd_metrics_tick(struct nd *d, uint64_t now);
+void nd_metrics_close(struct nd *d);
+/* Count the removal of a mapping by its EVT EXPIRED reason (NULL: session end). */
+void nd_count_expiry(struct nd *d, const char *reason);
 
 /* loop.c */
 int nd_loop_init(struct nd *d);
