@@ -70,6 +70,8 @@ struct nd_handle {
 
 /* Verdicts of userspace-seen media, for STATUS and debug logs. */
 struct nd_counters {
+	/* UDP replies not sent: per-address rate; longer than the request */
+	uint64_t answers_limited, answers_too_big;
 	uint64_t forwarded, fwd_bytes, drop_unverified, drop_no_peer,
 		drop_family, drop_send, media_with_xdp, control, control_bad;
 };

@@ -8,12 +8,60 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
 #include "nt_log.h"
 #include "nt_wire.h"
+
+/* Replies per source address and second, port ignored (NAT: many clients, one address). */
+#define ND_ANSWERS_PER_ADDR_SEC 50
+
+/* How long the (authentic, so MI-carrying) request was on the wire. */
+static size_t req_len(const struct nt_wire_msg *req)
+{
+	return req->mi_off + 4 + NT_WIRE_KEY_LEN +
+	       ((req->present & NT_WIRE_HAS_FINGERPRINT) ? 8 : 0);
+}
+
+/*
+ * Every UDP reply goes out here: never more bytes than the request had (no
+ * amplification), and at most ND_ANSWERS_PER_ADDR_SEC a second to one
+ * address from a fixed table (no per-source allocation), both counted.
+ */
+static void reply(struct nd *d, struct nd_handle *h, const struct nt_endpoint *to,
+		  const struct nt_wire_msg *req, const void *buf, size_t n)
+{
+	static struct nt_ratelimit *rl;
+	char s[NT_ENDPOINT_STRLEN];
+
+	if (!rl) {
+		uint8_t key[16];
+
+		rl = calloc(1, sizeof(*rl));
+		if (!rl || nt_wire_random(key, sizeof(key))) {
+			free(rl);
+			rl = NULL;
+			return;
+		}
+		nt_ratelimit_init(rl, ND_ANSWERS_PER_ADDR_SEC, key);
+	}
+	if (n > req_len(req)) {
+		d->cnt.answers_too_big++;
+		nt_dbg("reply to %s not sent: %zu bytes for a request of %zu",
+		       nt_endpoint_format(to, s, sizeof(s)), n, req_len(req));
+		return;
+	}
+	if (!nt_ratelimit_allow(rl, to->addr, nd_now_ns())) {
+		d->cnt.answers_limited++;
+		nt_dbg("reply to %s not sent: more than %d a second to that address",
+		       nt_endpoint_format(to, s, sizeof(s)), ND_ANSWERS_PER_ADDR_SEC);
+		return;
+	}
+	nd_media_send(d, h, to, buf, n);
+}
 
 static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoint *to,
 		       const struct nt_wire_msg *req, const struct nt_session *s,
@@ -31,8 +79,13 @@ static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoi
 	if (s)
 		m.session_id = s->id;
 	n = nt_wire_build(b, sizeof(b), &m, s ? s->key : NULL, true);
+	if (n > 0 && (size_t)n > req_len(req)) {
+		/* the code is what counts: drop the text and FINGERPRINT to fit */
+		m.reason[0] = '\0';
+		n = nt_wire_build(b, sizeof(b), &m, s ? s->key : NULL, false);
+	}
 	if (n > 0)
-		nd_media_send(d, h, to, b, (size_t)n);
+		reply(d, h, to, req, b, (size_t)n);
 }
 
 /* Probes per session per second; a retransmitting client sends a few. */
@@ -51,6 +104,17 @@ bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char
 		if (why)
 			*why = "relay";
 		return true;
+	}
+	/* the relay's IPv4 address inside an IPv6 one (NAT64, 6to4, Teredo) too */
+	if (d->conf.have_v4) {
+		uint8_t emb[2][4];
+
+		for (size_t i = 0, n = nt_addr_embedded_v4(ep, emb); i < n; i++)
+			if (!memcmp(emb[i], d->conf.addr_v4, 4)) {
+				if (why)
+					*why = "embedded-relay";
+				return true;
+			}
 	}
 	return nt_addr_denied(&d->conf.deny, ep, why);
 }
@@ -81,6 +145,13 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	if (now - s->probe_window_ns >= 1000000000ull) {
 		s->probe_window_ns = now;
 		s->probes = 0;
+	}
+	if (req_len(req) < NT_WIRE_PROBE_MIN) {
+		/* its CHALLENGE would be longer than it: no state, no answer */
+		d->cnt.answers_too_big++;
+		nt_dbg("probe of user=%s from %s dropped: %zu bytes, less than %d (unpadded)",
+		       s->user, srcs, req_len(req), NT_WIRE_PROBE_MIN);
+		return;
 	}
 	if (++s->probes > ND_PROBES_PER_SEC) {
 		nt_dbg("probe of user=%s from %s dropped: more than %d a second", s->user, srcs,
@@ -119,7 +190,7 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	nd_conn_touch(s, now);
 	nt_dbg("probe of user=%s from %s: %s sent", s->user, srcs,
 	       rc ? "same challenge" : "challenge");
-	nd_media_send(d, h, src, b, (size_t)n);
+	reply(d, h, src, req, b, (size_t)n);
 }
 
 static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
@@ -137,8 +208,6 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		      err == -EADDRNOTAVAIL ? "answer from another address than the probe, or naming another" :
 					      "unknown or already used challenge";
 		nt_info("answer of user=%s from %s verifies nothing: %s", s->user, srcs, why);
-		d->ev.verify_failed[err == -ETIMEDOUT ? ND_VFAIL_EXPIRED :
-				    err == -EADDRNOTAVAIL ? ND_VFAIL_ADDRESS : ND_VFAIL_STALE]++;
 		/* no answer to another address than the one challenged: no reflection */
 		if (err != -EADDRNOTAVAIL)
 			send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again");
@@ -147,16 +216,12 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	/* policy may have changed meanwhile; checked again where it is written */
 	if (nd_addr_denied(d, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
-		d->ev.verify_failed[ND_VFAIL_DENIED]++;
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
 		tell_denied(d, s, srcs, "address");
 		return;
 	}
 	nd_conn_touch(s, now);
 	err = nd_mapping_install(d, s, src);
-	d->ev.verify_ok += !err;
-	d->ev.verify_failed[ND_VFAIL_QUOTA] += err == -EDQUOT;
-	d->ev.verify_failed[ND_VFAIL_INTERNAL] += err && err != -EDQUOT;
 	if (err == -EDQUOT) {
 		nt_warn("mapping %s of user=%s refused: %u mappings already", srcs, s->user,
 			d->conf.max_mappings);
