@@ -208,6 +208,8 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		      err == -EADDRNOTAVAIL ? "answer from another address than the probe, or naming another" :
 					      "unknown or already used challenge";
 		nt_info("answer of user=%s from %s verifies nothing: %s", s->user, srcs, why);
+		d->ev.verify_failed[err == -ETIMEDOUT ? ND_VFAIL_EXPIRED :
+				    err == -EADDRNOTAVAIL ? ND_VFAIL_ADDRESS : ND_VFAIL_STALE]++;
 		/* no answer to another address than the one challenged: no reflection */
 		if (err != -EADDRNOTAVAIL)
 			send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again");
@@ -216,12 +218,16 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	/* policy may have changed meanwhile; checked again where it is written */
 	if (nd_addr_denied(d, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
+		d->ev.verify_failed[ND_VFAIL_DENIED]++;
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
 		tell_denied(d, s, srcs, "address");
 		return;
 	}
 	nd_conn_touch(s, now);
 	err = nd_mapping_install(d, s, src);
+	d->ev.verify_ok += !err;
+	d->ev.verify_failed[ND_VFAIL_QUOTA] += err == -EDQUOT;
+	d->ev.verify_failed[ND_VFAIL_INTERNAL] += err && err != -EDQUOT;
 	if (err == -EDQUOT) {
 		nt_warn("mapping %s of user=%s refused: %u mappings already", srcs, s->user,
 			d->conf.max_mappings);
