@@ -162,3 +162,30 @@ install: all
 
 clean:
 	$(Q)rm -rf $(OUT)
+
+# The daemon, client and ctl tool under ASan and UBSan, in $(OUT)/asan/, for
+# tests/e2e/sanitized.sh (which also runs the daemon under valgrind).
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT)
+ASAN_LIB_OBJS := $(patsubst user/lib/%.c,$(OUT)/asan/lib/%.o,$(LIB_SRCS))
+ASAN_LIB  := $(OUT)/asan/libnattrav.a
+ASAN_BINS := $(addprefix $(OUT)/asan/,$(TOOLS))
+
+.PHONY: asan valgrind
+asan: $(ASAN_BINS)
+
+$(OUT)/asan/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(ASAN_LIB): $(ASAN_LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(ASAN_LIB) $(LDLIBS) -o $@
+
+# Daemon and clients under ASan/UBSan, then the daemon under valgrind (needs root).
+valgrind: all asan
+	$(Q)bash tests/e2e/sanitized.sh
