@@ -38,6 +38,10 @@ void nd_usage(FILE *f)
 	      "  --client-ca FILE        require client certificates signed by a CA in FILE (mTLS)\n"
 	      "  --max-mappings N        verified mappings at most (default 65536)\n"
 	      "  --max-groups N          groups at most (default 4096)\n"
+	      "  --max-members N         members of one group at most, 2..64 (default 16)\n"
+	      "  --max-pps N             media packets per second per sender, 0: no limit\n"
+	      "                          (default 2000; over it dropped and counted)\n"
+	      "  --burst N               packets a sender may send back to back (default 200)\n"
 	      "  --max-connections N     control connections at most (default 1024)\n"
 	      "  --consent-window S      seconds without traffic before a mapping expires (default 30)\n"
 	      "  --log-level LEVEL       error, warn, info or debug (default info)\n"
@@ -79,6 +83,9 @@ static const struct option opts[] = {
 	{ "client-ca", required_argument, NULL, 0 },
 	{ "max-mappings", required_argument, NULL, 0 },
 	{ "max-groups", required_argument, NULL, 0 },
+	{ "max-members", required_argument, NULL, 0 },
+	{ "max-pps", required_argument, NULL, 0 },
+	{ "burst", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
 	{ "consent-window", required_argument, NULL, 0 },
 	{ "log-level", required_argument, NULL, 0 },
@@ -188,6 +195,12 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		return set_u32(key, val, 1, NT_MAX_MAPPINGS, &c->max_mappings);
 	} else if (!strcmp(key, "max-groups")) {
 		return set_u32(key, val, 1, 1u << 20, &c->max_groups);
+	} else if (!strcmp(key, "max-members")) {
+		return set_u32(key, val, 2, NT_GROUP_MAX_MEMBERS, &c->max_members);
+	} else if (!strcmp(key, "max-pps")) {
+		return set_u32(key, val, 0, 10000000, &c->max_pps);
+	} else if (!strcmp(key, "burst")) {
+		return set_u32(key, val, 1, 1000000, &c->burst);
 	} else if (!strcmp(key, "max-connections")) {
 		return set_u32(key, val, 1, 1u << 20, &c->max_connections);
 	} else if (!strcmp(key, "consent-window")) {
@@ -244,6 +257,9 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	c->xdp_mode = NT_XDP_NATIVE;
 	c->max_mappings = 65536;
 	c->max_groups = 4096;
+	c->max_members = NT_GROUP_MEMBERS_DEFAULT;
+	c->max_pps = 2000;
+	c->burst = 200;
 	c->max_connections = 1024;
 	c->consent_s = 30;
 	c->log_level = NT_LOG_INFO;

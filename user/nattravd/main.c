@@ -55,7 +55,7 @@ static int setup_bpf(struct nd *d)
 	if (err)
 		return err;
 	nt_xdp_maps(d->xdp, &d->maps);
-	/* settings an operator made with nattravctl (flags, rate limits) stay */
+	/* flags an operator set with nattravctl stay; the rate limit is ours (--max-pps) */
 	if (nt_maps_get_config(&d->maps, &cfg))
 		memset(&cfg, 0, sizeof(cfg));
 	memset(cfg.relay_v4, 0, sizeof(cfg.relay_v4));
@@ -65,6 +65,9 @@ static int setup_bpf(struct nd *d)
 		memcpy(cfg.relay_v4, d->conf.addr_v4, 4);
 	if (d->conf.have_v6)
 		memcpy(cfg.relay_v6, d->conf.addr_v6, 16);
+	nt_fwd_rate_config(d->conf.max_pps, d->conf.burst, &d->pkt_cost_ns, &d->burst_ns);
+	cfg.pkt_cost_ns = d->pkt_cost_ns;
+	cfg.burst_ns = d->burst_ns;
 	err = nt_maps_set_config(&d->maps, &cfg);
 	if (err) {
 		nt_err("cannot write the relay config map: %s", strerror(-err));
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
 		nt_err("out of memory");
 		goto out;
 	}
+	nt_sessions_set_max_members(&d.st, d.conf.max_members);
 	err = nd_loop_init(&d);
 	if (err) {
 		nt_err("cannot set up the event loop: %s", strerror(-err));

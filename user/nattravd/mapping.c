@@ -2,7 +2,9 @@
 /*
  * Verified mappings: written to the pinned map (what XDP forwards by) and to
  * the in-memory table (what off mode forwards by), linked to the group's
- * other member, expired by the consent window, removed with their session.
+ * other verified members (a pair: each other's peer; three or more: the
+ * fan-out list, nt_group.h), expired by the consent window, removed with
+ * their session.
  * Orphans are mappings found in the map at start (a previous daemon's):
  * they keep forwarding until idle for a consent window.
  */
@@ -12,6 +14,7 @@
 #include <string.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
+#include "nt_group.h"
 #include "nt_log.h"
 
 /* "EVT <evt> session=<hex> <key>=<val> [reason=<reason>]" to s's client. */
@@ -35,26 +38,42 @@ static void forget_route(struct nt_mapping *v)
 	v->route_expires_ns = 0;
 }
 
-/* Point src's mapping at peer (NULL: none), in the map and the table. */
-static void set_peer(struct nd *d, const struct nt_endpoint *src,
-		     const struct nt_endpoint *peer)
+/*
+ * Point src's mapping at peer (NULL: none) with the FANOUT bit of flags, in
+ * the map and the table; the one place an existing entry gets a new peer.
+ */
+static void set_relay(struct nd *d, const struct nt_endpoint *src,
+		      const struct nt_endpoint *peer, uint32_t fanout)
 {
 	struct nt_mapping v;
+	uint32_t flags;
 
 	/*
 	 * Read-modify-write races with XDP's counter updates of this entry:
 	 * a few packets may go uncounted at this instant, never misrouted.
 	 */
 	if (!nt_maps_get_mapping(&d->maps, src, &v)) {
-		if (peer)
-			v.peer = *peer;
-		else
-			memset(&v.peer, 0, sizeof(v.peer));
-		forget_route(&v);
-		nt_maps_put_mapping(&d->maps, src, &v);
+		flags = (v.flags & ~(uint32_t)NT_MAPPING_F_FANOUT) | fanout;
+		if (flags != v.flags || (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0)) {
+			if (peer)
+				v.peer = *peer;
+			else
+				memset(&v.peer, 0, sizeof(v.peer));
+			v.flags = flags;
+			forget_route(&v);
+			nt_maps_put_mapping(&d->maps, src, &v);
+		}
 	}
-	if (nt_fwd_get(&d->fwd, src))
+	if (nt_fwd_get(&d->fwd, src)) {
 		nt_fwd_put(&d->fwd, src, peer);
+		nt_fwd_get(&d->fwd, src)->flags = fanout;
+	}
+}
+
+static void set_peer(struct nd *d, const struct nt_endpoint *src,
+		     const struct nt_endpoint *peer)
+{
+	set_relay(d, src, peer, 0);
 }
 
 static struct nd_orphan *orphan_find(struct nd *d, const struct nt_endpoint *ep)
@@ -76,23 +95,109 @@ static struct nt_session *holder_of(struct nd *d, const struct nt_endpoint *ep)
 	return NULL;
 }
 
+/* "EVT GROUP session=<hex> group=<name> members=<verified> mode=<alone|pair|fanout>" */
+static void tell_group(struct nd *d, struct nt_session *s, const struct nt_group_plan *p)
+{
+	char b[NT_LINE_MAX + 2], sid[17], n[12];
+	struct nt_line_kv kv[4] = { { "session", sid }, { "group", s->group->name },
+				    { "members", n }, { "mode", nt_group_mode_name(p->mode) } };
+
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
+	snprintf(n, sizeof(n), "%u", p->n);
+	if (nt_line_fmt_evt(b, sizeof(b), "GROUP", kv, 4) > 0)
+		nd_session_tell(d, s, b);
+}
+
+/* The nt_groups entry (and the userspace copy) for a fan-out plan. */
+static void write_fanout(struct nd *d, uint32_t gid, const struct nt_group_plan *p)
+{
+	static struct nt_fanout_group old, val;
+	bool have = !nt_maps_get_group(&d->maps, gid, &old);
+	int err;
+
+	nt_group_fanout_fill(p, have ? &old : NULL, &val);
+	err = nt_maps_put_group(&d->maps, gid, &val);
+	if (!err)
+		err = nt_fwd_group_put(&d->fwd, gid, p->eps, p->n);
+	if (err)
+		nt_err("cannot write fan-out group %u: %s", gid, strerror(-err));
+}
+
+/* What the plan says for a member's mapping, unless it relays to an adopted orphan. */
+static void plan_relay(struct nd *d, const struct nt_group_plan *p, const struct nt_endpoint *ep,
+		       const struct nt_mapping *cur, struct nt_endpoint *peer, uint32_t *fanout)
+{
+	uint32_t flags = 0;
+
+	nt_group_mapping_for(p, ep, peer, &flags);
+	*fanout = flags & NT_MAPPING_F_FANOUT;
+	/*
+	 * Alone, but the mapping was adopted from a previous run with a peer
+	 * that is an orphan too: keep relaying to it until that peer is back
+	 * or its orphan expires (see orphan_drop).
+	 */
+	if (p->mode == NT_GROUP_ALONE && cur && cur->peer.family &&
+	    !(cur->flags & NT_MAPPING_F_FANOUT) && orphan_find(d, &cur->peer))
+		*peer = cur->peer;
+}
+
+void nd_group_sync(struct nd *d, struct nt_group *g)
+{
+	static struct nt_group_plan p;
+	int was;
+
+	if (!g)
+		return;
+	nt_group_plan(g, &p);
+	was = g->mode;
+	/* into or within fan-out: the list first, so a flagged mapping finds its group */
+	if (p.mode == NT_GROUP_FANOUT)
+		write_fanout(d, g->id, &p);
+	for (int i = 0; i < NT_GROUP_MEMBERS; i++) {
+		struct nt_session *m = g->members[i];
+		struct nt_endpoint peer;
+		struct nt_mapping cur;
+		uint32_t fanout;
+
+		if (!m || !m->verified)
+			continue;
+		plan_relay(d, &p, &m->mapping, nt_maps_get_mapping(&d->maps, &m->mapping, &cur) ? NULL : &cur,
+			   &peer, &fanout);
+		set_relay(d, &m->mapping, peer.family ? &peer : NULL, fanout);
+		if (nt_fwd_get(&d->fwd, &m->mapping))
+			nt_fwd_set_group(&d->fwd, &m->mapping, g->id, fanout);
+	}
+	/* out of fan-out: every mapping has its peer (or none) already */
+	if (was == NT_GROUP_FANOUT && p.mode != NT_GROUP_FANOUT) {
+		nt_maps_del_group(&d->maps, g->id);
+		nt_fwd_group_del(&d->fwd, g->id);
+	}
+	if (was != (int)p.mode)
+		nt_info("group=%s (id %u): %u verified members, %s -> %s", g->name, g->id, p.n,
+			nt_group_mode_name(was), nt_group_mode_name(p.mode));
+	g->mode = p.mode;
+	for (int i = 0; i < NT_GROUP_MEMBERS; i++)
+		if (g->members[i] && g->members[i]->verified)
+			tell_group(d, g->members[i], &p);
+}
+
 int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpoint *ep)
 {
-	char a[NT_ENDPOINT_STRLEN], pa[NT_ENDPOINT_STRLEN] = "none";
-	struct nt_session *peer, *other = holder_of(d, ep);
+	static struct nt_group_plan p;
+	char a[NT_ENDPOINT_STRLEN];
+	struct nt_session *other = holder_of(d, ep);
 	struct nd_orphan *o = orphan_find(d, ep);
-	const struct nt_endpoint *pep;
 	struct nt_mapping v = { 0 }, old;
+	struct nt_endpoint peer;
 	uint64_t now = nd_now_ns();
+	bool was_verified, have_old;
+	uint32_t fanout;
 	int err;
 
 	nt_endpoint_format(ep, a, sizeof(a));
 	/* one socket, two sessions: the newest verification wins the endpoint */
 	if (other && other != s)
 		nd_mapping_remove(d, other, "rebind", "taken over by another session");
-	/* after the take-over: the peer may have been the one that lost it */
-	peer = nt_session_peer(s);
-	pep = peer && peer->verified ? &peer->mapping : NULL;
 	/* checked before anything changes; a rebinding or an adopted key does not grow */
 	if (!o && !s->verified && d->nmappings >= d->conf.max_mappings)
 		return -EDQUOT;
@@ -110,62 +215,54 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		s->verified = false;
 		d->nmappings--;
 		tell_kv(d, s, "EXPIRED", "mapping", olds, "rebind");
-		nd_count_expiry(d, "rebind");
+		/* the group is brought up to date once, with the new mapping, below */
 	}
+	was_verified = s->verified;
+	/* the group as it will be: the value is written right the first time */
+	s->verified = true;
+	s->mapping = *ep;
+	nt_group_plan(s->group, &p);
 	/* re-verifying the same mapping keeps its counters and rate state */
-	if (!nt_maps_get_mapping(&d->maps, ep, &old)) {
+	have_old = !nt_maps_get_mapping(&d->maps, ep, &old);
+	if (have_old)
 		v = old;
-		/*
-		 * Adopted from a previous run and its peer not back yet: keep
-		 * relaying to that orphan rather than drop the media until the
-		 * peer verifies again (or its orphan expires, see orphan_drop).
-		 */
-		if (!pep && o && old.peer.family && orphan_find(d, &old.peer))
-			pep = &old.peer;
-	}
-	if (pep)
-		v.peer = *pep;
-	else
-		memset(&v.peer, 0, sizeof(v.peer));
+	plan_relay(d, &p, ep, have_old && o ? &old : NULL, &peer, &fanout);
+	if (p.mode == NT_GROUP_FANOUT)
+		write_fanout(d, s->group->id, &p);
+	v.peer = peer;
 	forget_route(&v);
-	v.flags = 0;
+	v.flags = fanout;
 	v.group_id = s->group->id;
 	v.session_id = s->id;
 	v.created_ns = now;
 	err = nt_maps_put_mapping(&d->maps, ep, &v);
 	if (!err)
-		err = nt_fwd_put(&d->fwd, ep, pep);
+		err = nt_fwd_put(&d->fwd, ep, peer.family ? &peer : NULL);
+	if (!err)
+		err = nt_fwd_set_group(&d->fwd, ep, s->group->id, fanout);
 	if (err) {
 		nt_err("cannot write mapping %s: %s", a, strerror(-err));
 		nt_maps_del_mapping(&d->maps, ep);
 		nt_fwd_del(&d->fwd, ep);
-		if (s->verified) {
-			s->verified = false;
+		s->verified = false;
+		if (was_verified)
 			d->nmappings--;
-		}
+		nd_group_sync(d, s->group);
 		return err;
 	}
-	if (!s->verified)
+	if (!was_verified)
 		d->nmappings++;
-	s->verified = true;
-	s->mapping = *ep;
 	s->verified_ns = now;
 	tell_kv(d, s, "VERIFIED", "mapping", a, NULL);
-	if (pep)
-		nt_endpoint_format(pep, pa, sizeof(pa));
-	if (pep && peer && peer->verified) {
-		set_peer(d, pep, ep);
-		tell_kv(d, s, "PEER", "peer", pa, NULL);
-		tell_kv(d, peer, "PEER", "peer", a, NULL);
-	}
-	nt_info("mapping %s verified for user=%s group=%s peer=%s", a, s->user, s->group->name, pa);
+	nd_group_sync(d, s->group);
+	nt_info("mapping %s verified for user=%s group=%s (%u verified, %s)", a, s->user,
+		s->group->name, p.n, nt_group_mode_name(p.mode));
 	return 0;
 }
 
 void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 		       const char *why)
 {
-	struct nt_session *peer = nt_session_peer(s);
 	char a[NT_ENDPOINT_STRLEN];
 
 	if (!s->verified)
@@ -175,13 +272,10 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 	nt_fwd_del(&d->fwd, &s->mapping);
 	s->verified = false;
 	d->nmappings--;
-	nd_count_expiry(d, reason);
-	if (peer && peer->verified) {
-		set_peer(d, &peer->mapping, NULL);
-		tell_kv(d, peer, "PEER", "peer", "none", NULL);
-	}
 	if (reason)
 		tell_kv(d, s, "EXPIRED", "mapping", a, reason);
+	/* the others stop sending to it now: fan-out list, or the pair's peer */
+	nd_group_sync(d, s->group);
 	nt_info("mapping %s of user=%s removed: %s", a, s->user, why);
 }
 
@@ -201,8 +295,10 @@ void nd_session_end(struct nd *d, struct nt_session *s, const char *why)
 
 static int adopt_one(const struct nt_endpoint *src, const struct nt_mapping *val, void *arg)
 {
+	static struct nt_fanout_group g;
 	struct nd *d = arg;
 	struct nd_orphan *o;
+	int err;
 
 	if (val->flags & NT_MAPPING_F_STATIC)
 		return 0; /* the operator's: not ours to expire */
@@ -218,7 +314,39 @@ static int adopt_one(const struct nt_endpoint *src, const struct nt_mapping *val
 	o->adopted_ns = nd_now_ns();
 	d->nmappings++;
 	nt_sessions_reserve_group_id(&d->st, val->group_id);
-	return nt_fwd_put(&d->fwd, src, val->peer.family ? &val->peer : NULL);
+	err = nt_fwd_put(&d->fwd, src, val->peer.family ? &val->peer : NULL);
+	if (err || !(val->flags & NT_MAPPING_F_FANOUT))
+		return err;
+	/* a fan-out member: off mode copies to the members the map lists */
+	nt_fwd_set_group(&d->fwd, src, val->group_id, NT_MAPPING_F_FANOUT);
+	if (!nt_fwd_group_get(&d->fwd, val->group_id) &&
+	    !nt_maps_get_group(&d->maps, val->group_id, &g))
+		err = nt_fwd_group_put(&d->fwd, val->group_id, g.members,
+				       g.n_members < NT_GROUP_MAX_MEMBERS ? g.n_members : NT_GROUP_MAX_MEMBERS);
+	return err;
+}
+
+/* An adopted fan-out member goes: out of its group's list, the list gone with the last one. */
+static void orphan_leave_group(struct nd *d, const struct nt_endpoint *src, uint32_t gid)
+{
+	static struct nt_fanout_group g;
+	int i = -1;
+
+	if (nt_maps_get_group(&d->maps, gid, &g) || (i = nt_group_member_index(&g, src)) < 0)
+		return;
+	g.n_members--;
+	memmove(&g.members[i], &g.members[i + 1], (g.n_members - (uint32_t)i) * sizeof(g.members[0]));
+	memmove(&g.delivered[i], &g.delivered[i + 1], (g.n_members - (uint32_t)i) * sizeof(g.delivered[0]));
+	memset(&g.members[g.n_members], 0, sizeof(g.members[0]));
+	g.delivered[g.n_members] = 0;
+	if (!g.n_members) {
+		nt_maps_del_group(&d->maps, gid);
+		nt_fwd_group_del(&d->fwd, gid);
+		return;
+	}
+	nt_maps_put_group(&d->maps, gid, &g);
+	if (nt_fwd_group_get(&d->fwd, gid))
+		nt_fwd_group_put(&d->fwd, gid, g.members, g.n_members);
 }
 
 int nd_orphans_adopt(struct nd *d)
@@ -234,7 +362,10 @@ int nd_orphans_adopt(struct nd *d)
 static void orphan_drop(struct nd *d, struct nd_orphan *o, const char *why)
 {
 	char a[NT_ENDPOINT_STRLEN];
+	struct nt_mapping mine;
 
+	if (!nt_maps_get_mapping(&d->maps, &o->src, &mine) && (mine.flags & NT_MAPPING_F_FANOUT))
+		orphan_leave_group(d, &o->src, mine.group_id);
 	nt_maps_del_mapping(&d->maps, &o->src);
 	nt_fwd_del(&d->fwd, &o->src);
 	/* orphans may point at each other, and re-verified mappings at orphans */
@@ -265,22 +396,48 @@ static void sync_one(struct nt_fwd_entry *e, void *arg)
 	struct nd *d = arg;
 	struct nt_mapping v;
 
-	if (!e->packets || nt_maps_get_mapping(&d->maps, &e->src, &v))
+	if ((!e->packets && !e->rate_drops) || nt_maps_get_mapping(&d->maps, &e->src, &v))
 		return;
 	v.packets += e->packets;
 	v.bytes += e->bytes;
+	v.rate_drops += e->rate_drops;
 	if (e->last_seen_ns > v.last_seen_ns)
 		v.last_seen_ns = e->last_seen_ns;
 	if (!nt_maps_put_mapping(&d->maps, &e->src, &v))
-		e->packets = e->bytes = 0;
+		e->packets = e->bytes = e->rate_drops = 0;
+}
+
+/* Off mode: the copies userspace made, into the group's entry (as TC counts them). */
+static void sync_group(struct nt_fwd_group *fg, void *arg)
+{
+	static struct nt_fanout_group g;
+	struct nd *d = arg;
+
+	if (!fg->packets_in || nt_maps_get_group(&d->maps, fg->id, &g))
+		return;
+	g.packets_in += fg->packets_in;
+	g.copies_out += fg->copies_out;
+	g.bytes_out += fg->bytes_out;
+	for (uint32_t i = 0; i < fg->n; i++) {
+		int j = nt_group_member_index(&g, &fg->members[i]);
+
+		if (j >= 0)
+			g.delivered[j] += fg->delivered[i];
+	}
+	if (!nt_maps_put_group(&d->maps, fg->id, &g)) {
+		fg->packets_in = fg->copies_out = fg->bytes_out = 0;
+		memset(fg->delivered, 0, sizeof(fg->delivered));
+	}
 }
 
 void nd_mappings_tick(struct nd *d, uint64_t now)
 {
 	uint64_t window = (uint64_t)d->conf.consent_s * 1000000000ull;
 
-	if (d->mode == NT_XDP_OFF)
+	if (d->mode == NT_XDP_OFF) {
 		nt_fwd_for_each(&d->fwd, sync_one, d);
+		nt_fwd_group_for_each(&d->fwd, sync_group, d);
+	}
 	for (size_t i = 0; i < d->st.nsess; i++) {
 		struct nt_session *s = &d->st.sess[i];
 		struct nt_mapping v;

@@ -4,7 +4,8 @@
  * control messages XDP passes up, and with --xdp-mode off all media too:
  * then this file is the forwarder, batching with recvmmsg/sendmmsg and
  * deciding from the in-memory table (no bpf() call per packet), by the
- * same rules as the XDP program.
+ * same rules as the XDP and TC programs: the sender's token bucket, a
+ * pair's peer, or one copy per other member of a group of three or more.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
+#include "nt_verify.h"
 #include "nt_log.h"
 #include "nt_wire.h"
 
@@ -88,44 +90,155 @@ int nd_media_send(struct nd *d, struct nd_handle *h, const struct nt_endpoint *t
 	return 0;
 }
 
-/* One media packet in off mode: 1 when queued for sending to *to. */
-static int forward_verdict(struct nd *d, struct nd_handle *h,
-			   const struct nt_endpoint *src, size_t len, uint64_t now,
-			   struct nt_endpoint *to)
+int nd_rate_apply(struct nd *d)
+{
+	struct nt_config cfg;
+	int err;
+
+	nt_fwd_rate_config(d->conf.max_pps, d->conf.burst, &d->pkt_cost_ns, &d->burst_ns);
+	err = nt_maps_get_config(&d->maps, &cfg);
+	if (!err) {
+		cfg.pkt_cost_ns = d->pkt_cost_ns;
+		cfg.burst_ns = d->burst_ns;
+		err = nt_maps_set_config(&d->maps, &cfg);
+	}
+	if (err)
+		nt_warn("cannot write the sender rate into the config map: %s", strerror(-err));
+	return err;
+}
+
+/*
+ * Copies waiting for sendmmsg. A fan-out packet queues one per receiver,
+ * all pointing at the same receive buffer, so the queue is flushed before
+ * the buffers are reused (next recvmmsg) and before a control message can
+ * change the groups its entries point into.
+ */
+#define ND_OUT_MAX 512
+
+struct out_queue {
+	struct mmsghdr msg[ND_OUT_MAX];
+	struct iovec iov[ND_OUT_MAX];
+	struct sockaddr_storage dst[ND_OUT_MAX];
+	struct nt_fwd_group *g[ND_OUT_MAX];	/* NULL: a pair's copy */
+	uint32_t idx[ND_OUT_MAX];		/* the receiver in g */
+	uint32_t iplen[ND_OUT_MAX];
+	unsigned int n;
+};
+
+static void out_flush(struct nd *d, struct nd_handle *h, struct out_queue *q)
+{
+	for (unsigned int off = 0; off < q->n;) {
+		int s = sendmmsg(h->fd, q->msg + off, q->n - off, MSG_DONTWAIT);
+
+		if (s <= 0) {
+			/* full socket buffer or unreachable peer: drop, as a router would */
+			d->cnt.drop_send++;
+			off++; /* skip the one that failed, try the rest */
+			if (s < 0 && errno != EAGAIN && errno != ECONNREFUSED)
+				nt_dbg("media sendmmsg: %s", strerror(errno));
+			continue;
+		}
+		for (unsigned int k = off; k < off + (unsigned int)s; k++) {
+			struct nt_fwd_group *g = q->g[k];
+
+			d->cnt.forwarded++;
+			d->cnt.fwd_bytes += q->iov[k].iov_len;
+			if (!g)
+				continue;
+			g->delivered[q->idx[k]]++;
+			g->copies_out++;
+			g->bytes_out += q->iplen[k];
+			d->cnt.fanout_copies++;
+		}
+		off += (unsigned int)s;
+	}
+	q->n = 0;
+}
+
+static void out_add(struct nd *d, struct nd_handle *h, struct out_queue *q,
+		    const struct nt_endpoint *to, void *buf, size_t len,
+		    struct nt_fwd_group *g, uint32_t idx, uint32_t iplen)
+{
+	unsigned int n;
+	size_t sl;
+
+	if (q->n == ND_OUT_MAX)
+		out_flush(d, h, q);
+	n = q->n;
+	if (nt_endpoint_to_sockaddr(to, &q->dst[n], &sl))
+		return;
+	q->iov[n].iov_base = buf;
+	q->iov[n].iov_len = len;
+	memset(&q->msg[n], 0, sizeof(q->msg[n]));
+	q->msg[n].msg_hdr.msg_name = &q->dst[n];
+	q->msg[n].msg_hdr.msg_namelen = (socklen_t)sl;
+	q->msg[n].msg_hdr.msg_iov = &q->iov[n];
+	q->msg[n].msg_hdr.msg_iovlen = 1;
+	q->g[n] = g;
+	q->idx[n] = idx;
+	q->iplen[n] = iplen;
+	q->n++;
+}
+
+/*
+ * One media packet in off mode, by the XDP and TC programs' rules: from a
+ * verified mapping, within the sender's rate, to its peer or (fan-out) to
+ * every other member of its group of the same family, never back to it.
+ */
+static void forward(struct nd *d, struct nd_handle *h, struct out_queue *q,
+		    const struct nt_endpoint *src, void *buf, size_t len, uint64_t now)
 {
 	struct nt_fwd_entry *e = nt_fwd_get(&d->fwd, src);
 	int fam = h->family == AF_INET ? NT_FAMILY_V4 : NT_FAMILY_V6;
+	uint32_t iplen = (uint32_t)len + (fam == NT_FAMILY_V4 ? 28 : 48); /* as XDP counts */
+	struct nt_fwd_group *g;
 
 	if (!e) {
 		d->cnt.drop_unverified++;
-		return 0;
+		return;
 	}
 	/* as XDP: media refreshes the consent window even without a peer */
 	e->packets++;
-	e->bytes += len + (fam == NT_FAMILY_V4 ? 28 : 48); /* IP length, as XDP counts */
+	e->bytes += iplen;
 	e->last_seen_ns = now;
+	if (nt_fwd_over_rate(e, d->pkt_cost_ns, d->burst_ns, now)) {
+		d->cnt.drop_rate++;
+		return;
+	}
+	if (e->flags & NT_MAPPING_F_FANOUT) {
+		g = nt_fwd_group_get(&d->fwd, e->group_id);
+		if (!g) {
+			d->cnt.drop_no_peer++;
+			return;
+		}
+		g->packets_in++;
+		for (uint32_t i = 0; i < g->n; i++)
+			if (g->members[i].family == fam && !nt_endpoint_eq(&g->members[i], src))
+				out_add(d, h, q, &g->members[i], buf, len, g, i, iplen);
+		return;
+	}
 	if (!e->peer.family) {
 		d->cnt.drop_no_peer++;
-		return 0;
+		return;
 	}
 	if (e->peer.family != fam) {
 		d->cnt.drop_family++;
-		return 0;
+		return;
 	}
-	*to = e->peer;
-	return 1;
+	out_add(d, h, q, &e->peer, buf, len, NULL, 0, iplen);
 }
 
 void nd_media_event(struct nd *d, struct nd_handle *h)
 {
 	static uint8_t bufs[ND_MEDIA_BATCH][ND_MEDIA_MAXPKT];
-	struct mmsghdr in[ND_MEDIA_BATCH], out[ND_MEDIA_BATCH];
-	struct iovec iin[ND_MEDIA_BATCH], iout[ND_MEDIA_BATCH];
-	struct sockaddr_storage src[ND_MEDIA_BATCH], dst[ND_MEDIA_BATCH];
+	static struct out_queue q;
+	struct mmsghdr in[ND_MEDIA_BATCH];
+	struct iovec iin[ND_MEDIA_BATCH];
+	struct sockaddr_storage src[ND_MEDIA_BATCH];
 
 	for (int round = 0; round < ND_MEDIA_ROUNDS; round++) {
 		uint64_t now;
-		int n, nout = 0;
+		int n;
 
 		memset(in, 0, sizeof(in));
 		for (int i = 0; i < ND_MEDIA_BATCH; i++) {
@@ -144,8 +257,8 @@ void nd_media_event(struct nd *d, struct nd_handle *h)
 		}
 		now = nd_now_ns();
 		for (int i = 0; i < n; i++) {
-			struct nt_endpoint ep, to;
-			size_t len = in[i].msg_len, sl;
+			struct nt_endpoint ep;
+			size_t len = in[i].msg_len;
 
 			if (nt_endpoint_from_sockaddr((struct sockaddr *)&src[i], &ep))
 				continue;
@@ -153,6 +266,8 @@ void nd_media_event(struct nd *d, struct nd_handle *h)
 				len = sizeof(bufs[i]) + 1; /* larger than any message we take */
 			if (nt_wire_is_control(bufs[i], len)) {
 				d->cnt.control++;
+				/* a verification may change the groups queued copies count into */
+				out_flush(d, h, &q);
 				nd_wire_input(d, h, &ep, bufs[i], len);
 				continue;
 			}
@@ -161,33 +276,10 @@ void nd_media_event(struct nd *d, struct nd_handle *h)
 				d->cnt.media_with_xdp++;
 				continue;
 			}
-			if (len > sizeof(bufs[i]) || !forward_verdict(d, h, &ep, len, now, &to))
-				continue;
-			iout[nout].iov_base = bufs[i];
-			iout[nout].iov_len = len;
-			memset(&out[nout], 0, sizeof(out[nout]));
-			nt_endpoint_to_sockaddr(&to, &dst[nout], &sl);
-			out[nout].msg_hdr.msg_name = &dst[nout];
-			out[nout].msg_hdr.msg_namelen = (socklen_t)sl;
-			out[nout].msg_hdr.msg_iov = &iout[nout];
-			out[nout].msg_hdr.msg_iovlen = 1;
-			d->cnt.fwd_bytes += len;
-			nout++;
+			if (len <= sizeof(bufs[i]))
+				forward(d, h, &q, &ep, bufs[i], len, now);
 		}
-		for (int off = 0; off < nout;) {
-			int s = sendmmsg(h->fd, out + off, (unsigned int)(nout - off), MSG_DONTWAIT);
-
-			if (s <= 0) {
-				/* full socket buffer or unreachable peer: drop, as a router would */
-				d->cnt.drop_send++;
-				off++; /* skip the one that failed, try the rest */
-				if (s < 0 && errno != EAGAIN && errno != ECONNREFUSED)
-					nt_dbg("media sendmmsg: %s", strerror(errno));
-				continue;
-			}
-			d->cnt.forwarded += (uint64_t)s;
-			off += s;
-		}
+		out_flush(d, h, &q);
 		if (n < ND_MEDIA_BATCH)
 			return;
 	}

@@ -45,6 +45,8 @@ struct nd_conf {
 	enum nt_xdp_mode xdp_mode;
 	struct nt_deny deny;
 	uint32_t max_mappings, max_groups, max_connections;
+	uint32_t max_members;		/* per group, 2..NT_GROUP_MAX_MEMBERS */
+	uint32_t max_pps, burst;	/* per sender; max_pps 0: no limit */
 	int log_level;
 	uint32_t consent_s;
 	bool keep_on_exit;
@@ -73,7 +75,8 @@ struct nd_counters {
 	/* UDP replies not sent: per-address rate; longer than the request */
 	uint64_t answers_limited, answers_too_big;
 	uint64_t forwarded, fwd_bytes, drop_unverified, drop_no_peer,
-		drop_family, drop_send, media_with_xdp, control, control_bad;
+		drop_family, drop_send, media_with_xdp, control, control_bad,
+		drop_rate, fanout_copies;
 };
 
 /* Daemon-side events, for --metrics (metrics.c names them). */
@@ -116,6 +119,7 @@ struct nd {
 	size_t norphans;
 	size_t nmappings;		/* session + orphan entries we own */
 	struct nd_counters cnt;
+	uint64_t pkt_cost_ns, burst_ns;	/* the sender rate in effect (nt_config too) */
 	struct nd_events ev;
 	uint64_t start_ns;
 	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
@@ -154,6 +158,8 @@ int nd_media_open(struct nd *d);
 void nd_media_event(struct nd *d, struct nd_handle *h);
 int nd_media_send(struct nd *d, struct nd_handle *h,
 		  const struct nt_endpoint *to, const void *buf, size_t len);
+/* --max-pps / --burst into nt_config and the userspace forwarder (start, SIGHUP). */
+int nd_rate_apply(struct nd *d);
 
 /* verify.c: control messages on the media port */
 /* Refused peer: nt_addr_denied's ranges plus the relay's own addresses. */
@@ -171,6 +177,8 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 /* End a session: mapping out, challenges forgotten, group left. */
 void nd_session_end(struct nd *d, struct nt_session *s, const char *why);
 int nd_orphans_adopt(struct nd *d);
+/* Relay g as its verified members are now: alone, pair or fan-out (nt_group.h). */
+void nd_group_sync(struct nd *d, struct nt_group *g);
 void nd_mappings_tick(struct nd *d, uint64_t now);
 void nd_mappings_clear(struct nd *d);
 

@@ -2,9 +2,10 @@
 /*
  * SIGHUP (systemctl reload): parse the same flags and config file again and
  * apply what can change without a restart: log level, deny ranges, consent
- * window, mapping quota, keep-on-exit, auth secret, certificate and key (for
- * new connections). Everything is checked first; a bad setting keeps all
- * the running ones. What needs a restart is named in a warning.
+ * window, mapping and member quotas, sender rate, keep-on-exit, auth secret,
+ * certificate and key (for new connections). Everything is checked first;
+ * a bad setting keeps all the running ones. What needs a restart is named
+ * in a warning.
  */
 #include <errno.h>
 #include <string.h>
@@ -87,6 +88,12 @@ int nd_reload(struct nd *d)
 	memset(&nc.deny, 0, sizeof(nc.deny));
 	d->conf.consent_s = nc.consent_s;
 	d->conf.max_mappings = nc.max_mappings;
+	/* members: for joins from now on; rate: at once, kernel and userspace */
+	d->conf.max_members = nc.max_members;
+	nt_sessions_set_max_members(&d->st, nc.max_members);
+	d->conf.max_pps = nc.max_pps;
+	d->conf.burst = nc.burst;
+	nd_rate_apply(d);
 	d->conf.keep_on_exit = nc.keep_on_exit;
 	d->conf.log_level = nc.log_level;
 	nt_log_set_level(nc.log_level);
@@ -97,8 +104,9 @@ int nd_reload(struct nd *d)
 		if (s->used && s->verified && nd_addr_denied(d, &s->mapping, NULL))
 			nd_mapping_remove(d, s, "admin", "address denied after reload");
 	}
-	nt_info("reloaded: consent %u s, %zu deny ranges, max %u mappings, keep-on-exit %s",
-		d->conf.consent_s, d->conf.deny.n, d->conf.max_mappings,
+	nt_info("reloaded: consent %u s, %zu deny ranges, max %u mappings, %u members a group, %u pps (burst %u) a sender, keep-on-exit %s",
+		d->conf.consent_s, d->conf.deny.n, d->conf.max_mappings, d->conf.max_members,
+		d->conf.max_pps, d->conf.burst,
 		d->conf.keep_on_exit ? "yes" : "no");
 	err = 0;
 fail:
