@@ -29,7 +29,7 @@ ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
 step "nattravd --iface $RELAY_IF on the relay (log: $work/nattravd.log)"
 nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --pin-dir "$NT_PIN_DIR" \
 	--cert "$work/server.pem" --key "$work/server.key" --auth-secret-file "$work/secret" \
-	2>"$work/nattravd.log" &
+	--allow 203.0.113.0/24 2>"$work/nattravd.log" &
 nt_cleanup_push "pkill -TERM -f 'nattravd --iface $RELAY_IF --pin-dir $NT_PIN_DIR'; sleep 0.5"
 nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ."
 grep -m1 "nattravd up" "$work/nattravd.log" | sed 's/^[^ ]* [a-z]* */  /'

@@ -47,9 +47,10 @@ start_daemon() { # extra args...
 	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
 		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
 		--auth-secret-file "$work/secret" --consent-window "$CONSENT" --log-level debug \
-		"$@" 2>>"$work/daemon.log" &
+		--allow 203.0.113.0/24 "$@" 2>>"$work/daemon.log" &
 	DAEMON=$!
-	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ."
+	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
+		{ grep -v 'debug libbpf' "$work/daemon.log" | tail -5; nt_fail "nattravd did not start"; }
 }
 # $! is the shell running nt_nsexec; signals go to the daemon itself.
 daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
@@ -73,8 +74,9 @@ pair_exchange() { # label: c1 and c2 each send 100 packets to the other
 	local a=$!
 	client "$C2_NS" "$work/$label-c2" --token "$(token bob)" --group "room-$label" --send 100 --rate 200 --wait 2 &
 	local b=$!
-	wait $a; local ra=$?
-	wait $b; local rb=$?
+	local ra=0 rb=0
+	wait $a || ra=$?
+	wait $b || rb=$?
 	check "$label: both clients exit 0" test "$ra" -eq 0 -a "$rb" -eq 0
 	check "$label: c1 verified behind its cone NAT ($C1_PUBLIC)" \
 		sh -c "grep -q '\"verified\".*\"mapping\":\"$C1_PUBLIC:' '$work/$label-c1'"
@@ -86,11 +88,33 @@ pair_exchange() { # label: c1 and c2 each send 100 packets to the other
 		test "$(json_field "$work/$label-c1" summary own)" -eq 0 -a "$(json_field "$work/$label-c2" summary own)" -eq 0
 }
 
+# --- bad input at start: one clear line, exit 2, nothing attached ----------
+daemon_exit() { # args... -> exit status of a daemon that must not start
+	local rc=0
+	nt_nsexec "$RELAY_NS" "$B/nattravd" --pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" \
+		--key "$work/server.key" --auth-secret-file "$work/secret" "$@" \
+		>/dev/null 2>"$work/start.err" || rc=$?
+	echo "$rc"
+}
+check "unknown flag: exit 2" test "$(daemon_exit --iface "$RELAY_IF" --bogus)" -eq 2
+check "missing interface: exit 2 with one line" \
+	sh -c "[ $(daemon_exit --iface nosuch0) -eq 2 ] && [ \$(wc -l <'$work/start.err') -eq 1 ]"
+check "bad media port: exit 2" test "$(daemon_exit --iface "$RELAY_IF" --media-port 70000)" -eq 2
+check "unreadable secret: exit 2" \
+	test "$(daemon_exit --iface "$RELAY_IF" --auth-secret-file /nonexistent)" -eq 2
+check "nothing attached after refused starts" sh -c "! ip -n '$RELAY_NS' link show '$RELAY_IF' | grep -q xdp"
+
 # --- XDP path -------------------------------------------------------------
 start_daemon
+# A client that connects and never speaks must not stall anyone else.
+ip netns exec "$C3_NS" python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 4433)); time.sleep(8)' "$RELAY_V4" &
+silent_tcp=$!
 fwd0=$(stat_of forwarded)
 pair_exchange xdp
 check "xdp: the XDP program forwarded the media (>= 200 packets)" test $(($(stat_of forwarded) - fwd0)) -ge 200
+kill "$silent_tcp" 2>/dev/null || true
 
 # An unverified sender: media straight at the media port without a session.
 unv0=$(stat_of drop_unverified)
