@@ -548,7 +548,7 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 
 	if (!c->joined)
 		return fail(c, -ENOTCONN, "not joined to a group");
-	c->verified = c->denied = false;
+	c->verified = c->denied = c->full = false;
 	c->mapping[0] = '\0';
 	c->in_verify = true;
 	while (!err) {

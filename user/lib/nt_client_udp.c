@@ -130,6 +130,8 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 			return -EPERM;
 		if (m.error_code == NT_WIRE_ERR_UNKNOWN_SESSION)
 			return -ENOENT;
+		if (m.error_code == NT_WIRE_ERR_QUOTA)
+			return -EDQUOT;
 		return m.error_code == NT_WIRE_ERR_STALE_CHALLENGE ? -EAGAIN : 0;
 	}
 	if (m.kind != NT_WIRE_CHALLENGE || memcmp(m.tid, probe->tid, sizeof(m.tid)))
