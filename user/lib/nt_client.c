@@ -45,7 +45,7 @@ struct nt_client {
 	size_t in_off, in_len;
 
 	struct nt_client_grant grant;
-	bool joined, verified, in_verify, denied;
+	bool joined, verified, in_verify, denied, full;
 	char mapping[NT_CLIENT_ADDRSTRLEN];
 	char user[NT_TOKEN_USER_MAX + 1];
 
@@ -395,6 +395,8 @@ static void handle_evt(struct nt_client *c, const struct nt_line_reply *r, const
 		ev.kind = NT_CLIENT_EV_DENIED;
 		if (ours)
 			c->denied = true;
+		if (ours && !strcmp(ev.reason, "quota"))
+			c->full = true;
 	} else if (!strcmp(r->word, "BYE")) {
 		ev.kind = NT_CLIENT_EV_BYE;
 	}
@@ -589,6 +591,9 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 	c->in_verify = false;
 	if (c->verified)
 		return 0;
+	if (c->full || err == -EDQUOT)
+		return fail(c, -EDQUOT, "the relay is at capacity: mapping quota reached (%s)",
+			    err ? "UDP error 486" : "EVT DENIED reason=quota");
 	if (c->denied || err == -EPERM)
 		return fail(c, -EPERM, "the relay refuses our address (%s)",
 			    err ? "UDP error 403" : "EVT DENIED");
