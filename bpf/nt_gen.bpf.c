@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Traffic generator for the end-to-end relay benchmark (tests/bench/
+ * bench_relay.c). Run with BPF_F_TEST_XDP_LIVE_FRAMES on a client
+ * namespace's eth0: XDP_TX sends every frame out of that interface, across
+ * the bridge, to the relay under test.
+ *
+ * It writes the frame's head back first: live-frame mode recycles pages
+ * with whatever the last user left in them (the kernel resets the xdp_md,
+ * not the data), and a relay that rewrites in place on the same page would
+ * otherwise hand us its own output, addressed past the relay, to send again.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+/* Bytes written back: Ethernet + IPv4 + UDP + ChannelData header + some payload. */
+#define NT_GEN_HEAD 64
+
+/* The frame's first NT_GEN_HEAD bytes, set by the benchmark before each run. */
+__u8 nt_gen_head[NT_GEN_HEAD];
+
+SEC("xdp")
+int nt_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+	if (data + NT_GEN_HEAD > end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, nt_gen_head, NT_GEN_HEAD);
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Control-plane load generator (issue 8, item 3), run by scripts/bench-ctl.sh
+ * inside a client namespace of a topo.sh topology, against a running
+ * nattravd.
+ *
+ * Phase 1 opens --clients TLS sessions (TCP, TLS handshake with the
+ * certificate checked, HELLO, AUTH, JOIN; the three lines pipelined), at
+ * most --inflight at a time, and keeps them all open: sessions per second.
+ * Phase 2 proves each session's UDP mapping (PROBE, CHALLENGE, ANSWER, then
+ * EVT VERIFIED on TLS), again --inflight at a time: verifications per
+ * second. With every session open and verified it reads the daemon's RSS
+ * (/proc/PID/status) and the mapping map's memory (fdinfo memlock of the
+ * pinned map) and compares them with the same figures before phase 1.
+ * One event loop (epoll), non-blocking OpenSSL; prints key=value lines.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <bpf/bpf.h>
+#include "nattrav_client.h"
+#include "nt_token.h"
+#include "nt_wire.h"
+
+enum st { ST_IDLE, ST_CONNECT, ST_HANDSHAKE, ST_JOINING, ST_JOINED, ST_PROBING, ST_VERIFIED,
+	  ST_FAILED };
+
+struct cl {
+	enum st st;
+	int tcp, udp;
+	SSL *ssl;
+	char rbuf[1024];
+	size_t rlen;
+	struct nt_client_grant g;
+	uint8_t tid[NT_WIRE_TID_LEN];
+	double t_probe;
+	bool answered;
+};
+
+struct opts {
+	const char *server, *ca, *secret, *map;
+	unsigned clients, inflight;
+	int pid;
+	double timeout;
+};
+
+static struct cl *cls;
+static int ep;
+static SSL_CTX *ctx;
+static struct opts o;
+static struct sockaddr_in srv;
+static uint8_t secret[NT_TOKEN_SECRET_MAX];
+static size_t secret_len;
+static unsigned n_done, n_failed, n_inflight;
+static unsigned fail_code[600];
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long rss_kib(int pid)
+{
+	char path[64], line[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static long long cpu_jiffies(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return -1;
+	return (long long)(ut + st);
+}
+
+static long long map_memlock(const char *pin)
+{
+	char path[64], line[256];
+	long long v = -1;
+	int fd = bpf_obj_get(pin);
+	FILE *f;
+
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if ((f = fopen(path, "r"))) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "memlock: %lld", &v) == 1)
+				break;
+		fclose(f);
+	}
+	close(fd);
+	return v;
+}
+
+static void ev_set(int fd, uint64_t tag, uint32_t events, int op)
+{
+	struct epoll_event e = { .events = events, .data.u64 = tag };
+
+	epoll_ctl(ep, op, fd, &e);
+}
+
+static void fail(struct cl *c, unsigned i, int code)
+{
+	if (c->st == ST_FAILED)
+		return;
+	if (c->st != ST_JOINED && c->st != ST_VERIFIED)
+		n_inflight--;
+	c->st = ST_FAILED;
+	n_failed++;
+	fail_code[code >= 0 && code < 600 ? code : 0]++;
+	(void)i;
+}
+
+static void done(struct cl *c, enum st st)
+{
+	c->st = st;
+	n_done++;
+	n_inflight--;
+}
+
+static int start_connect(unsigned i)
+{
+	struct cl *c = &cls[i];
+	int one = 1;
+
+	c->tcp = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->tcp < 0)
+		return -errno;
+	setsockopt(c->tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->tcp, (struct sockaddr *)&srv, sizeof(srv)) < 0 && errno != EINPROGRESS)
+		return -errno;
+	c->st = ST_CONNECT;
+	n_inflight++;
+	ev_set(c->tcp, (uint64_t)i << 1, EPOLLOUT | EPOLLIN, EPOLL_CTL_ADD);
+	return 0;
+}
+
+static void send_lines(struct cl *c, unsigned i)
+{
+	char tok[NT_TOKEN_MAX + 1], user[32], buf[1024];
+	int n;
+
+	snprintf(user, sizeof(user), "u%u", i);
+	if (nt_token_mint_ttl(secret, secret_len, user, (uint64_t)time(NULL), 3600, tok,
+			      sizeof(tok)) < 0) {
+		fail(c, i, 0);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "HELLO nattrav/1\nAUTH %s\nJOIN b%u\n", tok, i / 2);
+	if (SSL_write(c->ssl, buf, n) != n)
+		fail(c, i, 0);
+	else
+		c->st = ST_JOINING;
+}
+
+static void handshake(struct cl *c, unsigned i)
+{
+	int r = SSL_connect(c->ssl), e;
+
+	if (r == 1) {
+		ev_set(c->tcp, (uint64_t)i << 1, EPOLLIN, EPOLL_CTL_MOD);
+		send_lines(c, i);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ)
+		ev_set(c->tcp, (uint64_t)i << 1, EPOLLIN, EPOLL_CTL_MOD);
+	else if (e == SSL_ERROR_WANT_WRITE)
+		ev_set(c->tcp, (uint64_t)i << 1, EPOLLOUT, EPOLL_CTL_MOD);
+	else
+		fail(c, i, 0);
+}
+
+static void on_line(struct cl *c, unsigned i, const char *line)
+{
+	if (!strncmp(line, "ERR ", 4)) {
+		fail(c, i, atoi(line + 4));
+	} else if (!strncmp(line, "OK JOIN ", 8)) {
+		if (nt_client_grant_parse(line, &c->g))
+			fail(c, i, 0);
+		else
+			done(c, ST_JOINED);
+	} else if (!strncmp(line, "EVT VERIFIED", 12) && c->st == ST_PROBING) {
+		done(c, ST_VERIFIED);
+	}
+}
+
+static void on_tls(struct cl *c, unsigned i, uint32_t events)
+{
+	if (c->st == ST_CONNECT) {
+		int err = 0;
+		socklen_t l = sizeof(err);
+
+		getsockopt(c->tcp, SOL_SOCKET, SO_ERROR, &err, &l);
+		if (err) {
+			fail(c, i, 0);
+			return;
+		}
+		c->ssl = SSL_new(ctx);
+		SSL_set_fd(c->ssl, c->tcp);
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), o.server);
+		c->st = ST_HANDSHAKE;
+	}
+	if (c->st == ST_HANDSHAKE) {
+		handshake(c, i);
+		return;
+	}
+	for (;;) {
+		int n = SSL_read(c->ssl, c->rbuf + c->rlen, (int)(sizeof(c->rbuf) - 1 - c->rlen));
+		char *nl;
+
+		if (n <= 0) {
+			int e = SSL_get_error(c->ssl, n);
+
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+				fail(c, i, 0);
+			return;
+		}
+		c->rlen += (size_t)n;
+		c->rbuf[c->rlen] = '\0';
+		while ((nl = strchr(c->rbuf, '\n'))) {
+			*nl = '\0';
+			if (nl > c->rbuf && nl[-1] == '\r')
+				nl[-1] = '\0';
+			on_line(c, i, c->rbuf);
+			c->rlen -= (size_t)(nl + 1 - c->rbuf);
+			memmove(c->rbuf, nl + 1, c->rlen + 1);
+		}
+		if (c->st == ST_FAILED)
+			return;
+	}
+}
+
+static void send_wire(struct cl *c, const struct nt_wire_msg *m)
+{
+	uint8_t buf[NT_WIRE_MAX];
+	int n = nt_wire_build(buf, sizeof(buf), m, c->g.key, true);
+
+	if (n > 0)
+		sendto(c->udp, buf, (size_t)n, 0, (struct sockaddr *)&c->g.media, c->g.media_len);
+}
+
+static void probe(struct cl *c)
+{
+	struct nt_wire_msg m = { .kind = NT_WIRE_PROBE, .session_id = c->g.session };
+
+	memcpy(m.tid, c->tid, sizeof(m.tid));
+	send_wire(c, &m);
+	c->t_probe = now_s();
+}
+
+static int start_probe(unsigned i)
+{
+	struct cl *c = &cls[i];
+
+	c->udp = socket(c->g.media.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->udp < 0)
+		return -errno;
+	ev_set(c->udp, (uint64_t)i << 1 | 1, EPOLLIN, EPOLL_CTL_ADD);
+	nt_wire_random(c->tid, sizeof(c->tid));
+	c->st = ST_PROBING;
+	n_inflight++;
+	probe(c);
+	return 0;
+}
+
+static void on_udp(struct cl *c, unsigned i)
+{
+	uint8_t buf[NT_WIRE_MAX + 1];
+	struct nt_wire_msg m, ans = { .kind = NT_WIRE_ANSWER };
+	ssize_t n;
+
+	while ((n = recv(c->udp, buf, sizeof(buf), 0)) > 0) {
+		if (nt_wire_parse(buf, (size_t)n, &m) || m.session_id != c->g.session ||
+		    nt_wire_verify(buf, (size_t)n, &m, c->g.key))
+			continue;
+		if (m.kind == NT_WIRE_ERROR) {
+			if (m.error_code == NT_WIRE_ERR_STALE_CHALLENGE) {
+				nt_wire_random(c->tid, sizeof(c->tid));
+				probe(c);
+			} else {
+				fail(c, i, m.error_code);
+			}
+			continue;
+		}
+		if (m.kind != NT_WIRE_CHALLENGE || memcmp(m.tid, c->tid, sizeof(c->tid)))
+			continue;
+		ans.session_id = c->g.session;
+		memcpy(ans.challenge, m.challenge, m.challenge_len);
+		ans.challenge_len = m.challenge_len;
+		ans.mapped = m.mapped;
+		nt_wire_random(ans.tid, sizeof(ans.tid));
+		send_wire(c, &ans);
+		c->answered = true;
+	}
+}
+
+/* Run the loop until every client of this phase is done or failed. */
+static double run_phase(int (*start)(unsigned), enum st want_prev)
+{
+	struct epoll_event evs[256];
+	double t0 = now_s(), last = t0, deadline = t0 + o.timeout;
+	unsigned next = 0, target = 0, base_done = n_done, base_failed = n_failed;
+
+	for (unsigned i = 0; i < o.clients; i++)
+		target += cls[i].st == want_prev;
+	while (n_done - base_done + n_failed - base_failed < target && now_s() < deadline) {
+		while (n_inflight < o.inflight && next < o.clients) {
+			if (cls[next].st == want_prev && start(next))
+				fail(&cls[next], next, 0);
+			next++;
+		}
+		int n = epoll_wait(ep, evs, 256, 100);
+
+		for (int k = 0; k < n; k++) {
+			unsigned i = (unsigned)(evs[k].data.u64 >> 1);
+			struct cl *c = &cls[i];
+
+			if (c->st == ST_FAILED)
+				continue;
+			if (evs[k].data.u64 & 1)
+				on_udp(c, i);
+			else
+				on_tls(c, i, evs[k].events);
+			if (c->st == ST_JOINED || c->st == ST_VERIFIED)
+				last = now_s();
+		}
+		/* probes lost (the daemon's socket buffer under a burst): again after 1 s */
+		if (want_prev == ST_JOINED)
+			for (unsigned i = 0; i < next; i++)
+				if (cls[i].st == ST_PROBING && !cls[i].answered &&
+				    now_s() - cls[i].t_probe > 1)
+					probe(&cls[i]);
+	}
+	for (unsigned i = 0; i < o.clients; i++)
+		if (cls[i].st != ST_FAILED && cls[i].st != ST_JOINED && cls[i].st != ST_VERIFIED &&
+		    cls[i].st != ST_IDLE)
+			fail(&cls[i], i, 1);
+	return last - t0;
+}
+
+static int usage(int rc)
+{
+	fprintf(rc ? stderr : stdout,
+		"usage: bench_ctl --server IP --ca FILE --secret FILE --clients N [--inflight N]\n"
+		"                 [--pid DAEMON_PID] [--map PINNED_MAP] [--timeout S]\n"
+		"Opens N TLS sessions to nattravd (port 4433), then verifies their UDP mappings;\n"
+		"prints sessions/s, verifications/s, daemon RSS and map memory per session.\n"
+		"EXAMPLES\n"
+		"  bench_ctl --server 203.0.113.1 --ca ca.pem --secret secret --clients 1000 \\\n"
+		"      --pid $(pgrep -x nattravd) --map /sys/fs/bpf/nattrav/nt_mappings\n");
+	return rc;
+}
+
+static int parse(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "server", required_argument, NULL, 's' }, { "ca", required_argument, NULL, 'a' },
+		{ "secret", required_argument, NULL, 'k' }, { "clients", required_argument, NULL, 'n' },
+		{ "inflight", required_argument, NULL, 'i' }, { "pid", required_argument, NULL, 'p' },
+		{ "map", required_argument, NULL, 'm' },    { "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
+	};
+	char *end;
+	long v = 0;
+	int c;
+
+	o = (struct opts){ .clients = 1000, .inflight = 64, .timeout = 120 };
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (strchr("nipt", c)) {
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || v < 1 || v > 1000000)
+				return usage(2);
+		}
+		switch (c) {
+		case 's': o.server = optarg; break;
+		case 'a': o.ca = optarg; break;
+		case 'k': o.secret = optarg; break;
+		case 'm': o.map = optarg; break;
+		case 'n': o.clients = (unsigned)v; break;
+		case 'i': o.inflight = (unsigned)v; break;
+		case 'p': o.pid = (int)v; break;
+		case 't': o.timeout = (double)v; break;
+		case 'h': exit(usage(0));
+		default: return usage(2);
+		}
+	}
+	if (optind < argc || !o.server || !o.ca || !o.secret)
+		return usage(2);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = { 4 * 1000000 + 64, 4 * 1000000 + 64 };
+	long long rss0, rss1, mem0, mem1, cpu0, cpu1, cpu2;
+	double t_sess, t_ver;
+	unsigned joined, verified;
+	int err;
+
+	if ((err = parse(argc, argv)))
+		return err;
+	rl.rlim_cur = rl.rlim_max = 2ull * o.clients + 256;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		perror("bench_ctl: setrlimit");
+	if ((err = nt_token_read_secret(o.secret, secret, &secret_len))) {
+		fprintf(stderr, "bench_ctl: secret: %s\n", strerror(-err));
+		return 1;
+	}
+	srv = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(NT_CLIENT_PORT_DEFAULT) };
+	if (inet_pton(AF_INET, o.server, &srv.sin_addr) != 1)
+		return usage(2);
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx || !SSL_CTX_load_verify_locations(ctx, o.ca, NULL)) {
+		fprintf(stderr, "bench_ctl: cannot load %s\n", o.ca);
+		return 1;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	cls = calloc(o.clients, sizeof(*cls));
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (!cls || ep < 0)
+		return 1;
+
+	rss0 = o.pid ? rss_kib(o.pid) : -1;
+	mem0 = o.map ? map_memlock(o.map) : -1;
+	cpu0 = o.pid ? cpu_jiffies(o.pid) : -1;
+	fprintf(stderr, "bench_ctl: %u sessions, %u in flight\n", o.clients, o.inflight);
+	t_sess = run_phase(start_connect, ST_IDLE);
+	joined = n_done;
+	cpu1 = o.pid ? cpu_jiffies(o.pid) : -1;
+	fprintf(stderr, "bench_ctl: %u joined in %.2f s (%u failed); verifying\n", joined, t_sess,
+		n_failed);
+	t_ver = run_phase(start_probe, ST_JOINED);
+	verified = n_done - joined;
+	cpu2 = o.pid ? cpu_jiffies(o.pid) : -1;
+	usleep(200000); /* the daemon's last map writes */
+	rss1 = o.pid ? rss_kib(o.pid) : -1;
+	mem1 = o.map ? map_memlock(o.map) : -1;
+	printf("clients=%u joined=%u verified=%u failed=%u\n", o.clients, joined, verified,
+	       n_failed);
+	printf("sessions_s=%.3f sessions_per_s=%.1f verify_s=%.3f verifications_per_s=%.1f\n",
+	       t_sess, t_sess > 0 ? joined / t_sess : 0, t_ver, t_ver > 0 ? verified / t_ver : 0);
+	printf("daemon_cpu_ms_per_session=%.3f daemon_cpu_ms_per_verification=%.3f\n",
+	       joined && cpu0 >= 0 ? (double)(cpu1 - cpu0) * 10.0 / joined : -1,
+	       verified && cpu0 >= 0 ? (double)(cpu2 - cpu1) * 10.0 / verified : -1);
+	printf("daemon_rss_kib_before=%lld daemon_rss_kib_after=%lld rss_bytes_per_session=%.0f\n",
+	       rss0, rss1, joined && rss0 >= 0 ? (double)(rss1 - rss0) * 1024.0 / joined : -1);
+	printf("map_memlock_before=%lld map_memlock_after=%lld map_bytes_per_mapping=%.0f\n", mem0,
+	       mem1, verified && mem0 >= 0 ? (double)(mem1 - mem0) / verified : -1);
+	for (unsigned k = 0; k < 600; k++)
+		if (fail_code[k])
+			printf("failures_code_%u=%u\n", k, fail_code[k]);
+	fflush(stdout);
+	for (unsigned i = 0; i < o.clients; i++) {
+		if (cls[i].ssl) {
+			SSL_shutdown(cls[i].ssl);
+			SSL_free(cls[i].ssl);
+		}
+		if (cls[i].tcp > 0)
+			close(cls[i].tcp);
+		if (cls[i].udp > 0)
+			close(cls[i].udp);
+	}
+	SSL_CTX_free(ctx);
+	free(cls);
+	return 0;
+}
