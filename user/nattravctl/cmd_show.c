@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /* mappings / stats / config: what the maps hold, for people and for scripts. */
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "ctl.h"
 #include "nt_endpoint.h"
+#include "nt_num.h"
 
 static const char *const stat_names[NT_STAT_MAX] = NT_STAT_NAMES;
 
@@ -30,8 +34,17 @@ static int no_args(int argc, const char *what)
 
 struct list_state {
 	bool json;
+	bool xdp;	/* nattrav's XDP program is attached here */
 	unsigned n;
 };
+
+/* How this mapping's media is relayed: TC copies for fan-out, else XDP if attached. */
+static const char *path_of(const struct list_state *st, const struct nt_mapping *v)
+{
+	if (v->flags & NT_MAPPING_F_FANOUT)
+		return "tc";
+	return st->xdp ? "xdp" : "userspace";
+}
 
 static int print_mapping(const struct nt_endpoint *src, const struct nt_mapping *v, void *arg)
 {
@@ -42,14 +55,15 @@ static int print_mapping(const struct nt_endpoint *src, const struct nt_mapping 
 	nt_endpoint_format(&v->peer, p, sizeof(p));
 	if (st->json)
 		printf("{\"src\":\"%s\",\"peer\":\"%s\",\"group\":%u,\"session\":\"%016llx\","
-		       "\"age_s\":%.1f,\"idle_s\":%.1f,\"packets\":%llu,\"bytes\":%llu,\"static\":%s}\n",
-		       s, p, v->group_id, (unsigned long long)v->session_id,
+		       "\"path\":\"%s\",\"age_s\":%.1f,\"idle_s\":%.1f,\"packets\":%llu,"
+		       "\"bytes\":%llu,\"static\":%s}\n",
+		       s, p, v->group_id, (unsigned long long)v->session_id, path_of(st, v),
 		       secs_since(v->created_ns), secs_since(v->last_seen_ns),
 		       (unsigned long long)v->packets, (unsigned long long)v->bytes,
 		       v->flags & NT_MAPPING_F_STATIC ? "true" : "false");
 	else
-		printf("%-46s %-46s %6u %8.1f %8.1f %12llu %14llu%s\n", s, p, v->group_id,
-		       secs_since(v->created_ns), secs_since(v->last_seen_ns),
+		printf("%-46s %-46s %6u %-9s %8.1f %8.1f %12llu %14llu%s\n", s, p, v->group_id,
+		       path_of(st, v), secs_since(v->created_ns), secs_since(v->last_seen_ns),
 		       (unsigned long long)v->packets, (unsigned long long)v->bytes,
 		       v->flags & NT_MAPPING_F_STATIC ? " static" : "");
 	st->n++;
@@ -59,6 +73,7 @@ static int print_mapping(const struct nt_endpoint *src, const struct nt_mapping 
 int ctl_mappings(struct ctl *ctl, int argc, char **argv)
 {
 	struct list_state st = { .json = ctl->json };
+	struct ctl_attach a;
 	struct nt_maps m;
 	int err;
 
@@ -66,9 +81,10 @@ int ctl_mappings(struct ctl *ctl, int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	if (ctl_open_maps(ctl, &m))
 		return CTL_EXIT_FAIL;
+	st.xdp = !ctl_find_attach(&m, &a);
 	if (!ctl->json)
-		printf("%-46s %-46s %6s %8s %8s %12s %14s\n", "SOURCE", "PEER", "GROUP", "AGE_S",
-		       "IDLE_S", "PACKETS", "BYTES");
+		printf("%-46s %-46s %6s %-9s %8s %8s %12s %14s\n", "SOURCE", "PEER", "GROUP", "PATH",
+		       "AGE_S", "IDLE_S", "PACKETS", "BYTES");
 	err = nt_maps_for_each_mapping(&m, print_mapping, &st);
 	nt_maps_close(&m);
 	if (err)
@@ -78,33 +94,110 @@ int ctl_mappings(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_stats(const struct ctl *ctl, const struct nt_counter *c,
+			const struct nt_counter *prev, double dt, unsigned round)
+{
+	bool rates = prev && dt > 0;
+
+	if (ctl->json) {
+		printf("{");
+		if (prev)
+			printf("\"round\":%u,\"interval_s\":%.3f,", round, dt);
+		for (int i = 0; i < NT_STAT_MAX; i++) {
+			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu", i ? "," : "", stat_names[i],
+			       (unsigned long long)c[i].packets, (unsigned long long)c[i].bytes);
+			if (rates)
+				printf(",\"pps\":%.1f,\"bps\":%.1f",
+				       (double)(c[i].packets - prev[i].packets) / dt,
+				       (double)(c[i].bytes - prev[i].bytes) * 8 / dt);
+			printf("}");
+		}
+		printf("}\n");
+		return;
+	}
+	if (prev)
+		printf("%-18s %14s %16s %12s %14s\n", "COUNTER", "PACKETS", "BYTES", "PKT/S", "BIT/S");
+	else
+		printf("%-18s %14s %16s\n", "COUNTER", "PACKETS", "BYTES");
+	for (int i = 0; i < NT_STAT_MAX; i++) {
+		printf("%-18s %14llu %16llu", stat_names[i], (unsigned long long)c[i].packets,
+		       (unsigned long long)c[i].bytes);
+		if (rates)
+			printf(" %12.1f %14.1f", (double)(c[i].packets - prev[i].packets) / dt,
+			       (double)(c[i].bytes - prev[i].bytes) * 8 / dt);
+		else if (prev)
+			printf(" %12s %14s", "-", "-");
+		printf("\n");
+	}
+}
+
+/* stats [--watch [SECONDS]] [--count N] */
 int ctl_stats(struct ctl *ctl, int argc, char **argv)
 {
-	struct nt_counter c[NT_STAT_MAX];
+	struct nt_counter c[NT_STAT_MAX], prev[NT_STAT_MAX];
+	uint32_t interval = 1, count = 0;
+	bool watch = false, tty = isatty(STDOUT_FILENO);
+	double t, last = 0;
 	struct nt_maps m;
-	int err;
+	int err = 0;
 
-	if (no_args(argc, "stats"))
-		return CTL_EXIT_USAGE;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--watch")) {
+			watch = true;
+			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) &&
+			    nt_parse_u32(argv[++i], 1, 3600, &interval))
+				return ctl_error(CTL_EXIT_USAGE, "--watch: '%s' is not 1..3600 seconds", argv[i]);
+		} else if (!strncmp(argv[i], "--watch=", 8)) {
+			watch = true;
+			if (nt_parse_u32(argv[i] + 8, 1, 3600, &interval))
+				return ctl_error(CTL_EXIT_USAGE, "--watch: '%s' is not 1..3600 seconds", argv[i] + 8);
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			if (nt_parse_u32(argv[++i], 1, UINT32_MAX, &count))
+				return ctl_error(CTL_EXIT_USAGE, "--count: '%s' is not a positive number", argv[i]);
+		} else {
+			return ctl_error(CTL_EXIT_USAGE, "usage: stats [--watch [SECONDS]] [--count N]");
+		}
+	}
+	if (count && !watch)
+		watch = true;
 	if (ctl_open_maps(ctl, &m))
 		return CTL_EXIT_FAIL;
-	err = nt_maps_read_stats(&m, c);
+	for (unsigned round = 1;; round++) {
+		err = nt_maps_read_stats(&m, c);
+		t = now_s();
+		if (err)
+			break;
+		if (!watch) {
+			print_stats(ctl, c, NULL, 0, round);
+			break;
+		}
+		/* a terminal is redrawn in place; a pipe or file gets one block per round */
+		if (tty && !ctl->json)
+			printf("\033[H\033[2J");
+		if (!ctl->json)
+			printf("nattrav counters under %s, every %u s (round %u)\n", ctl->pin_dir, interval,
+			       round);
+		print_stats(ctl, c, round > 1 ? prev : NULL, t - last, round);
+		if (!ctl->json && !tty)
+			printf("\n");
+		fflush(stdout);
+		if (count && round >= count)
+			break;
+		memcpy(prev, c, sizeof(prev));
+		last = t;
+		sleep(interval);
+	}
 	nt_maps_close(&m);
 	if (err)
 		return ctl_error(CTL_EXIT_FAIL, "cannot read counters: %s", strerror(-err));
-	if (ctl->json) {
-		printf("{");
-		for (int i = 0; i < NT_STAT_MAX; i++)
-			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "",
-			       stat_names[i], (unsigned long long)c[i].packets,
-			       (unsigned long long)c[i].bytes);
-		printf("}\n");
-		return 0;
-	}
-	printf("%-18s %14s %16s\n", "COUNTER", "PACKETS", "BYTES");
-	for (int i = 0; i < NT_STAT_MAX; i++)
-		printf("%-18s %14llu %16llu\n", stat_names[i], (unsigned long long)c[i].packets,
-		       (unsigned long long)c[i].bytes);
 	return 0;
 }
 

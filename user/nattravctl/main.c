@@ -6,10 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 #include "ctl.h"
+#include "nt_ctlproto.h"
 #include "nt_log.h"
 
 static const char usage[] =
-	"usage: nattravctl [--pin-dir DIR] [--json] [-v] COMMAND [ARGS]\n"
+	"usage: nattravctl [--pin-dir DIR] [--ctl-socket PATH] [--json] [-v] COMMAND [ARGS]\n"
 	"\n"
 	"Commands:\n"
 	"  attach --iface IF [--addr IP]... [--media-port N] [--mode native|skb] [--no-fib]\n"
@@ -20,21 +21,35 @@ static const char usage[] =
 	"  map del SRC                    remove the mapping of SRC\n"
 	"  group set ID MEMBER...         fan media of each member out to all the others (TC)\n"
 	"  group del ID                   remove a group and its members' mappings\n"
-	"  mappings           list verified mappings with their counters\n"
+	"  status             where the program runs (interface, mode, program ids), the\n"
+	"                     daemon's uptime and counts (control socket), the maps' counts\n"
+	"  mappings           list verified mappings: group, path (xdp/tc/userspace), age,\n"
+	"                     idle time, counters\n"
 	"  groups             fan-out groups with per-member delivery counters\n"
-	"  stats              packet counters by verdict\n"
+	"  stats [--watch [SECONDS]] [--count N]\n"
+	"                     packet counters by verdict; --watch redraws every SECONDS (1)\n"
+	"                     with per-second rates, --count stops after N rounds\n"
+	"  kick ADDR:PORT | kick HEXID\n"
+	"                     ask nattravd to drop a mapping (the client re-verifies) or end\n"
+	"                     a session (the client is disconnected); needs the daemon\n"
 	"  config             the relay address and media port the program uses\n"
 	"  token --secret-file F --user NAME [--ttl SECONDS]\n"
 	"                     mint an auth token for a client\n"
 	"\n"
 	"Options:\n"
 	"  --pin-dir DIR      where the maps are pinned (default " NT_PIN_DIR_DEFAULT ")\n"
+	"  --ctl-socket PATH  nattravd's control socket (default " NT_CTL_SOCKET_DEFAULT ")\n"
 	"  --json             machine-readable output, one JSON object per line\n"
 	"  -v                 verbose (libbpf messages)\n"
 	"\n"
 	"Examples:\n"
 	"  nattravctl attach --iface eth0 --addr 203.0.113.1 --media-port 3478\n"
 	"  nattravctl map add 198.51.100.7:40000 192.0.2.20:50000\n"
+	"  nattravctl status\n"
+	"  nattravctl mappings --json\n"
+	"  nattravctl stats --watch 2\n"
+	"  nattravctl kick 198.51.100.7:40000\n"
+	"  nattravctl kick session 3f2a9c0d11e4b702\n"
 	"  nattravctl stats --json\n"
 	"  nattravctl token --secret-file /etc/nattrav/secret --user alice --ttl 3600\n";
 
@@ -70,6 +85,7 @@ static const struct {
 	{ "attach", ctl_attach },     { "detach", ctl_detach }, { "map", ctl_map },
 	{ "mappings", ctl_mappings }, { "stats", ctl_stats },   { "config", ctl_config },
 	{ "token", ctl_token },       { "group", ctl_group },   { "groups", ctl_groups },
+	{ "status", ctl_status },     { "kick", ctl_kick },
 };
 
 /*
@@ -87,6 +103,10 @@ static int take_global_opts(struct ctl *ctl, int argc, char **argv)
 			ctl->pin_dir = argv[i] + 10;
 		} else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc) {
 			ctl->pin_dir = argv[++i];
+		} else if (!strncmp(argv[i], "--ctl-socket=", 13)) {
+			ctl->ctl_socket = argv[i] + 13;
+		} else if (!strcmp(argv[i], "--ctl-socket") && i + 1 < argc) {
+			ctl->ctl_socket = argv[++i];
 		} else {
 			argv[out++] = argv[i];
 		}
@@ -101,7 +121,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctl ctl = { .pin_dir = NT_PIN_DIR_DEFAULT };
+	struct ctl ctl = { .pin_dir = NT_PIN_DIR_DEFAULT, .ctl_socket = NT_CTL_SOCKET_DEFAULT };
 	int c;
 
 	nt_log_set_level(NT_LOG_WARN);

@@ -215,6 +215,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		s->verified = false;
 		d->nmappings--;
 		tell_kv(d, s, "EXPIRED", "mapping", olds, "rebind");
+		nd_count_expiry(d, "rebind");
 		/* the group is brought up to date once, with the new mapping, below */
 	}
 	was_verified = s->verified;
@@ -272,6 +273,7 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 	nt_fwd_del(&d->fwd, &s->mapping);
 	s->verified = false;
 	d->nmappings--;
+	nd_count_expiry(d, reason);
 	if (reason)
 		tell_kv(d, s, "EXPIRED", "mapping", a, reason);
 	/* the others stop sending to it now: fan-out list, or the pair's peer */

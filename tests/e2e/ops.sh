@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Operating a relay: nattravctl status / mappings --json / stats --watch /
+# kick over the daemon's control socket (and refused to a non-root user),
+# Prometheus metrics scraped with curl during a real exchange (the
+# forwarded counter matches nattravctl stats), SIGHUP reload of a deny list
+# while two clients exchange media (not one packet lost; a new client from
+# the newly denied range is refused), man pages render, make install into a
+# temporary DESTDIR.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/scripts/lib.sh"
+B="$ROOT/build"
+P=nto$$
+P=${P:0:8}
+PASS=0 FAIL=0
+MPORT=9469
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+nt_check_root
+nt_bpffs_ensure
+nt_cleanup_trap
+nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
+eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=symmetric c3=none c4=none)"
+ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1
+work=$(mktemp -d)
+nt_cleanup_push "rm -rf '$work'"
+# the socket's folder must be reachable by "nobody" for the refusal tests
+chmod 0755 "$work"
+mkdir -m 0755 "$work/run"
+SOCK="$work/run/nattravd.sock"
+"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
+
+token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
+ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" --ctl-socket "$SOCK" "$@"; }
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+stat_of() { ctl stats --json | jget "d['$1']['packets']"; }
+metric() { # name{labels} -> value
+	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
+		awk -v k="$1" '$1 == k { print $2 }'
+}
+json_field() { # file event field
+	python3 -c "
+import json, sys
+v = ''
+for l in open('$1'):
+    try: e = json.loads(l)
+    except ValueError: continue
+    if e.get('event') == '$2': v = e.get('$3')
+print(v)"
+}
+
+cat >"$work/nattravd.conf" <<EOF
+# written by tests/e2e/ops.sh
+iface = $RELAY_IF
+addr = $RELAY_V4
+cert = $work/server.pem
+key = $work/server.key
+auth-secret-file = $work/secret
+pin-dir = $NT_PIN_DIR
+ctl-socket = $SOCK
+metrics = $MPORT
+consent-window = 5
+deny = 198.18.0.0/15
+# the topology's "internet" is a documentation range, refused by default
+allow = 203.0.113.0/24
+EOF
+
+start_daemon() {
+	nt_nsexec "$RELAY_NS" "$B/nattravd" --config "$work/nattravd.conf" --log-level debug \
+		2>>"$work/daemon.log" &
+	DAEMON=$!
+	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ."
+}
+# $! is the shell running nt_nsexec; signals go to the daemon itself.
+daemon_pid() { pgrep -f "nattravd --config $work/nattravd.conf" | head -1; }
+stop_daemon() {
+	local pid
+	pid=$(daemon_pid)
+	[ -n "$pid" ] && kill -TERM "$pid"
+	wait "$DAEMON" 2>/dev/null || true
+}
+nt_cleanup_push 'pkill -9 -f "nattravd --config $work/nattravd.conf"'
+nt_cleanup_push 'pkill -9 -f "nattrav-client .*--group ops-$P"'
+
+client() { # ns out args...
+	local ns=$1 out=$2
+	shift 2
+	timeout 40 ip netns exec "$ns" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" --json "$@" >"$out" 2>>"$work/clients.log"
+}
+
+# --- status, with and without the daemon ------------------------------------
+start_daemon
+ctl status >"$work/status" 2>&1 || true
+check "status: daemon up, uptime and counts" grep -q '^daemon     up .*sessions' "$work/status"
+check "status: interface and XDP mode" grep -Eq "^interface  $RELAY_IF \(ifindex [0-9]+\): XDP (native|skb), program id [0-9]+; TC fan-out program id [0-9]+" "$work/status"
+ctl status --json >"$work/status.json"
+check "status --json: iface, mode, prog id, daemon facts" python3 -c "
+import json; d = json.load(open('$work/status.json'))
+assert d['iface'] == '$RELAY_IF' and d['xdp_mode'] in ('native', 'skb') and d['xdp_prog_id'] > 0
+assert d['daemon']['up'] and d['daemon']['xdp'] == d['xdp_mode'] and int(d['daemon']['uptime_s']) >= 0"
+
+# --- a real exchange: mappings, stats --watch, metrics ----------------------
+m_fwd0=$(metric 'nattrav_packets_total{reason="forwarded"}')
+check "metrics: nattrav_up 1 before any client" test "$(metric nattrav_up)" = 1
+client "$C1_NS" "$work/x-c1" --token "$(token alice)" --group "ops-$P-x" --send 300 --rate 100 --wait 2 &
+a=$!
+client "$C2_NS" "$work/x-c2" --token "$(token bob)" --group "ops-$P-x" --send 300 --rate 100 --wait 2 &
+b=$!
+nt_wait_for -t 10 sh -c "grep -q verified '$work/x-c1' && grep -q verified '$work/x-c2'" || true
+sleep 0.5
+ctl mappings --json >"$work/mappings.json"
+check "mappings --json: two mappings on the xdp path" python3 -c "
+import json; ms = [json.loads(l) for l in open('$work/mappings.json')]
+assert len(ms) == 2 and all(m['path'] == 'xdp' for m in ms), ms"
+check "metrics during the exchange: 2 sessions, 2 xdp mappings, 1 group" sh -c "
+	[ \"\$(ip netns exec '$RELAY_NS' curl -sf http://127.0.0.1:$MPORT/metrics | grep -E '^nattrav_(sessions|mappings\\{path=\"xdp\"\\}|groups) ' | awk '{print \$2}' | tr '\n' ' ')\" = '2 2 1 ' ]"
+ctl stats --watch 1 --count 2 >"$work/watch"
+check "stats --watch --count 2: two rounds, the second with rates" \
+	sh -c "[ \$(grep -c '^nattrav counters' '$work/watch') -eq 2 ] && grep -q 'PKT/S' '$work/watch' &&
+	       awk '\$1 == \"forwarded\" && NF == 5 && \$4 + 0 > 0 { f = 1 } END { exit !f }' '$work/watch'"
+wait $a || true
+wait $b || true
+check "exchange: both clients received 300" \
+	test "$(json_field "$work/x-c1" summary received)" = 300 -a "$(json_field "$work/x-c2" summary received)" = 300
+sleep 0.5
+m_fwd=$(metric 'nattrav_packets_total{reason="forwarded"}')
+c_fwd=$(stat_of forwarded)
+check "metrics: forwarded ($m_fwd) == nattravctl stats ($c_fwd), +600 during the exchange" \
+	test "$m_fwd" = "$c_fwd" -a $((m_fwd - m_fwd0)) -ge 600
+check "metrics: 2 verifications ok, TLS handshakes counted" \
+	test "$(metric 'nattrav_verifications_total{result="ok",reason="verified"}')" -ge 2 -a \
+	"$(metric 'nattrav_tls_handshakes_total{result="ok"}')" -ge 2
+check "metrics: sessions ended counted as expiries" \
+	test "$(metric 'nattrav_expiries_total{reason="session_end"}')" -ge 2
+check "metrics: nattrav_info names the mode" \
+	sh -c "ip netns exec '$RELAY_NS' curl -sf http://127.0.0.1:$MPORT/metrics | grep -Eq '^nattrav_info\\{version=\"[0-9.]+\",iface=\"$RELAY_IF\",xdp_mode=\"(native|skb)\"\\} 1'"
+check "metrics: other path 404, POST 405, garbage 400" sh -c "
+	[ \"\$(ip netns exec '$RELAY_NS' curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$MPORT/)\" = 404 ] &&
+	[ \"\$(ip netns exec '$RELAY_NS' curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:$MPORT/metrics)\" = 405 ] &&
+	printf 'hello\r\n\r\n' | ip netns exec '$RELAY_NS' python3 -c '
+import socket, sys
+s = socket.create_connection((\"127.0.0.1\", $MPORT)); s.sendall(sys.stdin.buffer.read())
+sys.exit(0 if s.recv(100).startswith(b\"HTTP/1.0 400\") else 1)'"
+
+# --- kick --------------------------------------------------------------------
+client "$C1_NS" "$work/k-c1" --token "$(token alice)" --group "ops-$P-k" --duration 6 &
+a=$!
+client "$C2_NS" "$work/k-c2" --token "$(token bob)" --group "ops-$P-k" --duration 6 &
+b=$!
+nt_wait_for -t 10 sh -c "grep -q verified '$work/k-c1' && grep -q verified '$work/k-c2'" || true
+sleep 0.3
+ctl mappings --json >"$work/k-mappings.json"
+c1_map=$(python3 -c "
+import json
+for l in open('$work/k-mappings.json'):
+    m = json.loads(l)
+    if m['src'].startswith('$C1_PUBLIC:'): print(m['src'])")
+c2_sess=$(python3 -c "
+import json
+for l in open('$work/k-mappings.json'):
+    m = json.loads(l)
+    if m['src'].startswith('$C2_PUBLIC:'): print(m['session'])")
+if nt_nsexec "$RELAY_NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$B/nattravctl" --ctl-socket "$SOCK" kick "$c1_map" >"$work/nobody1" 2>&1; then rc=0; else rc=$?; fi
+check "kick as nobody: refused by the socket's permissions (0660)" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'no permission' '$work/nobody1' && [ \"\$(stat -c %a '$SOCK')\" = 660 ]"
+chmod 0666 "$SOCK"
+if nt_nsexec "$RELAY_NS" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$B/nattravctl" --ctl-socket "$SOCK" kick "$c1_map" >"$work/nobody2" 2>&1; then rc=0; else rc=$?; fi
+chmod 0660 "$SOCK"
+check "kick as nobody through an open socket: refused by SO_PEERCRED (403)" \
+	sh -c "[ $rc -eq 1 ] && grep -q '403' '$work/nobody2'"
+check "mapping still there after the refused kicks" grep -q "$c1_map" <(ctl mappings)
+ctl kick "$c1_map" >"$work/kick1" 2>&1 || true
+check "kick mapping: nattravctl reports it" grep -q "mapping $c1_map removed" "$work/kick1"
+nt_wait_for -t 3 sh -c "grep -q '\"expired\".*\"reason\":\"admin\"' '$work/k-c1'" || true
+check "kick mapping: the client got EVT EXPIRED reason=admin" \
+	grep -q '"expired".*"reason":"admin"' "$work/k-c1"
+check "kick mapping: the daemon logged it" grep -q "mapping $c1_map .*removed: kicked by the operator" "$work/daemon.log"
+ctl kick session "$c2_sess" >"$work/kick2" 2>&1 || true
+check "kick session: nattravctl reports it" grep -q "session $c2_sess of user bob ended" "$work/kick2"
+sleep 0.5
+ctl mappings --json >"$work/k-after.json"
+check "kick session: its mapping is gone" sh -c "! grep -q '$c2_sess' '$work/k-after.json'"
+nt_wait_for -t 3 sh -c "grep -q '\"bye\"' '$work/k-c2'" || true
+check "kick session: the client got BYE reason=admin" grep -q '"bye".*admin' "$work/k-c2"
+if ctl kick 192.0.2.1:9 >"$work/kick3" 2>&1; then rc=0; else rc=$?; fi
+check "kick of an unknown mapping: exit 1, 404" sh -c "[ $rc -eq 1 ] && grep -q '404' '$work/kick3'"
+if ctl kick session zz >"$work/kick4" 2>&1; then rc=0; else rc=$?; fi
+check "kick of a malformed id: exit 2" test "$rc" -eq 2
+wait $a || true
+wait $b || true
+check "metrics: admin expiries counted" test "$(metric 'nattrav_expiries_total{reason="admin"}')" -ge 2
+
+# --- SIGHUP: a new deny list, no packet lost ---------------------------------
+client "$C1_NS" "$work/r-c1" --token "$(token alice)" --group "ops-$P-r" --send 600 --rate 100 --wait 2 &
+a=$!
+client "$C2_NS" "$work/r-c2" --token "$(token bob)" --group "ops-$P-r" --send 600 --rate 100 --wait 2 &
+b=$!
+nt_wait_for -t 10 sh -c "grep -q verified '$work/r-c1' && grep -q verified '$work/r-c2'" || true
+sleep 1.5
+sed -i "s|^deny = .*|deny = $C3_PUBLIC/32|" "$work/nattravd.conf"
+kill -HUP "$(daemon_pid)"
+nt_wait_for -t 3 grep -q 'reloaded: .*1 deny ranges' "$work/daemon.log" || true
+check "reload: the daemon applied the new deny list" grep -q 'reloaded: .*1 deny ranges' "$work/daemon.log"
+if client "$C3_NS" "$work/r-c3" --token "$(token carol)" --group "ops-$P-r3" --timeout 5 --duration 2; then rc=0; else rc=$?; fi
+check "reload: a new client from the denied range is refused" \
+	sh -c "[ $rc -ne 0 ] && grep -q '\"denied\"' '$work/r-c3'"
+if client "$C4_NS" "$work/r-c4" --token "$(token dave)" --group "ops-$P-r4" --timeout 5 --duration 2; then rc=0; else rc=$?; fi
+check "reload: a new client from elsewhere still verifies" grep -q '"verified"' "$work/r-c4"
+wait $a || true
+wait $b || true
+check "reload: no packet lost across the reload (c1 lost 0, received 600)" \
+	test "$(json_field "$work/r-c1" summary lost)" = 0 -a "$(json_field "$work/r-c1" summary received)" = 600
+check "reload: no packet lost across the reload (c2 lost 0, received 600)" \
+	test "$(json_field "$work/r-c2" summary lost)" = 0 -a "$(json_field "$work/r-c2" summary received)" = 600
+check "metrics: the refusal counted (address_denied)" \
+	test "$(metric 'nattrav_verifications_total{result="failed",reason="address_denied"}')" -ge 1
+
+# --- the daemon down: status from the maps alone -----------------------------
+echo "keep-on-exit = yes" >>"$work/nattravd.conf"
+kill -HUP "$(daemon_pid)"
+sleep 0.3
+stop_daemon
+check "SIGTERM: the control socket is removed" test ! -e "$SOCK"
+ctl status >"$work/status-down" 2>&1 || true
+check "status with the daemon down: says so, still shows the interface from the maps" \
+	sh -c "grep -q '^daemon     down: nattravd is not running' '$work/status-down' &&
+	       grep -q '^interface  $RELAY_IF ' '$work/status-down'"
+nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" detach --iface "$RELAY_IF" --purge >/dev/null
+
+# --- man pages and make install ----------------------------------------------
+for m in "$ROOT"/docs/man/*.[18]; do
+	check "man page $(basename "$m") renders without warnings" \
+		sh -c "MANWIDTH=80 man --warnings -l '$m' 2>'$work/man.err' | grep -q 'SYNOPSIS' && ! [ -s '$work/man.err' ]"
+done
+dest="$work/dest"
+if make -C "$ROOT" -s install DESTDIR="$dest" PREFIX=/usr >"$work/install.log" 2>&1; then rc=0; else rc=$?; fi
+check "make install DESTDIR=... PREFIX=/usr succeeds" test "$rc" -eq 0
+for f in usr/sbin/nattravd usr/sbin/nattravctl usr/bin/nattrav-client usr/lib/libnattrav.a \
+	usr/include/nattrav/nattrav_abi.h usr/lib/systemd/system/nattravd.service \
+	usr/share/man/man8/nattravd.8 usr/share/man/man8/nattravctl.8 \
+	usr/share/man/man1/nattrav-client.1 etc/nattrav/nattravd.conf; do
+	check "installed: /$f" test -s "$dest/$f"
+done
+check "installed unit runs /usr/sbin/nattravd" grep -q '^ExecStart=/usr/sbin/nattravd ' "$dest/usr/lib/systemd/system/nattravd.service"
+check "installed config is the example, all of it commented" \
+	sh -c "! grep -Ev '^[[:space:]]*(#|$)' '$dest/etc/nattrav/nattravd.conf' | grep -q ."
+check "installed nattravd runs (--help)" "$dest/usr/sbin/nattravd" --help
+
+if [ "$FAIL" -ne 0 ]; then
+	keep=/tmp/nattrav-e2e-$P
+	cp -r "$work" "$keep"
+	echo "logs and client output kept in $keep"
+	grep -v 'debug libbpf' "$work/daemon.log" | tail -30
+fi
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
