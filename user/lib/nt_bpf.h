@@ -20,10 +20,6 @@ enum nt_xdp_mode {
 #define NT_TC_HANDLE 0x4e54
 #define NT_TC_PRIO 0x4e54
 
-/* nattrav's TC filter: a fixed handle and priority, so a restart replaces it. */
-#define NT_TC_HANDLE 0x4e54
-#define NT_TC_PRIO 0x4e54
-
 /* The pinned maps, opened by path; works whether or not a program is attached. */
 struct nt_maps {
 	int mappings_fd;

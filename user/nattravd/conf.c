@@ -7,10 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <unistd.h>
 #include "nattravd.h"
 #include "nt_conf.h"
-#include "nt_ctlproto.h"
 #include "nt_ctlproto.h"
 #include "nt_log.h"
 #include "nt_num.h"
@@ -48,10 +46,6 @@ void nd_usage(FILE *f)
 	      "  --consent-window S      seconds without traffic before a mapping expires (default 30)\n"
 	      "  --log-level LEVEL       error, warn, info or debug (default info)\n"
 	      "  --keep-on-exit          on SIGTERM leave XDP attached and mappings in place\n"
-	      "  --ctl-socket PATH       local control socket for nattravctl status/kick, or off\n"
-	      "                          (default " NT_CTL_SOCKET_DEFAULT ")\n"
-	      "  --metrics [ADDR:]PORT   serve Prometheus metrics on GET /metrics (default off;\n"
-	      "                          ADDR defaults to 127.0.0.1)\n"
 	      "  --ctl-socket PATH       local control socket for nattravctl status/kick, or off\n"
 	      "                          (default " NT_CTL_SOCKET_DEFAULT ")\n"
 	      "  --metrics [ADDR:]PORT   serve Prometheus metrics on GET /metrics (default off;\n"
@@ -96,8 +90,6 @@ static const struct option opts[] = {
 	{ "consent-window", required_argument, NULL, 0 },
 	{ "log-level", required_argument, NULL, 0 },
 	{ "keep-on-exit", no_argument, NULL, 0 },
-	{ "ctl-socket", required_argument, NULL, 0 },
-	{ "metrics", required_argument, NULL, 0 },
 	{ "ctl-socket", required_argument, NULL, 0 },
 	{ "metrics", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 0 },
@@ -227,15 +219,6 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 			memset(&c->metrics, 0, sizeof(c->metrics));
 		else if (nt_listen_addr_parse(val, &c->metrics))
 			return bad(key, val, "is not PORT, ADDR:PORT, [V6]:PORT or off");
-	} else if (!strcmp(key, "ctl-socket")) {
-		if (val[0] != '/' && strcmp(val, "off"))
-			return bad(key, val, "is not an absolute path or off");
-		c->ctl_socket = keep(val);
-	} else if (!strcmp(key, "metrics")) {
-		if (!strcmp(val, "off"))
-			memset(&c->metrics, 0, sizeof(c->metrics));
-		else if (nt_listen_addr_parse(val, &c->metrics))
-			return bad(key, val, "is not PORT, ADDR:PORT, [V6]:PORT or off");
 	} else if (!strcmp(key, "keep-on-exit")) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
 			c->keep_on_exit = true;
@@ -281,7 +264,6 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	c->consent_s = 30;
 	c->log_level = NT_LOG_INFO;
 	c->ctl_socket = NT_CTL_SOCKET_DEFAULT;
-	c->ctl_socket = NT_CTL_SOCKET_DEFAULT;
 	*help = false;
 
 	flags = calloc((size_t)argc + 1, sizeof(*flags));
@@ -313,11 +295,6 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 		fprintf(stderr, "nattravd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		goto out;
 	}
-	/* the packaged file is read when present; "--config none" skips it */
-	if (!c->config && !access(ND_CONFIG_DEFAULT, F_OK))
-		c->config = ND_CONFIG_DEFAULT;
-	if (c->config && !strcmp(c->config, "none"))
-		c->config = NULL;
 	/* the packaged file is read when present; "--config none" skips it */
 	if (!c->config && !access(ND_CONFIG_DEFAULT, F_OK))
 		c->config = ND_CONFIG_DEFAULT;

@@ -284,7 +284,6 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 			}
 			nt_info("TLS handshake with %s failed: %s", c->peer, ssl_errstr());
 			d->ev.tls_failed++;
-			d->ev.tls_failed++;
 			conn_close(d, c, NULL);
 			return;
 		}

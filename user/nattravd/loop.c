@@ -96,8 +96,6 @@ static void on_tick(struct nd *d)
 	nd_mappings_tick(d, now);
 	nd_ctl_tick(d, now);
 	nd_metrics_tick(d, now);
-	nd_ctl_tick(d, now);
-	nd_metrics_tick(d, now);
 	if (now - d->last_stats_ns >= 10000000000ull) {
 		d->last_stats_ns = now;
 		nt_dbg("stats: sessions=%zu groups=%zu mappings=%zu forwarded=%llu drop_unverified=%llu drop_no_peer=%llu control=%llu control_bad=%llu",
@@ -141,12 +139,6 @@ int nd_loop_run(struct nd *d)
 				break;
 			case ND_SIGNAL:
 				on_signal(d);
-				break;
-			case ND_CTL:
-				nd_ctl_event(d, h, ev[i].events);
-				break;
-			case ND_METRICS:
-				nd_metrics_event(d, h, ev[i].events);
 				break;
 			case ND_CTL:
 				nd_ctl_event(d, h, ev[i].events);

@@ -190,8 +190,6 @@ out:
 	nd_conns_shutdown(&d);
 	nd_ctl_close(&d);
 	nd_metrics_close(&d);
-	nd_ctl_close(&d);
-	nd_metrics_close(&d);
 	for (int i = 0; i < d.nlisten; i++)
 		close(d.listen[i].fd);
 	for (int i = 0; i < d.nmedia; i++)

@@ -27,9 +27,6 @@
 /* Read when it exists and --config is not given. */
 #define ND_CONFIG_DEFAULT "/etc/nattrav/nattravd.conf"
 
-/* Read when it exists and --config is not given. */
-#define ND_CONFIG_DEFAULT "/etc/nattrav/nattravd.conf"
-
 #define ND_HANDSHAKE_TIMEOUT_MS 5000
 #define ND_IDLE_TIMEOUT_MS 120000	/* no line and no UDP from the session */
 #define ND_TICK_MS 500
@@ -92,16 +89,6 @@ struct nd_events {
 	uint64_t expiries[ND_EXP_MAX];
 };
 
-/* Daemon-side events, for --metrics (metrics.c names them). */
-enum nd_vfail { ND_VFAIL_STALE, ND_VFAIL_EXPIRED, ND_VFAIL_ADDRESS, ND_VFAIL_DENIED,
-		ND_VFAIL_QUOTA, ND_VFAIL_INTERNAL, ND_VFAIL_MAX };
-enum nd_expiry { ND_EXP_CONSENT, ND_EXP_REBIND, ND_EXP_ADMIN, ND_EXP_SESSION_END, ND_EXP_MAX };
-struct nd_events {
-	uint64_t verify_ok, verify_failed[ND_VFAIL_MAX];
-	uint64_t tls_ok, tls_failed;
-	uint64_t expiries[ND_EXP_MAX];
-};
-
 /* A mapping found in the pinned map at start, kept until idle. */
 struct nd_orphan {
 	bool used;
@@ -132,9 +119,6 @@ struct nd {
 	size_t norphans;
 	size_t nmappings;		/* session + orphan entries we own */
 	struct nd_counters cnt;
-	struct nd_events ev;
-	uint64_t start_ns;
-	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
 	uint64_t pkt_cost_ns, burst_ns;	/* the sender rate in effect (nt_config too) */
 	struct nd_events ev;
 	uint64_t start_ns;
@@ -197,20 +181,6 @@ int nd_orphans_adopt(struct nd *d);
 void nd_group_sync(struct nd *d, struct nt_group *g);
 void nd_mappings_tick(struct nd *d, uint64_t now);
 void nd_mappings_clear(struct nd *d);
-
-/* ctlsock.c: the local control socket (STATUS, KICK) for nattravctl */
-int nd_ctl_open(struct nd *d);
-void nd_ctl_event(struct nd *d, struct nd_handle *h, uint32_t events);
-void nd_ctl_tick(struct nd *d, uint64_t now);
-void nd_ctl_close(struct nd *d);
-
-/* metrics.c: Prometheus text on GET /metrics (--metrics) */
-int nd_metrics_open(struct nd *d);
-void nd_metrics_event(struct nd *d, struct nd_handle *h, uint32_t events);
-void nd_metrics_tick(struct nd *d, uint64_t now);
-void nd_metrics_close(struct nd *d);
-/* Count the removal of a mapping by its EVT EXPIRED reason (NULL: session end). */
-void nd_count_expiry(struct nd *d, const char *reason);
 
 /* ctlsock.c: the local control socket (STATUS, KICK) for nattravctl */
 int nd_ctl_open(struct nd *d);

@@ -45,10 +45,6 @@ static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
 		nt_warn(fmt, "ctl-socket");
 	if (memcmp(&nc->metrics, &old->metrics, sizeof(nc->metrics)))
 		nt_warn(fmt, "metrics");
-	if (str_changed(old->ctl_socket, nc->ctl_socket))
-		nt_warn(fmt, "ctl-socket");
-	if (memcmp(&nc->metrics, &old->metrics, sizeof(nc->metrics)))
-		nt_warn(fmt, "metrics");
 }
 
 int nd_reload(struct nd *d)

@@ -210,8 +210,6 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		nt_info("answer of user=%s from %s verifies nothing: %s", s->user, srcs, why);
 		d->ev.verify_failed[err == -ETIMEDOUT ? ND_VFAIL_EXPIRED :
 				    err == -EADDRNOTAVAIL ? ND_VFAIL_ADDRESS : ND_VFAIL_STALE]++;
-		d->ev.verify_failed[err == -ETIMEDOUT ? ND_VFAIL_EXPIRED :
-				    err == -EADDRNOTAVAIL ? ND_VFAIL_ADDRESS : ND_VFAIL_STALE]++;
 		/* no answer to another address than the one challenged: no reflection */
 		if (err != -EADDRNOTAVAIL)
 			send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again");
