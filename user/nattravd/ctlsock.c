@@ -149,16 +149,16 @@ static void kick_session(struct nd *d, struct nt_session *s, const char *why)
 	struct nd_conn *conn = s->owner;
 	char b[NT_LINE_MAX + 2];
 
+	/* BYE first: a client told its mapping expired would start verifying again */
+	if (conn && !conn->dead &&
+	    nt_line_fmt_evt(b, sizeof(b), "BYE", (struct nt_line_kv[]){ { "reason", "admin" } }, 1) > 0)
+		nd_session_tell(d, s, b);
 	nd_mapping_remove(d, s, "admin", why);
-	if (conn && !conn->dead) {
-		if (nt_line_fmt_evt(b, sizeof(b), "BYE",
-				    (struct nt_line_kv[]){ { "reason", "admin" } }, 1) > 0)
-			nd_session_tell(d, s, b);
+	if (conn && !conn->dead)
 		/* closed from the top of the loop: nd_conns_reap ends the session */
 		conn->doom = "kicked by the operator";
-	} else {
+	else
 		nd_session_end(d, s, why);
-	}
 }
 
 static void do_kick(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r)

@@ -160,6 +160,7 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	}
 	if (nd_addr_denied(d, src, &why)) {
 		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
+		d->ev.verify_failed[ND_VFAIL_DENIED]++;
 		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
 		tell_denied(d, s, srcs, "address");
 		return;
