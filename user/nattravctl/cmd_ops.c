@@ -139,8 +139,9 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 	else
 		printf("interface  none: the XDP program is attached to no interface of this namespace\n");
 	if (maps) {
-		printf("relay      %s %s, media port %u, fib %s\n", v4, v6, ntohs(cfg.media_port),
-		       cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
+		printf("relay      %s%s%s, media port %u, fib %s\n", strcmp(v4, "-") ? v4 : "",
+		       strcmp(v4, "-") && strcmp(v6, "-") ? " " : "", strcmp(v6, "-") ? v6 : "",
+		       ntohs(cfg.media_port), cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
 		printf("maps       %s: %u mappings (%u static, %u fan-out), %u fan-out groups\n",
 		       ctl->pin_dir, mc.mappings, mc.statics, mc.fanout, mc.groups);
 	} else {
