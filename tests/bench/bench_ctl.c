@@ -53,7 +53,8 @@ struct cl {
 
 struct opts {
 	const char *server, *ca, *secret, *map;
-	unsigned clients, inflight;
+	unsigned clients, inflight, src_count;
+	uint32_t src_base; /* host order; 0: any */
 	int pid;
 	double timeout;
 };
@@ -213,6 +214,8 @@ static void handshake(struct cl *c, unsigned i)
 
 static void on_line(struct cl *c, unsigned i, const char *line)
 {
+	if (getenv("BENCH_CTL_DEBUG"))
+		fprintf(stderr, "client %u: %s\n", i, line);
 	if (!strncmp(line, "ERR ", 4)) {
 		fail(c, i, atoi(line + 4));
 	} else if (!strncmp(line, "OK JOIN ", 8)) {
@@ -222,6 +225,9 @@ static void on_line(struct cl *c, unsigned i, const char *line)
 			done(c, ST_JOINED);
 	} else if (!strncmp(line, "EVT VERIFIED", 12) && c->st == ST_PROBING) {
 		done(c, ST_VERIFIED);
+		/* the mapping stays until the consent window; the fd is not needed */
+		close(c->udp);
+		c->udp = -1;
 	}
 }
 
@@ -252,8 +258,11 @@ static void on_tls(struct cl *c, unsigned i, uint32_t events)
 		if (n <= 0) {
 			int e = SSL_get_error(c->ssl, n);
 
-			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+				if (getenv("BENCH_CTL_DEBUG"))
+					fprintf(stderr, "client %u: TLS read error %d in state %d\n", i, e, c->st);
 				fail(c, i, 0);
+			}
 			return;
 		}
 		c->rlen += (size_t)n;
@@ -282,7 +291,8 @@ static void send_wire(struct cl *c, const struct nt_wire_msg *m)
 
 static void probe(struct cl *c)
 {
-	struct nt_wire_msg m = { .kind = NT_WIRE_PROBE, .session_id = c->g.session };
+	struct nt_wire_msg m = { .kind = NT_WIRE_PROBE, .session_id = c->g.session,
+				 .pad_to = NT_WIRE_PROBE_MIN };
 
 	memcpy(m.tid, c->tid, sizeof(m.tid));
 	send_wire(c, &m);
@@ -296,6 +306,14 @@ static int start_probe(unsigned i)
 	c->udp = socket(c->g.media.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->udp < 0)
 		return -errno;
+	if (o.src_base) {
+		/* nattravd answers one address at most 50 times a second (amplification) */
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(o.src_base + i % o.src_count) };
+
+		if (bind(c->udp, (struct sockaddr *)&a, sizeof(a)) < 0)
+			return -errno;
+	}
 	ev_set(c->udp, (uint64_t)i << 1 | 1, EPOLLIN, EPOLL_CTL_ADD);
 	nt_wire_random(c->tid, sizeof(c->tid));
 	c->st = ST_PROBING;
@@ -384,6 +402,7 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: bench_ctl --server IP --ca FILE --secret FILE --clients N [--inflight N]\n"
 		"                 [--pid DAEMON_PID] [--map PINNED_MAP] [--timeout S]\n"
+		"                 [--src-base IP --src-count N]  (UDP from N addresses from IP on)\n"
 		"Opens N TLS sessions to nattravd (port 4433), then verifies their UDP mappings;\n"
 		"prints sessions/s, verifications/s, daemon RSS and map memory per session.\n"
 		"EXAMPLES\n"
@@ -399,15 +418,18 @@ static int parse(int argc, char **argv)
 		{ "secret", required_argument, NULL, 'k' }, { "clients", required_argument, NULL, 'n' },
 		{ "inflight", required_argument, NULL, 'i' }, { "pid", required_argument, NULL, 'p' },
 		{ "map", required_argument, NULL, 'm' },    { "timeout", required_argument, NULL, 't' },
+		{ "src-base", required_argument, NULL, 'b' },
+		{ "src-count", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
+	struct in_addr ia;
 	char *end;
 	long v = 0;
 	int c;
 
-	o = (struct opts){ .clients = 1000, .inflight = 64, .timeout = 120 };
+	o = (struct opts){ .clients = 1000, .inflight = 64, .timeout = 120, .src_count = 1 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-		if (strchr("nipt", c)) {
+		if (strchr("nipct", c)) {
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v < 1 || v > 1000000)
@@ -422,6 +444,12 @@ static int parse(int argc, char **argv)
 		case 'i': o.inflight = (unsigned)v; break;
 		case 'p': o.pid = (int)v; break;
 		case 't': o.timeout = (double)v; break;
+		case 'c': o.src_count = (unsigned)v; break;
+		case 'b':
+			if (inet_pton(AF_INET, optarg, &ia) != 1)
+				return usage(2);
+			o.src_base = ntohl(ia.s_addr);
+			break;
 		case 'h': exit(usage(0));
 		default: return usage(2);
 		}
@@ -433,7 +461,7 @@ static int parse(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct rlimit rl = { 4 * 1000000 + 64, 4 * 1000000 + 64 };
+	struct rlimit rl;
 	long long rss0, rss1, mem0, mem1, cpu0, cpu1, cpu2;
 	double t_sess, t_ver;
 	unsigned joined, verified;
@@ -441,9 +469,15 @@ int main(int argc, char **argv)
 
 	if ((err = parse(argc, argv)))
 		return err;
-	rl.rlim_cur = rl.rlim_max = 2ull * o.clients + 256;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		perror("bench_ctl: setrlimit");
+	/* one TLS fd per client, UDP fds only while verifying */
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_max < o.clients + o.inflight + 64) {
+		fprintf(stderr, "bench_ctl: open files hard limit %llu < %u clients\n",
+			(unsigned long long)rl.rlim_max, o.clients);
+		return 1;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
 	if ((err = nt_token_read_secret(o.secret, secret, &secret_len))) {
 		fprintf(stderr, "bench_ctl: secret: %s\n", strerror(-err));
 		return 1;
@@ -500,7 +534,7 @@ int main(int argc, char **argv)
 		}
 		if (cls[i].tcp > 0)
 			close(cls[i].tcp);
-		if (cls[i].udp > 0)
+		if (cls[i].udp > 0 && cls[i].st != ST_VERIFIED)
 			close(cls[i].udp);
 	}
 	SSL_CTX_free(ctx);
