@@ -67,7 +67,7 @@ check "denied: no mapping written" test "$(n_mappings)" -eq 0
 stop_daemon
 
 # --- 2.-4. with the lab's range allowed, one mapping at most ---------------
-start_daemon --allow 203.0.113.0/24 --max-mappings 1
+start_daemon --allow 203.0.113.0/24 --max-mappings 1 --metrics 9471
 ip netns exec "$C3_NS" $PY replay --server "$RELAY_V4" --ca "$work/ca.pem" --token "$(token rp)" \
 	>"$work/replay.json" 2>>"$work/clients.log" || true
 jr() { python3 -c "import json; print(json.load(open('$work/replay.json')).get('$1'))"; }
@@ -102,6 +102,9 @@ check "amplification: no reply longer than its probe (max ratio $(ja max_ratio))
 check "amplification: replies to one address rate-limited ($(ja replies) of $(ja sent) <= 50)" \
 	sh -c "[ $(ja replies) -le 50 ] && [ $(ja replies) -ge 1 ] && [ $(ja sent) -ge 80 ]"
 check "amplification: refusals counted in the log" grep -q "more than 50 a second to that address" "$work/daemon.log"
+withheld=$(ip netns exec "$RELAY_NS" curl -s 127.0.0.1:9471/metrics |
+	awk '/^nattrav_udp_replies_withheld_total\{reason="rate"\}/ {print $2}')
+check "amplification: refusals counted in the metrics ($withheld)" test "${withheld:-0}" -ge 1
 
 # --- 6. TLS -------------------------------------------------------------------
 s_client() { ip netns exec "$C3_NS" timeout 5 openssl s_client -connect "$RELAY_V4:4433" -CAfile "$work/ca.pem" "$@" 2>&1; }

@@ -149,6 +149,12 @@ static void render(struct nd *d, FILE *f)
 	fprintf(f, "nattrav_control_messages_total{result=\"ok\"} %llu\n"
 		   "nattrav_control_messages_total{result=\"bad\"} %llu\n",
 		(unsigned long long)d->cnt.control, (unsigned long long)d->cnt.control_bad);
+	HELP(f, "nattrav_udp_replies_withheld_total", "counter",
+	     "UDP replies not sent: over the per-address rate, or larger than the request.");
+	fprintf(f, "nattrav_udp_replies_withheld_total{reason=\"rate\"} %llu\n"
+		   "nattrav_udp_replies_withheld_total{reason=\"size\"} %llu\n",
+		(unsigned long long)d->cnt.answers_limited,
+		(unsigned long long)d->cnt.answers_too_big);
 	HELP(f, "nattrav_sessions", "gauge", "Sessions (clients joined to a group).");
 	fprintf(f, "nattrav_sessions %zu\n", nt_sessions_count(&d->st));
 	HELP(f, "nattrav_connections", "gauge", "TLS control connections.");
