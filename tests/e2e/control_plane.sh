@@ -12,36 +12,10 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
-B="$ROOT/build"
-P=ntc$$
-P=${P:0:8}
 CONSENT=3
 
-check() { nt_check "$@"; }
-
-nt_check_root
-nt_bpffs_ensure
-nt_cleanup_trap
-nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
-eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=symmetric c3=none)"
-ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1
-work=$(mktemp -d)
-nt_cleanup_push "rm -rf '$work'"
-"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
-
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
-ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
-stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
-n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
-json_field() { # file event field
-	python3 -c "
-import json, sys
-for l in open('$1'):
-    try: e = json.loads(l)
-    except ValueError: continue
-    if e.get('event') == '$2': v = e.get('$3')
-print(v if 'v' in dir() else '')"
-}
+. "$HERE/relay_env.sh"
+nt_relay_env ntc c1=cone c2=symmetric c3=none
 
 start_daemon() { # extra args...
 	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
@@ -53,7 +27,6 @@ start_daemon() { # extra args...
 		{ grep -v 'debug libbpf' "$work/daemon.log" | tail -5; nt_fail "nattravd did not start"; }
 }
 # $! is the shell running nt_nsexec; signals go to the daemon itself.
-daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 stop_daemon() {
 	local pid
 	pid=$(daemon_pid)

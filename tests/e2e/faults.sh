@@ -10,30 +10,12 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
-B="$ROOT/build"
-P=ntf$$
-P=${P:0:8}
-PASS=0 FAIL=0
 CONSENT=4
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
-nt_check_root
-nt_bpffs_ensure
-nt_cleanup_trap
-nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
-eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=none c2=none)"
+. "$HERE/relay_env.sh"
+nt_relay_env ntf c1=none c2=none
 ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1  # bpf_fib_lookup
-work=$(mktemp -d)
-nt_cleanup_push "rm -rf '$work'"
-"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
 
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
-ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
-n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
-stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
-daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 start_daemon() {
 	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
 		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
@@ -95,9 +77,8 @@ nt_wait_for -t 5 sh -c "[ \$('$B/nattravctl' --pin-dir '$NT_PIN_DIR' mappings --
 check "TLS closed (client killed): mapping removed within 5 s ($((($(date +%s%N) - start) / 1000000)) ms)" test "$(n_mappings)" -eq 0
 
 kill -TERM "$(daemon_pid)" || true
-if [ "$FAIL" -ne 0 ]; then
+if [ "$NT_FAILED" -ne 0 ]; then
 	grep -v "debug libbpf" "$work/daemon.log" | tail -3
 	cat "$work/attach.log" 2>/dev/null | tail -5
 fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

@@ -13,32 +13,13 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
-B="$ROOT/build"
-P=ntg$$
-P=${P:0:8}
-PASS=0 FAIL=0
 COUNT=800      # packets of the exchange, at 200 pps: 4 s
 MAX_PPS=500    # the relay's per-sender rate in this test
 BURST=50
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+. "$HERE/relay_env.sh"
+nt_relay_env ntg c1=cone c2=symmetric c3=cone c4=none c5=symmetric
 
-nt_check_root
-nt_bpffs_ensure
-nt_cleanup_trap
-nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
-eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=symmetric c3=cone c4=none c5=symmetric)"
-ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1
-work=$(mktemp -d)
-nt_cleanup_push "rm -rf '$work'"
-"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
-
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
-ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
-stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
-n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
 n_groups() { ctl groups --json | grep -c '"group"' || true; }
 group_field() { # field: of the only fan-out group (members: how many)
 	ctl groups --json | python3 -c "
@@ -64,16 +45,6 @@ rate_drops() {
 import json, sys
 print(sum(e['formatted']['value']['rate_drops'] for e in json.load(sys.stdin)))"
 }
-json_field() { # file event field
-	python3 -c "
-import json, sys
-v = ''
-for l in open('$1'):
-    try: e = json.loads(l)
-    except ValueError: continue
-    if e.get('event') == '$2': v = e.get('$3', '')
-print(v)"
-}
 
 start_daemon() { # extra args...
 	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
@@ -86,7 +57,6 @@ start_daemon() { # extra args...
 	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ."
 }
 # $! is the shell running nt_nsexec; signals go to the daemon itself.
-daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 stop_daemon() {
 	local pid
 	pid=$(daemon_pid)
@@ -213,11 +183,10 @@ check "userspace: no copy made by TC (fanout_copies +$FANOUT_COPIES)" test "$FAN
 rate userspace
 stop_daemon
 
-if [ "$FAIL" -ne 0 ]; then
+if [ "$NT_FAILED" -ne 0 ]; then
 	keep=/tmp/nattrav-e2e-$P
 	cp -r "$work" "$keep"
 	echo "logs and client output kept in $keep"
 	grep -v 'debug libbpf' "$work/daemon.log" | tail -40
 fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

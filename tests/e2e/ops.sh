@@ -12,47 +12,20 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
-B="$ROOT/build"
-P=nto$$
-P=${P:0:8}
-PASS=0 FAIL=0
 MPORT=9469
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-
-nt_check_root
-nt_bpffs_ensure
-nt_cleanup_trap
-nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
-eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=symmetric c3=none c4=none)"
-ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1
-work=$(mktemp -d)
-nt_cleanup_push "rm -rf '$work'"
+. "$HERE/relay_env.sh"
+nt_relay_env nto c1=cone c2=symmetric c3=none c4=none
 # the socket's folder must be reachable by "nobody" for the refusal tests
 chmod 0755 "$work"
 mkdir -m 0755 "$work/run"
 SOCK="$work/run/nattravd.sock"
-"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
 
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
-ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" --ctl-socket "$SOCK" "$@"; }
+NT_CTL_EXTRA=(--ctl-socket "$SOCK")
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-stat_of() { ctl stats --json | jget "d['$1']['packets']"; }
 metric() { # name{labels} -> value
 	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
 		awk -v k="$1" '$1 == k { print $2 }'
-}
-json_field() { # file event field
-	python3 -c "
-import json, sys
-v = ''
-for l in open('$1'):
-    try: e = json.loads(l)
-    except ValueError: continue
-    if e.get('event') == '$2': v = e.get('$3')
-print(v)"
 }
 
 cat >"$work/nattravd.conf" <<EOF
@@ -254,11 +227,10 @@ check "installed config is the example, all of it commented" \
 	sh -c "! grep -Ev '^[[:space:]]*(#|$)' '$dest/etc/nattrav/nattravd.conf' | grep -q ."
 check "installed nattravd runs (--help)" sh -c "'$dest/usr/sbin/nattravd' --help >/dev/null"
 
-if [ "$FAIL" -ne 0 ]; then
+if [ "$NT_FAILED" -ne 0 ]; then
 	keep=/tmp/nattrav-e2e-$P
 	cp -r "$work" "$keep"
 	echo "logs and client output kept in $keep"
 	grep -v 'debug libbpf' "$work/daemon.log" | tail -30
 fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

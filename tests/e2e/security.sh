@@ -13,29 +13,12 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
-B="$ROOT/build"
-P=nts$$
-P=${P:0:8}
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-bad() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
-nt_check_root
-nt_bpffs_ensure
-nt_cleanup_trap
-nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
-eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=cone c2=symmetric c3=none)"
-work=$(mktemp -d)
-nt_cleanup_push "rm -rf '$work'"
-"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
+. "$HERE/relay_env.sh"
+nt_relay_env nts c1=cone c2=symmetric c3=none
 "$ROOT/scripts/gen-certs.sh" "$work/other" "$RELAY_V4" 2>/dev/null
 PY="python3 $HERE/lib/ntproto.py"
 
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
-ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
-n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
-daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 start_daemon() { # extra args...
 	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
 		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
@@ -138,9 +121,8 @@ client "$C3_NS" "$work/withcert" --token "$(token m3)" --group m --send 1 --wait
 check "mutual TLS: a client with a good certificate verifies" grep -q '"verified"' "$work/withcert"
 stop_daemon
 
-if [ "$FAIL" -ne 0 ]; then
+if [ "$NT_FAILED" -ne 0 ]; then
 	grep -v 'debug libbpf' "$work/daemon.log" | tail -40
 	tail -20 "$work/clients.log"
 fi
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+nt_summary

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# What the end-to-end tests of nattravd share. Source it after scripts/lib.sh:
+#
+#   nt_relay_env LETTERS CLIENT=KIND...   topology with prefix LETTERS<pid>,
+#                                         forwarding on the relay, a work
+#                                         folder with certificates and the
+#                                         auth secret ($work); all undone on exit
+#   token USER                            a token for USER, 10 minutes
+#   ctl ARGS...                           nattravctl on the relay's maps
+#                                         (plus "${NT_CTL_EXTRA[@]}")
+#   stat_of COUNTER                       packets of an XDP counter
+#   n_mappings                            mappings in the map
+#   json_field FILE EVENT FIELD           FIELD of the last EVENT line of a
+#                                         client's --json output
+#   daemon_pid                            pid of this test's nattravd
+#                                         (pattern: $NT_DAEMON_PATTERN)
+#   check WHAT CMD...                     nt_check
+#
+# Daemons started with nt_nsexec in the background: $! is the wrapping
+# shell, so signals go to daemon_pid.
+
+B="$ROOT/build"
+NT_CTL_EXTRA=()
+
+nt_relay_env() {
+	P=$1$$
+	P=${P:0:8}
+	shift
+	nt_check_root
+	nt_bpffs_ensure
+	nt_cleanup_trap
+	nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
+	eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" "$@")"
+	ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1
+	work=$(mktemp -d)
+	nt_cleanup_push "rm -rf '$work'"
+	"$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
+	NT_DAEMON_PATTERN=${NT_DAEMON_PATTERN:-"nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"}
+}
+
+check() { nt_check "$@"; }
+token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
+ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "${NT_CTL_EXTRA[@]}" "$@"; }
+stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
+n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
+daemon_pid() { pgrep -f "$NT_DAEMON_PATTERN" | head -1; }
+
+json_field() {
+	python3 -c "
+import json, sys
+v = ''
+for l in open('$1'):
+    try: e = json.loads(l)
+    except ValueError: continue
+    if e.get('event') == '$2': v = e.get('$3', '')
+print(v)"
+}
