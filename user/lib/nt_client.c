@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * nattrav client: the TLS control channel (connect, verify the server, the
- * line protocol, events) and the session on top of it. The UDP exchange
- * itself is in nt_client_udp.c.
+ * nattrav client: the session over the control channel (HELLO, AUTH, JOIN,
+ * events, keepalives, media). The connection itself is in nt_client_tls.c,
+ * the UDP exchange in nt_client_udp.c.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,52 +12,20 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include "nattrav_client.h"
 #include "nt_endpoint.h"
 #include "nt_line.h"
 #include "nt_token.h"
 #include "nt_wire.h"
 
-#define TIMEOUT_DEFAULT_MS 5000
-#define EVQ_LEN 32		/* events kept between two polls */
-#define INBUF_LEN 4096
-#define UDP_BURST 64		/* datagrams taken per poll, so TLS is not starved */
+#include "nt_client_priv.h"
 
-struct nt_client {
-	SSL_CTX *ctx;
-	SSL *ssl;
-	int tcp, udp;
-	int timeout_ms;
-	bool tls_up, closed;
-
-	struct nt_line_reader rd;
-	char in[INBUF_LEN];
-	size_t in_off, in_len;
-
-	struct nt_client_grant grant;
-	bool joined, verified, in_verify, denied, full;
-	char mapping[NT_CLIENT_ADDRSTRLEN];
-	char user[NT_TOKEN_USER_MAX + 1];
-
-	uint64_t ka_seq;
-	int64_t ka_next;
-
-	struct nt_client_event evq[EVQ_LEN];
-	unsigned evq_head, evq_n;
-
-	char err[NT_CLIENT_ERRLEN];
-	int err_code;
-};
-
-static int64_t mono_ms(void)
+int64_t ntc_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -67,8 +33,7 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(struct nt_client *c, int err,
-						       const char *fmt, ...)
+int ntc_fail(struct nt_client *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -78,259 +43,6 @@ __attribute__((format(printf, 3, 4))) static int fail(struct nt_client *c, int e
 	return err;
 }
 
-/* The first OpenSSL error on the queue, as text; clears the queue. */
-static const char *ssl_errstr(char *buf, size_t len)
-{
-	unsigned long e = ERR_get_error();
-
-	if (!e)
-		snprintf(buf, len, "%s", errno ? strerror(errno) : "connection closed");
-	else
-		ERR_error_string_n(e, buf, len);
-	ERR_clear_error();
-	return buf;
-}
-
-/* "host", "host:port", "[v6]", "[v6]:port", bare v6 -> host, port. */
-static int split_server(const char *s, char *host, size_t hlen, char *port, size_t plen)
-{
-	const char *p = NULL, *h = s;
-	size_t n;
-
-	if (*s == '[') {
-		const char *end = strchr(s, ']');
-
-		if (!end || (end[1] && end[1] != ':'))
-			return -EINVAL;
-		h = s + 1;
-		n = (size_t)(end - h);
-		if (end[1] == ':')
-			p = end + 2;
-	} else {
-		const char *colon = strchr(s, ':');
-
-		if (colon && !strchr(colon + 1, ':')) {
-			n = (size_t)(colon - s);
-			p = colon + 1;
-		} else {
-			n = strlen(s); /* no port, or a bare IPv6 literal */
-		}
-	}
-	if (!n || n >= hlen)
-		return -EINVAL;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (p) {
-		char *end;
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(p, &end, 10);
-		if (!*p || *p < '0' || *p > '9' || *end || errno || !v || v > 65535)
-			return -EINVAL;
-		snprintf(port, plen, "%lu", v);
-	} else {
-		snprintf(port, plen, "%d", NT_CLIENT_PORT_DEFAULT);
-	}
-	return 0;
-}
-
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t now;
-	int n;
-
-	do {
-		now = mono_ms();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)(deadline - now));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n ? 0 : -ETIMEDOUT;
-}
-
-static int tcp_connect(struct nt_client *c, const char *host, const char *port, int64_t deadline)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *res, *ai;
-	int rc, err = -EHOSTUNREACH;
-
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc)
-		return fail(c, -EHOSTUNREACH, "cannot resolve %s: %s", host, gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				ai->ai_protocol);
-		socklen_t sl = sizeof(err);
-		int soerr = 0;
-
-		if (fd < 0) {
-			err = -errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
-			err = -errno;
-			close(fd);
-			continue;
-		}
-		err = wait_fd(fd, POLLOUT, deadline);
-		if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
-			err = -soerr;
-		if (err) {
-			close(fd);
-			continue;
-		}
-		c->tcp = fd;
-		break;
-	}
-	freeaddrinfo(res);
-	if (c->tcp < 0)
-		return fail(c, err, "cannot connect to %s port %s: %s", host, port, strerror(-err));
-	return 0;
-}
-
-/* Run an SSL call to completion on the non-blocking socket, by deadline. */
-static int ssl_wait(struct nt_client *c, int rc, int64_t deadline)
-{
-	switch (SSL_get_error(c->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		return wait_fd(c->tcp, POLLIN, deadline) ?: 1;
-	case SSL_ERROR_WANT_WRITE:
-		return wait_fd(c->tcp, POLLOUT, deadline) ?: 1;
-	case SSL_ERROR_ZERO_RETURN:
-		return -ECONNRESET;
-	default:
-		return -EPROTO;
-	}
-}
-
-static int tls_setup(struct nt_client *c, const struct nt_client_opts *o, const char *host,
-		     int64_t deadline)
-{
-	char eb[200];
-	struct in6_addr a6;
-	bool ip = inet_pton(AF_INET, host, &a6) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
-	int rc;
-
-	c->ctx = SSL_CTX_new(TLS_client_method());
-	if (!c->ctx)
-		return fail(c, -ENOMEM, "TLS: %s", ssl_errstr(eb, sizeof(eb)));
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(c->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_load_verify_locations(c->ctx, o->ca_file, NULL) != 1)
-		return fail(c, -EINVAL, "cannot load CA file %s: %s", o->ca_file,
-			    ssl_errstr(eb, sizeof(eb)));
-	if (o->cert_file) {
-		if (SSL_CTX_use_certificate_chain_file(c->ctx, o->cert_file) != 1)
-			return fail(c, -EINVAL, "cannot load certificate %s: %s", o->cert_file,
-				    ssl_errstr(eb, sizeof(eb)));
-		if (SSL_CTX_use_PrivateKey_file(c->ctx, o->key_file, SSL_FILETYPE_PEM) != 1 ||
-		    SSL_CTX_check_private_key(c->ctx) != 1)
-			return fail(c, -EINVAL, "cannot load key %s: %s", o->key_file,
-				    ssl_errstr(eb, sizeof(eb)));
-	}
-	c->ssl = SSL_new(c->ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, c->tcp) != 1)
-		return fail(c, -ENOMEM, "TLS: %s", ssl_errstr(eb, sizeof(eb)));
-	if (ip) {
-		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) != 1)
-			return fail(c, -EINVAL, "TLS: bad IP %s", host);
-	} else if (SSL_set1_host(c->ssl, host) != 1 ||
-		   SSL_set_tlsext_host_name(c->ssl, host) != 1) {
-		return fail(c, -EINVAL, "TLS: bad host name %s", host);
-	}
-	while ((rc = SSL_connect(c->ssl)) != 1) {
-		int w = ssl_wait(c, rc, deadline);
-
-		if (w == 1)
-			continue;
-		if (w == -ETIMEDOUT)
-			return fail(c, w, "TLS handshake with %s timed out", host);
-		if (SSL_get_verify_result(c->ssl) != X509_V_OK)
-			return fail(c, -EPROTO, "TLS: server certificate of %s refused: %s", host,
-				    X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
-		return fail(c, -EPROTO, "TLS handshake with %s failed: %s", host,
-			    ssl_errstr(eb, sizeof(eb)));
-	}
-	c->tls_up = true;
-	return 0;
-}
-
-static int tls_write(struct nt_client *c, const char *buf, size_t len)
-{
-	int64_t deadline = mono_ms() + c->timeout_ms;
-	char eb[200];
-
-	while (len) {
-		int rc = SSL_write(c->ssl, buf, (int)len), w;
-
-		if (rc > 0) {
-			buf += rc;
-			len -= (size_t)rc;
-			continue;
-		}
-		w = ssl_wait(c, rc, deadline);
-		if (w == 1)
-			continue;
-		c->closed = true;
-		return fail(c, w == -ETIMEDOUT ? w : -ECONNRESET, "TLS write failed: %s",
-			    w == -ETIMEDOUT ? "timed out" : ssl_errstr(eb, sizeof(eb)));
-	}
-	return 0;
-}
-
-/*
- * Next line from the server by deadline (mono ms; now = do not wait).
- * 1 with the line, 0 when none yet, -ECONNRESET when the server closed.
- */
-static int tls_read_line(struct nt_client *c, int64_t deadline, const char **line, size_t *len)
-{
-	char eb[200];
-
-	if (c->closed)
-		return -ECONNRESET;
-	for (;;) {
-		while (c->in_off < c->in_len) {
-			size_t used;
-			int rc = nt_line_reader_feed(&c->rd, c->in + c->in_off,
-						     c->in_len - c->in_off, &used, line, len);
-
-			c->in_off += used;
-			if (rc == 1)
-				return 1;
-			if (rc == -EMSGSIZE)
-				continue; /* a server line too long: ignored */
-		}
-		c->in_off = c->in_len = 0;
-		int rc = SSL_read(c->ssl, c->in, sizeof(c->in));
-
-		if (rc > 0) {
-			c->in_len = (size_t)rc;
-			continue;
-		}
-		switch (SSL_get_error(c->ssl, rc)) {
-		case SSL_ERROR_WANT_READ:
-			if (wait_fd(c->tcp, POLLIN, deadline))
-				return 0;
-			continue;
-		case SSL_ERROR_WANT_WRITE:
-			if (wait_fd(c->tcp, POLLOUT, deadline))
-				return 0;
-			continue;
-		case SSL_ERROR_ZERO_RETURN:
-			c->closed = true;
-			return fail(c, -ECONNRESET, "server closed the connection");
-		default:
-			c->closed = true;
-			return fail(c, -ECONNRESET, "connection lost: %s",
-				    ssl_errstr(eb, sizeof(eb)));
-		}
-	}
-}
 
 static void push_event(struct nt_client *c, const struct nt_client_event *ev)
 {
@@ -380,7 +92,7 @@ static void handle_evt(struct nt_client *c, const struct nt_line_reply *r, const
 		if (ours && c->joined && ev.mapping[0]) {
 			copy_field(c->mapping, sizeof(c->mapping), ev.mapping);
 			if (!c->verified)
-				c->ka_next = mono_ms() + ka_interval(c);
+				c->ka_next = ntc_mono_ms() + ka_interval(c);
 			c->verified = true;
 			if (c->in_verify)
 				return; /* nt_client_verify reports it */
@@ -407,7 +119,7 @@ static void handle_evt(struct nt_client *c, const struct nt_line_reply *r, const
 static int take_line(struct nt_client *c, const char *line, size_t len, struct nt_line_reply *r)
 {
 	if (nt_line_parse_reply(line, len, r))
-		return fail(c, -EPROTO, "malformed line from server: %.80s", line);
+		return ntc_fail(c, -EPROTO, "malformed line from server: %.80s", line);
 	if (r->kind == NT_REPLY_EVT) {
 		handle_evt(c, r, line);
 		return 0;
@@ -419,24 +131,24 @@ static int take_line(struct nt_client *c, const char *line, size_t len, struct n
 static int command(struct nt_client *c, enum nt_line_cmd_id id, const char *arg,
 		   struct nt_line_reply *r)
 {
-	int64_t deadline = mono_ms() + c->timeout_ms;
+	int64_t deadline = ntc_mono_ms() + c->timeout_ms;
 	char buf[NT_LINE_MAX + 2];
 	int n = nt_line_fmt_cmd(buf, sizeof(buf), id, arg);
 
 	if (n < 0)
-		return fail(c, n, "cannot format %s: %s", nt_line_cmd_name(id), strerror(-n));
-	n = tls_write(c, buf, (size_t)n);
+		return ntc_fail(c, n, "cannot format %s: %s", nt_line_cmd_name(id), strerror(-n));
+	n = ntc_tls_write(c, buf, (size_t)n);
 	if (n)
 		return n;
 	for (;;) {
 		const char *line;
 		size_t len;
-		int rc = tls_read_line(c, deadline, &line, &len);
+		int rc = ntc_tls_read_line(c, deadline, &line, &len);
 
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
-			return fail(c, -ETIMEDOUT, "no reply to %s within %d ms",
+			return ntc_fail(c, -ETIMEDOUT, "no reply to %s within %d ms",
 				    nt_line_cmd_name(id), c->timeout_ms);
 		rc = take_line(c, line, len, r);
 		if (rc < 0)
@@ -445,11 +157,11 @@ static int command(struct nt_client *c, enum nt_line_cmd_id id, const char *arg,
 			continue;
 		if (r->kind == NT_REPLY_ERR) {
 			c->err_code = r->code;
-			return fail(c, -EACCES, "server refused %s: ERR %d %s",
+			return ntc_fail(c, -EACCES, "server refused %s: ERR %d %s",
 				    nt_line_cmd_name(id), r->code, r->text ? r->text : "");
 		}
 		if (strcmp(r->word, nt_line_cmd_name(id)))
-			return fail(c, -EPROTO, "expected OK %s, got OK %s", nt_line_cmd_name(id),
+			return ntc_fail(c, -EPROTO, "expected OK %s, got OK %s", nt_line_cmd_name(id),
 				    r->word);
 		return 0;
 	}
@@ -465,19 +177,19 @@ static int udp_open(struct nt_client *c, const char *bind_s)
 
 	c->udp = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->udp < 0)
-		return fail(c, -errno, "UDP socket: %s", strerror(errno));
+		return ntc_fail(c, -errno, "UDP socket: %s", strerror(errno));
 	if (!bind_s)
 		return 0;
 	err = nt_endpoint_parse(bind_s, &ep);
 	if (!err)
 		err = nt_endpoint_to_sockaddr(&ep, &ss, &sl);
 	if (err)
-		return fail(c, -EINVAL, "bad bind address '%s' (want IP:PORT)", bind_s);
+		return ntc_fail(c, -EINVAL, "bad bind address '%s' (want IP:PORT)", bind_s);
 	if (ss.ss_family != fam)
-		return fail(c, -EAFNOSUPPORT, "bind address %s is not of the family of media %s",
+		return ntc_fail(c, -EAFNOSUPPORT, "bind address %s is not of the family of media %s",
 			    bind_s, c->grant.media_str);
 	if (bind(c->udp, (struct sockaddr *)&ss, (socklen_t)sl))
-		return fail(c, -errno, "cannot bind UDP to %s: %s", bind_s, strerror(errno));
+		return ntc_fail(c, -errno, "cannot bind UDP to %s: %s", bind_s, strerror(errno));
 	return 0;
 }
 
@@ -496,21 +208,21 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : TIMEOUT_DEFAULT_MS;
 	nt_line_reader_init(&c->rd);
 	if (!o->server || !o->ca_file || !o->token || !o->group)
-		return fail(c, -EINVAL, "server, CA file, token and group are required");
+		return ntc_fail(c, -EINVAL, "server, CA file, token and group are required");
 	if (!nt_line_group_valid(o->group))
-		return fail(c, -EINVAL, "bad group name '%s': 1-%d of A-Z a-z 0-9 . _ -",
+		return ntc_fail(c, -EINVAL, "bad group name '%s': 1-%d of A-Z a-z 0-9 . _ -",
 			    o->group, NT_LINE_GROUP_MAX);
 	if (!*o->token || strlen(o->token) > NT_TOKEN_MAX || strchr(o->token, ' '))
-		return fail(c, -EINVAL, "malformed token");
+		return ntc_fail(c, -EINVAL, "malformed token");
 	if (!o->cert_file != !o->key_file)
-		return fail(c, -EINVAL, "a client certificate needs its key, and a key its certificate");
-	if (split_server(o->server, host, sizeof(host), port, sizeof(port)))
-		return fail(c, -EINVAL, "bad server '%s' (want HOST[:PORT] or [V6][:PORT])",
+		return ntc_fail(c, -EINVAL, "a client certificate needs its key, and a key its certificate");
+	if (ntc_split_server(o->server, host, sizeof(host), port, sizeof(port)))
+		return ntc_fail(c, -EINVAL, "bad server '%s' (want HOST[:PORT] or [V6][:PORT])",
 			    o->server);
-	deadline = mono_ms() + c->timeout_ms;
-	err = tcp_connect(c, host, port, deadline);
+	deadline = ntc_mono_ms() + c->timeout_ms;
+	err = ntc_tcp_connect(c, host, port, deadline);
 	if (!err)
-		err = tls_setup(c, o, host, deadline);
+		err = ntc_tls_setup(c, o, host, deadline);
 	if (err)
 		return err;
 	err = command(c, NT_CMD_HELLO, NT_LINE_PROTO, &r);
@@ -529,13 +241,13 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 		int n = nt_line_fmt_ok(line, sizeof(line), NT_CMD_JOIN, r.kv, r.nkv);
 
 		if (n < 0)
-			return fail(c, -EPROTO, "cannot read the JOIN reply");
+			return ntc_fail(c, -EPROTO, "cannot read the JOIN reply");
 		line[n - 1] = '\0';
 		err = nt_client_grant_parse(line, &c->grant);
 		OPENSSL_cleanse(line, sizeof(line));
 		OPENSSL_cleanse(&r, sizeof(r));
 		if (err)
-			return fail(c, -EPROTO, "malformed session grant from server (%s)",
+			return ntc_fail(c, -EPROTO, "malformed session grant from server (%s)",
 				    strerror(-err));
 	}
 	c->joined = true;
@@ -544,17 +256,17 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 
 int nt_client_verify(struct nt_client *c, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = ntc_mono_ms() + timeout_ms;
 	int wait_ms = 500, err = 0;
 	char observed[NT_CLIENT_ADDRSTRLEN];
 
 	if (!c->joined)
-		return fail(c, -ENOTCONN, "not joined to a group");
+		return ntc_fail(c, -ENOTCONN, "not joined to a group");
 	c->verified = c->denied = c->full = false;
 	c->mapping[0] = '\0';
 	c->in_verify = true;
 	while (!err) {
-		int64_t now = mono_ms(), until;
+		int64_t now = ntc_mono_ms(), until;
 
 		if (now >= deadline) {
 			err = -ETIMEDOUT;
@@ -565,7 +277,7 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 		if (err)
 			break;
 		/* the ANSWER is out: the verdict comes over TLS */
-		until = mono_ms() + wait_ms;
+		until = ntc_mono_ms() + wait_ms;
 		if (until > deadline)
 			until = deadline;
 		wait_ms *= 2;
@@ -573,7 +285,7 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 			struct nt_line_reply r;
 			const char *line;
 			size_t len;
-			int rc = tls_read_line(c, until, &line, &len);
+			int rc = ntc_tls_read_line(c, until, &line, &len);
 
 			if (rc <= 0) {
 				err = rc;
@@ -592,19 +304,19 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 	if (c->verified)
 		return 0;
 	if (c->full || err == -EDQUOT)
-		return fail(c, -EDQUOT, "the relay is at capacity: mapping quota reached (%s)",
+		return ntc_fail(c, -EDQUOT, "the relay is at capacity: mapping quota reached (%s)",
 			    err ? "UDP error 486" : "EVT DENIED reason=quota");
 	if (c->denied || err == -EPERM)
-		return fail(c, -EPERM, "the relay refuses our address (%s)",
+		return ntc_fail(c, -EPERM, "the relay refuses our address (%s)",
 			    err ? "UDP error 403" : "EVT DENIED");
 	if (err == -ETIMEDOUT)
-		return fail(c, err, "mapping not verified within %d ms (no CHALLENGE or no EVT VERIFIED from %s)",
+		return ntc_fail(c, err, "mapping not verified within %d ms (no CHALLENGE or no EVT VERIFIED from %s)",
 			    timeout_ms, c->grant.media_str);
 	if (err == -ENOENT)
-		return fail(c, err, "the relay does not know our session");
+		return ntc_fail(c, err, "the relay does not know our session");
 	if (err == -ECONNRESET || err == -EPROTO)
 		return err; /* message already set */
-	return fail(c, err, "verification failed: %s", strerror(-err));
+	return ntc_fail(c, err, "verification failed: %s", strerror(-err));
 }
 
 static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg)
@@ -661,7 +373,7 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 {
 	struct pollfd pfd[2] = { { .fd = c->udp, .events = POLLIN },
 				 { .fd = c->closed ? -1 : c->tcp, .events = POLLIN } };
-	int64_t now = mono_ms();
+	int64_t now = ntc_mono_ms();
 	int wait = timeout_ms;
 
 	if (c->verified && c->joined && now >= c->ka_next) {
@@ -684,7 +396,7 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 			struct nt_line_reply r;
 			const char *line;
 			size_t len;
-			int rc = tls_read_line(c, 0, &line, &len);
+			int rc = ntc_tls_read_line(c, 0, &line, &len);
 
 			if (rc <= 0) {
 				if (rc == -ECONNRESET) {
@@ -698,7 +410,7 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 			if (take_line(c, line, len, &r) == 1 && r.kind == NT_REPLY_ERR) {
 				/* an ERR without a command: the server is about to close */
 				c->err_code = r.code;
-				fail(c, 0, "server: ERR %d %s", r.code, r.text ? r.text : "");
+				ntc_fail(c, 0, "server: ERR %d %s", r.code, r.text ? r.text : "");
 			}
 		}
 	}
@@ -724,7 +436,7 @@ int nt_client_leave(struct nt_client *c)
 	int err;
 
 	if (!c->joined)
-		return fail(c, -ENOTCONN, "not joined to a group");
+		return ntc_fail(c, -ENOTCONN, "not joined to a group");
 	err = command(c, NT_CMD_LEAVE, NULL, &r);
 	if (err)
 		return err;

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Inside the client library: the client's state and what its files share
+ * (nt_client.c: session and events; nt_client_tls.c: TCP and TLS).
+ */
+#ifndef NT_CLIENT_PRIV_H
+#define NT_CLIENT_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include "nattrav_client.h"
+#include "nt_line.h"
+#include "nt_token.h"
+
+#define TIMEOUT_DEFAULT_MS 5000
+#define EVQ_LEN 32		/* events kept between two polls */
+#define INBUF_LEN 4096
+#define UDP_BURST 64		/* datagrams taken per poll, so TLS is not starved */
+
+struct nt_client {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int tcp, udp;
+	int timeout_ms;
+	bool tls_up, closed;
+
+	struct nt_line_reader rd;
+	char in[INBUF_LEN];
+	size_t in_off, in_len;
+
+	struct nt_client_grant grant;
+	bool joined, verified, in_verify, denied, full;
+	char mapping[NT_CLIENT_ADDRSTRLEN];
+	char user[NT_TOKEN_USER_MAX + 1];
+
+	uint64_t ka_seq;
+	int64_t ka_next;
+
+	struct nt_client_event evq[EVQ_LEN];
+	unsigned evq_head, evq_n;
+
+	char err[NT_CLIENT_ERRLEN];
+	int err_code;
+};
+
+int64_t ntc_mono_ms(void);
+/* Keep the reason for nt_client_error() and return err. */
+int ntc_fail(struct nt_client *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "host[:port]" or "[v6][:port]" into its parts (port 4433 when absent). */
+int ntc_split_server(const char *s, char *host, size_t hlen, char *port, size_t plen);
+int ntc_tcp_connect(struct nt_client *c, const char *host, const char *port, int64_t deadline);
+/* TLS 1.2 at least, server certificate and host name or IP verified. */
+int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const char *host,
+		  int64_t deadline);
+int ntc_tls_write(struct nt_client *c, const char *buf, size_t len);
+/* The next control line, waiting until deadline (ms, CLOCK_MONOTONIC). */
+int ntc_tls_read_line(struct nt_client *c, int64_t deadline, const char **line, size_t *len);
+
+#endif /* NT_CLIENT_PRIV_H */
