@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include "nattravd.h"
 #include "nt_iface.h"
 #include "nt_log.h"
+#include "nt_wire.h"
 
 const char *nd_mode_name(enum nt_xdp_mode m)
 {
@@ -115,6 +117,7 @@ static void log_up(struct nd *d)
 int main(int argc, char **argv)
 {
 	static struct nd d;
+	uint8_t rl_key[16];
 	bool help;
 	int rc, err;
 
@@ -150,12 +153,15 @@ int main(int argc, char **argv)
 		goto out;
 
 	rc = ND_EXIT_FAIL;
-	if (nt_sessions_init(&d.st, d.conf.max_connections, d.conf.max_groups) ||
+	d.replies = calloc(1, sizeof(*d.replies));
+	if (!d.replies || nt_wire_random(rl_key, sizeof(rl_key)) ||
+	    nt_sessions_init(&d.st, d.conf.max_connections, d.conf.max_groups) ||
 	    nt_verify_init(&d.ver, 4096) ||
 	    nt_fwd_init(&d.fwd, d.conf.max_mappings < (1u << 20) ? d.conf.max_mappings : (1u << 20))) {
 		nt_err("out of memory");
 		goto out;
 	}
+	nt_ratelimit_init(d.replies, ND_ANSWERS_PER_ADDR_SEC, rl_key);
 	nt_sessions_set_max_members(&d.st, d.conf.max_members);
 	err = nd_loop_init(&d);
 	if (err) {
@@ -203,6 +209,7 @@ out:
 	nt_xdp_close(d.xdp);
 	nt_sessions_free(&d.st);
 	nt_verify_free(&d.ver);
+	free(d.replies);
 	if (d.fwd.b)
 		nt_fwd_free(&d.fwd);
 	free(d.orphans);

@@ -30,6 +30,8 @@
 #define ND_HANDSHAKE_TIMEOUT_MS 5000
 #define ND_IDLE_TIMEOUT_MS 120000	/* no line and no UDP from the session */
 #define ND_TICK_MS 500
+/* UDP replies per source address and second, port ignored (NAT: many clients, one address). */
+#define ND_ANSWERS_PER_ADDR_SEC 50
 #define ND_OUTBUF_MAX 65536		/* a client reading slower than this is dropped */
 #define ND_MEDIA_BATCH 64
 #define ND_MEDIA_MAXPKT 9216	/* jumbo frames: XDP forwards up to the MTU too */
@@ -112,6 +114,7 @@ struct nd {
 	enum nt_xdp_mode mode;		/* what is in effect */
 	struct nt_sessions st;
 	struct nt_verify ver;
+	struct nt_ratelimit *replies;	/* UDP replies per source address */
 	struct nt_fwd fwd;
 	struct nd_conn **conns;
 	size_t nconns;

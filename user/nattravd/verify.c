@@ -16,9 +16,6 @@
 #include "nt_log.h"
 #include "nt_wire.h"
 
-/* Replies per source address and second, port ignored (NAT: many clients, one address). */
-#define ND_ANSWERS_PER_ADDR_SEC 50
-
 /* How long the (authentic, so MI-carrying) request was on the wire. */
 static size_t req_len(const struct nt_wire_msg *req)
 {
@@ -34,27 +31,15 @@ static size_t req_len(const struct nt_wire_msg *req)
 static void reply(struct nd *d, struct nd_handle *h, const struct nt_endpoint *to,
 		  const struct nt_wire_msg *req, const void *buf, size_t n)
 {
-	static struct nt_ratelimit *rl;
 	char s[NT_ENDPOINT_STRLEN];
 
-	if (!rl) {
-		uint8_t key[16];
-
-		rl = calloc(1, sizeof(*rl));
-		if (!rl || nt_wire_random(key, sizeof(key))) {
-			free(rl);
-			rl = NULL;
-			return;
-		}
-		nt_ratelimit_init(rl, ND_ANSWERS_PER_ADDR_SEC, key);
-	}
 	if (n > req_len(req)) {
 		d->cnt.answers_too_big++;
 		nt_dbg("reply to %s not sent: %zu bytes for a request of %zu",
 		       nt_endpoint_format(to, s, sizeof(s)), n, req_len(req));
 		return;
 	}
-	if (!nt_ratelimit_allow(rl, to->addr, nd_now_ns())) {
+	if (!nt_ratelimit_allow(d->replies, to->addr, nd_now_ns())) {
 		d->cnt.answers_limited++;
 		nt_dbg("reply to %s not sent: more than %d a second to that address",
 		       nt_endpoint_format(to, s, sizeof(s)), ND_ANSWERS_PER_ADDR_SEC);
