@@ -15,6 +15,8 @@
 
 /* UDP destination port (network order) of the media to count; 0: none. */
 __u16 nt_count_port;
+/* Ports counted: nt_count_port and the nt_count_nports - 1 after it (0, 1: one). */
+__u16 nt_count_nports;
 
 /* Frames counted and dropped, index 0; per-CPU: no atomics in softirq. */
 struct {
@@ -42,7 +44,10 @@ int nt_count(struct xdp_md *ctx)
 		return XDP_PASS;
 	udp = (void *)(ip + 1);
 	pl = (void *)(udp + 1);
-	if ((void *)(pl + 1) > end || udp->dest != nt_count_port || (*pl & 0xC0) != 0x80)
+	if ((void *)(pl + 1) > end || !nt_count_port || (*pl & 0xC0) != 0x80)
+		return XDP_PASS;
+	if (udp->dest != nt_count_port &&
+	    (__u16)(bpf_ntohs(udp->dest) - bpf_ntohs(nt_count_port)) >= nt_count_nports)
 		return XDP_PASS;
 	n = bpf_map_lookup_elem(&nt_count_pkts, &zero);
 	if (n)

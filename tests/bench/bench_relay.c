@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +45,8 @@
 struct opts {
 	const char *sender_ns, *recv_ns, *dst_ns, *reflect_ns, *label;
 	struct nt_endpoint src, dst;
-	unsigned payload, channel, recv_port;
-	double duration, idle;
+	unsigned payload, channel, recv_port, recv_ports, batch;
+	double duration, idle, rate;
 	int cpu;
 	int pids[MAX_PIDS];
 	unsigned npids;
@@ -224,11 +226,16 @@ static int usage(const char *argv0, int rc)
 		"usage: %s --sender-ns NS --dst-ns NS --src IP:PORT --dst IP:PORT --recv-ns NS\n"
 		"          --recv-port N [--payload B] [--channel N] [--duration S] [--idle S]\n"
 		"          [--reflect-ns NS] [--pid PID]... [--cpu N] [--label NAME] [--header]\n"
+		"          [--rate PPS] [--recv-ports N] [--batch N]\n"
 		"Live frames from the sender's eth0 towards --dst (Ethernet address of eth0 in\n"
 		"--dst-ns), counted on the receiver's eth0; one CSV row on stdout. Needs root.\n"
 		"  --channel N     wrap the payload in TURN ChannelData for channel N\n"
 		"  --reflect-ns NS attach the bare reflector (bpf/nt_reflect.bpf.c) to eth0 there\n"
 		"  --pid PID       a relay process whose CPU time is reported (up to 8)\n"
+		"  --rate PPS      offer frames at this rate (default: as fast as possible)\n"
+		"  --recv-ports N  count media to --recv-port and the N - 1 ports after it\n"
+		"  --batch N       frames per live-frame batch (default 64); a batch's copies\n"
+		"                  must fit the receiver's veth ring (256) before its NAPI runs\n"
 		"EXAMPLES\n"
 		"  %s --sender-ns nb-c1 --dst-ns nb-relay --src 203.0.113.101:40000 \\\n"
 		"     --dst 203.0.113.1:3478 --recv-ns nb-c2 --recv-port 50000 --payload 200\n",
@@ -261,6 +268,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "payload", required_argument, NULL, 'p' },
 		{ "channel", required_argument, NULL, 'C' },
 		{ "recv-port", required_argument, NULL, 'P' },
+		{ "recv-ports", required_argument, NULL, 'N' },
+		{ "rate", required_argument, NULL, 'T' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "cpu", required_argument, NULL, 'c' },
@@ -306,6 +316,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return usage(argv[0], 2);
 			o->recv_port = (unsigned)v;
 			break;
+		case 'N':
+			if (parse_num(optarg, 1, 1024, &v))
+				return usage(argv[0], 2);
+			o->recv_ports = (unsigned)v;
+			break;
+		case 'B':
+			if (parse_num(optarg, 1, 256, &v))
+				return usage(argv[0], 2);
+			o->batch = (unsigned)v;
+			break;
+		case 'T':
+			if (parse_num(optarg, 1000, 1e8, &o->rate))
+				return usage(argv[0], 2);
+			break;
 		case 'd':
 			if (parse_num(optarg, 0.1, 600, &o->duration))
 				return usage(argv[0], 2);
@@ -336,6 +360,80 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/*
+ * A test run in live-frame mode costs up to ~25 ms of waiting on an idle
+ * machine (per-call setup and teardown; the waits of concurrent calls do not
+ * overlap) but little CPU, so --rate is offered in chunks of 50 ms worth of
+ * frames: slot k is due at t0 + k * tick; a thread sleeps until it and runs
+ * one chunk (64 frames a batch, each batch's path run to the end before the
+ * next). The rate is exact over the run; within it, a burst every 50 ms.
+ */
+#define PACE_THREADS 1
+
+struct pacer {
+	int prog_fd;
+	const struct bpf_test_run_opts *tmpl;
+	double t0, t_end, tick;
+	_Atomic unsigned long slot;
+	_Atomic int err;
+	pthread_mutex_t lock;
+	__u64 sent;
+	double kns;
+	unsigned long calls;
+};
+
+static void *pace_worker(void *arg)
+{
+	struct pacer *p = arg;
+	struct bpf_test_run_opts to = *p->tmpl;
+
+	for (;;) {
+		unsigned long k = atomic_fetch_add(&p->slot, 1);
+		double due = p->t0 + (double)k * p->tick, w = due - now_s();
+
+		if (due >= p->t_end || atomic_load(&p->err))
+			break;
+		if (w > 0) {
+			struct timespec ts = { (time_t)w, (long)((w - (double)(time_t)w) * 1e9) };
+
+			nanosleep(&ts, NULL);
+		}
+		if (bpf_prog_test_run_opts(p->prog_fd, &to)) {
+			atomic_store(&p->err, -errno);
+			break;
+		}
+		pthread_mutex_lock(&p->lock);
+		p->sent += to.repeat;
+		p->kns += (double)to.duration * to.repeat;
+		p->calls++;
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+static int paced_run(int prog_fd, const struct bpf_test_run_opts *to, double t0, double t_end,
+		     double tick, __u64 *sent, double *kns, unsigned long *calls)
+{
+	struct pacer p = { .prog_fd = prog_fd, .tmpl = to, .t0 = t0, .t_end = t_end, .tick = tick,
+			   .lock = PTHREAD_MUTEX_INITIALIZER };
+	pthread_t th[PACE_THREADS];
+	unsigned n = 0;
+
+	for (; n < PACE_THREADS; n++)
+		if (pthread_create(&th[n], NULL, pace_worker, &p))
+			break;
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	*sent += p.sent;
+	*kns += p.kns;
+	*calls += p.calls;
+	if (!n)
+		return -EAGAIN;
+	if (atomic_load(&p.err))
+		logp("test run failed: %s", strerror(-atomic_load(&p.err)));
+	return atomic_load(&p.err);
+}
+
 static const char *csv_header =
 	"label,payload,duration_s,sent,received,loss_pct,chain_ns_per_frame,"
 	"busy_cpu_s,softirq_cpu_s,relay_proc_cpu_s,gen_cpu_s,ksoftirqd_cpu_s,"
@@ -352,6 +450,7 @@ int main(int argc, char **argv)
 	struct cpu_sample i0, i1, s0, s1;
 	__u64 sent = 0, c0, c1, prev;
 	double kns = 0, t_end, t_inj, idle_rate, bg;
+	unsigned long calls = 0;
 	size_t len;
 	int err, ifindex, cfd;
 	struct opts o;
@@ -380,6 +479,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cnt->bss->nt_count_port = htons((uint16_t)o.recv_port);
+	cnt->bss->nt_count_nports = (__u16)(o.recv_ports ? o.recv_ports : 1);
 	cfd = bpf_map__fd(cnt->maps.nt_count_pkts);
 
 	if ((err = enter_ns(o.dst_ns)) || (err = mac_of(IFACE, dmac))) {
@@ -412,9 +512,20 @@ int main(int argc, char **argv)
 	memcpy(gen->bss->nt_gen_head, frame, sizeof(gen->bss->nt_gen_head));
 
 	struct xdp_md ctx = { .data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex };
+	/* paced: a chunk every 50 ms at --rate (at least 64 frames), see paced_run() */
+	__u32 chunk = CHUNK;
+	double tick = 0;
+
+	if (o.rate > 0) {
+		chunk = (__u32)(o.rate / 20 + 0.5);
+		if (chunk < 64)
+			chunk = 64;
+		tick = (double)chunk / o.rate;
+	}
 	LIBBPF_OPTS(bpf_test_run_opts, to, .data_in = frame, .data_size_in = (__u32)len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = CHUNK,
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = chunk,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = o.batch ? o.batch : 64);
 
 	/* how busy the shared machine is without us */
 	sample(&o, &i0);
@@ -425,16 +536,24 @@ int main(int argc, char **argv)
 	c0 = count_of(cfd);
 	sample(&o, &s0);
 	t_end = s0.t + o.duration;
-	while (now_s() < t_end) {
+	if (tick > 0) {
+		if ((err = paced_run(bpf_program__fd(gen->progs.nt_gen), &to, s0.t, t_end, tick,
+				     &sent, &kns, &calls)))
+			goto out;
+	}
+	while (tick <= 0 && now_s() < t_end) {
 		if (bpf_prog_test_run_opts(bpf_program__fd(gen->progs.nt_gen), &to)) {
 			err = -errno;
 			logp("test run failed: %s", strerror(-err));
 			goto out;
 		}
-		sent += CHUNK;
-		kns += (double)to.duration * CHUNK;
+		sent += chunk;
+		kns += (double)to.duration * chunk;
+		calls++;
 	}
 	t_inj = now_s() - s0.t;
+	if (tick > 0 && t_inj < o.duration) /* paced: offered over the whole window */
+		t_inj = o.duration;
 	/* let queues (socket buffers, the relay's batch) drain: 100 ms without change */
 	prev = count_of(cfd);
 	for (int i = 0; i < 40; i++) {
@@ -455,6 +574,8 @@ int main(int argc, char **argv)
 	       (double)(s1.softirq - s0.softirq) / 100.0, (double)(s1.proc - s0.proc) / 100.0,
 	       (double)(s1.self - s0.self) / 100.0, (double)(s1.ksoftirqd - s0.ksoftirqd) / 100.0,
 	       bg, idle_rate);
+	logp("%s payload %u: %lu test runs of %u frames, %.2f ms each", o.label, o.payload, calls,
+	     (unsigned)to.repeat, calls ? 1e3 * t_inj / (double)calls : 0);
 	logp("%s payload %u: %.3f Mpps relayed, %.2f%% lost", o.label, o.payload,
 	     (double)c1 / t_inj / 1e6,
 	     sent ? 100.0 * (double)(sent - (c1 < sent ? c1 : sent)) / (double)sent : 0);
