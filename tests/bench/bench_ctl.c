@@ -35,6 +35,7 @@
 #include "nattrav_client.h"
 #include "nt_token.h"
 #include "nt_wire.h"
+#include "bench/bench_util.h"
 
 enum st { ST_IDLE, ST_CONNECT, ST_HANDSHAKE, ST_JOINING, ST_JOINED, ST_PROBING, ST_VERIFIED,
 	  ST_FAILED };
@@ -68,14 +69,6 @@ static uint8_t secret[NT_TOKEN_SECRET_MAX];
 static size_t secret_len;
 static unsigned n_done, n_failed, n_inflight;
 static unsigned fail_code[600];
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static long long rss_kib(int pid)
 {

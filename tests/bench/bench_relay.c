@@ -37,6 +37,7 @@
 #include "nt_reflect.skel.h"
 #include "nt_endpoint.h"
 #include "pkt.h"
+#include "bench/bench_util.h"
 
 #define IFACE "eth0"
 #define CHUNK 32768 /* frames per test run; the loop checks the clock between */
@@ -80,31 +81,6 @@ static void find_ksoftirqd(void)
 			ksoftirqd[n_ksoftirqd++] = pid;
 		fclose(f);
 	}
-}
-
-static void logp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logp(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench-relay: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
-{
-	return lvl == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int enter_ns(const char *name)
@@ -454,6 +430,8 @@ int main(int argc, char **argv)
 	size_t len;
 	int err, ifindex, cfd;
 	struct opts o;
+
+	bench_name = "bench-relay";
 
 	if ((err = parse_opts(argc, argv, &o)))
 		return err;

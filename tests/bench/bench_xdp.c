@@ -31,6 +31,7 @@
 #include "nt_bpf.h"
 #include "nt_endpoint.h"
 #include "pkt.h"
+#include "bench/bench_util.h"
 
 #define DEV_IN "ntb0"   /* frames "arrive" here and XDP_TX leaves here */
 #define DEV_PEER "ntb1" /* runs nt_drop */
@@ -61,31 +62,6 @@ struct opts {
 	char *var_name[MAX_VARIANTS];
 	const char *var_obj[MAX_VARIANTS];
 };
-
-static void logp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logp(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench-xdp: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
-static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
-{
-	return lvl == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -899,6 +875,8 @@ int main(int argc, char **argv)
 	struct scale s = { 0 };
 	int err, peer, cpu;
 	double t0;
+
+	bench_name = "bench-xdp";
 
 	if ((err = parse_opts(argc, argv, &b.o)))
 		return err;

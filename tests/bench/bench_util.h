@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the benchmark programs share: progress lines, libbpf's noise, a clock. */
+#ifndef NT_BENCH_UTIL_H
+#define NT_BENCH_UTIL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <bpf/libbpf.h>
+
+/* Each program sets its name: progress lines start with it. */
+static const char *bench_name __attribute__((unused)) = "bench";
+
+static inline void logp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void logp(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", bench_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* libbpf's warnings only: its debug output would bury the progress lines. */
+static inline int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	return lvl == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#endif /* NT_BENCH_UTIL_H */
