@@ -26,20 +26,8 @@ start_daemon() { # extra args...
 	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
 		{ grep -v 'debug libbpf' "$work/daemon.log" | tail -5; nt_fail "nattravd did not start"; }
 }
-# $! is the shell running nt_nsexec; signals go to the daemon itself.
-stop_daemon() {
-	local pid
-	pid=$(daemon_pid)
-	[ -n "$pid" ] && kill -TERM "$pid"
-	wait "$DAEMON" 2>/dev/null || true
-}
 nt_cleanup_push 'pkill -9 -f "nattravd .*--pin-dir $NT_PIN_DIR"'
 
-client() { # ns out args...
-	local ns=$1 out=$2
-	shift 2
-	ip netns exec "$ns" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" --json "$@" >"$out" 2>>"$work/clients.log"
-}
 
 pair_exchange() { # label: c1 and c2 each send 100 packets to the other
 	local label=$1

@@ -25,11 +25,6 @@ start_daemon() {
 		{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
 }
 nt_cleanup_push 'pkill -9 -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"'
-client() { # ns out args...
-	local ns=$1 out=$2
-	shift 2
-	ip netns exec "$ns" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" --json "$@" >"$out" 2>>"$work/clients.log"
-}
 mapping_of() { grep -o '"event":"verified"[^}]*"mapping":"[^"]*"' "$1" | head -1 | sed 's/.*"mapping":"//;s/"$//'; }
 
 # --- kill -9 mid-stream ----------------------------------------------------

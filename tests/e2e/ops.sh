@@ -52,12 +52,6 @@ start_daemon() {
 }
 # $! is the shell running nt_nsexec; signals go to the daemon itself.
 daemon_pid() { pgrep -f "nattravd --config $work/nattravd.conf" | head -1; }
-stop_daemon() {
-	local pid
-	pid=$(daemon_pid)
-	[ -n "$pid" ] && kill -TERM "$pid"
-	wait "$DAEMON" 2>/dev/null || true
-}
 nt_cleanup_push 'pkill -9 -f "nattravd --config $work/nattravd.conf"'
 nt_cleanup_push 'pkill -9 -f "nattrav-client .*--group ops-$P"'
 

@@ -16,6 +16,9 @@
 #                                         client's --json output
 #   daemon_pid                            pid of this test's nattravd
 #                                         (pattern: $NT_DAEMON_PATTERN)
+#   stop_daemon                           SIGTERM to it, then wait for $DAEMON
+#   client NS OUT ARGS...                 nattrav-client --json in NS, output
+#                                         to OUT, stderr to $work/clients.log
 #   check WHAT CMD...                     nt_check
 #
 # Daemons started with nt_nsexec in the background: $! is the wrapping
@@ -46,6 +49,19 @@ ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "${NT_CTL_
 stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
 n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
 daemon_pid() { pgrep -f "$NT_DAEMON_PATTERN" | head -1; }
+
+stop_daemon() {
+	local pid
+	pid=$(daemon_pid)
+	[ -n "$pid" ] && kill -TERM "$pid"
+	wait "$DAEMON" 2>/dev/null || true
+}
+
+client() {
+	local ns=$1 out=$2
+	shift 2
+	ip netns exec "$ns" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" --json "$@" >"$out" 2>>"$work/clients.log"
+}
 
 json_field() {
 	python3 -c "

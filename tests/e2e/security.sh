@@ -34,11 +34,6 @@ stop_daemon() {
 	nt_wait_for -t 5 sh -c "! pgrep -f 'nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR'" || true
 }
 nt_cleanup_push 'pkill -9 -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"'
-client() { # ns out args...
-	local ns=$1 out=$2
-	shift 2
-	ip netns exec "$ns" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" --json "$@" >"$out" 2>>"$work/clients.log"
-}
 
 # --- 1. deny list: TEST-NET-3 is a documentation range, refused by default ---
 start_daemon
