@@ -158,19 +158,6 @@ static void sample(const struct opts *o, struct cpu_sample *s)
 	s->t = now_s();
 }
 
-static __u64 count_of(int fd)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 v[ncpu > 0 ? ncpu : 1], sum = 0;
-	__u32 zero = 0;
-
-	if (ncpu <= 0 || bpf_map_lookup_elem(fd, &zero, v))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += v[i];
-	return sum;
-}
-
 static size_t make_frame(const struct opts *o, const uint8_t smac[6], const uint8_t dmac[6],
 			 uint8_t *buf)
 {
@@ -511,7 +498,7 @@ int main(int argc, char **argv)
 	sample(&o, &i1);
 	idle_rate = i1.t > i0.t ? (double)(i1.busy - i0.busy) / 100.0 / (i1.t - i0.t) : 0;
 
-	c0 = count_of(cfd);
+	c0 = percpu_sum0(cfd);
 	sample(&o, &s0);
 	t_end = s0.t + o.duration;
 	if (tick > 0) {
@@ -533,16 +520,16 @@ int main(int argc, char **argv)
 	if (tick > 0 && t_inj < o.duration) /* paced: offered over the whole window */
 		t_inj = o.duration;
 	/* let queues (socket buffers, the relay's batch) drain: 100 ms without change */
-	prev = count_of(cfd);
+	prev = percpu_sum0(cfd);
 	for (int i = 0; i < 40; i++) {
 		usleep(100000);
-		c1 = count_of(cfd);
+		c1 = percpu_sum0(cfd);
 		if (c1 == prev)
 			break;
 		prev = c1;
 	}
 	sample(&o, &s1);
-	c1 = count_of(cfd) - c0;
+	c1 = percpu_sum0(cfd) - c0;
 	bg = idle_rate * (s1.t - s0.t);
 	printf("%s,%u,%.3f,%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.label,
 	       o.payload,

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 /* Each program sets its name: progress lines start with it. */
@@ -35,6 +36,20 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Entry 0 of a per-CPU array of __u64 counters, summed (0 when unreadable). */
+static inline __u64 percpu_sum0(int fd)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 v[ncpu > 0 ? ncpu : 1], sum = 0;
+	__u32 zero = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(fd, &zero, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
 }
 
 #endif /* NT_BENCH_UTIL_H */

@@ -301,19 +301,6 @@ static size_t make_frame(int family, unsigned payload, uint8_t *buf)
 	return pkt_build(&s, buf, PKT_MAX);
 }
 
-static __u64 drop_count(int fd)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 v[ncpu > 0 ? ncpu : 1], sum = 0;
-	__u32 zero = 0;
-
-	if (ncpu <= 0 || bpf_map_lookup_elem(fd, &zero, v))
-		return 0;
-	for (int i = 0; i < ncpu; i++)
-		sum += v[i];
-	return sum;
-}
-
 /* One measurement: a program, a frame, a config. */
 struct meas {
 	const char *prog;
@@ -377,14 +364,14 @@ static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_
 	}
 	if ((err = set_restore(b, m->no_restore ? NULL : b->frames[fi][pi])))
 		return err;
-	d0 = drop_count(b->drop_fd);
+	d0 = percpu_sum0(b->drop_fd);
 	t0 = now_s();
 	err = bpf_prog_test_run_opts(m->prog_fd, &to);
 	t1 = now_s();
 	if (err)
 		return -errno;
 	/* the peer's NAPI may still be draining the last batch */
-	for (int i = 0; i < 100 && (d1 = drop_count(b->drop_fd)) - d0 < b->o.packets; i++)
+	for (int i = 0; i < 100 && (d1 = percpu_sum0(b->drop_fd)) - d0 < b->o.packets; i++)
 		usleep(1000);
 	/*
 	 * opts.duration: ns per frame, counted only while the test run holds
