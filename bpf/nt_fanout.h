@@ -7,8 +7,9 @@
  * The original is consumed. Included by nattrav.bpf.c: one object, so both
  * programs share the maps.
  *
- * skb helpers invalidate packet pointers, so the per-copy work is done with
- * offsets and bpf_skb_store_bytes / bpf_l[34]_csum_replace.
+ * skb helpers invalidate packet pointers, so the per-copy work is done on a
+ * copy of the headers on the stack and written back with
+ * bpf_skb_store_bytes.
  */
 #ifndef NT_FANOUT_H
 #define NT_FANOUT_H
@@ -19,6 +20,7 @@
 #include "nattrav_abi.h"
 #include "nt_maps.h"
 #include "nt_parse.h"
+#include "nt_csum.h"
 #include "nt_common.h"
 
 #define NT_TC_ACT_OK 0
@@ -26,16 +28,29 @@
 /* eth + vlan + ipv6 + udp + a STUN header: all the parser reads */
 #define NT_FAN_PULL_LEN 86
 
+/* IPv6 + UDP: the most of a copy's headers that differ from the next one's */
+#define NT_FAN_L34_MAX 48
+
 struct nt_fan_ctx {
 	struct __sk_buff *skb;
 	struct nt_fanout_group *g;
 	struct nt_endpoint sender;
-	__u8 cur_addr[16]; /* destination the packet carries now */
-	__be16 cur_port;
+	/* IP and UDP headers as every copy starts them (nt_fan_common) */
+	__u32 l34[NT_FAN_L34_MAX / 4];
 	__u8 family;
-	__u8 pad;
+	__u8 no_fib;
+	__u16 pad;
 	__u32 l3_off, l4_off;
 	__u8 fallback_macs[12]; /* dst = the sender's next hop, src = ours */
+	__be16 media_port;
+	__u16 pad2;
+	__u32 relay_v4;
+	__u8 relay_v6[16];
+	__u64 now;
+	__u32 ifindex_in; /* skb fields read once: the callback may not reach them */
+	__u32 l3_len;
+	__u32 n;    /* members, at most NT_GROUP_MAX_MEMBERS */
+	__u32 last; /* the member that gets the packet itself; n: none */
 	__u32 copies;
 	__u32 no_route;
 };
@@ -48,127 +63,200 @@ static __always_inline bool nt_ep_eq(const struct nt_endpoint *a, const struct n
 	       x[3] == y[3];
 }
 
-/* MACs for the copy to mb; returns the interface to send it from, 0 to skip it. */
-static __always_inline __u32 nt_fan_route(struct nt_fan_ctx *fc, const struct nt_endpoint *mb)
+/*
+ * MACs for the copy to mb, from the member's cached FIB answer while it is
+ * fresh; returns the interface to send it from, 0 to skip it. Racy by
+ * design like nt_route()'s cache: the worst case is a copy with a stale MAC.
+ */
+static __always_inline __u32 nt_fan_route(struct nt_fan_ctx *fc, const struct nt_endpoint *mb,
+					  struct nt_fan_route *rc, __u8 macs[12])
 {
 	struct __sk_buff *skb = fc->skb;
 	struct bpf_fib_lookup fib = {};
-	__u32 zero = 0;
-	struct nt_config *cfg = bpf_map_lookup_elem(&nt_config, &zero);
-	long rc;
+	long rc_fib;
 
-	if (!cfg || (cfg->flags & NT_CONFIG_F_NO_FIB))
+	if (fc->no_fib)
 		goto fallback;
-	fib.ifindex = skb->ingress_ifindex;
+	if (rc->ifindex && fc->now < rc->expires_ns) {
+		__builtin_memcpy(macs, rc->dmac, 6);
+		__builtin_memcpy(macs + 6, rc->smac, 6);
+		return rc->ifindex;
+	}
+	fib.ifindex = fc->ifindex_in;
 	fib.l4_protocol = IPPROTO_UDP;
-	fib.sport = cfg->media_port;
+	fib.sport = fc->media_port;
 	fib.dport = mb->port;
-	fib.tot_len = (__u16)(skb->len - fc->l3_off);
+	fib.tot_len = (__u16)fc->l3_len;
 	if (fc->family == NT_FAMILY_V4) {
 		fib.family = NT_AF_INET;
 		__builtin_memcpy(&fib.ipv4_dst, &mb->addr[12], 4);
-		__builtin_memcpy(&fib.ipv4_src, &cfg->relay_v4, 4);
+		fib.ipv4_src = fc->relay_v4;
 	} else {
 		fib.family = NT_AF_INET6;
 		__builtin_memcpy(fib.ipv6_dst, mb->addr, 16);
-		__builtin_memcpy(fib.ipv6_src, cfg->relay_v6, 16);
+		__builtin_memcpy(fib.ipv6_src, fc->relay_v6, 16);
 	}
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
-	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		__u8 macs[12];
-
+	rc_fib = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	if (rc_fib == BPF_FIB_LKUP_RET_SUCCESS) {
+		__builtin_memcpy(rc->dmac, fib.dmac, 6);
+		__builtin_memcpy(rc->smac, fib.smac, 6);
+		rc->ifindex = fib.ifindex;
+		rc->expires_ns = fc->now + NT_ROUTE_CACHE_NS;
 		__builtin_memcpy(macs, fib.dmac, 6);
 		__builtin_memcpy(macs + 6, fib.smac, 6);
-		bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0);
 		return fib.ifindex;
 	}
-	if (rc == BPF_FIB_LKUP_RET_BLACKHOLE || rc == BPF_FIB_LKUP_RET_UNREACHABLE ||
-	    rc == BPF_FIB_LKUP_RET_PROHIBIT || rc == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
+	if (rc_fib == BPF_FIB_LKUP_RET_BLACKHOLE || rc_fib == BPF_FIB_LKUP_RET_UNREACHABLE ||
+	    rc_fib == BPF_FIB_LKUP_RET_PROHIBIT || rc_fib == BPF_FIB_LKUP_RET_FRAG_NEEDED) {
 		fc->no_route++;
 		return 0;
 	}
 fallback:
-	bpf_skb_store_bytes(skb, 0, fc->fallback_macs, sizeof(fc->fallback_macs), 0);
-	return skb->ingress_ifindex;
+	__builtin_memcpy(macs, fc->fallback_macs, 12);
+	return fc->ifindex_in;
 }
 
-/* Point the packet at member i and send a copy. bpf_loop callback. */
+/* UDP checksum after a change worth delta; an absent (zero) one stays absent. */
+static __always_inline __u16 nt_fan_udp_check(__u16 check, __u32 delta)
+{
+	if (!check)
+		return 0;
+	check = nt_csum_apply(check, delta);
+	return check ? check : 0xffff;
+}
+
+/*
+ * Point the packet at member i: its headers, computed from the common ones
+ * in fc->l34 (checksums updated from theirs), written with two stores (after
+ * a clone the packet's head is shared, and each helper call that writes
+ * checks for that). Returns the interface to send it from, 0 to skip it.
+ * Not inlined: called from the program and from the loop, and its stack
+ * would count twice against the limit of 512 bytes.
+ */
+static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
+{
+	struct nt_fanout_group *g = fc->g;
+	struct nt_endpoint *mb;
+	__u32 h[NT_FAN_L34_MAX / 4];
+	__u8 macs[12];
+	__u32 ifindex, len;
+
+	i &= NT_GROUP_MAX_MEMBERS - 1; /* i < n_members <= the maximum; tells the verifier */
+	mb = &g->members[i];
+	ifindex = nt_fan_route(fc, mb, &g->routes[i], macs);
+	if (!ifindex)
+		return 0;
+	__builtin_memcpy(h, fc->l34, sizeof(h));
+	if (fc->family == NT_FAMILY_V4) {
+		struct iphdr *ip = (void *)h;
+		struct udphdr *udp = (void *)(ip + 1);
+		__be32 to;
+		__u32 d;
+
+		__builtin_memcpy(&to, &mb->addr[12], 4);
+		d = nt_csum_delta32(ip->daddr, to);
+		ip->check = nt_csum_apply(ip->check, d);
+		ip->daddr = to;
+		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, mb->port));
+		udp->dest = mb->port;
+		len = sizeof(*ip) + sizeof(*udp);
+	} else {
+		struct ipv6hdr *ip6 = (void *)h;
+		struct udphdr *udp = (void *)(ip6 + 1);
+		__u32 d = nt_csum_delta128((const __u32 *)&ip6->daddr, (const __u32 *)mb->addr);
+
+		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, mb->port));
+		__builtin_memcpy(&ip6->daddr, mb->addr, 16);
+		udp->dest = mb->port;
+		len = sizeof(*ip6) + sizeof(*udp);
+	}
+	if (bpf_skb_store_bytes(fc->skb, 0, macs, sizeof(macs), 0) ||
+	    bpf_skb_store_bytes(fc->skb, fc->l3_off, h, len, 0))
+		return 0;
+	return ifindex;
+}
+
+static __always_inline bool nt_fan_wants(const struct nt_fan_ctx *fc, const struct nt_endpoint *mb)
+{
+	return mb->family == fc->family && !nt_ep_eq(mb, &fc->sender); /* never to the sender */
+}
+
+/*
+ * A clone to member i, for i below the last member that wants a copy (the
+ * loop's count, so that no field of fc bounds it: the verifier would track
+ * it exactly and never see the loop's states converge). bpf_loop callback.
+ */
 static long nt_fan_one(__u32 i, void *data)
 {
 	struct nt_fan_ctx *fc = data;
-	struct __sk_buff *skb = fc->skb;
 	struct nt_fanout_group *g = fc->g;
-	struct nt_endpoint *mb;
-	__u32 csum_off = fc->l4_off + 6, ifindex;
+	__u32 ifindex;
 
-	if (i >= g->n_members)
-		return 1;
-	/* bpf_loop runs i below NT_GROUP_MAX_MEMBERS; the mask tells the verifier */
 	i &= NT_GROUP_MAX_MEMBERS - 1;
-	mb = &g->members[i];
-	if (mb->family != fc->family || nt_ep_eq(mb, &fc->sender))
-		return 0; /* never back to the sender */
-
-	if (fc->family == NT_FAMILY_V4) {
-		__be32 from, to;
-
-		__builtin_memcpy(&from, &fc->cur_addr[12], 4);
-		__builtin_memcpy(&to, &mb->addr[12], 4);
-		/* MANGLED_0: a zero (absent) IPv4 UDP checksum stays zero */
-		bpf_l4_csum_replace(skb, csum_off, from, to,
-				    BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 4);
-		bpf_l3_csum_replace(skb, fc->l3_off + 10, from, to, 4);
-		bpf_skb_store_bytes(skb, fc->l3_off + 16, &to, 4, 0);
-	} else {
-		__s64 diff = bpf_csum_diff((__be32 *)fc->cur_addr, 16, (__be32 *)mb->addr, 16, 0);
-
-		bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0);
-		bpf_skb_store_bytes(skb, fc->l3_off + 24, mb->addr, 16, 0);
-	}
-	bpf_l4_csum_replace(skb, csum_off, fc->cur_port, mb->port, BPF_F_MARK_MANGLED_0 | 2);
-	bpf_skb_store_bytes(skb, fc->l4_off + 2, &mb->port, 2, 0);
-	__builtin_memcpy(fc->cur_addr, mb->addr, 16);
-	fc->cur_port = mb->port;
-
-	ifindex = nt_fan_route(fc, mb);
-	if (!ifindex)
+	if (!nt_fan_wants(fc, &g->members[i]))
 		return 0;
-	if (bpf_clone_redirect(skb, ifindex, 0) == 0) {
+	ifindex = nt_fan_point(fc, i);
+	if (ifindex && bpf_clone_redirect(fc->skb, ifindex, 0) == 0) {
 		__sync_fetch_and_add(&g->delivered[i], 1);
 		fc->copies++;
 	}
 	return 0;
 }
 
-/* Source becomes relay:media_port and TTL drops by one, once for all copies. */
-static __always_inline void nt_fan_common(struct nt_fan_ctx *fc, const struct nt_config *cfg,
-					  __be16 sport, __u16 ttl_word, __u16 new_ttl_word)
+/* Finds fc->last, the last member that wants a copy, from the top. bpf_loop callback. */
+static long nt_fan_find_last(__u32 k, void *data)
 {
-	struct __sk_buff *skb = fc->skb;
-	__u32 csum_off = fc->l4_off + 6;
+	struct nt_fan_ctx *fc = data;
+	__u32 i;
 
+	if (k >= fc->n)
+		return 1;
+	i = (fc->n - 1 - k) & (NT_GROUP_MAX_MEMBERS - 1);
+	if (!nt_fan_wants(fc, &fc->g->members[i]))
+		return 0;
+	fc->last = i;
+	return 1;
+}
+
+/*
+ * The headers every copy starts from: source relay:media_port, TTL (hop
+ * limit) one less, checksums updated. ip and udp point into the packet.
+ */
+static __always_inline void nt_fan_common(struct nt_fan_ctx *fc, const void *l3,
+					  const struct udphdr *udp_in)
+{
 	if (fc->family == NT_FAMILY_V4) {
-		__be32 from, to;
+		struct iphdr *ip = (void *)fc->l34;
+		struct udphdr *udp = (void *)(ip + 1);
+		__u16 ttl_word, new_ttl_word;
+		__u32 d;
 
-		__builtin_memcpy(&from, &fc->sender.addr[12], 4);
-		__builtin_memcpy(&to, cfg->relay_v4, 4);
-		bpf_l4_csum_replace(skb, csum_off, from, to,
-				    BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0 | 4);
-		bpf_l3_csum_replace(skb, fc->l3_off + 10, from, to, 4);
-		bpf_skb_store_bytes(skb, fc->l3_off + 12, &to, 4, 0);
-		bpf_l3_csum_replace(skb, fc->l3_off + 10, ttl_word, new_ttl_word, 2);
-		bpf_skb_store_bytes(skb, fc->l3_off + 8, &new_ttl_word, 2, 0);
+		__builtin_memcpy(ip, l3, sizeof(*ip));
+		__builtin_memcpy(udp, udp_in, sizeof(*udp));
+		d = nt_csum_delta32(ip->saddr, fc->relay_v4);
+		/* TTL shares a 16-bit checksum word with the protocol */
+		__builtin_memcpy(&ttl_word, &ip->ttl, 2);
+		ip->ttl--;
+		__builtin_memcpy(&new_ttl_word, &ip->ttl, 2);
+		ip->check = nt_csum_apply(ip->check, d + nt_csum_delta16(ttl_word, new_ttl_word));
+		ip->saddr = fc->relay_v4;
+		udp->check = nt_fan_udp_check(udp->check,
+					      d + nt_csum_delta16(udp->source, fc->media_port));
+		udp->source = fc->media_port;
 	} else {
-		__s64 diff = bpf_csum_diff((__be32 *)fc->sender.addr, 16,
-					   (__be32 *)cfg->relay_v6, 16, 0);
-		__u8 hop = (__u8)(new_ttl_word & 0xff);
+		struct ipv6hdr *ip6 = (void *)fc->l34;
+		struct udphdr *udp = (void *)(ip6 + 1);
+		__u32 d;
 
-		bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0);
-		bpf_skb_store_bytes(skb, fc->l3_off + 8, cfg->relay_v6, 16, 0);
-		bpf_skb_store_bytes(skb, fc->l3_off + 7, &hop, 1, 0);
+		__builtin_memcpy(ip6, l3, sizeof(*ip6));
+		__builtin_memcpy(udp, udp_in, sizeof(*udp));
+		d = nt_csum_delta128((const __u32 *)&ip6->saddr, (const __u32 *)fc->relay_v6);
+		ip6->hop_limit--;
+		__builtin_memcpy(&ip6->saddr, fc->relay_v6, 16);
+		udp->check = nt_fan_udp_check(udp->check,
+					      d + nt_csum_delta16(udp->source, fc->media_port));
+		udp->source = fc->media_port;
 	}
-	bpf_l4_csum_replace(skb, csum_off, sport, cfg->media_port, BPF_F_MARK_MANGLED_0 | 2);
-	bpf_skb_store_bytes(skb, fc->l4_off, &cfg->media_port, 2, 0);
 }
 
 SEC("tc")
@@ -180,9 +268,9 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	struct nt_mapping *m;
 	struct ethhdr *eth;
 	struct udphdr *udp;
-	__u16 ttl_word = 0, new_ttl_word = 0;
-	__u32 zero = 0, len = skb->len;
-	__be16 proto, sport;
+	void *l3;
+	__u32 zero = 0, len = skb->len, n, last, ifindex = 0;
+	__be16 proto;
 
 	cfg = bpf_map_lookup_elem(&nt_config, &zero);
 	if (!cfg || !cfg->media_port)
@@ -195,6 +283,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	__builtin_memcpy(fc.fallback_macs, eth->h_source, 6);
 	__builtin_memcpy(fc.fallback_macs + 6, eth->h_dest, 6);
 	fc.l3_off = (__u32)(c.pos - (void *)(long)skb->data);
+	l3 = c.pos;
 
 	if (proto == bpf_htons(NT_ETH_P_IP)) {
 		struct iphdr *ip;
@@ -207,11 +296,6 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		fc.family = NT_FAMILY_V4;
 		fc.sender.addr[10] = fc.sender.addr[11] = 0xff;
 		__builtin_memcpy(&fc.sender.addr[12], &ip->saddr, 4);
-		/* TTL shares a 16-bit checksum word with the protocol */
-		__u8 w[2] = { ip->ttl - 1, ip->protocol };
-
-		ttl_word = *(__u16 *)&ip->ttl;
-		__builtin_memcpy(&new_ttl_word, w, 2);
 	} else if (proto == bpf_htons(NT_ETH_P_IPV6)) {
 		struct ipv6hdr *ip6;
 
@@ -222,7 +306,6 @@ int nt_tc_fanout(struct __sk_buff *skb)
 			return NT_TC_ACT_OK;
 		fc.family = NT_FAMILY_V6;
 		__builtin_memcpy(fc.sender.addr, &ip6->saddr, 16);
-		new_ttl_word = (__u16)(ip6->hop_limit - 1); /* the low byte: new hop limit */
 	} else {
 		return NT_TC_ACT_OK;
 	}
@@ -231,8 +314,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		return NT_TC_ACT_OK;
 	if (nt_is_control(udp, bpf_ntohs(udp->len), c.end))
 		return NT_TC_ACT_OK;
-	sport = udp->source;
-	fc.sender.port = sport;
+	fc.sender.port = udp->source;
 	fc.sender.family = fc.family;
 
 	m = bpf_map_lookup_elem(&nt_mappings, &fc.sender);
@@ -243,23 +325,47 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		nt_count(NT_STAT_DROP_NO_GROUP, len);
 		return NT_TC_ACT_SHOT;
 	}
+	fc.no_fib = !!(cfg->flags & NT_CONFIG_F_NO_FIB);
+	fc.media_port = cfg->media_port;
+	__builtin_memcpy(&fc.relay_v4, cfg->relay_v4, 4);
+	__builtin_memcpy(fc.relay_v6, cfg->relay_v6, 16);
+	fc.now = bpf_ktime_get_coarse_ns();
+	fc.ifindex_in = skb->ingress_ifindex;
+	fc.l3_len = len - fc.l3_off;
+	/* l3 and udp were checked against c.end by the parsers */
 	if (fc.family == NT_FAMILY_V4) {
-		fc.cur_addr[10] = fc.cur_addr[11] = 0xff;
-		__builtin_memcpy(&fc.cur_addr[12], cfg->relay_v4, 4);
-	} else {
-		__builtin_memcpy(fc.cur_addr, cfg->relay_v6, 16);
+		if (l3 + sizeof(struct iphdr) > (void *)(long)skb->data_end)
+			return NT_TC_ACT_SHOT;
+	} else if (l3 + sizeof(struct ipv6hdr) > (void *)(long)skb->data_end) {
+		return NT_TC_ACT_SHOT;
 	}
-	fc.cur_port = cfg->media_port;
+	nt_fan_common(&fc, l3, udp);
 
-	nt_fan_common(&fc, cfg, sport, ttl_word, new_ttl_word);
-	bpf_loop(NT_GROUP_MAX_MEMBERS, nt_fan_one, &fc, 0);
+	/*
+	 * Clones for all but the last member that wants a copy; that one gets
+	 * the packet itself (bpf_redirect), one clone and one free fewer.
+	 */
+	n = fc.g->n_members;
+	if (n > NT_GROUP_MAX_MEMBERS)
+		n = NT_GROUP_MAX_MEMBERS;
+	fc.n = fc.last = n;
+	bpf_loop(NT_GROUP_MAX_MEMBERS, nt_fan_find_last, &fc, 0);
+	last = fc.last;
+	if (last < n) {
+		bpf_loop(last, nt_fan_one, &fc, 0);
+		ifindex = nt_fan_point(&fc, last);
+	}
 
 	__sync_fetch_and_add(&fc.g->packets_in, 1);
+	if (ifindex) {
+		__sync_fetch_and_add(&fc.g->delivered[last & (NT_GROUP_MAX_MEMBERS - 1)], 1);
+		fc.copies++;
+	}
 	__sync_fetch_and_add(&fc.g->copies_out, fc.copies);
 	__sync_fetch_and_add(&fc.g->bytes_out, (__u64)fc.copies * len);
 	nt_count_n(NT_STAT_FANOUT_COPIES, fc.copies, (__u64)fc.copies * len);
 	nt_count_n(NT_STAT_DROP_NO_ROUTE, fc.no_route, (__u64)fc.no_route * len);
-	return NT_TC_ACT_SHOT;
+	return ifindex ? bpf_redirect(ifindex, 0) : NT_TC_ACT_SHOT;
 }
 
 #endif /* NT_FANOUT_H */

@@ -3,7 +3,8 @@
  * Traffic generator for the end-to-end relay benchmark (tests/bench/
  * bench_relay.c). Run with BPF_F_TEST_XDP_LIVE_FRAMES on a client
  * namespace's eth0: XDP_TX sends every frame out of that interface, across
- * the bridge, to the relay under test.
+ * the bridge, to the relay under test. Or (nt_inject) on the relay's own
+ * eth0, as that interface's receive path.
  *
  * It writes the frame's head back first: live-frame mode recycles pages
  * with whatever the last user left in them (the kernel resets the xdp_md,
@@ -28,6 +29,31 @@ int nt_gen(struct xdp_md *ctx)
 		return XDP_ABORTED;
 	__builtin_memcpy(data, nt_gen_head, NT_GEN_HEAD);
 	return XDP_TX;
+}
+
+/* The XDP program frames are injected into (slot 0), set by the benchmark. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nt_inject_next SEC(".maps");
+
+/*
+ * Run on the relay's own interface instead: the frame is "received" there
+ * and goes on to the XDP program attached to it (nt_inject_next), or to the
+ * stack when none is (XDP_PASS).
+ */
+SEC("xdp")
+int nt_inject(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+
+	if (data + NT_GEN_HEAD > end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, nt_gen_head, NT_GEN_HEAD);
+	bpf_tail_call(ctx, &nt_inject_next, 0);
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

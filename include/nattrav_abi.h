@@ -101,6 +101,18 @@ struct nt_config {
  * the others by the TC program. members[0..n_members) are the verified
  * external endpoints; delivered[i] counts copies sent to members[i].
  */
+/*
+ * The FIB's answer for one member of a fan-out group, cached by the TC
+ * program until expires_ns as nt_mapping's route_* are by XDP: the lookup
+ * was the largest part of a copy's cost.
+ */
+struct nt_fan_route {
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 ifindex;
+	__u64 expires_ns;
+};
+
 struct nt_fanout_group {
 	__u32 n_members;
 	__u32 pad;
@@ -109,6 +121,8 @@ struct nt_fanout_group {
 	__u64 bytes_out;
 	struct nt_endpoint members[NT_GROUP_MAX_MEMBERS];
 	__u64 delivered[NT_GROUP_MAX_MEMBERS];
+	/* written by the TC program; userspace writes zeros (members move) */
+	struct nt_fan_route routes[NT_GROUP_MAX_MEMBERS];
 };
 
 /* fib lookup off: swap MACs and XDP_TX (single-homed relays, tests) */
@@ -164,7 +178,8 @@ _Static_assert(sizeof(struct nt_mapping) == 120, "nt_mapping layout");
 _Static_assert(sizeof(struct nt_config) == 48, "nt_config layout");
 _Static_assert((NT_GROUP_MAX_MEMBERS & (NT_GROUP_MAX_MEMBERS - 1)) == 0,
 	       "the TC program masks member indexes: a power of two");
-_Static_assert(sizeof(struct nt_fanout_group) == 32 + NT_GROUP_MAX_MEMBERS * 28, "nt_fanout_group layout");
+_Static_assert(sizeof(struct nt_fan_route) == 24, "nt_fan_route layout");
+_Static_assert(sizeof(struct nt_fanout_group) == 32 + NT_GROUP_MAX_MEMBERS * 52, "nt_fanout_group layout");
 _Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
 #endif
 

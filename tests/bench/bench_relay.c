@@ -44,14 +44,14 @@
 #define MAX_PIDS 8
 
 struct opts {
-	const char *sender_ns, *recv_ns, *dst_ns, *reflect_ns, *label;
+	const char *sender_ns, *recv_ns, *recv_dev, *dst_ns, *reflect_ns, *label;
 	struct nt_endpoint src, dst;
 	unsigned payload, channel, recv_port, recv_ports, batch;
-	double duration, idle, rate;
+	double duration, idle, rate, tick_ms;
 	int cpu;
 	int pids[MAX_PIDS];
 	unsigned npids;
-	bool header;
+	bool header, inject;
 };
 
 /*
@@ -61,7 +61,7 @@ struct opts {
  * charged to it) and the ksoftirqd threads (softirq work deferred).
  */
 struct cpu_sample {
-	unsigned long long busy, softirq, proc, self, ksoftirqd;
+	unsigned long long busy, softirq, proc, self, ksoftirqd, pinned;
 	double t;
 };
 
@@ -144,6 +144,20 @@ static void sample(const struct opts *o, struct cpu_sample *s)
 	if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
 			 &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
 		memset(v, 0, sizeof(v));
+	s->pinned = 0;
+	if (f && o->cpu >= 0) { /* the line "cpuN user nice system idle iowait irq softirq" */
+		unsigned long long w[7];
+		char line[256], tag[16];
+
+		snprintf(tag, sizeof(tag), "cpu%d ", o->cpu);
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, tag, strlen(tag)) &&
+			    sscanf(line + strlen(tag), "%llu %llu %llu %llu %llu %llu %llu", &w[0],
+				   &w[1], &w[2], &w[3], &w[4], &w[5], &w[6]) == 7) {
+				s->pinned = w[0] + w[1] + w[2] + w[5] + w[6];
+				break;
+			}
+	}
 	if (f)
 		fclose(f);
 	s->busy = v[0] + v[1] + v[2] + v[5] + v[6];
@@ -189,7 +203,8 @@ static int usage(const char *argv0, int rc)
 		"usage: %s --sender-ns NS --dst-ns NS --src IP:PORT --dst IP:PORT --recv-ns NS\n"
 		"          --recv-port N [--payload B] [--channel N] [--duration S] [--idle S]\n"
 		"          [--reflect-ns NS] [--pid PID]... [--cpu N] [--label NAME] [--header]\n"
-		"          [--rate PPS] [--recv-ports N] [--batch N]\n"
+		"          [--rate PPS] [--tick-ms MS] [--recv-ports N] [--recv-dev DEV] [--batch N]\n"
+		"          [--inject]\n"
 		"Live frames from the sender's eth0 towards --dst (Ethernet address of eth0 in\n"
 		"--dst-ns), counted on the receiver's eth0; one CSV row on stdout. Needs root.\n"
 		"  --channel N     wrap the payload in TURN ChannelData for channel N\n"
@@ -197,6 +212,12 @@ static int usage(const char *argv0, int rc)
 		"  --pid PID       a relay process whose CPU time is reported (up to 8)\n"
 		"  --rate PPS      offer frames at this rate (default: as fast as possible)\n"
 		"  --recv-ports N  count media to --recv-port and the N - 1 ports after it\n"
+		"  --recv-dev DEV  attach the counter to DEV in --recv-ns (default eth0)\n"
+		"  --inject        frames enter at --dst-ns's eth0 as if received there and go\n"
+		"                  to the XDP program attached to it (the stack when none):\n"
+		"                  the generator, on --cpu, is that interface's receive path\n"
+		"  --tick-ms MS    with --rate, one test run of rate x MS frames every MS\n"
+		"                  milliseconds (default 50)\n"
 		"  --batch N       frames per live-frame batch (default 64); a batch's copies\n"
 		"                  must fit the receiver's veth ring (256) before its NAPI runs\n"
 		"EXAMPLES\n"
@@ -232,14 +253,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "channel", required_argument, NULL, 'C' },
 		{ "recv-port", required_argument, NULL, 'P' },
 		{ "recv-ports", required_argument, NULL, 'N' },
+		{ "recv-dev", required_argument, NULL, 'I' },
 		{ "rate", required_argument, NULL, 'T' },
 		{ "batch", required_argument, NULL, 'B' },
+		{ "tick-ms", required_argument, NULL, 'k' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "pid", required_argument, NULL, 'x' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "header", no_argument, NULL, 'H' },
+		{ "inject", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -247,15 +271,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .payload = 200, .duration = 3, .idle = 0.5, .cpu = -1,
-			    .label = "relay" };
+			    .label = "relay", .recv_dev = IFACE, .tick_ms = 50 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->sender_ns = optarg; break;
 		case 'r': o->recv_ns = optarg; break;
+		case 'I': o->recv_dev = optarg; break;
 		case 'D': o->dst_ns = optarg; break;
 		case 'R': o->reflect_ns = optarg; break;
 		case 'l': o->label = optarg; break;
 		case 'H': o->header = true; break;
+		case 'j': o->inject = true; break;
 		case 'a':
 		case 'b':
 			if (nt_endpoint_parse(optarg, c == 'a' ? &o->src : &o->dst) ||
@@ -291,6 +317,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 'T':
 			if (parse_num(optarg, 1000, 1e8, &o->rate))
+				return usage(argv[0], 2);
+			break;
+		case 'k':
+			if (parse_num(optarg, 0.05, 1000, &o->tick_ms))
 				return usage(argv[0], 2);
 			break;
 		case 'd':
@@ -400,7 +430,7 @@ static int paced_run(int prog_fd, const struct bpf_test_run_opts *to, double t0,
 static const char *csv_header =
 	"label,payload,duration_s,sent,received,loss_pct,chain_ns_per_frame,"
 	"busy_cpu_s,softirq_cpu_s,relay_proc_cpu_s,gen_cpu_s,ksoftirqd_cpu_s,"
-	"background_cpu_s,idle_busy_rate";
+	"background_cpu_s,idle_busy_rate,pinned_cpu_busy_s";
 
 int main(int argc, char **argv)
 {
@@ -415,7 +445,7 @@ int main(int argc, char **argv)
 	double kns = 0, t_end, t_inj, idle_rate, bg;
 	unsigned long calls = 0;
 	size_t len;
-	int err, ifindex, cfd;
+	int err, ifindex, cfd, prog_fd, own_fd = -1;
 	struct opts o;
 
 	bench_name = "bench-relay";
@@ -464,27 +494,48 @@ int main(int argc, char **argv)
 	}
 	if ((err = enter_ns(o.recv_ns)))
 		goto out;
-	lcnt = bpf_program__attach_xdp(cnt->progs.nt_count, (int)if_nametoindex(IFACE));
+	lcnt = bpf_program__attach_xdp(cnt->progs.nt_count, (int)if_nametoindex(o.recv_dev));
 	if (!lcnt) {
 		err = -errno;
-		logp("cannot attach the counter in %s: %s", o.recv_ns, strerror(-err));
+		logp("cannot attach the counter to %s in %s: %s", o.recv_dev, o.recv_ns,
+		     strerror(-err));
 		goto out;
 	}
 	if ((err = enter_ns(o.sender_ns)) || (err = mac_of(IFACE, smac)))
 		goto out;
 	ifindex = (int)if_nametoindex(IFACE);
+	prog_fd = bpf_program__fd(gen->progs.nt_gen);
+	if (o.inject) { /* frames arrive at the destination's eth0, then its own XDP program */
+		__u32 id = 0, zero = 0;
+		int next;
+
+		if ((err = enter_ns(o.dst_ns)))
+			goto out;
+		ifindex = (int)if_nametoindex(IFACE);
+		prog_fd = bpf_program__fd(gen->progs.nt_inject);
+		if (bpf_xdp_query_id(ifindex, 0, &id) == 0 && id) {
+			own_fd = bpf_prog_get_fd_by_id(id);
+			next = bpf_map__fd(gen->maps.nt_inject_next);
+			if (own_fd < 0 || bpf_map_update_elem(next, &zero, &own_fd, BPF_ANY)) {
+				err = -errno;
+				logp("cannot chain to the XDP program on %s in %s: %s", IFACE,
+				     o.dst_ns, strerror(-err));
+				goto out;
+			}
+		}
+	}
 	len = make_frame(&o, smac, dmac, frame);
 	memcpy(gen->bss->nt_gen_head, frame, sizeof(gen->bss->nt_gen_head));
 
 	struct xdp_md ctx = { .data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex };
 	/* paced: a chunk every 50 ms at --rate (at least 64 frames), see paced_run() */
-	__u32 chunk = CHUNK;
+	__u32 chunk = o.inject ? CHUNK * 8 : CHUNK;
 	double tick = 0;
 
 	if (o.rate > 0) {
-		chunk = (__u32)(o.rate / 20 + 0.5);
-		if (chunk < 64)
-			chunk = 64;
+		chunk = (__u32)(o.rate * o.tick_ms / 1e3 + 0.5);
+		if (chunk < 1)
+			chunk = 1;
 		tick = (double)chunk / o.rate;
 	}
 	LIBBPF_OPTS(bpf_test_run_opts, to, .data_in = frame, .data_size_in = (__u32)len,
@@ -502,12 +553,12 @@ int main(int argc, char **argv)
 	sample(&o, &s0);
 	t_end = s0.t + o.duration;
 	if (tick > 0) {
-		if ((err = paced_run(bpf_program__fd(gen->progs.nt_gen), &to, s0.t, t_end, tick,
+		if ((err = paced_run(prog_fd, &to, s0.t, t_end, tick,
 				     &sent, &kns, &calls)))
 			goto out;
 	}
 	while (tick <= 0 && now_s() < t_end) {
-		if (bpf_prog_test_run_opts(bpf_program__fd(gen->progs.nt_gen), &to)) {
+		if (bpf_prog_test_run_opts(prog_fd, &to)) {
 			err = -errno;
 			logp("test run failed: %s", strerror(-err));
 			goto out;
@@ -531,14 +582,14 @@ int main(int argc, char **argv)
 	sample(&o, &s1);
 	c1 = percpu_sum0(cfd) - c0;
 	bg = idle_rate * (s1.t - s0.t);
-	printf("%s,%u,%.3f,%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.label,
+	printf("%s,%u,%.3f,%llu,%llu,%.3f,%.1f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f\n", o.label,
 	       o.payload,
 	       t_inj, (unsigned long long)sent, (unsigned long long)c1,
 	       sent ? 100.0 * (double)(sent - (c1 < sent ? c1 : sent)) / (double)sent : 0,
 	       sent ? kns / (double)sent : 0, (double)(s1.busy - s0.busy) / 100.0,
 	       (double)(s1.softirq - s0.softirq) / 100.0, (double)(s1.proc - s0.proc) / 100.0,
 	       (double)(s1.self - s0.self) / 100.0, (double)(s1.ksoftirqd - s0.ksoftirqd) / 100.0,
-	       bg, idle_rate);
+	       bg, idle_rate, (double)(s1.pinned - s0.pinned) / 100.0);
 	logp("%s payload %u: %lu test runs of %u frames, %.2f ms each", o.label, o.payload, calls,
 	     (unsigned)to.repeat, calls ? 1e3 * t_inj / (double)calls : 0);
 	logp("%s payload %u: %.3f Mpps relayed, %.2f%% lost", o.label, o.payload,
@@ -549,6 +600,8 @@ out:
 	bpf_link__destroy(lcnt);
 	bpf_link__destroy(lrefl);
 	nt_reflect_bpf__destroy(refl);
+	if (own_fd >= 0)
+		close(own_fd);
 	nt_count_bpf__destroy(cnt);
 	nt_gen_bpf__destroy(gen);
 	return err ? 1 : 0;

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The TC fan-out program through bpf_prog_test_run_opts. Its copies really
+ * The TC fan-out program through bpf_prog_test_run_opts. Its clones really
  * leave through bpf_clone_redirect: out of veth nt0 in a namespace of the
- * test's own, caught on the peer nt1 with a packet socket, and each one is
+ * test's own, caught on the peer nt1 with a packet socket. The last member's
+ * copy is the packet itself, redirected (TC_ACT_REDIRECT, which a test run
+ * reports but does not carry out): it is the run's output. Each copy is
  * compared byte for byte with the frame the rewrite must produce (checksums
  * recomputed from scratch).
  */
@@ -20,6 +22,7 @@
 
 #define GROUP_ID 9
 #define TC_ACT_SHOT 2
+#define TC_ACT_REDIRECT 7
 
 struct fan_case {
 	int family;
@@ -114,7 +117,7 @@ static int collect(int fd, uint8_t frames[][PKT_MAX], size_t *lens, int max)
 
 ParameterizedTest(struct fan_case *c, fanout, copies)
 {
-	static uint8_t frames[8][PKT_MAX];
+	static uint8_t frames[8][PKT_MAX], out[PKT_MAX];
 	static const uint8_t payload[40] = { 0x80, 0x60, 0, 1, 'f', 'a', 'n' };
 	uint8_t in[PKT_MAX], want[PKT_MAX], relay_mac[6] = { 2, 0, 0, 0, 0, 1 };
 	struct __sk_buff ctx = {};
@@ -154,12 +157,16 @@ ParameterizedTest(struct fan_case *c, fanout, copies)
 
 	ctx.ifindex = ctx.ingress_ifindex = if_nametoindex("nt0");
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+		    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = 1);
 	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h.skel->progs.nt_tc_fanout), &opts), 0);
-	cr_assert_eq(opts.retval, TC_ACT_SHOT, "the original must be consumed");
+	cr_assert_eq(opts.retval, TC_ACT_REDIRECT, "the last copy is the packet, redirected");
+	cr_assert_eq(opts.data_size_out, len);
 
 	n = collect(fd, frames, lens, 8);
-	cr_assert_eq(n, c->receivers, "%d copies arrived, want %d", n, c->receivers);
+	cr_assert_eq(n, c->receivers - 1, "%d clones arrived, want %d", n, c->receivers - 1);
+	memcpy(frames[n], out, len);
+	lens[n++] = len;
 	for (int i = 0; i < n; i++) {
 		struct pkt_spec w = s;
 
@@ -208,5 +215,124 @@ Test(fanout, ignores_non_fanout_mappings)
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len, .repeat = 1);
 	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h.skel->progs.nt_tc_fanout), &opts), 0);
 	cr_assert_eq(opts.retval, 0 /* TC_ACT_OK */);
+	harness_close(&h);
+}
+
+/* One media packet from member 0 through the TC program; the clones caught on nt1. */
+static int send_one(struct harness *h, const struct nt_fanout_group *g, int fd,
+		    uint8_t frames[][PKT_MAX], size_t *lens)
+{
+	static const uint8_t payload[8] = { 0x80, 0x60, 0, 2 };
+	struct pkt_spec s = { .payload = payload, .payload_len = sizeof(payload) };
+	struct __sk_buff ctx = {};
+	uint8_t in[PKT_MAX];
+	size_t len;
+
+	s.src = g->members[0];
+	cr_assert_eq(nt_endpoint_parse("203.0.113.1:3478", &s.dst), 0);
+	memcpy(s.src_mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x20 }, 6);
+	memcpy(s.dst_mac, (uint8_t[]){ 2, 0, 0, 0, 0, 1 }, 6);
+	len = pkt_build(&s, in, sizeof(in));
+	ctx.ifindex = ctx.ingress_ifindex = if_nametoindex("nt0");
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h->skel->progs.nt_tc_fanout), &opts), 0);
+	cr_assert_eq(opts.retval, TC_ACT_REDIRECT);
+	return collect(fd, frames, lens, 8);
+}
+
+/*
+ * The FIB's answer is kept per member: a neighbour that changes is seen
+ * once the cache is rewritten (userspace writes zeros), not per copy.
+ */
+Test(fanout, caches_routes_per_member)
+{
+	static uint8_t frames[8][PKT_MAX];
+	static const struct fan_case c = { 4, 3, false, true };
+	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
+	struct nt_fanout_group g = {}, after;
+	uint8_t mac[6];
+	struct harness h;
+	size_t lens[8];
+	int fd, gfd, key = GROUP_ID;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	make_net(&c);
+	fd = capture_socket();
+	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	g.n_members = 4;
+	for (int i = 0; i < 4; i++)
+		member(4, i, &g.members[i]);
+	gfd = bpf_map__fd(h.skel->maps.nt_groups);
+	cr_assert_eq(bpf_map_update_elem(gfd, &key, &g, 0), 0);
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &g.members[0], &m), 0);
+
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens), 2);
+	cr_assert_eq(bpf_map_lookup_elem(gfd, &key, &after), 0);
+	cr_assert_eq(after.routes[0].ifindex, 0, "no route is looked up for the sender");
+	for (int i = 1; i < 4; i++) {
+		member_mac(i, mac);
+		cr_assert_eq(after.routes[i].ifindex, if_nametoindex("nt0"));
+		cr_assert_arr_eq(after.routes[i].dmac, mac, 6);
+		cr_assert_arr_eq(after.routes[i].smac, ((uint8_t[]){ 2, 0, 0, 0, 0, 1 }), 6);
+		cr_assert_gt(after.routes[i].expires_ns, 0);
+	}
+
+	sh("ip neigh replace 198.51.100.21 lladdr 02:00:00:00:00:99 dev nt0 nud permanent");
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens), 2);
+	member_mac(1, mac);
+	cr_assert_arr_eq(frames[0], mac, 6, "the cached answer is used while fresh");
+
+	cr_assert_eq(bpf_map_update_elem(gfd, &key, &g, 0), 0); /* routes zeroed */
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens), 2);
+	cr_assert_arr_eq(frames[0], ((uint8_t[]){ 2, 0, 0, 0, 0, 0x99 }), 6,
+			 "a rewritten group looks the route up again");
+	close(fd);
+	harness_close(&h);
+}
+
+/* Nobody else to send to (the others are of the other family): the packet is consumed. */
+Test(fanout, nobody_to_send_to)
+{
+	static uint8_t frames[8][PKT_MAX];
+	static const struct fan_case c = { 4, 1, false, true };
+	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
+	struct nt_fanout_group g = {}, after;
+	static const uint8_t payload[8] = { 0x80, 0x60, 0, 3 };
+	struct pkt_spec s = { .payload = payload, .payload_len = sizeof(payload) };
+	struct __sk_buff ctx = {};
+	uint8_t in[PKT_MAX];
+	struct harness h;
+	size_t lens[8], len;
+	int fd, gfd, key = GROUP_ID;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	make_net(&c);
+	fd = capture_socket();
+	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	g.n_members = 3;
+	member(4, 0, &g.members[0]);
+	member(6, 1, &g.members[1]);
+	member(6, 2, &g.members[2]);
+	gfd = bpf_map__fd(h.skel->maps.nt_groups);
+	cr_assert_eq(bpf_map_update_elem(gfd, &key, &g, 0), 0);
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &g.members[0], &m), 0);
+	s.src = g.members[0];
+	cr_assert_eq(nt_endpoint_parse("203.0.113.1:3478", &s.dst), 0);
+	len = pkt_build(&s, in, sizeof(in));
+	ctx.ifindex = ctx.ingress_ifindex = if_nametoindex("nt0");
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
+	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h.skel->progs.nt_tc_fanout), &opts), 0);
+	cr_assert_eq(opts.retval, TC_ACT_SHOT);
+	cr_assert_eq(collect(fd, frames, lens, 8), 0);
+	cr_assert_eq(bpf_map_lookup_elem(gfd, &key, &after), 0);
+	cr_assert_eq(after.packets_in, 1);
+	cr_assert_eq(after.copies_out, 0);
+	close(fd);
 	harness_close(&h);
 }

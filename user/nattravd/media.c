@@ -29,7 +29,7 @@ static int media_one(struct nd *d, int family, const void *addr)
 	struct sockaddr_storage ss;
 	struct nt_endpoint ep = { 0 };
 	size_t len;
-	int one = 1, buf = 4 << 20, fd, err;
+	int one = 1, buf = 16 << 20, fd, err;
 
 	if (family == AF_INET) {
 		ep.family = NT_FAMILY_V4;
@@ -46,9 +46,14 @@ static int media_one(struct nd *d, int family, const void *addr)
 		return -errno;
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	/* media bursts: the default buffer drops under load in off mode */
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/*
+	 * Media bursts: the default buffer drops under load in off mode. FORCE
+	 * (CAP_NET_ADMIN, which loading XDP needs anyway) goes past rmem_max.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0) {
 		char a[NT_ENDPOINT_STRLEN];
 
