@@ -269,7 +269,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct udphdr *udp;
 	void *l3;
-	__u32 zero = 0, len = skb->len, n, last, ifindex = 0;
+	__u32 zero = 0, len = skb->len, n, last, ifindex = 0, ip_len, ip_hdr, udp_len;
 	__be16 proto;
 
 	cfg = bpf_map_lookup_elem(&nt_config, &zero);
@@ -294,6 +294,8 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		    (ip->frag_off & bpf_htons(NT_IP_MF | NT_IP_OFFMASK)) || ip->ttl <= 1)
 			return NT_TC_ACT_OK;
 		fc.family = NT_FAMILY_V4;
+		ip_len = bpf_ntohs(ip->tot_len);
+		ip_hdr = sizeof(*ip);
 		fc.sender.addr[10] = fc.sender.addr[11] = 0xff;
 		__builtin_memcpy(&fc.sender.addr[12], &ip->saddr, 4);
 	} else if (proto == bpf_htons(NT_ETH_P_IPV6)) {
@@ -305,6 +307,9 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		if (!nt_addr6_eq(&ip6->daddr, cfg->relay_v6))
 			return NT_TC_ACT_OK;
 		fc.family = NT_FAMILY_V6;
+		/* payload_len 0 (a jumbogram) fails the length checks below */
+		ip_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+		ip_hdr = sizeof(*ip6);
 		__builtin_memcpy(fc.sender.addr, &ip6->saddr, 16);
 	} else {
 		return NT_TC_ACT_OK;
@@ -320,6 +325,17 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	m = bpf_map_lookup_elem(&nt_mappings, &fc.sender);
 	if (!m || !(m->flags & NT_MAPPING_F_FANOUT))
 		return NT_TC_ACT_OK;
+	/*
+	 * The XDP program drops inconsistent lengths before they get here;
+	 * without it (detached, another program in its place) so does this one.
+	 */
+	udp_len = bpf_ntohs(udp->len);
+	if (ip_len < ip_hdr + sizeof(*udp) || fc.l3_off + ip_len > len ||
+	    udp_len < sizeof(*udp) || udp_len > ip_len - ip_hdr ||
+	    (fc.family == NT_FAMILY_V6 && !udp->check)) {
+		nt_count(NT_STAT_DROP_MALFORMED, len);
+		return NT_TC_ACT_SHOT;
+	}
 	fc.g = bpf_map_lookup_elem(&nt_groups, &m->group_id);
 	if (!fc.g) {
 		nt_count(NT_STAT_DROP_NO_GROUP, len);
@@ -331,7 +347,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	__builtin_memcpy(fc.relay_v6, cfg->relay_v6, 16);
 	fc.now = bpf_ktime_get_coarse_ns();
 	fc.ifindex_in = skb->ingress_ifindex;
-	fc.l3_len = len - fc.l3_off;
+	fc.l3_len = ip_len;
 	/* l3 and udp were checked against c.end by the parsers */
 	if (fc.family == NT_FAMILY_V4) {
 		if (l3 + sizeof(struct iphdr) > (void *)(long)skb->data_end)

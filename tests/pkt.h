@@ -240,4 +240,31 @@ static inline bool pkt_sums_ok(const uint8_t *buf, size_t len, bool want_zero_ud
 	return (buf[v.l4 + 6] << 8 | buf[v.l4 + 7]) == c;
 }
 
+/* Headers consistent enough to be forwarded, judged independently of the program. */
+static inline bool pkt_forwardable(const uint8_t *f, size_t len)
+{
+	struct pkt_view v;
+
+	if (!pkt_parse(f, len, &v) || v.udp_len < 8)
+		return false;
+	if (v.family == NT_FAMILY_V4) {
+		size_t tot = (size_t)(f[v.l3 + 2] << 8 | f[v.l3 + 3]);
+
+		if ((f[v.l3] >> 4) != 4 || v.l4 - v.l3 != 20 || f[v.l3 + 9] != 17)
+			return false;
+		if ((f[v.l3 + 6] & 0x3f) || f[v.l3 + 7]) /* MF or offset */
+			return false;
+		if (v.l3 + tot > len || tot < 28 || v.udp_len > tot - 20 || f[v.l3 + 8] <= 1)
+			return false;
+	} else {
+		size_t plen = (size_t)(f[v.l3 + 4] << 8 | f[v.l3 + 5]);
+
+		if ((f[v.l3] >> 4) != 6 || f[v.l3 + 6] != 17 || v.l4 - v.l3 != 40)
+			return false;
+		if (!plen || v.l3 + 40 + plen > len || v.udp_len > plen || f[v.l3 + 7] <= 1)
+			return false;
+	}
+	return true;
+}
+
 #endif /* NT_TEST_PKT_H */

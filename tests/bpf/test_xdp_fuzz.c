@@ -50,33 +50,6 @@ static size_t template(uint8_t *buf, unsigned seed)
 	return pkt_build(&s, buf, PKT_MAX);
 }
 
-/* Headers consistent enough to be forwarded, judged independently of the program. */
-static bool forwardable(const uint8_t *f, size_t len)
-{
-	struct pkt_view v;
-
-	if (!pkt_parse(f, len, &v) || v.udp_len < 8)
-		return false;
-	if (v.family == NT_FAMILY_V4) {
-		size_t tot = (size_t)(f[v.l3 + 2] << 8 | f[v.l3 + 3]);
-
-		if ((f[v.l3] >> 4) != 4 || v.l4 - v.l3 != 20 || f[v.l3 + 9] != 17)
-			return false;
-		if ((f[v.l3 + 6] & 0x3f) || f[v.l3 + 7]) /* MF or offset */
-			return false;
-		if (v.l3 + tot > len || tot < 28 || v.udp_len > tot - 20 || f[v.l3 + 8] <= 1)
-			return false;
-	} else {
-		size_t plen = (size_t)(f[v.l3 + 4] << 8 | f[v.l3 + 5]);
-
-		if ((f[v.l3] >> 4) != 6 || f[v.l3 + 6] != 17 || v.l4 - v.l3 != 40)
-			return false;
-		if (!plen || v.l3 + 40 + plen > len || v.udp_len > plen || f[v.l3 + 7] <= 1)
-			return false;
-	}
-	return true;
-}
-
 Test(xdp_fuzz, mutated_frames_never_bounce_when_malformed, .timeout = 120)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX];
@@ -109,7 +82,7 @@ Test(xdp_fuzz, mutated_frames_never_bounce_when_malformed, .timeout = 120)
 			struct pkt_view v;
 
 			tx++;
-			cr_assert(forwardable(in, len), "round %u: malformed frame bounced", r);
+			cr_assert(pkt_forwardable(in, len), "round %u: malformed frame bounced", r);
 			cr_assert(pkt_parse(out, out_len, &v));
 			if (sums_in)
 				cr_assert(pkt_sums_ok(out, out_len, false),
@@ -140,7 +113,7 @@ Test(xdp_fuzz, random_bytes_never_bounce, .timeout = 120)
 		for (size_t i = 0; i < len; i++)
 			in[i] = (uint8_t)rand();
 		verdict = harness_run(&h, in, len, out, &out_len, 0);
-		cr_assert(verdict == XDP_PASS || verdict == XDP_DROP || forwardable(in, len),
+		cr_assert(verdict == XDP_PASS || verdict == XDP_DROP || pkt_forwardable(in, len),
 			  "round %u: verdict %d for random bytes", r, verdict);
 	}
 	harness_close(&h);
