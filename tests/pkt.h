@@ -267,4 +267,25 @@ static inline bool pkt_forwardable(const uint8_t *f, size_t len)
 	return true;
 }
 
+/*
+ * A media frame for the fuzz tests to mutate, picked by seed: IPv4 or IPv6
+ * (from src4 / src6 to dst4 / dst6), with a VLAN tag or not, a zero IPv4
+ * UDP checksum or not, 8 to 63 bytes of RTP-looking payload.
+ */
+static inline size_t pkt_fuzz_template(uint8_t *buf, unsigned seed, const struct nt_endpoint *src4,
+				       const struct nt_endpoint *src6,
+				       const struct nt_endpoint *dst4,
+				       const struct nt_endpoint *dst6)
+{
+	static const uint8_t payload[64] = { 0x80, 0x60 };
+	struct pkt_spec s = { .payload = payload, .payload_len = 8 + seed % 56 };
+	bool v6 = seed & 1;
+
+	s.src = v6 ? *src6 : *src4;
+	s.dst = v6 ? *dst6 : *dst4;
+	s.vlan = seed & 2;
+	s.zero_udp_csum = !v6 && (seed & 4);
+	return pkt_build(&s, buf, PKT_MAX);
+}
+
 #endif /* NT_TEST_PKT_H */

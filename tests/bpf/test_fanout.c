@@ -218,9 +218,30 @@ Test(fanout, ignores_non_fanout_mappings)
 	harness_close(&h);
 }
 
+/*
+ * The test network, the relay's config and group GROUP_ID of g's members,
+ * member 0 the sender; returns the capture socket on nt1.
+ */
+static int group_setup(struct harness *h, const struct fan_case *c,
+		       const struct nt_fanout_group *g, int *gfd)
+{
+	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
+	int key = GROUP_ID;
+
+	cr_assert_eq(harness_open(h, true), 0);
+	make_net(c);
+	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	cr_assert_eq(nt_maps_set_config(&h->maps, &cfg), 0);
+	*gfd = bpf_map__fd(h->skel->maps.nt_groups);
+	cr_assert_eq(bpf_map_update_elem(*gfd, &key, g, 0), 0);
+	cr_assert_eq(nt_maps_put_mapping(&h->maps, &g->members[0], &m), 0);
+	return capture_socket();
+}
+
 /* One media packet from member 0 through the TC program; the clones caught on nt1. */
 static int send_one(struct harness *h, const struct nt_fanout_group *g, int fd,
-		    uint8_t frames[][PKT_MAX], size_t *lens)
+		    uint8_t frames[][PKT_MAX], size_t *lens, int want)
 {
 	static const uint8_t payload[8] = { 0x80, 0x60, 0, 2 };
 	struct pkt_spec s = { .payload = payload, .payload_len = sizeof(payload) };
@@ -237,7 +258,7 @@ static int send_one(struct harness *h, const struct nt_fanout_group *g, int fd,
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h->skel->progs.nt_tc_fanout), &opts), 0);
-	cr_assert_eq(opts.retval, TC_ACT_REDIRECT);
+	cr_assert_eq(opts.retval, want);
 	return collect(fd, frames, lens, 8);
 }
 
@@ -249,27 +270,17 @@ Test(fanout, caches_routes_per_member)
 {
 	static uint8_t frames[8][PKT_MAX];
 	static const struct fan_case c = { 4, 3, false, true };
-	struct nt_config cfg = { .media_port = htons(3478) };
-	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
-	struct nt_fanout_group g = {}, after;
+	struct nt_fanout_group g = { .n_members = 4 }, after;
 	uint8_t mac[6];
 	struct harness h;
 	size_t lens[8];
 	int fd, gfd, key = GROUP_ID;
 
-	cr_assert_eq(harness_open(&h, true), 0);
-	make_net(&c);
-	fd = capture_socket();
-	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
-	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
-	g.n_members = 4;
 	for (int i = 0; i < 4; i++)
 		member(4, i, &g.members[i]);
-	gfd = bpf_map__fd(h.skel->maps.nt_groups);
-	cr_assert_eq(bpf_map_update_elem(gfd, &key, &g, 0), 0);
-	cr_assert_eq(nt_maps_put_mapping(&h.maps, &g.members[0], &m), 0);
+	fd = group_setup(&h, &c, &g, &gfd);
 
-	cr_assert_eq(send_one(&h, &g, fd, frames, lens), 2);
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_REDIRECT), 2);
 	cr_assert_eq(bpf_map_lookup_elem(gfd, &key, &after), 0);
 	cr_assert_eq(after.routes[0].ifindex, 0, "no route is looked up for the sender");
 	for (int i = 1; i < 4; i++) {
@@ -281,12 +292,12 @@ Test(fanout, caches_routes_per_member)
 	}
 
 	sh("ip neigh replace 198.51.100.21 lladdr 02:00:00:00:00:99 dev nt0 nud permanent");
-	cr_assert_eq(send_one(&h, &g, fd, frames, lens), 2);
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_REDIRECT), 2);
 	member_mac(1, mac);
 	cr_assert_arr_eq(frames[0], mac, 6, "the cached answer is used while fresh");
 
 	cr_assert_eq(bpf_map_update_elem(gfd, &key, &g, 0), 0); /* routes zeroed */
-	cr_assert_eq(send_one(&h, &g, fd, frames, lens), 2);
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_REDIRECT), 2);
 	cr_assert_arr_eq(frames[0], ((uint8_t[]){ 2, 0, 0, 0, 0, 0x99 }), 6,
 			 "a rewritten group looks the route up again");
 	close(fd);
@@ -298,38 +309,16 @@ Test(fanout, nobody_to_send_to)
 {
 	static uint8_t frames[8][PKT_MAX];
 	static const struct fan_case c = { 4, 1, false, true };
-	struct nt_config cfg = { .media_port = htons(3478) };
-	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
-	struct nt_fanout_group g = {}, after;
-	static const uint8_t payload[8] = { 0x80, 0x60, 0, 3 };
-	struct pkt_spec s = { .payload = payload, .payload_len = sizeof(payload) };
-	struct __sk_buff ctx = {};
-	uint8_t in[PKT_MAX];
+	struct nt_fanout_group g = { .n_members = 3 }, after;
 	struct harness h;
-	size_t lens[8], len;
+	size_t lens[8];
 	int fd, gfd, key = GROUP_ID;
 
-	cr_assert_eq(harness_open(&h, true), 0);
-	make_net(&c);
-	fd = capture_socket();
-	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
-	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
-	g.n_members = 3;
 	member(4, 0, &g.members[0]);
 	member(6, 1, &g.members[1]);
 	member(6, 2, &g.members[2]);
-	gfd = bpf_map__fd(h.skel->maps.nt_groups);
-	cr_assert_eq(bpf_map_update_elem(gfd, &key, &g, 0), 0);
-	cr_assert_eq(nt_maps_put_mapping(&h.maps, &g.members[0], &m), 0);
-	s.src = g.members[0];
-	cr_assert_eq(nt_endpoint_parse("203.0.113.1:3478", &s.dst), 0);
-	len = pkt_build(&s, in, sizeof(in));
-	ctx.ifindex = ctx.ingress_ifindex = if_nametoindex("nt0");
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = (__u32)len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(h.skel->progs.nt_tc_fanout), &opts), 0);
-	cr_assert_eq(opts.retval, TC_ACT_SHOT);
-	cr_assert_eq(collect(fd, frames, lens, 8), 0);
+	fd = group_setup(&h, &c, &g, &gfd);
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_SHOT), 0);
 	cr_assert_eq(bpf_map_lookup_elem(gfd, &key, &after), 0);
 	cr_assert_eq(after.packets_in, 1);
 	cr_assert_eq(after.copies_out, 0);

@@ -54,15 +54,7 @@ static void setup(struct harness *h)
 
 static size_t template(uint8_t *buf, unsigned seed)
 {
-	static const uint8_t payload[64] = { 0x80, 0x60 };
-	struct pkt_spec s = { .payload = payload, .payload_len = 8 + seed % 56 };
-	bool v6 = seed & 1;
-
-	s.src = ep[v6];
-	s.dst = v6 ? relay6 : relay4;
-	s.vlan = seed & 2;
-	s.zero_udp_csum = !v6 && (seed & 4);
-	return pkt_build(&s, buf, PKT_MAX);
+	return pkt_fuzz_template(buf, seed, &ep[0], &ep[1], &relay4, &relay6);
 }
 
 Test(fanout_fuzz, mutated_frames_never_sent_when_malformed, .timeout = 120)

@@ -39,15 +39,7 @@ static void setup(struct harness *h)
 
 static size_t template(uint8_t *buf, unsigned seed)
 {
-	static const uint8_t payload[64] = { 0x80, 0x60 };
-	struct pkt_spec s = { .payload = payload, .payload_len = 8 + seed % 56 };
-	bool v6 = seed & 1;
-
-	s.src = v6 ? sender6 : sender4;
-	s.dst = v6 ? relay6 : relay4;
-	s.vlan = seed & 2;
-	s.zero_udp_csum = !v6 && (seed & 4);
-	return pkt_build(&s, buf, PKT_MAX);
+	return pkt_fuzz_template(buf, seed, &sender4, &sender6, &relay4, &relay6);
 }
 
 Test(xdp_fuzz, mutated_frames_never_bounce_when_malformed, .timeout = 120)
