@@ -40,7 +40,7 @@ struct nt_fan_ctx {
 	__u8 family;
 	__u8 no_fib;
 	__u16 pad;
-	__u32 l3_off, l4_off;
+	__u32 l3_off;
 	__u8 fallback_macs[12]; /* dst = the sender's next hop, src = ours */
 	__be16 media_port;
 	__u16 pad2;
@@ -48,7 +48,7 @@ struct nt_fan_ctx {
 	__u8 relay_v6[16];
 	__u64 now;
 	__u32 ifindex_in; /* skb fields read once: the callback may not reach them */
-	__u32 l3_len;
+	__u32 l3_len;     /* the IP packet's, for the FIB's MTU check */
 	__u32 n;    /* members, at most NT_GROUP_MAX_MEMBERS */
 	__u32 last; /* the member that gets the packet itself; n: none */
 	__u32 copies;
@@ -170,8 +170,13 @@ static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
 		udp->dest = mb->port;
 		len = sizeof(*ip6) + sizeof(*udp);
 	}
+	/*
+	 * RECOMPUTE keeps skb->csum right when the driver handed the packet
+	 * up with CHECKSUM_COMPLETE (it covers from the IP header on, so not
+	 * for the MACs); a no-op otherwise.
+	 */
 	if (bpf_skb_store_bytes(fc->skb, 0, macs, sizeof(macs), 0) ||
-	    bpf_skb_store_bytes(fc->skb, fc->l3_off, h, len, 0))
+	    bpf_skb_store_bytes(fc->skb, fc->l3_off, h, len, BPF_F_RECOMPUTE_CSUM))
 		return 0;
 	return ifindex;
 }
@@ -314,7 +319,6 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	} else {
 		return NT_TC_ACT_OK;
 	}
-	fc.l4_off = (__u32)(c.pos - (void *)(long)skb->data);
 	if (nt_parse_udp(&c, &udp) < 0 || udp->dest != cfg->media_port)
 		return NT_TC_ACT_OK;
 	if (nt_is_control(udp, bpf_ntohs(udp->len), c.end))
