@@ -46,6 +46,15 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+int_in() { [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] ||
+	nt_fail "bench-fanout.sh: $1 must be a whole number from $3 to $4, not '$2'"; }
+int_in --seconds "$secs" 1 600
+for n in $ns; do int_in "--receivers" "$n" 2 $((64 - 1)); done # a fan-out group of N + 1
+for o in $user_offers; do [ "$o" = max ] || int_in "--user-offers" "$o" 1000 100000000; done
+for p in $paths; do
+	[ "$p" = kernel ] || [ "$p" = userspace ] ||
+		nt_fail "bench-fanout.sh: --paths takes kernel and userspace, not '$p'"
+done
 nt_check_root
 make -s
 nt_bpffs_ensure
@@ -58,8 +67,8 @@ nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
 eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=none c2=none 2>/dev/null)"
 # One CPU for the relay, the other for the receivers. The generator injects
 # the frames at the relay's eth0 as a NIC would hand them over (live XDP
-# frames run through the XDP program attached there, nattrav's or, with
-# --xdp-mode off, a pass program), pinned to RCPU with nattravd: that CPU
+# frames run through the XDP program attached there, nattrav's, or with
+# --xdp-mode off none: straight to the stack), pinned to RCPU with nattravd: that CPU
 # does all of the relay's work in both paths. The copies leave through the
 # veth to relay0, whose NAPI thread (GRO on gives veth one) counts them on
 # NCPU.

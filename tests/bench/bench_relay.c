@@ -316,7 +316,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->batch = (unsigned)v;
 			break;
 		case 'T':
-			if (parse_num(optarg, 1000, 1e8, &o->rate))
+			if (parse_num(optarg, 10, 1e8, &o->rate))
 				return usage(argv[0], 2);
 			break;
 		case 'k':
