@@ -11,6 +11,11 @@
  * Both programs are attached through BPF links, so they go away with this
  * process however it ends.
  *
+ * With --inject (scripts/bench-fanout.sh) the frames are run on the relay's
+ * own eth0 instead, through bpf/nt_gen.bpf.c's nt_inject and on into the XDP
+ * program attached there, as that interface's receive path; the counter can
+ * sit on any device (--recv-dev), and the busy time of --cpu is reported.
+ *
  * CPU time is read from /proc/stat (all CPUs) and /proc/PID/stat (the relay
  * processes) around the run, after an idle sample of the same machine that
  * tells how busy the rest of it is (it is shared). Prints one CSV row.
@@ -47,7 +52,7 @@ struct opts {
 	const char *sender_ns, *recv_ns, *recv_dev, *dst_ns, *reflect_ns, *label;
 	struct nt_endpoint src, dst;
 	unsigned payload, channel, recv_port, recv_ports, batch;
-	double duration, idle, rate, tick_ms;
+	double duration, idle, rate;
 	int cpu;
 	int pids[MAX_PIDS];
 	unsigned npids;
@@ -203,7 +208,7 @@ static int usage(const char *argv0, int rc)
 		"usage: %s --sender-ns NS --dst-ns NS --src IP:PORT --dst IP:PORT --recv-ns NS\n"
 		"          --recv-port N [--payload B] [--channel N] [--duration S] [--idle S]\n"
 		"          [--reflect-ns NS] [--pid PID]... [--cpu N] [--label NAME] [--header]\n"
-		"          [--rate PPS] [--tick-ms MS] [--recv-ports N] [--recv-dev DEV] [--batch N]\n"
+		"          [--rate PPS] [--recv-ports N] [--recv-dev DEV] [--batch N]\n"
 		"          [--inject]\n"
 		"Live frames from the sender's eth0 towards --dst (Ethernet address of eth0 in\n"
 		"--dst-ns), counted on the receiver's eth0; one CSV row on stdout. Needs root.\n"
@@ -216,8 +221,7 @@ static int usage(const char *argv0, int rc)
 		"  --inject        frames enter at --dst-ns's eth0 as if received there and go\n"
 		"                  to the XDP program attached to it (the stack when none):\n"
 		"                  the generator, on --cpu, is that interface's receive path\n"
-		"  --tick-ms MS    with --rate, one test run of rate x MS frames every MS\n"
-		"                  milliseconds (default 50)\n"
+
 		"  --batch N       frames per live-frame batch (default 64); a batch's copies\n"
 		"                  must fit the receiver's veth ring (256) before its NAPI runs\n"
 		"EXAMPLES\n"
@@ -256,7 +260,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "recv-dev", required_argument, NULL, 'I' },
 		{ "rate", required_argument, NULL, 'T' },
 		{ "batch", required_argument, NULL, 'B' },
-		{ "tick-ms", required_argument, NULL, 'k' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "idle", required_argument, NULL, 'i' },
 		{ "cpu", required_argument, NULL, 'c' },
@@ -271,7 +274,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .payload = 200, .duration = 3, .idle = 0.5, .cpu = -1,
-			    .label = "relay", .recv_dev = IFACE, .tick_ms = 50 };
+			    .label = "relay", .recv_dev = IFACE };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->sender_ns = optarg; break;
@@ -319,10 +322,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_num(optarg, 10, 1e8, &o->rate))
 				return usage(argv[0], 2);
 			break;
-		case 'k':
-			if (parse_num(optarg, 0.05, 1000, &o->tick_ms))
-				return usage(argv[0], 2);
-			break;
 		case 'd':
 			if (parse_num(optarg, 0.1, 600, &o->duration))
 				return usage(argv[0], 2);
@@ -358,8 +357,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
  * machine (per-call setup and teardown; the waits of concurrent calls do not
  * overlap) but little CPU, so --rate is offered in chunks of 50 ms worth of
  * frames: slot k is due at t0 + k * tick; a thread sleeps until it and runs
- * one chunk (64 frames a batch, each batch's path run to the end before the
- * next). The rate is exact over the run; within it, a burst every 50 ms.
+ * one chunk (--batch frames a batch, each batch's path run to the end
+ * before the next). The rate is exact over the run; within it, a burst
+ * every 50 ms.
  */
 #define PACE_THREADS 1
 
@@ -528,12 +528,12 @@ int main(int argc, char **argv)
 	memcpy(gen->bss->nt_gen_head, frame, sizeof(gen->bss->nt_gen_head));
 
 	struct xdp_md ctx = { .data_end = (__u32)len, .ingress_ifindex = (__u32)ifindex };
-	/* paced: a chunk every 50 ms at --rate (at least 64 frames), see paced_run() */
+	/* paced: a chunk every 50 ms at --rate, see paced_run() */
 	__u32 chunk = o.inject ? CHUNK * 8 : CHUNK;
 	double tick = 0;
 
 	if (o.rate > 0) {
-		chunk = (__u32)(o.rate * o.tick_ms / 1e3 + 0.5);
+		chunk = (__u32)(o.rate / 20 + 0.5);
 		if (chunk < 1)
 			chunk = 1;
 		tick = (double)chunk / o.rate;
