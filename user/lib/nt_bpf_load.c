@@ -63,8 +63,10 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 	}
 	err = nattrav_bpf__load(x->skel);
 	if (err) {
-		nt_err("cannot load the XDP program: %s (pinned maps of another layout under %s?)",
-		       strerror(-err), pin_dir);
+		nt_err("cannot load the XDP program: %s (maps of another layout pinned under %s, "
+		       "by another version? 'nattravctl --pin-dir %s detach --iface IF --purge' "
+		       "removes them)",
+		       strerror(-err), pin_dir, pin_dir);
 		nattrav_bpf__destroy(x->skel);
 		free(x);
 		return err;
