@@ -225,7 +225,7 @@ static long nt_fan_find_last(__u32 k, void *data)
 
 /*
  * The headers every copy starts from: source relay:media_port, TTL (hop
- * limit) one less, checksums updated. ip and udp point into the packet.
+ * limit) one less, checksums updated. l3 and udp_in point into the packet.
  */
 static __always_inline void nt_fan_common(struct nt_fan_ctx *fc, const void *l3,
 					  const struct udphdr *udp_in)
