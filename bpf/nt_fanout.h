@@ -352,7 +352,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	fc.now = bpf_ktime_get_coarse_ns();
 	fc.ifindex_in = skb->ingress_ifindex;
 	fc.l3_len = ip_len;
-	/* the parsers checked the IP header through their cursor; l3 is checked anew for the verifier */
+	/* the parsers checked the IP header through their cursor: again for the verifier */
 	if (fc.family == NT_FAMILY_V4) {
 		if (l3 + sizeof(struct iphdr) > (void *)(long)skb->data_end)
 			return NT_TC_ACT_SHOT;
