@@ -116,6 +116,22 @@ static void tell_denied(struct nd *d, struct nt_session *s, const char *map,
 		nd_session_tell(d, s, b);
 }
 
+/* src is in a denied range: refused, counted, told to the client on both paths. */
+static bool refused_address(struct nd *d, struct nd_handle *h, struct nt_session *s,
+			    const struct nt_endpoint *src, const struct nt_wire_msg *req,
+			    const char *srcs)
+{
+	const char *why;
+
+	if (!nd_addr_denied(d, src, &why))
+		return false;
+	nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
+	d->ev.verify_failed[ND_VFAIL_DENIED]++;
+	send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
+	tell_denied(d, s, srcs, "address");
+	return true;
+}
+
 static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		     const struct nt_endpoint *src, const struct nt_wire_msg *req,
 		     const char *srcs)
@@ -123,7 +139,6 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	struct nt_wire_msg m = { .kind = NT_WIRE_CHALLENGE, .session_id = s->id };
 	const struct nt_challenge *c;
 	uint8_t b[NT_WIRE_MAX], nonce[NT_VERIFY_NONCE_LEN];
-	const char *why;
 	uint64_t now = nd_now_ns();
 	int n, rc;
 
@@ -143,13 +158,8 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		       ND_PROBES_PER_SEC);
 		return;
 	}
-	if (nd_addr_denied(d, src, &why)) {
-		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
-		d->ev.verify_failed[ND_VFAIL_DENIED]++;
-		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
-		tell_denied(d, s, srcs, "address");
+	if (refused_address(d, h, s, src, req, srcs))
 		return;
-	}
 	if (nt_wire_random(nonce, sizeof(nonce))) {
 		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "no randomness");
 		return;
@@ -202,13 +212,8 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		return;
 	}
 	/* policy may have changed meanwhile; checked again where it is written */
-	if (nd_addr_denied(d, src, &why)) {
-		nt_info("mapping %s of user=%s refused: address %s", srcs, s->user, why);
-		d->ev.verify_failed[ND_VFAIL_DENIED]++;
-		send_error(d, h, src, req, s, NT_WIRE_ERR_FORBIDDEN, "address denied");
-		tell_denied(d, s, srcs, "address");
+	if (refused_address(d, h, s, src, req, srcs))
 		return;
-	}
 	nd_conn_touch(s, now);
 	err = nd_mapping_install(d, s, src);
 	d->ev.verify_ok += !err;
