@@ -86,26 +86,6 @@ static long long rss_kib(int pid)
 	return v;
 }
 
-static long long cpu_jiffies(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return -1;
-	return (long long)(ut + st);
-}
-
 static long long map_memlock(const char *pin)
 {
 	char path[64], line[256];
@@ -492,16 +472,16 @@ int main(int argc, char **argv)
 
 	rss0 = o.pid ? rss_kib(o.pid) : -1;
 	mem0 = o.map ? map_memlock(o.map) : -1;
-	cpu0 = o.pid ? cpu_jiffies(o.pid) : -1;
+	cpu0 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
 	fprintf(stderr, "bench_ctl: %u sessions, %u in flight\n", o.clients, o.inflight);
 	t_sess = run_phase(start_connect, ST_IDLE);
 	joined = n_done;
-	cpu1 = o.pid ? cpu_jiffies(o.pid) : -1;
+	cpu1 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
 	fprintf(stderr, "bench_ctl: %u joined in %.2f s (%u failed); verifying\n", joined, t_sess,
 		n_failed);
 	t_ver = run_phase(start_probe, ST_JOINED);
 	verified = n_done - joined;
-	cpu2 = o.pid ? cpu_jiffies(o.pid) : -1;
+	cpu2 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
 	usleep(200000); /* the daemon's last map writes */
 	rss1 = o.pid ? rss_kib(o.pid) : -1;
 	mem1 = o.map ? map_memlock(o.map) : -1;

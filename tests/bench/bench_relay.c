@@ -119,25 +119,12 @@ static int mac_of(const char *ifname, uint8_t mac[6])
 	return err;
 }
 
+/* a task that is gone counts for nothing */
 static unsigned long long proc_jiffies(int pid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
-	size_t n;
+	long long v = proc_cpu_jiffies(pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* after ")": state(3) ... utime(14) stime(15) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return 0;
-	return ut + st;
+	return v < 0 ? 0 : (unsigned long long)v;
 }
 
 static void sample(const struct opts *o, struct cpu_sample *s)
