@@ -131,10 +131,4 @@ pair_exchange userspace
 check "userspace: no program attached" sh -c "! ip -n '$RELAY_NS' link show '$RELAY_IF' | grep -q xdp"
 stop_daemon
 
-if [ "$NT_FAILED" -ne 0 ]; then
-	keep=/tmp/nattrav-e2e-$P
-	cp -r "$work" "$keep"
-	echo "logs and client output kept in $keep"
-	grep -v 'debug libbpf' "$work/daemon.log" | tail -40
-fi
-nt_summary
+relay_summary

@@ -171,10 +171,4 @@ check "userspace: no copy made by TC (fanout_copies +$FANOUT_COPIES)" test "$FAN
 rate userspace
 stop_daemon
 
-if [ "$NT_FAILED" -ne 0 ]; then
-	keep=/tmp/nattrav-e2e-$P
-	cp -r "$work" "$keep"
-	echo "logs and client output kept in $keep"
-	grep -v 'debug libbpf' "$work/daemon.log" | tail -40
-fi
-nt_summary
+relay_summary

@@ -221,10 +221,4 @@ check "installed config is the example, all of it commented" \
 	sh -c "! grep -Ev '^[[:space:]]*(#|$)' '$dest/etc/nattrav/nattravd.conf' | grep -q ."
 check "installed nattravd runs (--help)" sh -c "'$dest/usr/sbin/nattravd' --help >/dev/null"
 
-if [ "$NT_FAILED" -ne 0 ]; then
-	keep=/tmp/nattrav-e2e-$P
-	cp -r "$work" "$keep"
-	echo "logs and client output kept in $keep"
-	grep -v 'debug libbpf' "$work/daemon.log" | tail -30
-fi
-nt_summary
+relay_summary 30

@@ -73,3 +73,15 @@ for l in open('$1'):
     if e.get('event') == '$2': v = e.get('$3', '')
 print(v)"
 }
+
+# The count of checks, and on failure the work folder kept in /tmp and the
+# daemon log's last LINES lines (default 40); the script's exit status.
+relay_summary() {
+	if [ "$NT_FAILED" -ne 0 ]; then
+		local keep=/tmp/nattrav-e2e-$P
+		cp -r "$work" "$keep"
+		echo "logs and client output kept in $keep"
+		grep -v 'debug libbpf' "$work/daemon.log" | tail -"${1:-40}"
+	fi
+	nt_summary
+}
