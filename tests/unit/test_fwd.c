@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "nt_fwd.h"
-
-static struct nt_endpoint ep4(uint32_t ip, uint16_t port)
-{
-	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = htons(port) };
-	uint32_t be = htonl(ip);
-
-	ep.addr[10] = ep.addr[11] = 0xff;
-	memcpy(ep.addr + 12, &be, 4);
-	return ep;
-}
+#include "endpoints.h"
 
 static void count(struct nt_fwd_entry *e, void *arg)
 {
@@ -26,7 +17,7 @@ static void count(struct nt_fwd_entry *e, void *arg)
 Test(fwd, put_get_peer_del)
 {
 	struct nt_fwd f;
-	struct nt_endpoint a = ep4(0xcb007107, 4000), b = ep4(0xcb007108, 5000);
+	struct nt_endpoint a = ep4n(0xcb007107, 4000), b = ep4n(0xcb007108, 5000);
 	struct nt_fwd_entry *e;
 
 	cr_assert_eq(nt_fwd_init(&f, 4), 0);
@@ -56,7 +47,7 @@ Test(fwd, many_and_collisions)
 
 	cr_assert_eq(nt_fwd_init(&f, 16), 0);
 	for (uint32_t i = 0; i < 5000; i++) {
-		struct nt_endpoint s = ep4(0x0a000000 + i / 7, (uint16_t)(1000 + i % 7));
+		struct nt_endpoint s = ep4n(0x0a000000 + i / 7, (uint16_t)(1000 + i % 7));
 
 		cr_assert_eq(nt_fwd_put(&f, &s, NULL), 0);
 	}
@@ -64,17 +55,17 @@ Test(fwd, many_and_collisions)
 	nt_fwd_for_each(&f, count, &n);
 	cr_assert_eq(n, 5000);
 	for (uint32_t i = 0; i < 5000; i += 2) {
-		struct nt_endpoint s = ep4(0x0a000000 + i / 7, (uint16_t)(1000 + i % 7));
+		struct nt_endpoint s = ep4n(0x0a000000 + i / 7, (uint16_t)(1000 + i % 7));
 
 		cr_assert_eq(nt_fwd_del(&f, &s), 0);
 	}
 	for (uint32_t i = 0; i < 5000; i++) {
-		struct nt_endpoint s = ep4(0x0a000000 + i / 7, (uint16_t)(1000 + i % 7));
+		struct nt_endpoint s = ep4n(0x0a000000 + i / 7, (uint16_t)(1000 + i % 7));
 
 		cr_assert_eq(nt_fwd_get(&f, &s) != NULL, i % 2 == 1, "entry %u", i);
 	}
 	/* port and family are part of the key */
-	struct nt_endpoint x = ep4(0x0a000000, 1000), y = x;
+	struct nt_endpoint x = ep4n(0x0a000000, 1000), y = x;
 
 	y.family = NT_FAMILY_V6;
 	cr_assert_null(nt_fwd_get(&f, &y));
@@ -87,7 +78,7 @@ Test(fwd, many_and_collisions)
 Test(fwd, fanout_groups)
 {
 	struct nt_fwd f;
-	struct nt_endpoint m[3] = { ep4(0x0a000001, 1), ep4(0x0a000002, 2), ep4(0x0a000003, 3) };
+	struct nt_endpoint m[3] = { ep4n(0x0a000001, 1), ep4n(0x0a000002, 2), ep4n(0x0a000003, 3) };
 	struct nt_fwd_group *g;
 
 	cr_assert_eq(nt_fwd_init(&f, 4), 0);

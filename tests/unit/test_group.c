@@ -7,23 +7,14 @@
 
 #include "nt_group.h"
 #include "nt_verify.h"
+#include "endpoints.h"
 
 static const uint8_t key[NT_WIRE_KEY_LEN] = "0123456789abcdef0123456789abcdef";
-
-static struct nt_endpoint ep4(uint32_t ip, uint16_t port)
-{
-	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = htons(port) };
-	uint32_t be = htonl(ip);
-
-	ep.addr[10] = ep.addr[11] = 0xff;
-	memcpy(ep.addr + 12, &be, 4);
-	return ep;
-}
 
 static void verify(struct nt_session *s, uint16_t port)
 {
 	s->verified = true;
-	s->mapping = ep4(0xc6336400 + port % 200, port);
+	s->mapping = ep4n(0xc6336400 + port % 200, port);
 }
 
 static struct nt_sessions t;
@@ -164,9 +155,9 @@ Test(group, fanout_entry_keeps_counters_of_members_that_stay)
 	struct nt_group_plan p = { .mode = NT_GROUP_FANOUT, .n = 3 };
 	struct nt_fanout_group old, out;
 
-	p.eps[0] = ep4(0x0a000001, 1);
-	p.eps[1] = ep4(0x0a000002, 2);
-	p.eps[2] = ep4(0x0a000003, 3);
+	p.eps[0] = ep4n(0x0a000001, 1);
+	p.eps[1] = ep4n(0x0a000002, 2);
+	p.eps[2] = ep4n(0x0a000003, 3);
 	nt_group_fanout_fill(&p, NULL, &old);
 	cr_assert_eq(old.n_members, 3);
 	cr_assert_eq(old.delivered[0], 0);
@@ -178,7 +169,7 @@ Test(group, fanout_entry_keeps_counters_of_members_that_stay)
 	old.bytes_out = 6000;
 	/* member 1 leaves, a new one comes */
 	p.eps[1] = p.eps[2];
-	p.eps[2] = ep4(0x0a000004, 4);
+	p.eps[2] = ep4n(0x0a000004, 4);
 	nt_group_fanout_fill(&p, &old, &out);
 	cr_assert_eq(out.n_members, 3);
 	cr_assert(nt_endpoint_eq(&out.members[1], &old.members[2]));
@@ -195,11 +186,11 @@ Test(group, plan_eq)
 {
 	struct nt_group_plan a = { .mode = NT_GROUP_PAIR, .n = 2 }, b;
 
-	a.eps[0] = ep4(1, 1);
-	a.eps[1] = ep4(2, 2);
+	a.eps[0] = ep4n(1, 1);
+	a.eps[1] = ep4n(2, 2);
 	b = a;
 	cr_assert(nt_group_plan_eq(&a, &b));
-	b.eps[1] = ep4(2, 3);
+	b.eps[1] = ep4n(2, 3);
 	cr_assert_not(nt_group_plan_eq(&a, &b));
 	b = a;
 	b.mode = NT_GROUP_FANOUT;

@@ -6,18 +6,10 @@
 #include <string.h>
 
 #include "nt_verify.h"
+#include "endpoints.h"
 
 #define MS 1000000ull
 #define LIFE (5000 * MS)
-
-static struct nt_endpoint ep4(const char *a, uint16_t port)
-{
-	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = htons(port) };
-
-	ep.addr[10] = ep.addr[11] = 0xff;
-	cr_assert_eq(inet_pton(AF_INET, a, ep.addr + 12), 1);
-	return ep;
-}
 
 static const uint8_t tid1[12] = "tid-number-1", tid2[12] = "tid-number-2";
 

@@ -9,29 +9,13 @@
 #include <openssl/hmac.h>
 
 #include "nt_wire.h"
+#include "endpoints.h"
 
 static const uint8_t key[NT_WIRE_KEY_LEN] = "0123456789abcdef0123456789abcdef";
 static const uint8_t key2[NT_WIRE_KEY_LEN] = "0123456789abcdef0123456789abcdeF";
 /* RFC 5769 section 2.2/2.3 transaction id */
 static const uint8_t tid5769[12] = { 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34,
 				     0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae };
-
-static struct nt_endpoint ep4(const char *a, uint16_t port)
-{
-	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = htons(port) };
-
-	ep.addr[10] = ep.addr[11] = 0xff;
-	cr_assert_eq(inet_pton(AF_INET, a, ep.addr + 12), 1);
-	return ep;
-}
-
-static struct nt_endpoint ep6(const char *a, uint16_t port)
-{
-	struct nt_endpoint ep = { .family = NT_FAMILY_V6, .port = htons(port) };
-
-	cr_assert_eq(inet_pton(AF_INET6, a, ep.addr), 1);
-	return ep;
-}
 
 /* A valid message of each kind; mapped may be v4 or v6. */
 static struct nt_wire_msg sample(enum nt_wire_kind kind, bool v6)
