@@ -132,13 +132,14 @@ static __always_inline struct nt_mapping *nt_admit(const struct nt_config *cfg,
 		goto refuse;
 	}
 	*now = nt_now();
-	nt_touch(m, tot_len, *now);
+	nt_touch(m, tot_len);
 	if (nt_over_rate(m, cfg, *now)) {
 		why = NT_STAT_DROP_RATE;
 		goto refuse;
 	}
 	/* XDP cannot copy a frame: groups of three or more go to the TC program */
 	if (m->flags & NT_MAPPING_F_FANOUT) {
+		nt_consent(m, *now);
 		*verdict = nt_verdict(NT_STAT_PASS_FANOUT, tot_len, XDP_PASS);
 		return NULL;
 	}
@@ -150,6 +151,7 @@ static __always_inline struct nt_mapping *nt_admit(const struct nt_config *cfg,
 		why = NT_STAT_DROP_FAMILY;
 		goto refuse;
 	}
+	nt_consent(m, *now);
 	return m;
 refuse:
 	*verdict = nt_verdict(why, tot_len, XDP_DROP);

@@ -54,11 +54,19 @@ static __always_inline bool nt_is_control(struct udphdr *udp, __u32 udp_len, voi
 	return *(__be32 *)(p + 4) == bpf_htonl(NT_STUN_MAGIC);
 }
 
-/* Account the packet to its mapping; last_seen keeps the consent window open. */
-static __always_inline void nt_touch(struct nt_mapping *m, __u64 bytes, __u64 now)
+/* Account the packet to its mapping. */
+static __always_inline void nt_touch(struct nt_mapping *m, __u64 bytes)
 {
 	__sync_fetch_and_add(&m->packets, 1);
 	__sync_fetch_and_add(&m->bytes, bytes);
+}
+
+/*
+ * The consent window stays open only for media the relay takes on: a sender
+ * over its rate, or with nobody to send to, keeps no mapping alive.
+ */
+static __always_inline void nt_consent(struct nt_mapping *m, __u64 now)
+{
 	m->last_seen_ns = now;
 }
 
@@ -82,18 +90,23 @@ static __always_inline bool nt_over_rate(struct nt_mapping *m, const struct nt_c
 {
 	__u64 credit;
 
-	if (!cfg->pkt_cost_ns)
+	__u64 cost = cfg->pkt_cost_ns;
+
+	if (!cost)
 		return false;
+	/* a fan-out sender pays for every copy (rate_weight, set by the daemon) */
+	if (m->rate_weight > 1)
+		cost *= m->rate_weight;
 	credit = m->tb_credit_ns + (now - m->tb_last_ns);
 	if (credit > cfg->burst_ns || now < m->tb_last_ns)
 		credit = cfg->burst_ns;
 	m->tb_last_ns = now;
-	if (credit < cfg->pkt_cost_ns) {
+	if (credit < cost) {
 		m->tb_credit_ns = credit;
 		__sync_fetch_and_add(&m->rate_drops, 1);
 		return true;
 	}
-	m->tb_credit_ns = credit - cfg->pkt_cost_ns;
+	m->tb_credit_ns = credit - cost;
 	return false;
 }
 

@@ -59,7 +59,12 @@ struct nt_mapping {
 	__u64 packets;      /* media packets received from this endpoint */
 	__u64 bytes;        /* their IP lengths */
 	__u32 flags;        /* NT_MAPPING_F_* */
-	__u32 pad;
+	/*
+	 * Packets the relay sends for one received (a fan-out to N members:
+	 * N - 1), charged to the sender's token bucket so a sender cannot make
+	 * the relay emit more than its rate; 0 is read as 1.
+	 */
+	__u32 rate_weight;
 	/* token bucket of the sender's packet rate (see nt_config.pkt_cost_ns) */
 	__u64 tb_credit_ns;
 	__u64 tb_last_ns;

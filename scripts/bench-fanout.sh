@@ -88,7 +88,14 @@ nt_cleanup_push "rm -rf '$work'"
 nt_cleanup_push 'pkill -9 -f "nattravd .*--pin-dir $NT_PIN_DIR"'
 S1=$C1_IP:40000 RPORT=50001 # the sender member; receiver i binds $C2_IP:50000+i
 
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
+# token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
+token() {
+	local u=$1 g args=()
+	shift
+	[ $# -gt 0 ] || set -- '*'
+	for g in "$@"; do args+=(--group "$g"); done
+	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
+}
 client() { # ns out args...
 	local ns=$1 out=$2
 	shift 2

@@ -155,8 +155,8 @@ static void send_lines(struct cl *c, unsigned i)
 	int n;
 
 	snprintf(user, sizeof(user), "u%u", i);
-	if (nt_token_mint_ttl(secret, secret_len, user, (uint64_t)time(NULL), 3600, tok,
-			      sizeof(tok)) < 0) {
+	if (nt_token_mint_ttl(secret, secret_len, user, (const char *const[]){ "*" }, 1,
+			      (uint64_t)time(NULL), 3600, tok, sizeof(tok)) < 0) {
 		fail(c, i, 0);
 		return;
 	}

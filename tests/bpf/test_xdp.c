@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <linux/bpf.h>
+#include <unistd.h>
 #include "xdp_harness.h"
 
 #define RELAY4 "203.0.113.1"
@@ -374,5 +375,99 @@ Test(xdp, rate_limit_drops_over_burst)
 	cr_assert_eq(m.packets, 10, "over-rate packets still count as seen");
 	cr_assert_eq(nt_maps_read_stats(&h.maps, st), 0);
 	cr_assert_eq(st[NT_STAT_DROP_RATE].packets, 7);
+	harness_close(&h);
+}
+
+/* A fan-out sender pays for its copies: rate_weight packets of credit per packet. */
+Test(xdp, rate_limit_charges_rate_weight)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xdp_case c = { .family = 4, .verified = true };
+	struct nt_config cfg;
+	struct nt_endpoint peer;
+	struct nt_mapping m;
+	struct harness h;
+	struct pkt_spec s;
+	unsigned tx = 0;
+	size_t len;
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	set_config(&h);
+	cr_assert_eq(nt_maps_get_config(&h.maps, &cfg), 0);
+	cfg.pkt_cost_ns = 1000000000ull;
+	cfg.burst_ns = 6 * cfg.pkt_cost_ns; /* six copies' worth */
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	len = build_case(&c, in, &s);
+	install_mapping(&h, &c, &s, &peer);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	m.rate_weight = 3; /* a group of four: three copies a packet */
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &s.src, &m), 0);
+	for (int i = 0; i < 10; i++) {
+		size_t out_len = sizeof(out);
+
+		tx += harness_run(&h, in, len, out, &out_len, 0) == XDP_TX;
+	}
+	cr_assert_eq(tx, 2, "%u passed, want 6 / 3 = 2", tx);
+	harness_close(&h);
+}
+
+/* Consent is kept open by media the relay takes on, never by rate-dropped packets. */
+Test(xdp, rate_dropped_media_keeps_no_consent)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xdp_case c = { .family = 4, .verified = true };
+	struct nt_config cfg;
+	struct nt_endpoint peer;
+	struct nt_mapping m;
+	struct harness h;
+	struct pkt_spec s;
+	uint64_t seen;
+	size_t len, out_len = sizeof(out);
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	set_config(&h);
+	cr_assert_eq(nt_maps_get_config(&h.maps, &cfg), 0);
+	cfg.pkt_cost_ns = 1000000000ull; /* one a second */
+	cfg.burst_ns = cfg.pkt_cost_ns;
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	len = build_case(&c, in, &s);
+	install_mapping(&h, &c, &s, &peer);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	seen = m.last_seen_ns;
+	cr_assert_gt(seen, 0);
+	/* past the coarse clock's tick, so a refresh would show */
+	usleep(50000);
+	out_len = sizeof(out);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_DROP);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	cr_assert_eq(m.rate_drops, 1);
+	cr_assert_eq(m.last_seen_ns, seen, "a rate-dropped packet refreshed consent");
+	harness_close(&h);
+}
+
+/* Verified but alone: dropped media keeps no consent either (keepalives do). */
+Test(xdp, no_peer_media_keeps_no_consent)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xdp_case c = { .family = 4, .verified = true };
+	struct nt_endpoint peer;
+	struct nt_mapping m;
+	struct harness h;
+	struct pkt_spec s;
+	size_t len, out_len = sizeof(out);
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	set_config(&h);
+	len = build_case(&c, in, &s);
+	install_mapping(&h, &c, &s, &peer);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	memset(&m.peer, 0, sizeof(m.peer));
+	m.last_seen_ns = 0;
+	cr_assert_eq(nt_maps_put_mapping(&h.maps, &s.src, &m), 0);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_DROP);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	cr_assert_eq(m.packets, 1);
+	cr_assert_eq(m.last_seen_ns, 0);
 	harness_close(&h);
 }

@@ -7,7 +7,8 @@
 #                                         forwarding on the relay, a work
 #                                         folder with certificates and the
 #                                         auth secret ($work); all undone on exit
-#   token USER                            a token for USER, 10 minutes
+#   token USER [GROUP...]                 a token for USER and GROUPs (none:
+#                                         any group), 10 minutes
 #   ctl ARGS...                           nattravctl on the relay's maps
 #                                         (plus "${NT_CTL_EXTRA[@]}")
 #   stat_of COUNTER                       packets of an XDP counter
@@ -44,7 +45,14 @@ nt_relay_env() {
 }
 
 check() { nt_check "$@"; }
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
+# token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
+token() {
+	local u=$1 g args=()
+	shift
+	[ $# -gt 0 ] || set -- '*'
+	for g in "$@"; do args+=(--group "$g"); done
+	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
+}
 ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "${NT_CTL_EXTRA[@]}" "$@"; }
 stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
 n_mappings() { ctl mappings --json | grep -c '"src"' || true; }

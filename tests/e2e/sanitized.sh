@@ -37,7 +37,14 @@ nt_cleanup_push "rm -rf '$work'"
 export ASAN_OPTIONS="log_path=$work/asan:detect_leaks=1:quarantine_size_mb=4"
 export UBSAN_OPTIONS="log_path=$work/ubsan:print_stacktrace=1"
 
-token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
+# token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
+token() {
+	local u=$1 g args=()
+	shift
+	[ $# -gt 0 ] || set -- '*'
+	for g in "$@"; do args+=(--group "$g"); done
+	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
+}
 n_mappings() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" mappings --json | grep -c '"src"' || true; }
 daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 nt_cleanup_push 'pkill -9 -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"'

@@ -18,7 +18,7 @@
 #define NT_LINE_MAX 512		/* bytes of a line, without "\r\n" */
 #define NT_LINE_PROTO "nattrav/1"
 #define NT_LINE_GROUP_MAX 64	/* characters of [A-Za-z0-9._-] */
-#define NT_LINE_ARG_MAX 256	/* longest argument: a token */
+#define NT_LINE_ARG_MAX 480	/* longest argument: a token (fits "AUTH " + it in NT_LINE_MAX) */
 #define NT_LINE_KV_MAX 16	/* key=value fields kept per reply */
 
 /* ERR codes, grouped like SMTP/HTTP. */

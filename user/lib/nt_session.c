@@ -85,12 +85,58 @@ void nt_session_del(struct nt_sessions *t, struct nt_session *s)
 	OPENSSL_cleanse(s, sizeof(*s));
 }
 
-static struct nt_group *group_find(struct nt_sessions *t, const char *name)
+struct nt_group *nt_group_find(const struct nt_sessions *t, const char *name)
 {
 	for (size_t i = 0; i < t->ngroups; i++)
 		if (t->groups[i].used && !strcmp(t->groups[i].name, name))
 			return &t->groups[i];
 	return NULL;
+}
+
+static bool id_in_use(const struct nt_sessions *t, uint32_t id)
+{
+	for (size_t i = 0; i < t->ngroups; i++)
+		if (t->groups[i].used && t->groups[i].id == id)
+			return true;
+	return t->id_taken && t->id_taken(id, t->id_arg);
+}
+
+/* The next id no group here or elsewhere holds; 0 when none is found. */
+static uint32_t group_id_alloc(struct nt_sessions *t)
+{
+	/* ids are dense: a few live ones at most stand in the way */
+	for (uint32_t tries = 0; tries < 1u << 16; tries++) {
+		uint32_t id = t->next_group_id++;
+
+		if (!t->next_group_id) /* wrapped: 0 is never an id */
+			t->next_group_id = 1;
+		if (id && !id_in_use(t, id))
+			return id;
+	}
+	return 0;
+}
+
+void nt_sessions_user_usage(const struct nt_sessions *t, const char *user,
+			    const char *group, struct nt_user_usage *u)
+{
+	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; i < t->nsess; i++) {
+		const struct nt_session *s = &t->sess[i];
+		bool seen = false;
+
+		if (!s->used || strcmp(s->user, user))
+			continue;
+		u->sessions++;
+		if (!s->group)
+			continue;
+		if (group && !strcmp(s->group->name, group))
+			u->in_group++;
+		/* distinct groups: a user holds a handful of sessions at most */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = t->sess[j].used && t->sess[j].group == s->group &&
+			       !strcmp(t->sess[j].user, user);
+		u->groups += !seen;
+	}
 }
 
 int nt_session_join(struct nt_sessions *t, struct nt_session *s,
@@ -103,18 +149,21 @@ int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 		return -EALREADY;
 	if (!nt_line_group_valid(name))
 		return -EINVAL;
-	g = group_find(t, name);
+	g = nt_group_find(t, name);
 	if (!g) {
+		uint32_t id;
+
 		for (size_t i = 0; i < t->ngroups && !g; i++)
 			if (!t->groups[i].used)
 				g = &t->groups[i];
 		if (!g)
 			return -ENOSPC;
+		id = group_id_alloc(t);
+		if (!id)
+			return -ENOSPC;
 		memset(g, 0, sizeof(*g));
 		g->used = true;
-		g->id = t->next_group_id++;
-		if (!t->next_group_id) /* wrapped: 0 is never an id */
-			t->next_group_id = 1;
+		g->id = id;
 		snprintf(g->name, sizeof(g->name), "%s", name);
 	}
 	/* a new group has no member yet and max_members >= 2: never refused here */

@@ -59,6 +59,19 @@ struct nt_sessions {
 	size_t ngroups;
 	uint32_t next_group_id;
 	uint32_t max_members;		/* per group, 2..NT_GROUP_MEMBERS */
+	/*
+	 * Ids used outside this table (the operator's groups, adopted
+	 * mappings): a new group never gets one. NULL: none.
+	 */
+	bool (*id_taken)(uint32_t id, void *arg);
+	void *id_arg;
+};
+
+/* What one user holds: for the per-user quotas. */
+struct nt_user_usage {
+	size_t sessions;	/* sessions of the user */
+	size_t groups;		/* distinct groups they are in */
+	size_t in_group;	/* of them, in the group asked about */
 };
 
 int nt_sessions_init(struct nt_sessions *t, size_t max_sessions,
@@ -82,7 +95,7 @@ void nt_session_del(struct nt_sessions *t, struct nt_session *s);
 /*
  * Join group name (created on first join). -EALREADY when s is in a group,
  * -EINVAL for a bad name, -EUSERS when the group is full, -ENOSPC when a new
- * group would exceed the group quota.
+ * group would exceed the group quota or no group id is free.
  */
 int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 		    const char *name);
@@ -92,6 +105,12 @@ void nt_session_leave(struct nt_sessions *t, struct nt_session *s);
 struct nt_session *nt_session_peer(const struct nt_session *s);
 /* Keep group ids already used in the maps (adopted mappings) apart. */
 void nt_sessions_reserve_group_id(struct nt_sessions *t, uint32_t id);
+
+/* What user holds now, with in_group counted for group (may be NULL). */
+void nt_sessions_user_usage(const struct nt_sessions *t, const char *user,
+			    const char *group, struct nt_user_usage *u);
+/* The group called name, or NULL. */
+struct nt_group *nt_group_find(const struct nt_sessions *t, const char *name);
 
 size_t nt_sessions_count(const struct nt_sessions *t);
 size_t nt_groups_count(const struct nt_sessions *t);

@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Time-limited auth tokens in the TURN REST API style
- * (draft-uberti-behave-turn-rest): "<expiry>:<user>:<mac>" where expiry is
- * unix seconds in decimal and mac is base64(HMAC-SHA256(secret,
- * "<expiry>:<user>")) with padding (44 characters). The operator shares the
- * secret with the application server, which mints tokens; nattravd verifies.
+ * Time-limited auth tokens, version 2: a capability for named groups.
+ *
+ *   v2:<expiry>:<user>:<groups>:<mac>
+ *
+ * expiry is unix seconds in decimal, user 1..64 of [A-Za-z0-9._@-], groups
+ * either "*" (any group) or 1..NT_TOKEN_GROUPS_MAX group names (nt_line's
+ * charset) joined by ",", and mac base64(HMAC-SHA256(secret, everything
+ * before the last ':')) with padding (44 characters). The operator shares
+ * the secret with the application server, which mints tokens; nattravd
+ * verifies them and lets the holder join only the groups named.
+ *
+ * Version 1 ("<expiry>:<user>:<mac>", TURN REST style) named no group: it is
+ * recognised only to be refused with a clear reason (-EPROTO).
  *
  * Functions return 0 (or a length) on success, a negative errno otherwise.
  */
@@ -14,16 +22,30 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "nt_line.h"
 
-#define NT_TOKEN_MAX 256	/* characters, without the terminating NUL */
+#define NT_TOKEN_MAX NT_LINE_ARG_MAX	/* characters, without the terminating NUL */
 #define NT_TOKEN_USER_MAX 64	/* characters of [A-Za-z0-9._@-] */
 #define NT_TOKEN_SECRET_MAX 4096
 #define NT_TOKEN_MAC_B64_LEN 44	/* base64 of 32 bytes, with one '=' */
+#define NT_TOKEN_GROUPS_MAX 16	/* group names in one token */
+#define NT_TOKEN_GROUPS_LEN 320	/* characters of the groups field */
+#define NT_TOKEN_VERSION "v2"
+
+/* What an authentic token grants. */
+struct nt_token_claims {
+	char user[NT_TOKEN_USER_MAX + 1];
+	uint64_t expiry;
+	bool any_group;		/* "*" */
+	size_t ngroups;
+	char groups[NT_TOKEN_GROUPS_MAX][NT_LINE_GROUP_MAX + 1];
+};
 
 /*
  * verify results:
  *   0           authentic and not expired
- *   -EINVAL     malformed (syntax, length, charset, base64, number)
+ *   -EINVAL     malformed (syntax, length, charset, base64, number, groups)
+ *   -EPROTO     a version 1 token: well formed, but it names no groups
  *   -EACCES     well formed but the MAC does not match (forged or wrong secret)
  *   -ETIMEDOUT  authentic but expired (now >= expiry)
  * The MAC is checked before the expiry, so -ETIMEDOUT is only ever reported
@@ -34,24 +56,31 @@
 bool nt_token_user_valid(const char *user);
 
 /*
- * Mint a token valid until expiry (unix seconds) into out (NUL terminated).
- * Returns the token length, -EINVAL for a bad user / empty secret,
- * -ENOSPC when out is too small (NT_TOKEN_MAX + 1 is always enough).
+ * Mint a token for user and groups (ngroups names, or the one name "*")
+ * valid until expiry (unix seconds) into out (NUL terminated). Returns the
+ * token length, -EINVAL for a bad user, group list or empty secret,
+ * -ENOSPC when out is too small or the token would be longer than
+ * NT_TOKEN_MAX (NT_TOKEN_MAX + 1 is always enough room).
  */
 int nt_token_mint(const void *secret, size_t secret_len, const char *user,
-		  uint64_t expiry, char *out, size_t out_len);
+		  const char *const *groups, size_t ngroups, uint64_t expiry,
+		  char *out, size_t out_len);
 
 /* Same, with expiry = now + ttl. -EINVAL when that overflows. */
 int nt_token_mint_ttl(const void *secret, size_t secret_len, const char *user,
-		      uint64_t now, uint64_t ttl, char *out, size_t out_len);
+		      const char *const *groups, size_t ngroups, uint64_t now,
+		      uint64_t ttl, char *out, size_t out_len);
 
 /*
- * Verify token (NUL terminated) at time now. On 0, user (may be NULL; room
- * for NT_TOKEN_USER_MAX + 1) and expiry (may be NULL) are filled in; they
- * are also filled on -ETIMEDOUT so the caller can log who it was.
+ * Verify token (NUL terminated) at time now. On 0, claims (may be NULL) is
+ * filled in; on -ETIMEDOUT its user and expiry are, so the caller can log
+ * who it was.
  */
 int nt_token_verify(const void *secret, size_t secret_len, const char *token,
-		    uint64_t now, char *user, uint64_t *expiry);
+		    uint64_t now, struct nt_token_claims *claims);
+
+/* True when the claims let their holder join group. */
+bool nt_token_allows(const struct nt_token_claims *c, const char *group);
 
 /*
  * Read a secret file into buf (room for NT_TOKEN_SECRET_MAX bytes): one

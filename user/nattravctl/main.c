@@ -33,8 +33,8 @@ static const char usage[] =
 	"                     ask nattravd to drop a mapping (the client re-verifies) or end\n"
 	"                     a session (the client is disconnected); needs the daemon\n"
 	"  config             the relay address and media port the program uses\n"
-	"  token --secret-file F --user NAME [--ttl SECONDS]\n"
-	"                     mint an auth token for a client\n"
+	"  token --secret-file F --user NAME --group G [--group G2 ...] [--ttl SECONDS]\n"
+	"                     mint an auth token for a client, for the groups named\n"
 	"\n"
 	"Options:\n"
 	"  --pin-dir DIR      where the maps are pinned (default " NT_PIN_DIR_DEFAULT ")\n"
@@ -51,7 +51,7 @@ static const char usage[] =
 	"  nattravctl kick 198.51.100.7:40000\n"
 	"  nattravctl kick session 3f2a9c0d11e4b702\n"
 	"  nattravctl stats --json\n"
-	"  nattravctl token --secret-file /etc/nattrav/secret --user alice --ttl 3600\n";
+	"  nattravctl token --secret-file /etc/nattrav/secret --user alice --group room9 --ttl 3600\n";
 
 int ctl_error(int code, const char *fmt, ...)
 {

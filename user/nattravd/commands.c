@@ -22,17 +22,18 @@ static void hex(char *out, const uint8_t *b, size_t n)
 
 static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 {
-	char user[NT_TOKEN_USER_MAX + 1] = "", exp[24];
-	uint64_t expiry = 0;
+	static struct nt_token_claims t;
+	uint64_t now = (uint64_t)time(NULL);
+	char exp[24];
 	int err;
 
 	if (!c->greeted) {
 		nd_reply_err(d, c, NT_LINE_E_STATE, "HELLO first");
 		return;
 	}
-	err = nt_token_verify(d->secret, d->secret_len, token, (uint64_t)time(NULL), user, &expiry);
+	err = nt_token_verify(d->secret, d->secret_len, token, now, &t);
 	if (err == -ETIMEDOUT) {
-		nt_info("auth refused from %s: token of user=%s expired", c->peer, user);
+		nt_info("auth refused from %s: token of user=%s expired", c->peer, t.user);
 		nd_reply_err(d, c, NT_LINE_E_EXPIRED, "token expired");
 		return;
 	}
@@ -41,29 +42,92 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "token not valid");
 		return;
 	}
+	if (err == -EPROTO) {
+		nt_info("auth refused from %s: token of format v1 (names no groups)", c->peer);
+		nd_reply_err(d, c, NT_LINE_E_SYNTAX,
+			     "token format v1 names no groups, mint a v2 token");
+		return;
+	}
 	if (err) {
 		nt_info("auth refused from %s: malformed token", c->peer);
 		nd_reply_err(d, c, NT_LINE_E_SYNTAX, "malformed token");
 		return;
 	}
+	/* a stolen long-lived token is worth little: the relay caps what it accepts */
+	if (d->conf.max_token_ttl_s && t.expiry - now > d->conf.max_token_ttl_s) {
+		nt_info("auth refused from %s: token of user=%s valid for %llu s, over --max-token-ttl %u",
+			c->peer, t.user, (unsigned long long)(t.expiry - now), d->conf.max_token_ttl_s);
+		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "token lifetime over the relay's maximum");
+		return;
+	}
 	if (c->authed) {
 		/* a fresh token for the same user extends the deadline */
-		if (strcmp(user, c->user)) {
+		if (strcmp(t.user, c->user)) {
 			nd_reply_err(d, c, NT_LINE_E_STATE, "already authenticated as another user");
 			return;
 		}
-		if (expiry > c->token_expiry)
-			c->token_expiry = expiry;
-		nt_info("user=%s from %s re-authenticated, deadline extended", user, c->peer);
+		if (c->sess && !nt_token_allows(&t, c->sess->group->name)) {
+			nd_reply_err(d, c, NT_LINE_E_FORBIDDEN,
+				     "new token does not allow the group joined");
+			return;
+		}
+		if (t.expiry > c->token_expiry)
+			c->token_expiry = t.expiry;
+		c->grant = t;
+		nt_info("user=%s from %s re-authenticated, deadline extended", t.user, c->peer);
 	} else {
 		c->authed = true;
-		snprintf(c->user, sizeof(c->user), "%s", user);
-		c->token_expiry = expiry;
-		nt_info("authenticated user=%s from %s", user, c->peer);
+		snprintf(c->user, sizeof(c->user), "%s", t.user);
+		c->token_expiry = t.expiry;
+		c->grant = t;
+		nd_conn_authed(d, c);
+		nt_info("authenticated user=%s from %s", t.user, c->peer);
 	}
 	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)c->token_expiry);
 	nd_reply_ok(d, c, NT_CMD_AUTH,
 		 (struct nt_line_kv[]){ { "user", c->user }, { "expires", exp } }, 2);
+}
+
+/*
+ * The token's grant and the per-user quotas, checked before anything
+ * changes; false when refused (the reply is queued). A user may hold at
+ * most half a group's seats (one of a pair), so no user fills a group.
+ */
+static bool join_allowed(struct nd *d, struct nd_conn *c, const char *group)
+{
+	struct nt_user_usage u;
+	uint32_t seats = d->conf.max_members / 2 ? d->conf.max_members / 2 : 1;
+
+	if (!nt_line_group_valid(group)) {
+		nd_reply_err(d, c, NT_LINE_E_SYNTAX, "bad group name");
+		return false;
+	}
+	if (!nt_token_allows(&c->grant, group)) {
+		nt_warn("join refused for user=%s from %s: token does not name group=%s",
+			c->user, c->peer, group);
+		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "group not allowed");
+		return false;
+	}
+	nt_sessions_user_usage(&d->st, c->user, group, &u);
+	if (u.sessions >= d->conf.max_sessions_per_user) {
+		nt_info("join refused for user=%s: %zu sessions, --max-sessions-per-user %u",
+			c->user, u.sessions, d->conf.max_sessions_per_user);
+		nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many sessions for this user");
+		return false;
+	}
+	if (!u.in_group && u.groups >= d->conf.max_groups_per_user) {
+		nt_info("join refused for user=%s: in %zu groups, --max-groups-per-user %u",
+			c->user, u.groups, d->conf.max_groups_per_user);
+		nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many groups for this user");
+		return false;
+	}
+	if (u.in_group >= seats) {
+		nt_info("join refused for user=%s: holds %zu of group=%s's %u seats a user may",
+			c->user, u.in_group, group, seats);
+		nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many sessions of this user in the group");
+		return false;
+	}
+	return true;
 }
 
 static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
@@ -84,6 +148,8 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 		nd_reply_err(d, c, NT_LINE_E_STATE, "already in a group, LEAVE first");
 		return;
 	}
+	if (!join_allowed(d, c, group))
+		return;
 	do {
 		if (RAND_bytes((uint8_t *)&id, sizeof(id)) != 1 ||
 		    RAND_bytes(key, sizeof(key)) != 1) {
@@ -155,7 +221,11 @@ static void cmd_status(struct nd *d, struct nd_conn *c)
 							       nt_session_peer(c->sess)->verified ?
 						       "verified" : nt_session_peer(c->sess) ? "joined" : "none" };
 	}
-	/* the relay's own view, for operators trying things by hand */
+	/* the relay's own view, for operators trying things by hand; not for strangers */
+	if (!c->authed) {
+		nd_reply_ok(d, c, NT_CMD_STATUS, kv, k);
+		return;
+	}
 	kv[k++] = (struct nt_line_kv){ "xdp", nd_mode_name(d->mode) };
 	snprintf(n[0], sizeof(n[0]), "%zu", nt_sessions_count(&d->st));
 	snprintf(n[1], sizeof(n[1]), "%zu", d->nmappings);

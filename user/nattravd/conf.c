@@ -43,6 +43,17 @@ void nd_usage(FILE *f)
 	      "                          (default 2000; over it dropped and counted)\n"
 	      "  --burst N               packets a sender may send back to back (default 200)\n"
 	      "  --max-connections N     control connections at most (default 1024)\n"
+	      "  --max-unauth N          of those, not yet authenticated at most (default: half\n"
+	      "                          of --max-connections; the rest is kept for users)\n"
+	      "  --max-unauth-per-source N\n"
+	      "                          not yet authenticated connections from one address\n"
+	      "                          at most (default 8)\n"
+	      "  --auth-timeout S        seconds from accept to finish TLS, HELLO and AUTH\n"
+	      "                          (default 10; PING and STATUS do not extend it)\n"
+	      "  --max-sessions-per-user N  sessions of one user at most (default 4)\n"
+	      "  --max-groups-per-user N    groups one user is in at most (default 4)\n"
+	      "  --max-token-ttl S       refuse tokens valid for longer than S seconds from now\n"
+	      "                          (default 604800, 7 days; 0: no limit)\n"
 	      "  --consent-window S      seconds without traffic before a mapping expires (default 30)\n"
 	      "  --log-level LEVEL       error, warn, info or debug (default info)\n"
 	      "  --keep-on-exit          on SIGTERM leave XDP attached and mappings in place\n"
@@ -87,6 +98,12 @@ static const struct option opts[] = {
 	{ "max-pps", required_argument, NULL, 0 },
 	{ "burst", required_argument, NULL, 0 },
 	{ "max-connections", required_argument, NULL, 0 },
+	{ "max-unauth", required_argument, NULL, 0 },
+	{ "max-unauth-per-source", required_argument, NULL, 0 },
+	{ "auth-timeout", required_argument, NULL, 0 },
+	{ "max-sessions-per-user", required_argument, NULL, 0 },
+	{ "max-groups-per-user", required_argument, NULL, 0 },
+	{ "max-token-ttl", required_argument, NULL, 0 },
 	{ "consent-window", required_argument, NULL, 0 },
 	{ "log-level", required_argument, NULL, 0 },
 	{ "keep-on-exit", no_argument, NULL, 0 },
@@ -203,6 +220,18 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		return set_u32(key, val, 1, 1000000, &c->burst);
 	} else if (!strcmp(key, "max-connections")) {
 		return set_u32(key, val, 1, 1u << 20, &c->max_connections);
+	} else if (!strcmp(key, "max-unauth")) {
+		return set_u32(key, val, 1, 1u << 20, &c->max_unauth);
+	} else if (!strcmp(key, "max-unauth-per-source")) {
+		return set_u32(key, val, 1, 1u << 20, &c->max_unauth_per_source);
+	} else if (!strcmp(key, "auth-timeout")) {
+		return set_u32(key, val, 1, 600, &c->auth_timeout_s);
+	} else if (!strcmp(key, "max-sessions-per-user")) {
+		return set_u32(key, val, 1, 1u << 20, &c->max_sessions_per_user);
+	} else if (!strcmp(key, "max-groups-per-user")) {
+		return set_u32(key, val, 1, 1u << 20, &c->max_groups_per_user);
+	} else if (!strcmp(key, "max-token-ttl")) {
+		return set_u32(key, val, 0, 10u * 365 * 86400, &c->max_token_ttl_s);
 	} else if (!strcmp(key, "consent-window")) {
 		return set_u32(key, val, 1, 86400, &c->consent_s);
 	} else if (!strcmp(key, "log-level")) {
@@ -261,6 +290,11 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	c->max_pps = 2000;
 	c->burst = 200;
 	c->max_connections = 1024;
+	c->max_unauth_per_source = 8;
+	c->auth_timeout_s = 10;
+	c->max_sessions_per_user = 4;
+	c->max_groups_per_user = 4;
+	c->max_token_ttl_s = 7 * 86400;
 	c->consent_s = 30;
 	c->log_level = NT_LOG_INFO;
 	c->ctl_socket = NT_CTL_SOCKET_DEFAULT;
@@ -341,6 +375,13 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	}
 	if (!c->iface || !c->cert || !c->key || !c->secret_file) {
 		fprintf(stderr, "nattravd: --iface, --cert, --key and --auth-secret-file are required (see --help)\n");
+		goto out;
+	}
+	if (!c->max_unauth)
+		c->max_unauth = c->max_connections > 1 ? c->max_connections / 2 : 1;
+	if (c->max_unauth > c->max_connections) {
+		fprintf(stderr, "nattravd: --max-unauth %u is more than --max-connections %u\n",
+			c->max_unauth, c->max_connections);
 		goto out;
 	}
 	rc = 0;

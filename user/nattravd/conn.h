@@ -24,13 +24,16 @@ struct nd_conn {
 	size_t slot;
 	char peer[NT_ENDPOINT_STRLEN];
 	struct nt_endpoint local;	/* where the client reached us */
-	uint64_t deadline_ns;	/* handshake must finish by then */
+	uint64_t deadline_ns;	/* TLS, HELLO and AUTH must be done by then */
 	uint64_t active_ns;	/* last line, or UDP from its session */
+	struct nt_endpoint src;	/* the client's address, for the per-source budget */
+	bool unauth_counted;	/* in the pre-auth budget (nd_unauth.h) */
 	bool greeted;		/* HELLO done */
 	bool authed;
 	unsigned int errors;	/* ERR replies so far */
 	char user[NT_TOKEN_USER_MAX + 1];
 	uint64_t token_expiry;
+	struct nt_token_claims grant;	/* the groups the token names */
 	struct nt_session *sess;
 	struct nt_line_reader rd;
 	char out[ND_OUTBUF_MAX];

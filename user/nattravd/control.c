@@ -89,6 +89,9 @@ int nd_listen_open(struct nd *d)
 	d->conns = calloc(d->conf.max_connections, sizeof(*d->conns));
 	if (!d->conns)
 		return -ENOMEM;
+	err = nt_addrcount_init(&d->unauth_src, d->conf.max_unauth);
+	if (err)
+		return err;
 	if (d->conf.have_v4) {
 		err = listen_one(d, AF_INET, d->conf.addr_v4);
 		if (err) {
@@ -282,7 +285,7 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 				conn_update(d, c);
 				return;
 			}
-			nt_info("TLS handshake with %s failed: %s", c->peer, ssl_errstr());
+			nt_dbg("TLS handshake with %s failed: %s", c->peer, ssl_errstr());
 			d->ev.tls_failed++;
 			conn_close(d, c, NULL);
 			return;
@@ -291,7 +294,7 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 		d->ev.tls_ok++;
 		c->want_write = false;
 		c->active_ns = nd_now_ns();
-		nt_info("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),
+		nt_dbg("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),
 			SSL_get_cipher_name(c->ssl));
 	}
 	/*
@@ -330,6 +333,68 @@ void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events)
 	conn_drive(d, c);
 }
 
+/*
+ * Room for one more connection from ep? A connection that has not
+ * authenticated yet counts against a share of the slots and against its
+ * source address, so one host can neither hold every slot nor the share
+ * (NAT: authenticated users behind one address are not limited here).
+ * Refusals are summed up in one line per interval (nd_conns_tick): a flood
+ * must not become a flood of log lines.
+ */
+static bool admit(struct nd *d, const struct nt_endpoint *ep)
+{
+	if (d->nconns >= d->conf.max_connections) {
+		d->refused.full++;
+		d->refused_full++;
+	} else if (d->nunauth >= d->conf.max_unauth) {
+		d->refused.unauth++;
+		d->refused_unauth++;
+	} else if (nt_addrcount_get(&d->unauth_src, ep) >= d->conf.max_unauth_per_source) {
+		d->refused.per_source++;
+		d->refused_per_source++;
+	} else {
+		return true;
+	}
+	d->refused.last = *ep;
+	return false;
+}
+
+static void unauth_release(struct nd *d, struct nd_conn *c)
+{
+	if (!c->unauth_counted)
+		return;
+	c->unauth_counted = false;
+	nt_addrcount_dec(&d->unauth_src, &c->src);
+	d->nunauth--;
+}
+
+void nd_conn_authed(struct nd *d, struct nd_conn *c)
+{
+	unauth_release(d, c);
+}
+
+#define ND_REFUSED_SUMMARY_NS 10000000000ull
+
+static void refused_summary(struct nd *d, uint64_t now)
+{
+	char a[NT_ENDPOINT_STRLEN];
+	uint64_t n = d->refused.full + d->refused.unauth + d->refused.per_source;
+
+	if (now - d->refused.since_ns < ND_REFUSED_SUMMARY_NS)
+		return;
+	if (n)
+		nt_warn("refused %llu connections in the last %llu s: %llu with all %u slots taken, "
+			"%llu over the %u not yet authenticated, %llu over %u per source (last from %s)",
+			(unsigned long long)n,
+			(unsigned long long)((now - d->refused.since_ns) / 1000000000ull),
+			(unsigned long long)d->refused.full, d->conf.max_connections,
+			(unsigned long long)d->refused.unauth, d->conf.max_unauth,
+			(unsigned long long)d->refused.per_source, d->conf.max_unauth_per_source,
+			nt_endpoint_format(&d->refused.last, a, sizeof(a)));
+	memset(&d->refused, 0, sizeof(d->refused));
+	d->refused.since_ns = now;
+}
+
 void nd_conn_accept(struct nd *d, struct nd_handle *h)
 {
 	for (;;) {
@@ -346,11 +411,7 @@ void nd_conn_accept(struct nd *d, struct nd_handle *h)
 			return;
 		}
 		nt_endpoint_from_sockaddr((struct sockaddr *)&ss, &ep);
-		if (d->nconns >= d->conf.max_connections) {
-			char a[NT_ENDPOINT_STRLEN];
-
-			nt_warn("connection from %s refused: %u connections already",
-				nt_endpoint_format(&ep, a, sizeof(a)), d->conf.max_connections);
+		if (!admit(d, &ep)) {
 			close(fd);
 			continue;
 		}
@@ -362,10 +423,11 @@ void nd_conn_accept(struct nd *d, struct nd_handle *h)
 		c->h.kind = ND_CONN;
 		c->h.fd = fd;
 		nt_endpoint_format(&ep, c->peer, sizeof(c->peer));
+		c->src = ep;
 		getsockname(fd, (struct sockaddr *)&ls, &llen);
 		nt_endpoint_from_sockaddr((struct sockaddr *)&ls, &c->local);
 		nt_line_reader_init(&c->rd);
-		c->deadline_ns = nd_now_ns() + ND_HANDSHAKE_TIMEOUT_MS * 1000000ull;
+		c->deadline_ns = nd_now_ns() + d->conf.auth_timeout_s * 1000000000ull;
 		c->ssl = SSL_new(d->ssl_ctx);
 		if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1 || nd_loop_add(d, &c->h, EPOLLIN)) {
 			SSL_free(c->ssl);
@@ -379,7 +441,11 @@ void nd_conn_accept(struct nd *d, struct nd_handle *h)
 		d->conns[slot] = c;
 		c->slot = slot;
 		d->nconns++;
-		nt_info("client connected from %s", c->peer);
+		/* admit() saw room for it */
+		nt_addrcount_inc(&d->unauth_src, &c->src);
+		d->nunauth++;
+		c->unauth_counted = true;
+		nt_dbg("client connected from %s", c->peer);
 		conn_drive(d, c);
 	}
 }
@@ -388,13 +454,16 @@ static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
 {
 	if (c->dead)
 		return;
-	if (why)
-		nt_info("connection %s%s%s closed: %s", c->peer, c->authed ? " user=" : "",
-			c->authed ? c->user : "", why);
+	/* unauthenticated ones at debug: a flood of them must not flood the log */
+	if (why && c->authed)
+		nt_info("connection %s user=%s closed: %s", c->peer, c->user, why);
+	else if (why)
+		nt_dbg("connection %s closed: %s", c->peer, why);
 	if (c->sess) {
 		nd_session_end(d, c->sess, why ? why : "connection closed");
 		c->sess = NULL;
 	}
+	unauth_release(d, c);
 	if (c->state == C_OPEN)
 		SSL_shutdown(c->ssl); /* best effort: one close_notify, no waiting */
 	close(c->h.fd); /* also leaves the epoll set */
@@ -432,14 +501,18 @@ void nd_conns_reap(struct nd *d)
 
 void nd_conns_tick(struct nd *d, uint64_t now)
 {
+	refused_summary(d, now);
 	for (size_t i = 0; i < d->conf.max_connections; i++) {
 		struct nd_conn *c = d->conns[i];
 
 		if (!c || c->dead)
 			continue;
-		if (c->state == C_HANDSHAKE && now > c->deadline_ns)
-			conn_close(d, c, "TLS handshake timeout");
-		else if (c->state == C_OPEN && now - c->active_ns > ND_IDLE_TIMEOUT_MS * 1000000ull)
+		if (!c->authed && now > c->deadline_ns) {
+			/* a fixed deadline: PING, STATUS or a slow handshake never extend it */
+			d->auth_timeouts++;
+			conn_close(d, c, c->state == C_HANDSHAKE ? "TLS handshake timeout" :
+					 "not authenticated in time");
+		} else if (c->state == C_OPEN && now - c->active_ns > ND_IDLE_TIMEOUT_MS * 1000000ull)
 			conn_close(d, c, "idle timeout");
 		else if (c->authed && (uint64_t)time(NULL) >= c->token_expiry) {
 			tell_bye(d, c, "token-expired");
@@ -487,4 +560,5 @@ void nd_conns_shutdown(struct nd *d)
 	nd_conns_reap(d);
 	free(d->conns);
 	d->conns = NULL;
+	nt_addrcount_free(&d->unauth_src);
 }

@@ -199,9 +199,12 @@ static void do_kick(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r
 		reply(c, "ERR 409 mapping %s was added by hand; remove it with nattravctl map del", a);
 		return;
 	}
-	/* adopted from a previous run: the tick forgets it once it is out of the map */
-	nt_maps_del_mapping(&d->maps, &r->ep);
-	nd_count_expiry(d, "admin");
+	/* adopted from a previous run: out of the map, the forwarding table and its group */
+	if (nd_orphan_kick(d, &r->ep)) {
+		nt_maps_del_mapping(&d->maps, &r->ep);
+		nt_fwd_del(&d->fwd, &r->ep);
+		nd_count_expiry(d, "admin");
+	}
 	nt_info("control socket: adopted mapping %s kicked", a);
 	reply(c, "OK KICK mapping=%s session=none", a);
 }

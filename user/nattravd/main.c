@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	rc = ND_EXIT_FAIL;
 	d.replies = calloc(1, sizeof(*d.replies));
 	if (!d.replies || nt_wire_random(rl_key, sizeof(rl_key)) ||
-	    nt_sessions_init(&d.st, d.conf.max_connections, d.conf.max_groups) ||
+	    nd_sessions_init(&d) ||
 	    nt_verify_init(&d.ver, 4096) ||
 	    nt_fwd_init(&d.fwd, d.conf.max_mappings < (1u << 20) ? d.conf.max_mappings : (1u << 20))) {
 		nt_err("out of memory");

@@ -42,8 +42,14 @@ static void forget_route(struct nt_mapping *v)
  * Point src's mapping at peer (NULL: none) with the FANOUT bit of flags, in
  * the map and the table; the one place an existing entry gets a new peer.
  */
+/* Packets the relay sends for one of a member's under plan p: its rate is charged that. */
+static uint32_t rate_weight(const struct nt_group_plan *p)
+{
+	return p && p->mode == NT_GROUP_FANOUT && p->n > 2 ? p->n - 1 : 1;
+}
+
 static void set_relay(struct nd *d, const struct nt_endpoint *src,
-		      const struct nt_endpoint *peer, uint32_t fanout)
+		      const struct nt_endpoint *peer, uint32_t fanout, uint32_t weight)
 {
 	struct nt_mapping v;
 	uint32_t flags;
@@ -54,13 +60,17 @@ static void set_relay(struct nd *d, const struct nt_endpoint *src,
 	 */
 	if (!nt_maps_get_mapping(&d->maps, src, &v)) {
 		flags = (v.flags & ~(uint32_t)NT_MAPPING_F_FANOUT) | fanout;
-		if (flags != v.flags || (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0)) {
+		if (flags != v.flags || v.rate_weight != weight ||
+		    (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0)) {
+			if (flags != v.flags ||
+			    (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0))
+				forget_route(&v);
 			if (peer)
 				v.peer = *peer;
 			else
 				memset(&v.peer, 0, sizeof(v.peer));
 			v.flags = flags;
-			forget_route(&v);
+			v.rate_weight = weight;
 			nt_maps_put_mapping(&d->maps, src, &v);
 		}
 	}
@@ -73,7 +83,7 @@ static void set_relay(struct nd *d, const struct nt_endpoint *src,
 static void set_peer(struct nd *d, const struct nt_endpoint *src,
 		     const struct nt_endpoint *peer)
 {
-	set_relay(d, src, peer, 0);
+	set_relay(d, src, peer, 0, 1);
 }
 
 static struct nd_orphan *orphan_find(struct nd *d, const struct nt_endpoint *ep)
@@ -163,7 +173,7 @@ void nd_group_sync(struct nd *d, struct nt_group *g)
 			continue;
 		plan_relay(d, &p, &m->mapping, nt_maps_get_mapping(&d->maps, &m->mapping, &cur) ? NULL : &cur,
 			   &peer, &fanout);
-		set_relay(d, &m->mapping, peer.family ? &peer : NULL, fanout);
+		set_relay(d, &m->mapping, peer.family ? &peer : NULL, fanout, rate_weight(&p));
 		if (nt_fwd_get(&d->fwd, &m->mapping))
 			nt_fwd_set_group(&d->fwd, &m->mapping, g->id, fanout);
 	}
@@ -233,6 +243,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	v.peer = peer;
 	forget_route(&v);
 	v.flags = fanout;
+	v.rate_weight = rate_weight(&p);
 	v.group_id = s->group->id;
 	v.session_id = s->id;
 	v.created_ns = now;
@@ -295,15 +306,61 @@ void nd_session_end(struct nd *d, struct nt_session *s, const char *why)
 	nt_session_del(&d->st, s);
 }
 
-static int adopt_one(const struct nt_endpoint *src, const struct nt_mapping *val, void *arg)
+/* Ids in use outside the session table: operator groups in the map, adopted mappings. */
+static bool group_id_taken(uint32_t id, void *arg)
 {
 	static struct nt_fanout_group g;
 	struct nd *d = arg;
+
+	for (size_t i = 0; i < d->norphans; i++)
+		if (d->orphans[i].used && d->orphans[i].group_id == id)
+			return true;
+	return d->maps.groups_fd >= 0 && !nt_maps_get_group(&d->maps, id, &g);
+}
+
+int nd_sessions_init(struct nd *d)
+{
+	int err = nt_sessions_init(&d->st, d->conf.max_connections, d->conf.max_groups);
+
+	if (err)
+		return err;
+	d->st.id_taken = group_id_taken;
+	d->st.id_arg = d;
+	return 0;
+}
+
+/* Why an adopted mapping may not stay: its address or its peer's is refused now. */
+static const char *orphan_refused(const struct nd *d, const struct nt_endpoint *src,
+				  const struct nt_mapping *val)
+{
+	const char *why = NULL;
+
+	if (nd_addr_denied(d, src, &why) ||
+	    (val->peer.family && nd_addr_denied(d, &val->peer, &why)))
+		return why ? why : "address denied";
+	return NULL;
+}
+
+static int adopt_one(const struct nt_endpoint *src, const struct nt_mapping *val, void *arg)
+{
+	static struct nt_fanout_group g;
+	char a[NT_ENDPOINT_STRLEN];
+	struct nd *d = arg;
 	struct nd_orphan *o;
+	const char *why;
 	int err;
 
 	if (val->flags & NT_MAPPING_F_STATIC)
 		return 0; /* the operator's: not ours to expire */
+	why = orphan_refused(d, src, val);
+	if (why) {
+		/* under today's rules it would never have verified */
+		nt_maps_del_mapping(&d->maps, src);
+		nd_count_expiry(d, "admin");
+		nt_info("mapping %s of a previous run not adopted: %s",
+			nt_endpoint_format(src, a, sizeof(a)), why);
+		return 0;
+	}
 	if (d->norphans % 64 == 0) {
 		o = realloc(d->orphans, (d->norphans + 64) * sizeof(*o));
 		if (!o)
@@ -313,6 +370,7 @@ static int adopt_one(const struct nt_endpoint *src, const struct nt_mapping *val
 	o = &d->orphans[d->norphans++];
 	o->used = true;
 	o->src = *src;
+	o->group_id = val->group_id;
 	o->adopted_ns = nd_now_ns();
 	d->nmappings++;
 	nt_sessions_reserve_group_id(&d->st, val->group_id);
@@ -356,7 +414,7 @@ int nd_orphans_adopt(struct nd *d)
 	int err = nt_maps_for_each_mapping(&d->maps, adopt_one, d);
 
 	if (d->norphans)
-		nt_info("adopted %zu mappings of a previous run; they expire after %u s without traffic",
+		nt_info("adopted %zu mappings of a previous run; they expire in %u s unless their sessions come back",
 			d->norphans, d->conf.consent_s);
 	return err;
 }
@@ -460,7 +518,6 @@ void nd_mappings_tick(struct nd *d, uint64_t now)
 	for (size_t i = 0; i < d->norphans; i++) {
 		struct nd_orphan *o = &d->orphans[i];
 		struct nt_mapping v;
-		uint64_t last;
 
 		if (!o->used)
 			continue;
@@ -469,10 +526,43 @@ void nd_mappings_tick(struct nd *d, uint64_t now)
 			d->nmappings--;
 			continue;
 		}
-		last = v.last_seen_ns > o->adopted_ns ? v.last_seen_ns : o->adopted_ns;
-		if (now > last && now - last > window)
-			orphan_drop(d, o, "consent expired");
+		/*
+		 * Fixed from adoption: traffic on an orphan proves nothing about
+		 * its session (a sender that keeps blasting must not keep a
+		 * mapping nobody verifies alive); a session that comes back
+		 * takes the key over (nd_mapping_install) and is not an orphan.
+		 */
+		if (now - o->adopted_ns > window)
+			orphan_drop(d, o, "its session did not come back within the consent window");
 	}
+}
+
+void nd_orphans_recheck(struct nd *d)
+{
+	for (size_t i = 0; i < d->norphans; i++) {
+		struct nd_orphan *o = &d->orphans[i];
+		struct nt_mapping v;
+		const char *why;
+
+		if (!o->used || nt_maps_get_mapping(&d->maps, &o->src, &v))
+			continue;
+		why = orphan_refused(d, &o->src, &v);
+		if (why) {
+			nd_count_expiry(d, "admin");
+			orphan_drop(d, o, why);
+		}
+	}
+}
+
+int nd_orphan_kick(struct nd *d, const struct nt_endpoint *ep)
+{
+	struct nd_orphan *o = orphan_find(d, ep);
+
+	if (!o)
+		return -ENOENT;
+	nd_count_expiry(d, "admin");
+	orphan_drop(d, o, "kicked by the operator");
+	return 0;
 }
 
 void nd_mappings_clear(struct nd *d)

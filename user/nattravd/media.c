@@ -202,20 +202,21 @@ static void forward(struct nd *d, struct nd_handle *h, struct out_queue *q,
 		d->cnt.drop_unverified++;
 		return;
 	}
-	/* as XDP: media refreshes the consent window even without a peer */
 	e->packets++;
 	e->bytes += iplen;
-	e->last_seen_ns = now;
-	if (nt_fwd_over_rate(e, d->pkt_cost_ns, d->burst_ns, now)) {
+	g = e->flags & NT_MAPPING_F_FANOUT ? nt_fwd_group_get(&d->fwd, e->group_id) : NULL;
+	/* as XDP: a fan-out sender pays for every copy (rate_weight) */
+	if (nt_fwd_over_rate(e, d->pkt_cost_ns * (g && g->n > 2 ? g->n - 1 : 1), d->burst_ns, now)) {
 		d->cnt.drop_rate++;
 		return;
 	}
 	if (e->flags & NT_MAPPING_F_FANOUT) {
-		g = nt_fwd_group_get(&d->fwd, e->group_id);
 		if (!g) {
 			d->cnt.drop_no_peer++;
 			return;
 		}
+		/* as XDP: only media the relay takes on keeps the consent window open */
+		e->last_seen_ns = now;
 		g->packets_in++;
 		for (uint32_t i = 0; i < g->n; i++)
 			if (g->members[i].family == fam && !nt_endpoint_eq(&g->members[i], src))
@@ -230,6 +231,7 @@ static void forward(struct nd *d, struct nd_handle *h, struct out_queue *q,
 		d->cnt.drop_family++;
 		return;
 	}
+	e->last_seen_ns = now;
 	out_add(d, h, q, &e->peer, buf, len, NULL, 0, iplen);
 }
 

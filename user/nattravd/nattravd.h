@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include "nattrav_abi.h"
+#include "nt_addrcount.h"
 #include "nt_bpf.h"
 #include "nt_deny.h"
 #include "nt_fwd.h"
@@ -27,7 +28,6 @@
 /* Read when it exists and --config is not given. */
 #define ND_CONFIG_DEFAULT "/etc/nattrav/nattravd.conf"
 
-#define ND_HANDSHAKE_TIMEOUT_MS 5000
 #define ND_IDLE_TIMEOUT_MS 120000	/* no line and no UDP from the session */
 #define ND_TICK_MS 500
 /* UDP replies per source address and second, port ignored (NAT: many clients, one address). */
@@ -47,6 +47,11 @@ struct nd_conf {
 	enum nt_xdp_mode xdp_mode;
 	struct nt_deny deny;
 	uint32_t max_mappings, max_groups, max_connections;
+	/* pre-auth budget: connections not yet authenticated, in all and per source address */
+	uint32_t max_unauth, max_unauth_per_source;
+	uint32_t auth_timeout_s;	/* accept to AUTH done */
+	uint32_t max_sessions_per_user, max_groups_per_user;
+	uint32_t max_token_ttl_s;	/* 0: no limit */
 	uint32_t max_members;		/* per group, 2..NT_GROUP_MAX_MEMBERS */
 	uint32_t max_pps, burst;	/* per sender; max_pps 0: no limit */
 	int log_level;
@@ -91,10 +96,14 @@ struct nd_events {
 	uint64_t expiries[ND_EXP_MAX];
 };
 
-/* A mapping found in the pinned map at start, kept until idle. */
+/*
+ * A mapping found in the pinned map at start: it keeps forwarding for one
+ * consent window, for its session to come back; then it goes.
+ */
 struct nd_orphan {
 	bool used;
 	struct nt_endpoint src;
+	uint32_t group_id;
 	uint64_t adopted_ns;
 };
 
@@ -118,6 +127,18 @@ struct nd {
 	struct nt_fwd fwd;
 	struct nd_conn **conns;
 	size_t nconns;
+	/* pre-auth budget: connections not yet authenticated, in all and per address */
+	size_t nunauth;
+	struct nt_addrcount unauth_src;
+	/* connections refused at accept since the last summary line */
+	struct {
+		uint64_t full, unauth, per_source;
+		struct nt_endpoint last;
+		uint64_t since_ns;
+	} refused;
+	/* refused connections by budget, since start (metrics) */
+	uint64_t refused_full, refused_unauth, refused_per_source, auth_timeouts;
+	uint64_t loop_stall_max_ns;	/* longest round of events, since start */
 	struct nd_orphan *orphans;
 	size_t norphans;
 	size_t nmappings;		/* session + orphan entries we own */
@@ -155,6 +176,8 @@ void nd_conns_reap(struct nd *d);
 /* Send a full line to the session's connection, if it still has one. */
 void nd_session_tell(struct nd *d, struct nt_session *s, const char *line);
 void nd_conn_touch(struct nt_session *s, uint64_t now);
+/* The connection authenticated: it leaves the pre-auth budget. */
+void nd_conn_authed(struct nd *d, struct nd_conn *c);
 
 /* media.c */
 int nd_media_open(struct nd *d);
@@ -179,7 +202,13 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 		       const char *why);
 /* End a session: mapping out, challenges forgotten, group left. */
 void nd_session_end(struct nd *d, struct nt_session *s, const char *why);
+/* The session and group tables, with group ids kept apart from the maps' (operator groups, orphans). */
+int nd_sessions_init(struct nd *d);
 int nd_orphans_adopt(struct nd *d);
+/* Orphans whose address (or peer's) is denied now go (SIGHUP). */
+void nd_orphans_recheck(struct nd *d);
+/* The operator kicks an adopted mapping: out of the map, the forwarding table and its group. -ENOENT: no such orphan. */
+int nd_orphan_kick(struct nd *d, const struct nt_endpoint *ep);
 /* Relay g as its verified members are now: alone, pair or fan-out (nt_group.h). */
 void nd_group_sync(struct nd *d, struct nt_group *g);
 void nd_mappings_tick(struct nd *d, uint64_t now);

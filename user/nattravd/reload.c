@@ -104,6 +104,7 @@ int nd_reload(struct nd *d)
 		if (s->used && s->verified && nd_addr_denied(d, &s->mapping, NULL))
 			nd_mapping_remove(d, s, "admin", "address denied after reload");
 	}
+	nd_orphans_recheck(d);
 	nt_info("reloaded: consent %u s, %zu deny ranges, max %u mappings, %u members a group, %u pps (burst %u) a sender, keep-on-exit %s",
 		d->conf.consent_s, d->conf.deny.n, d->conf.max_mappings, d->conf.max_members,
 		d->conf.max_pps, d->conf.burst,

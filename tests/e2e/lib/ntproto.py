@@ -216,10 +216,11 @@ def cmd_amp(a):
     print(json.dumps(res))
 
 
-def token(secret, user, ttl=600):
-    exp = int(time.time()) + ttl
-    mac = hmac.new(secret, ("%d:%s" % (exp, user)).encode(), hashlib.sha256).digest()
-    return "%d:%s:%s" % (exp, user, base64.b64encode(mac).decode())
+def token(secret, user, ttl=600, groups=("*",)):
+    """A v2 token (docs/protocol.md section 1) for user and groups."""
+    msg = "v2:%d:%s:%s" % (int(time.time()) + ttl, user, ",".join(groups))
+    mac = hmac.new(secret, msg.encode(), hashlib.sha256).digest()
+    return "%s:%s" % (msg, base64.b64encode(mac).decode())
 
 
 def cmd_load(a):
