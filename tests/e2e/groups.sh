@@ -14,8 +14,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 COUNT=800      # packets of the exchange, at 200 pps: 4 s
-MAX_PPS=500    # the relay's per-sender rate in this test
-BURST=50
+MAX_PPS=1000   # the relay's per-sender rate in this test: the exchange's 200 pps x 4 copies fit
+BURST=100
 
 . "$HERE/relay_env.sh"
 nt_relay_env ntg c1=cone c2=symmetric c3=cone c4=none c5=symmetric
@@ -140,12 +140,15 @@ rate() { # label: c1 sends at 4x --max-pps for 2 s to two receivers
 	local r2 r3 lo hi
 	r2=$(json_field "$work/$l-r2" summary received)
 	r3=$(json_field "$work/$l-r3" summary received)
-	# about max-pps x 2 s + burst; the client's own send time wobbles a little
-	lo=$((MAX_PPS * dur * 8 / 10))
-	hi=$((MAX_PPS * dur * 12 / 10 + BURST))
+	# the sender pays for both copies: the relay sends max-pps x 2 s + burst
+	# in all, half of it to each; the client's own send time wobbles a little
+	lo=$((MAX_PPS * dur / 2 * 8 / 10))
+	hi=$((MAX_PPS * dur / 2 * 12 / 10 + BURST / 2 + 1))
 	check "$l: sender sent $send at $((4 * MAX_PPS)) pps" test "$(json_field "$work/$l-s" summary sent)" -eq $send
-	check "$l: receivers got about $MAX_PPS pps x $dur s + $BURST ($r2, $r3 in $lo..$hi)" \
+	check "$l: each receiver got about $MAX_PPS / 2 pps x $dur s + $BURST / 2 ($r2, $r3 in $lo..$hi)" \
 		sh -c "[ $r2 -ge $lo ] && [ $r2 -le $hi ] && [ $r3 -ge $lo ] && [ $r3 -le $hi ] && [ $r2 -eq $r3 ]"
+	check "$l: the relay sent no more than the sender's budget ($((r2 + r3)) <= $((2 * hi)))" \
+		test $((r2 + r3)) -le $((2 * hi))
 	check "$l: the over-rate packets were counted in the mapping's rate_drops ($d0 >= $((send - hi)))" \
 		test "$d0" -ge $((send - hi))
 	RATE_STAT=$(($(stat_of drop_rate) - drop0))

@@ -57,7 +57,7 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 	if (d->conf.max_token_ttl_s && t.expiry - now > d->conf.max_token_ttl_s) {
 		nt_info("auth refused from %s: token of user=%s valid for %llu s, over --max-token-ttl %u",
 			c->peer, t.user, (unsigned long long)(t.expiry - now), d->conf.max_token_ttl_s);
-		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "token lifetime over the relay's maximum");
+		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "token lifetime longer than this relay allows");
 		return;
 	}
 	if (c->authed) {
