@@ -121,6 +121,8 @@ int nd_loop_run(struct nd *d)
 			nt_err("epoll_wait: %s", strerror(errno));
 			return -errno;
 		}
+		uint64_t t0 = nd_now_ns(), dt;
+
 		for (int i = 0; i < n; i++) {
 			struct nd_handle *h = ev[i].data.ptr;
 
@@ -150,6 +152,10 @@ int nd_loop_run(struct nd *d)
 		}
 		/* freed only now: a later event of this round may name them */
 		nd_conns_reap(d);
+		/* how long everyone else waited on this round (TLS handshakes, bursts) */
+		dt = nd_now_ns() - t0;
+		if (dt > d->loop_stall_max_ns)
+			d->loop_stall_max_ns = dt;
 	}
 	return 0;
 }

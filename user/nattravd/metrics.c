@@ -181,6 +181,22 @@ static void render(struct nd *d, FILE *f)
 	fprintf(f, "nattrav_tls_handshakes_total{result=\"ok\"} %llu\n"
 		   "nattrav_tls_handshakes_total{result=\"failed\"} %llu\n",
 		(unsigned long long)d->ev.tls_ok, (unsigned long long)d->ev.tls_failed);
+	HELP(f, "nattrav_connections_unauthenticated", "gauge",
+	     "Control connections that have not authenticated yet (the pre-auth budget).");
+	fprintf(f, "nattrav_connections_unauthenticated %zu\n", d->nunauth);
+	HELP(f, "nattrav_connections_refused_total", "counter",
+	     "Control connections closed at accept, by the budget that was full.");
+	fprintf(f, "nattrav_connections_refused_total{budget=\"all\"} %llu\n"
+		   "nattrav_connections_refused_total{budget=\"unauthenticated\"} %llu\n"
+		   "nattrav_connections_refused_total{budget=\"per_source\"} %llu\n",
+		(unsigned long long)d->refused_full, (unsigned long long)d->refused_unauth,
+		(unsigned long long)d->refused_per_source);
+	HELP(f, "nattrav_auth_timeouts_total", "counter",
+	     "Connections closed for not finishing TLS, HELLO and AUTH within --auth-timeout.");
+	fprintf(f, "nattrav_auth_timeouts_total %llu\n", (unsigned long long)d->auth_timeouts);
+	HELP(f, "nattrav_event_loop_stall_max_seconds", "gauge",
+	     "Longest round of events the daemon's loop spent without waiting, since start.");
+	fprintf(f, "nattrav_event_loop_stall_max_seconds %.6f\n", (double)d->loop_stall_max_ns / 1e9);
 	HELP(f, "nattrav_expiries_total", "counter",
 	     "Mappings removed, by reason (consent window, NAT rebinding, operator, session end).");
 	for (int i = 0; i < ND_EXP_MAX; i++)
