@@ -71,6 +71,23 @@ check "nattravctl token without --group is a usage error" \
 	sh -c "! '$B/nattravctl' token --secret-file '$work/secret' --user x 2>&1 | grep -q '^v2:'"
 check "nattravctl token --help shows --group" sh -c "'$B/nattravctl' token --help | grep -q -- '--group G'"
 
+# the two minting examples of docs/protocol.md, run as written there
+doc_block() { # LANG: the first such block after "Minting a token"
+	awk -v lang="$1" '/^### Minting a token/ { on = 1 } on && $0 == "```" lang { p = 1; next }
+		p && /^```/ { exit } p { print }' "$ROOT/docs/protocol.md" |
+		sed "s|/etc/nattrav/secret|$work/secret|"
+}
+doc_block sh >"$work/mint.sh"
+doc_block python >"$work/mint.py"
+tsh=$(bash "$work/mint.sh")
+tpy=$(python3 "$work/mint.py")
+out=$(lines "HELLO nattrav/1" "AUTH $tsh" "JOIN lobby")
+check "the shell example of protocol.md mints a token for room9,lobby that joins lobby" \
+	sh -c "[ \$(wc -l <'$work/mint.sh') -ge 4 ] && echo '$out' | sed -n 3p | grep -q '^OK JOIN'"
+out=$(lines "HELLO nattrav/1" "AUTH $tpy" "JOIN room9" "LEAVE" "JOIN lobby")
+check "the Python example mints a token that joins room9 and not lobby" \
+	sh -c "echo '$out' | sed -n 3p | grep -q '^OK JOIN' && echo '$out' | sed -n 5p | grep -q '^ERR 403'"
+
 # --- 3. per-user quotas ---------------------------------------------------
 # sessions: 3 at most (each connection one session)
 tq=$(token quinn '*')
