@@ -17,7 +17,7 @@ COUNT=800      # packets of the exchange, at 200 pps: 4 s
 MAX_PPS=500    # the relay's per-sender rate in this test
 BURST=50
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env ntg c1=cone c2=symmetric c3=cone c4=none c5=symmetric
 
 n_groups() { ctl groups --json | grep -c '"group"' || true; }

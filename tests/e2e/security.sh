@@ -14,7 +14,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env nts c1=cone c2=symmetric c3=none
 "$ROOT/scripts/gen-certs.sh" "$work/other" "$RELAY_V4" 2>/dev/null
 PY="python3 $HERE/lib/ntproto.py"
