@@ -20,11 +20,15 @@ BURST=50
 . "$HERE/lib/relay_env.sh"
 nt_relay_env ntg c1=cone c2=symmetric c3=cone c4=none c5=symmetric
 
-n_groups() { ctl groups --json | grep -c '"group"' || true; }
-group_field() { # field: of the only fan-out group (members: how many)
-	ctl groups --json | python3 -c "
+n_groups() { ctl_count group groups; }
+group_field() { # field: of the only fan-out group (members: how many); fails with nattravctl
+	local out
+	out=$(ctl groups --json) || { echo "nattravctl groups failed"; return 1; }
+	printf '%s\n' "$out" | python3 -c "
 import json, sys
 for l in sys.stdin:
+    if not l.strip():
+        continue
     g = json.loads(l)
     print(len(g['members']) if '$1' == 'members' else g['$1'])
     break

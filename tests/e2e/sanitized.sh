@@ -38,7 +38,12 @@ export ASAN_OPTIONS="log_path=$work/asan:detect_leaks=1:quarantine_size_mb=4"
 export UBSAN_OPTIONS="log_path=$work/ubsan:print_stacktrace=1"
 
 token() { "$B/nattravctl" token --secret-file "$work/secret" --user "$1" --ttl 600; }
-n_mappings() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" mappings --json | grep -c '"src"' || true; }
+n_mappings() { # not a number when nattravctl fails, so the comparison below fails too
+	local out
+	out=$(nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" mappings --json) ||
+		{ echo "nattravctl failed"; return 1; }
+	printf '%s\n' "$out" | grep -c '"src"' || true
+}
 daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 nt_cleanup_push 'pkill -9 -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"'
 start_daemon() { # wrapper... : runs "$@" nattravd-path, then the flags
