@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env ntz c1=cone c2=symmetric c3=none
 LINES="python3 $HERE/lib/lines.py --server $RELAY_V4 --ca $work/ca.pem"
 

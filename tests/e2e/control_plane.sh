@@ -14,7 +14,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 CONSENT=3
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env ntc c1=cone c2=symmetric c3=none
 
 start_daemon() { # extra args...

@@ -12,7 +12,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 CONSENT=4
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env ntf c1=none c2=none
 ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=1  # bpf_fib_lookup
 

@@ -17,14 +17,18 @@ COUNT=800      # packets of the exchange, at 200 pps: 4 s
 MAX_PPS=1000   # the relay's per-sender rate in this test: the exchange's 200 pps x 4 copies fit
 BURST=100
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env ntg c1=cone c2=symmetric c3=cone c4=none c5=symmetric
 
-n_groups() { ctl groups --json | grep -c '"group"' || true; }
-group_field() { # field: of the only fan-out group (members: how many)
-	ctl groups --json | python3 -c "
+n_groups() { ctl_count group groups; }
+group_field() { # field: of the only fan-out group (members: how many); fails with nattravctl
+	local out
+	out=$(ctl groups --json) || { echo "nattravctl groups failed"; return 1; }
+	printf '%s\n' "$out" | python3 -c "
 import json, sys
 for l in sys.stdin:
+    if not l.strip():
+        continue
     g = json.loads(l)
     print(len(g['members']) if '$1' == 'members' else g['$1'])
     break
@@ -73,9 +77,9 @@ exchange() { # label
 	pids+=($!)
 	client "$C4_NS" "$work/$l-other" --token "$(token stranger)" --group "elsewhere" --duration 10 &
 	pids+=($!)
-	nt_wait_for -t 10 sh -c "grep -q verified '$work/$l-c2' && grep -q verified '$work/$l-c3' &&
-		grep -q verified '$work/$l-c4' && grep -q verified '$work/$l-c5' && grep -q verified '$work/$l-other'" ||
-		bad "$l: receivers verified within 10 s"
+	check "$l: the four receivers and the other group's member verified" \
+		nt_wait_for -t 10 sh -c "grep -q verified '$work/$l-c2' && grep -q verified '$work/$l-c3' &&
+		grep -q verified '$work/$l-c4' && grep -q verified '$work/$l-c5' && grep -q verified '$work/$l-other'"
 	check "$l: 4 verified receivers are a fan-out group in nt_groups" test "$(group_field members)" -eq 4
 	client "$C1_NS" "$work/$l-c1" --token "$(token sender)" --group "$room" --send $COUNT --rate 200 --wait 1 &
 	local snd=$!
@@ -84,7 +88,9 @@ exchange() { # label
 	if client "$C4_NS" "$work/$l-sixth" --token "$(token sixth)" --group "$room" --timeout 5; then rc=0; else rc=$?; fi
 	check "$l: a sixth member is refused: ERR 429 group full (--max-members 5)" \
 		sh -c "[ $rc -eq 1 ] && grep -q '\"code\":429' '$work/$l-sixth' && grep -q 'group full' '$work/$l-sixth'"
-	wait $snd || bad "$l: sender exit status"
+	rc=0
+	wait $snd || rc=$?
+	check "$l: the sender exits 0" test "$rc" -eq 0
 	sleep 1.2 # a tick (500 ms) folds off mode's counters into the map
 	local copies
 	copies=$(group_field copies_out)

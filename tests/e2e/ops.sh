@@ -14,7 +14,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 MPORT=9469
 
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 nt_relay_env nto c1=cone c2=symmetric c3=none c4=none
 # the socket's folder must be reachable by "nobody" for the refusal tests
 chmod 0755 "$work"

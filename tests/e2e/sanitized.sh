@@ -45,7 +45,12 @@ token() {
 	for g in "$@"; do args+=(--group "$g"); done
 	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
 }
-n_mappings() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" mappings --json | grep -c '"src"' || true; }
+n_mappings() { # not a number when nattravctl fails, so the comparison below fails too
+	local out
+	out=$(nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" mappings --json) ||
+		{ echo "nattravctl failed"; return 1; }
+	printf '%s\n' "$out" | grep -c '"src"' || true
+}
 daemon_pid() { pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1; }
 nt_cleanup_push 'pkill -9 -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"'
 start_daemon() { # wrapper... : runs "$@" nattravd-path, then the flags

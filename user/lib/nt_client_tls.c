@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The client's control connection: TCP connect with a deadline, TLS with the server verified, lines. */
+/*
+ * The client's control connection: TCP connect with a deadline, TLS with the
+ * server verified (versions and ciphers of nt_tls_policy.h), lines.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -15,6 +18,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include "nt_client_priv.h"
+#include "nt_tls_policy.h"
 
 /* The first OpenSSL error on the queue, as text; clears the queue. */
 static const char *ssl_errstr(char *buf, size_t len)
@@ -156,8 +160,9 @@ int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const cha
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (!c->ctx)
 		return ntc_fail(c, -ENOMEM, "TLS: %s", ssl_errstr(eb, sizeof(eb)));
-	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(c->ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	if (nt_tls_policy(c->ctx))
+		return ntc_fail(c, -EINVAL, "TLS: this OpenSSL refuses the TLS policy: %s",
+				ssl_errstr(eb, sizeof(eb)));
 	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_load_verify_locations(c->ctx, o->ca_file, NULL) != 1)
 		return ntc_fail(c, -EINVAL, "cannot load CA file %s: %s", o->ca_file,

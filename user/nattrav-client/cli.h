@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "nattrav_client.h"
+#include "nt_token.h"
 
 /* Exit codes: 0 ok, 1 the operation failed, 2 bad usage. */
 #define CLI_EXIT_FAIL 1
@@ -21,7 +22,14 @@ struct cli {
 	uint64_t leave_ms;	/* 0: never; else LEAVE this long after verified */
 	uint64_t verify_ms;
 	bool json;
+	char token_buf[NT_TOKEN_MAX + 1];	/* --token-file's token */
 };
+
+/*
+ * opts.token from --token (arg), --token-file (file) or else NATTRAV_TOKEN;
+ * left NULL when none is given. 0, or the exit code after an error line.
+ */
+int cli_token(struct cli *cli, const char *arg, const char *file);
 
 /* Connect, verify, send and count; returns the exit code. */
 int cli_run(const struct cli *cli);

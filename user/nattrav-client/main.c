@@ -8,7 +8,8 @@
 #include "nt_num.h"
 
 static const char usage[] =
-	"usage: nattrav-client --server HOST[:PORT] --ca FILE --token TOKEN --group NAME\n"
+	"usage: nattrav-client --server HOST[:PORT] --ca FILE\n"
+	"                      [--token TOKEN | --token-file FILE] --group NAME\n"
 	"                      [--bind IP:PORT] [--send N] [--rate PPS] [--size BYTES]\n"
 	"                      [--duration SECONDS] [--wait SECONDS] [--leave-after SECONDS]\n"
 	"                      [--timeout SECONDS] [--cert FILE --key FILE] [--json]\n"
@@ -20,7 +21,9 @@ static const char usage[] =
 	"Options:\n"
 	"  --server HOST[:PORT]  relay control address (port 4433 by default; [v6]:port)\n"
 	"  --ca FILE             PEM CA certificate the server's must chain to\n"
-	"  --token TOKEN         auth token (nattravctl token)\n"
+	"  --token TOKEN         auth token (nattravctl token); visible to every local\n"
+	"                        user in ps: prefer --token-file or NATTRAV_TOKEN\n"
+	"  --token-file FILE     read the token from FILE (one line, newline stripped)\n"
 	"  --group NAME          group to join\n"
 	"  --bind IP:PORT        local UDP address for probes, keepalives and media\n"
 	"  --send N              test packets to send (default 0: receive only)\n"
@@ -36,12 +39,15 @@ static const char usage[] =
 	"  --cert FILE --key FILE  client certificate for mutual TLS\n"
 	"  --json                one JSON object per line on stdout\n"
 	"\n"
+	"Environment:\n"
+	"  NATTRAV_TOKEN         the token, when neither --token nor --token-file is given\n"
+	"\n"
 	"Exit status: 0 ok, 1 failure (TLS, refused, not verified), 2 bad usage.\n"
 	"\n"
 	"Examples:\n"
 	"  nattrav-client --server 203.0.113.1 --ca ca.pem --token \"$TOK\" --group g1 \\\n"
 	"      --send 500 --rate 100 --json\n"
-	"  nattrav-client --server relay.example.org:4433 --ca ca.pem --token \"$TOK\" \\\n"
+	"  nattrav-client --server relay.example.org:4433 --ca ca.pem --token-file tok \\\n"
 	"      --group g1 --send 0 --duration 60\n";
 
 static int seconds(const char *flag, const char *arg, uint64_t min, uint64_t *ms)
@@ -57,12 +63,13 @@ static int seconds(const char *flag, const char *arg, uint64_t min, uint64_t *ms
 
 int main(int argc, char **argv)
 {
-	enum { O_SERVER = 256, O_CA, O_TOKEN, O_GROUP, O_BIND, O_SEND, O_RATE, O_SIZE,
+	enum { O_SERVER = 256, O_CA, O_TOKEN, O_TOKEN_FILE, O_GROUP, O_BIND, O_SEND, O_RATE, O_SIZE,
 	       O_DURATION, O_WAIT, O_LEAVE, O_TIMEOUT, O_CERT, O_KEY, O_JSON, O_HELP };
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "ca", required_argument, NULL, O_CA },
 		{ "token", required_argument, NULL, O_TOKEN },
+		{ "token-file", required_argument, NULL, O_TOKEN_FILE },
 		{ "group", required_argument, NULL, O_GROUP },
 		{ "bind", required_argument, NULL, O_BIND },
 		{ "send", required_argument, NULL, O_SEND },
@@ -79,6 +86,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .rate = 50, .size = 200, .wait_ms = 2000, .verify_ms = 10000 };
+	const char *token = NULL, *token_file = NULL;
 	int c, err = 0;
 
 	opterr = 0;
@@ -91,7 +99,10 @@ int main(int argc, char **argv)
 			cli.opts.ca_file = optarg;
 			break;
 		case O_TOKEN:
-			cli.opts.token = optarg;
+			token = optarg;
+			break;
+		case O_TOKEN_FILE:
+			token_file = optarg;
 			break;
 		case O_GROUP:
 			cli.opts.group = optarg;
@@ -149,8 +160,12 @@ int main(int argc, char **argv)
 		return err;
 	if (optind != argc)
 		return cli_error(CLI_EXIT_USAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+	err = cli_token(&cli, token, token_file);
+	if (err)
+		return err;
 	if (!cli.opts.server || !cli.opts.ca_file || !cli.opts.token || !cli.opts.group)
-		return cli_error(CLI_EXIT_USAGE, "--server, --ca, --token and --group are required (see --help)");
+		return cli_error(CLI_EXIT_USAGE,
+				 "--server, --ca, a token (--token, --token-file or NATTRAV_TOKEN) and --group are required (see --help)");
 	if (!cli.opts.cert_file != !cli.opts.key_file)
 		return cli_error(CLI_EXIT_USAGE, "--cert and --key go together");
 	cli.opts.timeout_ms = cli.verify_ms > 30000 ? 30000 : (int)cli.verify_ms;

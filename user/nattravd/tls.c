@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The control channel's TLS context: 1.2 minimum (1.0/1.1 and SSLv3 refused
- * at the handshake), no compression, no renegotiation (TLS 1.2 client-
+ * The control channel's TLS context: the versions and ciphers of
+ * nt_tls_policy.h (1.0/1.1 and SSLv3, CBC and RSA key transport refused at
+ * the handshake), no compression, no renegotiation (TLS 1.2 client-
  * initiated renegotiation is refused with a no_renegotiation alert; 1.3 has
  * none), no session tickets; optionally client certificates (--client-ca).
  */
@@ -10,6 +11,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include "nattravd.h"
+#include "nt_tls_policy.h"
 
 static const char *ssl_err(void)
 {
@@ -29,9 +31,11 @@ int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX
 		fprintf(stderr, "nattravd: cannot create a TLS context: %s\n", ssl_err());
 		return -ENOMEM;
 	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-				 SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
+	if (nt_tls_policy(ctx)) {
+		fprintf(stderr, "nattravd: this OpenSSL refuses the TLS policy: %s\n", ssl_err());
+		goto fail;
+	}
+	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
 	/* non-blocking writes may resume with a moved buffer and finish partially */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

@@ -12,7 +12,10 @@
 #   ctl ARGS...                           nattravctl on the relay's maps
 #                                         (plus "${NT_CTL_EXTRA[@]}")
 #   stat_of COUNTER                       packets of an XDP counter
-#   n_mappings                            mappings in the map
+#   n_mappings                            mappings in the map; not a number
+#                                         and false when nattravctl fails
+#   ctl_count KEY ARGS...                 JSON objects with KEY that
+#                                         `ctl ARGS --json` prints; likewise
 #   json_field FILE EVENT FIELD           FIELD of the last EVENT line of a
 #                                         client's --json output
 #   daemon_pid                            pid of this test's nattravd
@@ -55,7 +58,27 @@ token() {
 }
 ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "${NT_CTL_EXTRA[@]}" "$@"; }
 stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
-n_mappings() { ctl mappings --json | grep -c '"src"' || true; }
+# A failed or garbled nattravctl prints its reason instead of a count, so a
+# "nothing left" check (count -eq 0) fails rather than passing on no output.
+ctl_count() {
+	local key=$1 out
+	shift
+	out=$(ctl "$@" --json) || { echo "nattravctl $* failed"; return 1; }
+	printf '%s\n' "$out" | python3 -c '
+import json, sys
+n = 0
+for l in sys.stdin:
+    if not l.strip():
+        continue
+    try:
+        o = json.loads(l)
+    except ValueError:
+        print("nattravctl printed no JSON: " + l.strip()[:60])
+        sys.exit(1)
+    n += isinstance(o, dict) and sys.argv[1] in o
+print(n)' "$key"
+}
+n_mappings() { ctl_count src mappings; }
 daemon_pid() { pgrep -f "$NT_DAEMON_PATTERN" | head -1; }
 
 stop_daemon() {
