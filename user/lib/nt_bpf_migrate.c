@@ -412,10 +412,10 @@ int nt_migrate_finish(struct nt_migration *mig)
 		mm->tmp[0] = '\0';
 		bpf_map__set_pin_path(mm->map, mm->path);
 		if (dropped)
-			nt_warn("map %s: %u entries carried over to the new layout, %u did not fit it",
-				mm->path, copied, dropped);
+			nt_warn("map %s carried over to the new layout: %u entries, %u that do not "
+				"fit it left out", mm->path, copied, dropped);
 		else
-			nt_info("map %s: %u entries carried over to the new layout", mm->path, copied);
+			nt_info("map %s carried over to the new layout: %u entries", mm->path, copied);
 	}
 	return 0;
 }
