@@ -189,13 +189,41 @@ static bool plan_build(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32
 	memset(p, 0, sizeof(*p));
 	if (ob && oid && nb && nid) {
 		plan_type(p, ob, oid, 0, nb, nid, 0, 0);
-		return !p->err;
-	}
-	/* no BTF on one side: only a value of the same size can be carried */
-	if (os != ns)
+	} else if (os == ns) {
+		plan_add(p, 0, 0, os);
+	} else {
+		/* no BTF on one side: only a value of the same size can be carried */
 		return false;
-	plan_add(p, 0, 0, os);
+	}
+	/* BTF that does not describe the sizes the map has: not to be trusted */
+	for (size_t i = 0; i < p->n && !p->err; i++)
+		if ((__u64)p->ops[i].src + p->ops[i].len > os ||
+		    (__u64)p->ops[i].dst + p->ops[i].len > ns)
+			p->err = -EPROTO;
 	return !p->err;
+}
+
+static void plan_apply(const struct nt_plan *p, const void *old, void *out)
+{
+	for (size_t i = 0; i < p->n; i++)
+		memcpy((char *)out + p->ops[i].dst, (const char *)old + p->ops[i].src,
+		       p->ops[i].len);
+}
+
+int nt_migrate_value(const struct btf *ob, __u32 oid, const void *old, __u32 old_size,
+		     const struct btf *nb, __u32 nid, void *out, __u32 new_size)
+{
+	struct nt_plan p;
+	int err = 0;
+
+	if (plan_build(&p, ob, oid, old_size, nb, nid, new_size)) {
+		memset(out, 0, new_size);
+		plan_apply(&p, old, out);
+	} else {
+		err = p.err ? p.err : -EPROTO;
+	}
+	free(p.ops);
+	return err;
 }
 
 static bool is_percpu(enum bpf_map_type t)
@@ -362,13 +390,9 @@ static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped)
 			continue; /* deleted meanwhile */
 		memset(nv, 0, (size_t)ncpu * ns);
 		for (int c = 0; c < ncpu; c++) {
-			char *o = (char *)ov + c * os, *n = (char *)nv + c * ns;
+			char *n = (char *)nv + c * ns;
 
-			for (size_t i = 0; i < mm->plan.n; i++) {
-				const struct nt_copy *op = &mm->plan.ops[i];
-
-				memcpy(n + op->dst, o + op->src, op->len);
-			}
+			plan_apply(&mm->plan, (char *)ov + c * os, n);
 			fits = fits && entry_fits(bpf_map__name(mm->map), n);
 		}
 		if (!fits || bpf_map_update_elem(new_fd, key, nv, BPF_ANY)) {
