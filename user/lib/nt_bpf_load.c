@@ -158,6 +158,10 @@ int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode, bool for
 		nt_info("ifindex %d runs XDP in skb mode: replacing it in skb mode (detach first "
 			"to change mode)", ifindex);
 		mode = NT_XDP_SKB;
+	} else if (mode == NT_XDP_SKB && q.drv_prog_id) {
+		nt_info("ifindex %d runs XDP in native mode: replacing it in native mode (detach "
+			"first to change mode)", ifindex);
+		mode = NT_XDP_NATIVE;
 	}
 	if (mode == NT_XDP_NATIVE) {
 		err = attach_flags(x, ifindex, XDP_FLAGS_DRV_MODE, q.drv_prog_id);
