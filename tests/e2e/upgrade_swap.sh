@@ -6,7 +6,8 @@
 # Two clients behind NATs exchange media through static mappings while
 # nattravd stops (--keep-on-exit) and nattravd of a build whose nt_groups
 # has another layout (NT_GROUP_MAX_MEMBERS=32) starts over it: the new
-# build carries the pinned maps over (the mappings and a group survive,
+# build carries the pinned maps over (the mappings and a group survive, a
+# group bigger than the new layout holds is left out with a warning,
 # nt_groups has the new value size), swaps the XDP program in one step (a
 # new program id) and media keeps flowing, at most 0.5 % of it lost across
 # the upgrade. Then the way back to the default layout. Then another's XDP
@@ -103,6 +104,9 @@ check "nattravd (default layout) up" start_daemon "$B"
 check "static mapping c1 -> c2" ctl_of "$B" map add "$e1" "$e2"
 check "static mapping c2 -> c1" ctl_of "$B" map add "$e2" "$e1"
 check "a fan-out group of three" ctl_of "$B" group set 9 10.9.0.1:1 10.9.0.2:2 10.9.0.3:3
+big=()
+for i in $(seq 1 40); do big+=("10.10.0.$i:$i"); done
+check "a group of 40, more than the other layout holds" ctl_of "$B" group set 10 "${big[@]}"
 check "nt_groups has the default layout (64 members: 3360 bytes)" test "$(groups_value_size)" = 3360
 old_id=$(xdp_id)
 touch "$work/go"
@@ -116,12 +120,13 @@ new_id=$(xdp_id)
 check "a new program replaced the old one (id $old_id -> $new_id)" \
 	sh -c "[ -n '$new_id' ] && [ '$new_id' != '$old_id' ]"
 check "the daemon log says nt_groups was carried over" \
-	grep -q "nt_groups carried over to the new layout: 1 entries" "$work/daemon.log"
+	grep -q "nt_groups carried over to the new layout: 1 entries, 1 left out (the first: more members than the new layout holds)" "$work/daemon.log"
 check "nt_groups has the new layout (32 members: 1696 bytes)" test "$(groups_value_size)" = 1696
 ctl_of "$NEW" groups >"$work/groups-new" 2>&1 || true
 check "the group kept its three members" grep -q '^group 9: 3 members' "$work/groups-new"
-check "the mappings are all there (2 + 3 of the group)" \
-	test "$(ctl_of "$NEW" mappings --json | grep -c '"src"')" -eq 5
+check "the group too big for it is gone" sh -c "! grep -q '^group 10:' '$work/groups-new'"
+check "the mappings are all there (2 + 3 + 40 of the groups)" \
+	test "$(ctl_of "$NEW" mappings --json | grep -c '"src"')" -eq 45
 before=$(forwarded)
 check "media flows through the new program" nt_wait_for -t 10 forwarded_at_least $((before + 300))
 touch "$work/stop"
@@ -138,7 +143,7 @@ check "nattravd of the default layout up again" start_daemon "$B"
 check "nt_groups has the default layout again" test "$(groups_value_size)" = 3360
 ctl_of "$B" groups >"$work/groups-back" 2>&1 || true
 check "the group still has its three members" grep -q '^group 9: 3 members' "$work/groups-back"
-check "the mappings are all there" test "$(ctl_of "$B" mappings --json | grep -c '"src"')" -eq 5
+check "the mappings are all there" test "$(ctl_of "$B" mappings --json | grep -c '"src"')" -eq 45
 stop_daemon || true
 
 # --- another's XDP program on the interface -------------------------------------

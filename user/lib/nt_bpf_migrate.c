@@ -243,7 +243,11 @@ static bool entry_fits(const char *map, const void *val)
 	return true;
 }
 
-/* Does the pinned map old_fd differ from map's definition, and can it be carried? */
+/*
+ * Does the pinned map old_fd differ from map's definition, and can it be
+ * carried over? 0: the same (libbpf reuses it), 1: to carry over (mm
+ * filled), -EPROTO: it cannot be (libbpf refuses it), or another -errno.
+ */
 static int check_map(struct bpf_map *map, int old_fd, const struct btf *nb, struct nt_mig_map *mm)
 {
 	struct bpf_map_info info;
@@ -279,14 +283,17 @@ static int check_map(struct bpf_map *map, int old_fd, const struct btf *nb, stru
 					 bpf_map__btf_key_type_id(map), mm->key_size) &&
 			      plan_is_identity(&key, nb, bpf_map__btf_key_type_id(map),
 					       info.key_size, mm->key_size);
+		const char *why = !ok ? "its value has another size and no BTF that describes it" :
+				  !key_ok ? "its key changed" :
+				  is_percpu(info.type) != mm->percpu ? "per-CPU or not changed" :
+				  mm->old_vs > NT_MIGRATE_MAX_VALUE || mm->new_vs > NT_MIGRATE_MAX_VALUE ?
+									"its value is too big" :
+									NULL;
 
 		free(key.ops);
-		if (!ok || !key_ok || is_percpu(info.type) != mm->percpu ||
-		    mm->old_vs > NT_MIGRATE_MAX_VALUE || mm->new_vs > NT_MIGRATE_MAX_VALUE) {
-			nt_warn("pinned map %s has a layout that cannot be carried over (%s)",
-				bpf_map__name(map),
-				!ok ? "no BTF and another value size" :
-				!key_ok ? "another key" : "per-CPU changed");
+		if (why) {
+			nt_warn("pinned map %s has a layout that cannot be carried over: %s",
+				bpf_map__name(map), why);
 			err = -EPROTO;
 		} else {
 			err = 1;
@@ -361,8 +368,13 @@ static size_t slot_size(__u32 vs)
 	return ((size_t)vs + 7) & ~(size_t)7;
 }
 
-/* Copy every entry of mm's old map into the new one; *dropped counts those left out. */
-static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped)
+/*
+ * Copy every entry of mm's old map into the new one. *dropped counts those
+ * the new map refused (an index past a smaller array, a full hash, a group
+ * too big, a device gone), *why gets the first reason: one entry must not
+ * stop an upgrade that carries all the others.
+ */
+static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped, int *why)
 {
 	int ncpu = mm->percpu ? libbpf_num_possible_cpus() : 1;
 	size_t os = mm->percpu ? slot_size(mm->old_vs) : mm->old_vs;
@@ -396,11 +408,8 @@ static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped)
 			fits = fits && entry_fits(bpf_map__name(mm->map), n);
 		}
 		if (!fits || bpf_map_update_elem(new_fd, key, nv, BPF_ANY)) {
-			/* an index past a smaller array, a full hash, a group too big */
-			if (fits && errno != E2BIG && errno != ENOSPC) {
-				err = -errno;
-				goto out;
-			}
+			if (!*why)
+				*why = fits ? errno : ERANGE;
 			(*dropped)++;
 			continue;
 		}
@@ -421,7 +430,7 @@ int nt_migrate_finish(struct nt_migration *mig)
 	for (size_t i = 0; i < mig->n; i++) {
 		struct nt_mig_map *mm = &mig->maps[i];
 		__u32 copied = 0, dropped = 0;
-		int err = copy_entries(mm, &copied, &dropped);
+		int why = 0, err = copy_entries(mm, &copied, &dropped, &why);
 
 		if (err) {
 			nt_err("cannot carry the entries of %s over: %s", mm->path, strerror(-err));
@@ -436,8 +445,10 @@ int nt_migrate_finish(struct nt_migration *mig)
 		mm->tmp[0] = '\0';
 		bpf_map__set_pin_path(mm->map, mm->path);
 		if (dropped)
-			nt_warn("map %s carried over to the new layout: %u entries, %u that do not "
-				"fit it left out", mm->path, copied, dropped);
+			nt_warn("map %s carried over to the new layout: %u entries, %u left out "
+				"(the first: %s)", mm->path, copied, dropped,
+				why == ERANGE ? "more members than the new layout holds" :
+						strerror(why));
 		else
 			nt_info("map %s carried over to the new layout: %u entries", mm->path, copied);
 	}
