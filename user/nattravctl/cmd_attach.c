@@ -123,6 +123,10 @@ static int purge_pins(const char *pin_dir)
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, pinned_maps[i]);
 		if (unlink(path) < 0 && errno != ENOENT)
 			err = -errno;
+		/* the new map of an upgrade that stopped before renaming it */
+		snprintf(path, sizeof(path), "%s/%s_migrating", pin_dir, pinned_maps[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
 	}
 	/* only if empty: an operator may keep other things there */
 	if (rmdir(pin_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
