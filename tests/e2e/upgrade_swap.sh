@@ -11,8 +11,9 @@
 # nt_groups has the new value size), swaps the XDP program in one step (a
 # new program id) and media keeps flowing, at most 0.5 % of it lost across
 # the upgrade. Then the way back to the default layout. Then another's XDP
-# program on the interface: nattravctl attach and nattravd refuse to replace
-# it without --force, detach leaves it in place, --force replaces it.
+# program on the interface, then another's TC filter at nattrav's handle:
+# nattravctl attach and nattravd refuse to replace them without --force,
+# detach leaves them in place, --force replaces them.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -173,4 +174,17 @@ check "attach --force replaces it" \
 check "nattrav's program runs" test "$(xdp_name)" = nt_xdp
 ctl_of "$B" detach --iface "$RELAY_IF" --purge >/dev/null
 check "detach --purge leaves no program" test -z "$(xdp_id)"
+
+# --- another's TC filter at nattrav's handle and priority ------------------------
+ip netns exec "$RELAY_NS" tc qdisc replace dev "$RELAY_IF" clsact
+ip netns exec "$RELAY_NS" tc filter add dev "$RELAY_IF" ingress prio 0x4e54 handle 0x4e54 \
+	bpf da obj "$B/nt_pass.bpf.o" sec xdp
+tc_name() { ip netns exec "$RELAY_NS" tc filter show dev "$RELAY_IF" ingress | sed -n 's/.* name \([^ ]*\) .*/\1/p'; }
+check "attach refuses to replace another's TC filter" \
+	fails ctl_of "$B" attach --iface "$RELAY_IF" --addr "$RELAY_V4" 2>"$work/attach.err"
+check "the refusal names it" grep -q "runs TC program [0-9]* (nt_pass), not nattrav's" "$work/attach.err"
+check "attach --force replaces it" ctl_of "$B" attach --iface "$RELAY_IF" --addr "$RELAY_V4" --force
+check "nattrav's TC program runs" test "$(tc_name)" = nt_tc_fanout
+ctl_of "$B" detach --iface "$RELAY_IF" --purge >/dev/null
+check "detach removed it" test -z "$(tc_name)"
 relay_summary
