@@ -25,7 +25,7 @@ NEW="$ROOT/build/upgrade-m32"
 nt_check_root
 make -s -C "$ROOT" OUT="$NEW" NT_DEFS=-DNT_GROUP_MAX_MEMBERS=32 "$NEW/nattravd" \
 	"$NEW/nattravctl" >/dev/null || nt_fail "cannot build the other layout into $NEW"
-nt_relay_env ntu c1=cone c2=cone
+nt_relay_env ntw c1=cone c2=cone
 ctl_of() { local b=$1; shift; nt_nsexec "$RELAY_NS" "$b/nattravctl" --pin-dir "$NT_PIN_DIR" "$@"; }
 xdp_id() {
 	ip -n "$RELAY_NS" -d link show dev "$RELAY_IF" |
