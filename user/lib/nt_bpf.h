@@ -68,18 +68,38 @@ struct nt_xdp;
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir);
 /*
  * Attach to ifindex: the XDP program (NT_XDP_NATIVE falls back to skb mode;
- * *used gets the mode) and the TC ingress fan-out program.
+ * *used gets the mode) and the TC ingress fan-out program. nattrav's
+ * programs already there are replaced atomically (XDP_FLAGS_REPLACE, TC
+ * replace at the same handle): no packet meets an empty hook. Another's
+ * program there: -EBUSY, unless force.
  */
-int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
+int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode, bool force,
 		  enum nt_xdp_mode *used);
-/* Detach from the interface it was attached to (no-op when not attached). */
+/* Detach from the interface it was attached to, if still ours (no-op when not attached). */
 int nt_xdp_detach(struct nt_xdp *x);
 int nt_xdp_prog_fd(const struct nt_xdp *x);
 /* The loaded program's maps, as nt_maps (fds stay owned by x). */
 void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m);
 void nt_xdp_close(struct nt_xdp *x);
 
-/* Detach whatever XDP program is on ifindex (any mode), and nattrav's TC program. */
-int nt_xdp_detach_ifindex(int ifindex);
+/* A program on an interface's XDP hook, or on TC at nattrav's handle. */
+struct nt_prog_desc {
+	const char *hook; /* "XDP" or "TC" */
+	__u32 id;
+	char name[16];
+	bool ours;
+};
+
+/*
+ * -EBUSY with *f filled when ifindex runs an XDP program, or a TC program
+ * at nattrav's handle, that is not nattrav's; 0 when free or nattrav's.
+ */
+int nt_xdp_find_foreign(int ifindex, struct nt_prog_desc *f);
+
+/*
+ * Detach nattrav's XDP program (any mode) and TC program from ifindex.
+ * Another's program stays; *left describes it (left->id 0: none).
+ */
+int nt_xdp_detach_ifindex(int ifindex, struct nt_prog_desc *left);
 
 #endif /* NT_BPF_H */

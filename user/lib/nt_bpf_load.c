@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "nattrav.skel.h"
 #include "nt_bpf.h"
+#include "nt_bpf_migrate.h"
+#include "nt_bpf_owner.h"
 #include "nt_log.h"
 
 struct nt_xdp {
@@ -29,18 +32,32 @@ static int tc_attach(int ifindex, int prog_fd)
 	return bpf_tc_attach(&hook, &opts);
 }
 
-static int tc_detach(int ifindex)
+/* Detach the TC filter at nattrav's handle if it is ours; *left gets it if not. */
+static int tc_detach(int ifindex, struct nt_prog_desc *left)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NT_TC_HANDLE, .priority = NT_TC_PRIO);
-	int err = bpf_tc_detach(&hook, &opts);
+	struct nt_prog_desc d;
+	__u32 id;
+	int err = nt_tc_prog_id(ifindex, &id);
 
+	if (err || !id)
+		return err;
+	if (!nt_prog_describe(id, NT_PROG_TC, &d) && !d.ours) {
+		if (left && !left->id) {
+			*left = d;
+			left->hook = "TC";
+		}
+		return 0;
+	}
+	err = bpf_tc_detach(&hook, &opts);
 	return err == -ENOENT ? 0 : err;
 }
 
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	struct nt_migration *mig = NULL;
 	struct nt_xdp *x;
 	int err;
 
@@ -61,7 +78,19 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 		free(x);
 		return err;
 	}
+	/* pins of another layout: new maps beside them, entries carried over after load */
+	err = nt_migrate_prepare(x->skel->obj, &mig);
+	if (err) {
+		nt_err("cannot prepare the pinned maps under %s for the new layout: %s", pin_dir,
+		       strerror(-err));
+		nattrav_bpf__destroy(x->skel);
+		free(x);
+		return err;
+	}
 	err = nattrav_bpf__load(x->skel);
+	if (!err)
+		err = nt_migrate_finish(mig);
+	nt_migrate_free(mig);
 	if (err) {
 		nt_err("cannot load the XDP program: %s (maps of another layout pinned under %s, "
 		       "by another version? 'nattravctl --pin-dir %s detach --iface IF --purge' "
@@ -75,10 +104,27 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 	return 0;
 }
 
-static int attach_flags(struct nt_xdp *x, int ifindex, __u32 flags)
+/*
+ * Attach in mode flags, over old_id when a program is there: REPLACE swaps
+ * it in one step, and fails rather than replace a program attached since
+ * old_id was read. With none there, NOEXIST: nor one attached meanwhile.
+ */
+static int attach_flags(struct nt_xdp *x, int ifindex, __u32 flags, __u32 old_id)
 {
-	int err = bpf_xdp_attach(ifindex, bpf_program__fd(x->skel->progs.nt_xdp), flags, NULL);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	int err, old_fd = -1;
 
+	if (old_id) {
+		old_fd = bpf_prog_get_fd_by_id(old_id);
+		if (old_fd < 0)
+			return -errno;
+		opts.old_prog_fd = old_fd;
+	}
+	err = bpf_xdp_attach(ifindex, bpf_program__fd(x->skel->progs.nt_xdp),
+			     flags | (old_id ? XDP_FLAGS_REPLACE : XDP_FLAGS_UPDATE_IF_NOEXIST),
+			     &opts);
+	if (old_fd >= 0)
+		close(old_fd);
 	if (!err) {
 		x->ifindex = ifindex;
 		x->xdp_flags = flags;
@@ -86,21 +132,45 @@ static int attach_flags(struct nt_xdp *x, int ifindex, __u32 flags)
 	return err;
 }
 
-int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
+int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode, bool force,
 		  enum nt_xdp_mode *used)
 {
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct nt_prog_desc f;
 	int err = 0;
 
 	if (mode == NT_XDP_OFF)
 		return -EINVAL;
+	if (nt_xdp_find_foreign(ifindex, &f) == -EBUSY) {
+		if (!force) {
+			nt_err("ifindex %d runs %s program %u (%s), not nattrav's: not replacing it "
+			       "(--force replaces it)", ifindex, f.hook, f.id, f.name);
+			return -EBUSY;
+		}
+		nt_warn("replacing %s program %u (%s) on ifindex %d (--force)", f.hook, f.id,
+			f.name, ifindex);
+	}
+	err = bpf_xdp_query(ifindex, 0, &q);
+	if (err)
+		return err;
+	/* the kernel has one mode at a time: a swap in place keeps the running one */
+	if (mode == NT_XDP_NATIVE && q.skb_prog_id) {
+		nt_info("ifindex %d runs XDP in skb mode: replacing it in skb mode (detach first "
+			"to change mode)", ifindex);
+		mode = NT_XDP_SKB;
+	} else if (mode == NT_XDP_SKB && q.drv_prog_id) {
+		nt_info("ifindex %d runs XDP in native mode: replacing it in native mode (detach "
+			"first to change mode)", ifindex);
+		mode = NT_XDP_NATIVE;
+	}
 	if (mode == NT_XDP_NATIVE) {
-		err = attach_flags(x, ifindex, XDP_FLAGS_DRV_MODE);
+		err = attach_flags(x, ifindex, XDP_FLAGS_DRV_MODE, q.drv_prog_id);
 		if (err)
 			nt_warn("native XDP refused on ifindex %d (%s); trying generic mode",
 				ifindex, strerror(-err));
 	}
 	if (mode == NT_XDP_SKB || err) {
-		err = attach_flags(x, ifindex, XDP_FLAGS_SKB_MODE);
+		err = attach_flags(x, ifindex, XDP_FLAGS_SKB_MODE, q.skb_prog_id);
 		if (err) {
 			nt_err("cannot attach XDP to ifindex %d: %s", ifindex, strerror(-err));
 			return err;
@@ -122,25 +192,57 @@ int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode,
 
 int nt_xdp_detach(struct nt_xdp *x)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = nt_xdp_prog_fd(x));
 	int err;
 
 	if (!x->ifindex)
 		return 0;
-	tc_detach(x->ifindex);
-	err = bpf_xdp_detach(x->ifindex, x->xdp_flags, NULL);
-	if (!err)
+	tc_detach(x->ifindex, NULL);
+	/* only while it is still ours: a program attached over it since stays */
+	err = bpf_xdp_detach(x->ifindex, x->xdp_flags | XDP_FLAGS_REPLACE, &opts);
+	if (!err || err == -EEXIST)
 		x->ifindex = 0;
-	return err;
+	return err == -EEXIST ? 0 : err;
 }
 
-int nt_xdp_detach_ifindex(int ifindex)
+/* Detach program id from mode flags of ifindex if it is ours; *left gets it if not. */
+static int xdp_detach_ours(int ifindex, __u32 flags, __u32 id, struct nt_prog_desc *left)
 {
-	/* One of these holds the program; detaching an empty mode is a no-op. */
-	int e1 = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	int e2 = bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
-	int e3 = tc_detach(ifindex);
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	struct nt_prog_desc d;
+	int err;
 
-	return e1 ? e1 : e2 ? e2 : e3;
+	if (!id || nt_prog_describe(id, NT_PROG_XDP, &d))
+		return 0; /* nothing there, or gone meanwhile */
+	if (!d.ours) {
+		if (!left->id) {
+			*left = d;
+			left->hook = "XDP";
+		}
+		return 0;
+	}
+	opts.old_prog_fd = bpf_prog_get_fd_by_id(id);
+	if (opts.old_prog_fd < 0)
+		return 0;
+	err = bpf_xdp_detach(ifindex, flags | XDP_FLAGS_REPLACE, &opts);
+	close(opts.old_prog_fd);
+	return err == -EEXIST ? 0 : err; /* replaced meanwhile: not ours to remove */
+}
+
+int nt_xdp_detach_ifindex(int ifindex, struct nt_prog_desc *left)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err = bpf_xdp_query(ifindex, 0, &q), e2;
+
+	memset(left, 0, sizeof(*left));
+	if (err)
+		return err;
+	err = xdp_detach_ours(ifindex, XDP_FLAGS_DRV_MODE, q.drv_prog_id, left);
+	e2 = xdp_detach_ours(ifindex, XDP_FLAGS_SKB_MODE, q.skb_prog_id, left);
+	if (!err)
+		err = e2;
+	e2 = tc_detach(ifindex, left);
+	return err ? err : e2;
 }
 
 int nt_xdp_prog_fd(const struct nt_xdp *x)

@@ -29,9 +29,12 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 		{ "media-port", required_argument, NULL, 'm' },
 		{ "mode", required_argument, NULL, 'M' },
 		{ "no-fib", no_argument, NULL, 'F' },
+		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum nt_xdp_mode mode = NT_XDP_NATIVE, used;
+	struct nt_prog_desc f;
+	bool force = false;
 	struct nt_config cfg = { .media_port = htons(3478) };
 	const char *iface = NULL;
 	bool have_addr = false;
@@ -66,12 +69,15 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 		case 'F':
 			cfg.flags |= NT_CONFIG_F_NO_FIB;
 			break;
+		case 'f':
+			force = true;
+			break;
 		default:
 			return CTL_EXIT_USAGE;
 		}
 	}
 	if (!iface || optind != argc)
-		return ctl_error(CTL_EXIT_USAGE, "usage: attach --iface IF [--addr IP]... [--media-port N] [--mode native|skb] [--no-fib]");
+		return ctl_error(CTL_EXIT_USAGE, "usage: attach --iface IF [--addr IP]... [--media-port N] [--mode native|skb] [--no-fib] [--force]");
 	ifindex = nt_iface_index(iface);
 	if (ifindex < 0)
 		return ctl_error(CTL_EXIT_USAGE, "no interface named '%s'", iface);
@@ -81,13 +87,17 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 			return ctl_error(CTL_EXIT_FAIL, "%s has no address to relay on; give --addr", iface);
 	}
 
+	/* before load: a refusal must not carry pinned maps over to a new layout */
+	if (!force && nt_xdp_find_foreign(ifindex, &f) == -EBUSY)
+		return ctl_error(CTL_EXIT_FAIL, "%s runs %s program %u (%s), not nattrav's: not "
+				 "replacing it (--force replaces it)", iface, f.hook, f.id, f.name);
 	err = nt_xdp_load(&x, ctl->pin_dir);
 	if (err)
 		return ctl_error(CTL_EXIT_FAIL, "cannot load the XDP program: %s", strerror(-err));
 	nt_xdp_maps(x, &m);
 	err = nt_maps_set_config(&m, &cfg);
 	if (!err)
-		err = nt_xdp_attach(x, ifindex, mode, &used);
+		err = nt_xdp_attach(x, ifindex, mode, force, &used);
 	/* The attachment outlives this process; the maps stay pinned. */
 	nt_xdp_close(x);
 	if (err)
@@ -113,6 +123,10 @@ static int purge_pins(const char *pin_dir)
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, pinned_maps[i]);
 		if (unlink(path) < 0 && errno != ENOENT)
 			err = -errno;
+		/* the new map of an upgrade that stopped before renaming it */
+		snprintf(path, sizeof(path), "%s/%s_migrating", pin_dir, pinned_maps[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
 	}
 	/* only if empty: an operator may keep other things there */
 	if (rmdir(pin_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
@@ -128,6 +142,7 @@ int ctl_detach(struct ctl *ctl, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *iface = NULL;
+	struct nt_prog_desc left;
 	bool purge = false;
 	int c, ifindex, err;
 
@@ -148,9 +163,13 @@ int ctl_detach(struct ctl *ctl, int argc, char **argv)
 	ifindex = nt_iface_index(iface);
 	if (ifindex < 0)
 		return ctl_error(CTL_EXIT_USAGE, "no interface named '%s'", iface);
-	err = nt_xdp_detach_ifindex(ifindex);
+	err = nt_xdp_detach_ifindex(ifindex, &left);
 	if (err)
 		return ctl_error(CTL_EXIT_FAIL, "cannot detach from %s: %s", iface, strerror(-err));
+	/* only nattrav's own: another's program is not ours to remove */
+	if (left.id)
+		printf("%s program %u (%s) on %s is not nattrav's: left in place\n", left.hook,
+		       left.id, left.name, iface);
 	if (purge) {
 		err = purge_pins(ctl->pin_dir);
 		if (err)

@@ -57,6 +57,8 @@ void nd_usage(FILE *f)
 	      "  --consent-window S      seconds without traffic before a mapping expires (default 30)\n"
 	      "  --log-level LEVEL       error, warn, info or debug (default info)\n"
 	      "  --keep-on-exit          on SIGTERM leave XDP attached and mappings in place\n"
+	      "  --force                 replace an XDP program (or TC filter at nattrav's\n"
+	      "                          handle) that is not nattrav's (default: refuse to start)\n"
 	      "  --ctl-socket PATH       local control socket for nattravctl status/kick, or off\n"
 	      "                          (default " NT_CTL_SOCKET_DEFAULT ")\n"
 	      "  --metrics [ADDR:]PORT   serve Prometheus metrics on GET /metrics (default off;\n"
@@ -107,6 +109,7 @@ static const struct option opts[] = {
 	{ "consent-window", required_argument, NULL, 0 },
 	{ "log-level", required_argument, NULL, 0 },
 	{ "keep-on-exit", no_argument, NULL, 0 },
+	{ "force", no_argument, NULL, 0 },
 	{ "ctl-socket", required_argument, NULL, 0 },
 	{ "metrics", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 0 },
@@ -253,6 +256,13 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 			c->keep_on_exit = true;
 		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0"))
 			c->keep_on_exit = false;
+		else
+			return bad(key, val, "is not yes or no");
+	} else if (!strcmp(key, "force")) {
+		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
+			c->force = true;
+		else if (!strcmp(val, "no") || !strcmp(val, "false") || !strcmp(val, "0"))
+			c->force = false;
 		else
 			return bad(key, val, "is not yes or no");
 	} else {

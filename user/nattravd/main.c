@@ -49,10 +49,19 @@ static int setup_addrs(struct nd *d)
 /* Load (or reuse) the program and maps, tell it where we relay, attach. */
 static int setup_bpf(struct nd *d)
 {
+	struct nt_prog_desc f;
 	struct nt_config cfg;
 	enum nt_xdp_mode used;
 	int err;
 
+	/* before load: a refusal must not carry pinned maps over to a new layout */
+	if (d->conf.xdp_mode != NT_XDP_OFF && !d->conf.force &&
+	    nt_xdp_find_foreign(d->ifindex, &f) == -EBUSY) {
+		nt_err("%s runs %s program %u (%s), not nattrav's: not replacing it (--force "
+		       "replaces it; --xdp-mode off relays beside it in userspace)",
+		       d->conf.iface, f.hook, f.id, f.name);
+		return -EBUSY;
+	}
 	err = nt_xdp_load(&d->xdp, d->conf.pin_dir);
 	if (err)
 		return err;
@@ -84,13 +93,19 @@ static int setup_bpf(struct nd *d)
 
 		/* a program a previous run left (--keep-on-exit) would still forward */
 		if (!bpf_xdp_query_id(d->ifindex, 0, &id) && id) {
-			nt_info("removing the XDP program left on %s: forwarding in userspace",
-				d->conf.iface);
-			nt_xdp_detach_ifindex(d->ifindex);
+			nt_xdp_detach_ifindex(d->ifindex, &f);
+			if (f.id)
+				nt_info("%s runs %s program %u (%s), not nattrav's: left in place",
+					d->conf.iface, f.hook, f.id, f.name);
+			else
+				nt_info("removed the XDP program left on %s: forwarding in userspace",
+					d->conf.iface);
 		}
 		return 0;
 	}
-	err = nt_xdp_attach(d->xdp, d->ifindex, d->mode, &used);
+	err = nt_xdp_attach(d->xdp, d->ifindex, d->mode, d->conf.force, &used);
+	if (err == -EBUSY)
+		return err; /* another's program, attached since the check above */
 	if (err) {
 		nt_warn("XDP cannot be attached to %s (%s): forwarding media in userspace",
 			d->conf.iface, strerror(-err));

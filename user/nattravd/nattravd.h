@@ -57,6 +57,7 @@ struct nd_conf {
 	int log_level;
 	uint32_t consent_s;
 	bool keep_on_exit;
+	bool force;			/* replace another's XDP / TC program */
 	const char *ctl_socket;		/* "off": none */
 	struct nt_endpoint metrics;	/* family 0: no metrics endpoint */
 };

@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pinned maps of another layout, carried over to the layout of the program
+ * being loaded instead of refused: an upgrade keeps the relay's mappings.
+ *
+ * Before load, each pinned map whose pin differs from the object's
+ * definition (type, sizes, entries, flags, or the BTF layout of key and
+ * value) gets a temporary pin path, so libbpf creates a fresh map there.
+ * After load, the old entries are copied into it, converted member by
+ * member by name through both maps' BTF (a member that is new is zero, one
+ * that went is dropped, an array that grew or shrank keeps its common
+ * elements), and the new pin is renamed over the old one. The old program
+ * keeps running on the old map until the caller swaps the program; what it
+ * writes meanwhile (counters, last_seen, cached routes) is lost, the
+ * mappings themselves are not: only nattravd and nattravctl write those.
+ *
+ * A map whose layout cannot be read (no BTF on the pinned map, a changed
+ * key, per-CPU changed) is left alone: libbpf then refuses it and the
+ * loader's error says how to clear it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "nt_bpf_migrate.h"
+#include "nt_log.h"
+
+#define NT_MIGRATE_MAX_VALUE (1u << 20) /* bigger values than any of ours: refuse */
+
+struct nt_copy {
+	__u32 src, dst, len;
+};
+
+/* How old values become new ones: byte ranges copied, the rest zero. */
+struct nt_plan {
+	struct nt_copy *ops;
+	size_t n, cap;
+	int err;
+};
+
+struct nt_mig_map {
+	struct bpf_map *map;
+	int old_fd;
+	char path[PATH_MAX];
+	char tmp[PATH_MAX + 16];
+	struct nt_plan plan;
+	__u32 key_size, old_vs, new_vs;
+	bool percpu;
+};
+
+struct nt_migration {
+	struct nt_mig_map *maps;
+	size_t n;
+};
+
+static void plan_add(struct nt_plan *p, __u32 src, __u32 dst, __u32 len)
+{
+	struct nt_copy *last = p->n ? &p->ops[p->n - 1] : NULL;
+
+	if (!len || p->err)
+		return;
+	/* adjacent ranges merge: a struct that did not move is one copy */
+	if (last && last->src + last->len == src && last->dst + last->len == dst) {
+		last->len += len;
+		return;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct nt_copy *ops = realloc(p->ops, cap * sizeof(*ops));
+
+		if (!ops) {
+			p->err = -ENOMEM;
+			return;
+		}
+		p->ops = ops;
+		p->cap = cap;
+	}
+	p->ops[p->n++] = (struct nt_copy){ src, dst, len };
+}
+
+static const struct btf_type *resolved(const struct btf *btf, __u32 *id)
+{
+	int r = btf__resolve_type(btf, *id);
+
+	if (r < 0)
+		return NULL;
+	*id = (__u32)r;
+	return btf__type_by_id(btf, *id);
+}
+
+static bool has_bitfields(const struct btf_type *t)
+{
+	for (__u16 i = 0; i < btf_vlen(t); i++)
+		if (btf_member_bitfield_size(t, i) || btf_member_bit_offset(t, i) % 8)
+			return true;
+	return false;
+}
+
+/*
+ * Plan the copy of old type oid at src into new type nid at dst. Structs
+ * match members by name, arrays by index; anything else is copied when kind
+ * and size are the same and left zero otherwise (a member whose type changed
+ * needs a new name, or a migration of its own).
+ */
+static void plan_type(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32 src,
+		      const struct btf *nb, __u32 nid, __u32 dst, int depth)
+{
+	const struct btf_type *o = resolved(ob, &oid), *n = resolved(nb, &nid);
+	__s64 os, ns;
+
+	if (!o || !n || depth > 16) {
+		p->err = -EINVAL;
+		return;
+	}
+	if (btf_is_struct(o) && btf_is_struct(n) && !has_bitfields(o) && !has_bitfields(n)) {
+		const struct btf_member *nm = btf_members(n);
+
+		for (__u16 i = 0; i < btf_vlen(n); i++) {
+			const char *name = btf__name_by_offset(nb, nm[i].name_off);
+			const struct btf_member *om = btf_members(o);
+
+			if (!name || !*name)
+				continue;
+			for (__u16 j = 0; j < btf_vlen(o); j++) {
+				const char *oname = btf__name_by_offset(ob, om[j].name_off);
+
+				if (oname && !strcmp(name, oname)) {
+					plan_type(p, ob, om[j].type, src + btf_member_bit_offset(o, j) / 8,
+						  nb, nm[i].type, dst + btf_member_bit_offset(n, i) / 8,
+						  depth + 1);
+					break;
+				}
+			}
+		}
+		return;
+	}
+	if (btf_is_array(o) && btf_is_array(n)) {
+		const struct btf_array *oa = btf_array(o), *na = btf_array(n);
+		__s64 oe = btf__resolve_size(ob, oa->type), ne = btf__resolve_size(nb, na->type);
+		__u32 count = oa->nelems < na->nelems ? oa->nelems : na->nelems;
+
+		if (oe <= 0 || ne <= 0) {
+			p->err = -EINVAL;
+			return;
+		}
+		for (__u32 i = 0; i < count && !p->err; i++)
+			plan_type(p, ob, oa->type, src + i * (__u32)oe, nb, na->type,
+				  dst + i * (__u32)ne, depth + 1);
+		return;
+	}
+	os = btf__resolve_size(ob, oid);
+	ns = btf__resolve_size(nb, nid);
+	if (os > 0 && os == ns && btf_kind(o) == btf_kind(n))
+		plan_add(p, src, dst, (__u32)os);
+}
+
+
+/*
+ * Is the old layout the new one? Its plan is then the plan of the new type
+ * onto itself (every named byte in place; holes between members, if any,
+ * are in both).
+ */
+static bool plan_is_identity(const struct nt_plan *p, const struct btf *nb, __u32 nid,
+			     __u32 old_size, __u32 new_size)
+{
+	struct nt_plan self = { 0 };
+	bool same;
+
+	if (old_size != new_size)
+		return false;
+	if (nb && nid)
+		plan_type(&self, nb, nid, 0, nb, nid, 0, 0);
+	else
+		plan_add(&self, 0, 0, new_size);
+	same = !self.err && self.n == p->n && !memcmp(self.ops, p->ops, p->n * sizeof(*p->ops));
+	free(self.ops);
+	return same;
+}
+
+/* Plan for the value (or key) of a pinned map; false when its layout cannot be read. */
+static bool plan_build(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32 os,
+		       const struct btf *nb, __u32 nid, __u32 ns)
+{
+	memset(p, 0, sizeof(*p));
+	if (ob && oid && nb && nid) {
+		plan_type(p, ob, oid, 0, nb, nid, 0, 0);
+	} else if (os == ns) {
+		plan_add(p, 0, 0, os);
+	} else {
+		/* no BTF on one side: only a value of the same size can be carried */
+		return false;
+	}
+	/* BTF that does not describe the sizes the map has: not to be trusted */
+	for (size_t i = 0; i < p->n && !p->err; i++)
+		if ((__u64)p->ops[i].src + p->ops[i].len > os ||
+		    (__u64)p->ops[i].dst + p->ops[i].len > ns)
+			p->err = -EPROTO;
+	return !p->err;
+}
+
+static void plan_apply(const struct nt_plan *p, const void *old, void *out)
+{
+	for (size_t i = 0; i < p->n; i++)
+		memcpy((char *)out + p->ops[i].dst, (const char *)old + p->ops[i].src,
+		       p->ops[i].len);
+}
+
+int nt_migrate_value(const struct btf *ob, __u32 oid, const void *old, __u32 old_size,
+		     const struct btf *nb, __u32 nid, void *out, __u32 new_size)
+{
+	struct nt_plan p;
+	int err = 0;
+
+	if (plan_build(&p, ob, oid, old_size, nb, nid, new_size)) {
+		memset(out, 0, new_size);
+		plan_apply(&p, old, out);
+	} else {
+		err = p.err ? p.err : -EPROTO;
+	}
+	free(p.ops);
+	return err;
+}
+
+static bool is_percpu(enum bpf_map_type t)
+{
+	return t == BPF_MAP_TYPE_PERCPU_ARRAY || t == BPF_MAP_TYPE_PERCPU_HASH ||
+	       t == BPF_MAP_TYPE_LRU_PERCPU_HASH;
+}
+
+/* Entries the new layout cannot hold; the name is that of the map. */
+static bool entry_fits(const char *map, const void *val)
+{
+	if (!strcmp(map, NT_MAP_GROUPS)) {
+		const struct nt_fanout_group *g = val;
+
+		return g->n_members <= NT_GROUP_MAX_MEMBERS;
+	}
+	return true;
+}
+
+/*
+ * Does the pinned map old_fd differ from map's definition, and can it be
+ * carried over? 0: the same (libbpf reuses it), 1: to carry over (mm
+ * filled), -EPROTO: it cannot be (libbpf refuses it), or another -errno.
+ */
+static int check_map(struct bpf_map *map, int old_fd, const struct btf *nb, struct nt_mig_map *mm)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct btf *ob = NULL;
+	struct nt_plan key = { 0 };
+	bool same, ok;
+	int err;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(old_fd, &info, &len))
+		return -errno;
+	if (info.btf_id) {
+		ob = btf__load_from_kernel_by_id(info.btf_id);
+		if (!ob)
+			return -errno;
+	}
+	mm->key_size = bpf_map__key_size(map);
+	mm->old_vs = info.value_size;
+	mm->new_vs = bpf_map__value_size(map);
+	mm->percpu = is_percpu(bpf_map__type(map));
+	ok = plan_build(&mm->plan, ob, info.btf_value_type_id, info.value_size, nb,
+			bpf_map__btf_value_type_id(map), mm->new_vs);
+	same = ok && info.type == bpf_map__type(map) && info.key_size == mm->key_size &&
+	       info.max_entries == bpf_map__max_entries(map) &&
+	       info.map_flags == bpf_map__map_flags(map) &&
+	       plan_is_identity(&mm->plan, nb, bpf_map__btf_value_type_id(map), mm->old_vs,
+				mm->new_vs);
+	err = 0;
+	if (!same) {
+		bool key_ok = info.key_size == mm->key_size &&
+			      plan_build(&key, ob, info.btf_key_type_id, info.key_size, nb,
+					 bpf_map__btf_key_type_id(map), mm->key_size) &&
+			      plan_is_identity(&key, nb, bpf_map__btf_key_type_id(map),
+					       info.key_size, mm->key_size);
+		const char *why = !ok ? "its value has another size and no BTF that describes it" :
+				  !key_ok ? "its key changed" :
+				  is_percpu(info.type) != mm->percpu ? "per-CPU or not changed" :
+				  mm->old_vs > NT_MIGRATE_MAX_VALUE || mm->new_vs > NT_MIGRATE_MAX_VALUE ?
+									"its value is too big" :
+									NULL;
+
+		free(key.ops);
+		if (why) {
+			nt_warn("pinned map %s has a layout that cannot be carried over: %s",
+				bpf_map__name(map), why);
+			err = -EPROTO;
+		} else {
+			err = 1;
+		}
+	}
+	btf__free(ob);
+	return err;
+}
+
+static void migration_add(struct nt_migration *mig, struct nt_mig_map *mm)
+{
+	mig->maps[mig->n++] = *mm;
+}
+
+int nt_migrate_prepare(struct bpf_object *obj, struct nt_migration **out)
+{
+	const struct btf *nb = bpf_object__btf(obj);
+	struct nt_migration *mig;
+	struct bpf_map *map;
+	size_t n = 0;
+	int err = 0;
+
+	bpf_object__for_each_map(map, obj)
+		n++;
+	mig = calloc(1, sizeof(*mig));
+	if (!mig || !(mig->maps = calloc(n ? n : 1, sizeof(*mig->maps)))) {
+		free(mig);
+		return -ENOMEM;
+	}
+	bpf_object__for_each_map(map, obj) {
+		const char *path = bpf_map__pin_path(map);
+		struct nt_mig_map mm;
+		int fd, r;
+
+		if (!path)
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* not pinned yet: libbpf creates and pins it */
+		memset(&mm, 0, sizeof(mm));
+		r = check_map(map, fd, nb, &mm);
+		if (r <= 0) {
+			/* the same layout (reused as is), or one libbpf will refuse */
+			free(mm.plan.ops);
+			close(fd);
+			continue;
+		}
+		mm.map = map;
+		mm.old_fd = fd;
+		snprintf(mm.path, sizeof(mm.path), "%s", path);
+		snprintf(mm.tmp, sizeof(mm.tmp), "%s_migrating", path);
+		/* a temporary pin a failed upgrade left */
+		if (unlink(mm.tmp) < 0 && errno != ENOENT)
+			err = -errno;
+		if (!err)
+			err = bpf_map__set_pin_path(map, mm.tmp);
+		migration_add(mig, &mm);
+		if (err)
+			break;
+		nt_info("pinned map %s has another layout: carrying its entries over", mm.path);
+	}
+	if (err) {
+		nt_migrate_free(mig);
+		return err;
+	}
+	*out = mig;
+	return 0;
+}
+
+static size_t slot_size(__u32 vs)
+{
+	return ((size_t)vs + 7) & ~(size_t)7;
+}
+
+/*
+ * Copy every entry of mm's old map into the new one. *dropped counts those
+ * the new map refused (an index past a smaller array, a full hash, a group
+ * too big, a device gone), *why gets the first reason: one entry must not
+ * stop an upgrade that carries all the others.
+ */
+static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped, int *why)
+{
+	int ncpu = mm->percpu ? libbpf_num_possible_cpus() : 1;
+	size_t os = mm->percpu ? slot_size(mm->old_vs) : mm->old_vs;
+	size_t ns = mm->percpu ? slot_size(mm->new_vs) : mm->new_vs;
+	int new_fd = bpf_map__fd(mm->map), err = 0;
+	void *key = NULL, *next = NULL, *ov = NULL, *nv = NULL;
+	bool first = true;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	key = calloc(1, mm->key_size);
+	next = calloc(1, mm->key_size);
+	ov = calloc((size_t)ncpu, os);
+	nv = calloc((size_t)ncpu, ns);
+	if (!key || !next || !ov || !nv) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!bpf_map_get_next_key(mm->old_fd, first ? NULL : key, next)) {
+		bool fits = true;
+
+		first = false;
+		memcpy(key, next, mm->key_size);
+		if (bpf_map_lookup_elem(mm->old_fd, key, ov))
+			continue; /* deleted meanwhile */
+		memset(nv, 0, (size_t)ncpu * ns);
+		for (int c = 0; c < ncpu; c++) {
+			char *n = (char *)nv + c * ns;
+
+			plan_apply(&mm->plan, (char *)ov + c * os, n);
+			fits = fits && entry_fits(bpf_map__name(mm->map), n);
+		}
+		if (!fits || bpf_map_update_elem(new_fd, key, nv, BPF_ANY)) {
+			if (!*why)
+				*why = fits ? errno : ERANGE;
+			(*dropped)++;
+			continue;
+		}
+		(*copied)++;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+out:
+	free(key);
+	free(next);
+	free(ov);
+	free(nv);
+	return err;
+}
+
+int nt_migrate_finish(struct nt_migration *mig)
+{
+	for (size_t i = 0; i < mig->n; i++) {
+		struct nt_mig_map *mm = &mig->maps[i];
+		__u32 copied = 0, dropped = 0;
+		int why = 0, err = copy_entries(mm, &copied, &dropped, &why);
+
+		if (err) {
+			nt_err("cannot carry the entries of %s over: %s", mm->path, strerror(-err));
+			return err;
+		}
+		/* bpffs renames atomically: the pin never names no map */
+		if (rename(mm->tmp, mm->path) < 0) {
+			err = -errno;
+			nt_err("cannot rename %s to %s: %s", mm->tmp, mm->path, strerror(errno));
+			return err;
+		}
+		mm->tmp[0] = '\0';
+		bpf_map__set_pin_path(mm->map, mm->path);
+		if (dropped)
+			nt_warn("map %s carried over to the new layout: %u entries, %u left out "
+				"(the first: %s)", mm->path, copied, dropped,
+				why == ERANGE ? "more members than the new layout holds" :
+						strerror(why));
+		else
+			nt_info("map %s carried over to the new layout: %u entries", mm->path, copied);
+	}
+	return 0;
+}
+
+void nt_migrate_free(struct nt_migration *mig)
+{
+	if (!mig)
+		return;
+	for (size_t i = 0; i < mig->n; i++) {
+		struct nt_mig_map *mm = &mig->maps[i];
+
+		/* a map created but not renamed into place: the old pin stays */
+		if (mm->tmp[0])
+			unlink(mm->tmp);
+		close(mm->old_fd);
+		free(mm->plan.ops);
+	}
+	free(mig->maps);
+	free(mig);
+}
