@@ -18,7 +18,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
-. "$HERE/relay_env.sh"
+. "$HERE/lib/relay_env.sh"
 # the other layout, built beside the main build and kept with it
 NEW="$ROOT/build/upgrade-m32"
 
