@@ -41,6 +41,8 @@ static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
 		nt_warn(fmt, "max-groups");
 	if (nc->max_connections != old->max_connections)
 		nt_warn(fmt, "max-connections");
+	if (nc->max_unauth != old->max_unauth)
+		nt_warn(fmt, "max-unauth");
 	if (str_changed(old->ctl_socket, nc->ctl_socket))
 		nt_warn(fmt, "ctl-socket");
 	if (memcmp(&nc->metrics, &old->metrics, sizeof(nc->metrics)))
@@ -91,6 +93,12 @@ int nd_reload(struct nd *d)
 	/* members: for joins from now on; rate: at once, kernel and userspace */
 	d->conf.max_members = nc.max_members;
 	nt_sessions_set_max_members(&d->st, nc.max_members);
+	/* per-user quotas and the pre-auth budget: for what comes next */
+	d->conf.max_sessions_per_user = nc.max_sessions_per_user;
+	d->conf.max_groups_per_user = nc.max_groups_per_user;
+	d->conf.max_token_ttl_s = nc.max_token_ttl_s;
+	d->conf.max_unauth_per_source = nc.max_unauth_per_source;
+	d->conf.auth_timeout_s = nc.auth_timeout_s;
 	d->conf.max_pps = nc.max_pps;
 	d->conf.burst = nc.burst;
 	nd_rate_apply(d);
