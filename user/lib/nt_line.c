@@ -15,7 +15,7 @@ static const char *const cmd_names[] = {
 	[NT_CMD_HELLO] = "HELLO", [NT_CMD_AUTH] = "AUTH",
 	[NT_CMD_JOIN] = "JOIN",   [NT_CMD_LEAVE] = "LEAVE",
 	[NT_CMD_STATUS] = "STATUS", [NT_CMD_PING] = "PING",
-	[NT_CMD_QUIT] = "QUIT",
+	[NT_CMD_QUIT] = "QUIT",   [NT_CMD_RESUME] = "RESUME",
 };
 
 #define NCMDS (sizeof(cmd_names) / sizeof(cmd_names[0]))
@@ -152,6 +152,13 @@ int nt_line_parse_cmd(const char *line, size_t len, struct nt_line_cmd *cmd,
 				    "usage: AUTH <token>");
 		if (alen > NT_LINE_ARG_MAX)
 			return fail(err, -EINVAL, NT_LINE_E_SYNTAX, "token too long");
+		break;
+	case NT_CMD_RESUME:
+		if (!arg || memchr(arg, ' ', alen))
+			return fail(err, -EINVAL, NT_LINE_E_SYNTAX,
+				    "usage: RESUME <ticket>");
+		if (alen > NT_LINE_ARG_MAX)
+			return fail(err, -EINVAL, NT_LINE_E_SYNTAX, "ticket too long");
 		break;
 	case NT_CMD_JOIN:
 		if (!arg || memchr(arg, ' ', alen))

@@ -43,6 +43,7 @@ enum nt_line_cmd_id {
 	NT_CMD_STATUS,
 	NT_CMD_PING,
 	NT_CMD_QUIT,
+	NT_CMD_RESUME,		/* RESUME <ticket> */
 };
 
 struct nt_line_cmd {

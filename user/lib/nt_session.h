@@ -40,7 +40,8 @@ struct nt_session {
 	uint64_t keepalive_seq;		/* highest sequence seen */
 	uint64_t probe_window_ns;	/* start of the current rate-limit second */
 	uint32_t probes;		/* probes in that second */
-	void *owner;			/* the daemon's connection */
+	void *owner;			/* the daemon's connection; NULL while detached */
+	uint64_t detached_ns;		/* its connection dropped then: it may resume */
 };
 
 struct nt_group {

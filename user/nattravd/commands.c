@@ -20,6 +20,32 @@ static void hex(char *out, const uint8_t *b, size_t n)
 		sprintf(out + 2 * i, "%02x", b[i]);
 }
 
+/* "EVT TICKET session=<hex> ticket=<t>": what the client resumes with (nt_ticket.h). */
+static void send_ticket(struct nd *d, struct nd_conn *c)
+{
+	struct nt_session *s = c->sess;
+	char b[NT_LINE_MAX + 2], sid[17], tk[NT_TICKET_MAX + 1];
+	struct nt_ticket t = { 0 };
+
+	if (!s)
+		return;
+	t.session_id = s->id;
+	memcpy(t.key, s->key, sizeof(t.key));
+	t.expiry = c->token_expiry;
+	snprintf(t.user, sizeof(t.user), "%s", s->user);
+	snprintf(t.group, sizeof(t.group), "%s", s->group->name);
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
+	if (nt_ticket_seal(d->ticket_key, &t, tk, sizeof(tk)) > 0 &&
+	    nt_line_fmt_evt(b, sizeof(b), "TICKET",
+			    (struct nt_line_kv[]){ { "session", sid }, { "ticket", tk } }, 2) > 0)
+		nd_session_tell(d, s, b);
+	else
+		nt_warn("no resume ticket for session %s of user=%s", sid, s->user);
+	OPENSSL_cleanse(&t, sizeof(t));
+	OPENSSL_cleanse(tk, sizeof(tk));
+	OPENSSL_cleanse(b, sizeof(b));
+}
+
 static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 {
 	static struct nt_token_claims t;
@@ -86,6 +112,8 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)c->token_expiry);
 	nd_reply_ok(d, c, NT_CMD_AUTH,
 		 (struct nt_line_kv[]){ { "user", c->user }, { "expires", exp } }, 2);
+	/* a later deadline: a ticket that lives as long */
+	send_ticket(d, c);
 }
 
 /*
@@ -196,6 +224,145 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 					{ "keepalive", keepalive } },
 		 6);
 	OPENSSL_cleanse(keyhex, sizeof(keyhex));
+	send_ticket(d, c);
+}
+
+/* The grant of a ticket: its one group, as a token naming it would. */
+static void grant_of(const struct nt_ticket *t, struct nt_token_claims *g)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->user, sizeof(g->user), "%s", t->user);
+	g->expiry = t->expiry;
+	g->ngroups = 1;
+	snprintf(g->groups[0], sizeof(g->groups[0]), "%s", t->group);
+}
+
+/*
+ * RESUME <ticket>: the session of a dropped connection, or of a relay that
+ * restarted, back on this connection with its id, key and group. A mapping
+ * still relayed (the session's own, or one adopted from the pinned maps)
+ * stays and is reported; otherwise the client verifies again.
+ */
+static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
+{
+	static struct nt_ticket t;
+	char sid[17], media[NT_ENDPOINT_STRLEN], map[NT_ENDPOINT_STRLEN] = "none";
+	char consent[16], keepalive[16], exp[24];
+	const struct nt_endpoint *adopt = NULL;
+	struct nt_endpoint m = c->local;
+	struct nt_session *s;
+	bool back;
+	int err;
+
+	if (!c->greeted) {
+		nd_reply_err(d, c, NT_LINE_E_STATE, "HELLO first");
+		return;
+	}
+	if (c->authed) {
+		nd_reply_err(d, c, NT_LINE_E_STATE, "RESUME instead of AUTH, not after it");
+		return;
+	}
+	err = nt_ticket_open(d->ticket_key, ticket, (uint64_t)time(NULL), &t);
+	if (err == -ETIMEDOUT) {
+		nt_info("resume refused from %s: ticket of user=%s expired", c->peer, t.user);
+		nd_reply_err(d, c, NT_LINE_E_EXPIRED, "ticket expired");
+		goto out;
+	}
+	if (err) {
+		nt_info("resume refused from %s: ticket %s", c->peer,
+			err == -EACCES ? "not sealed by this relay's secret" : "malformed");
+		nd_reply_err(d, c, err == -EACCES ? NT_LINE_E_FORBIDDEN : NT_LINE_E_SYNTAX,
+			     "ticket not valid");
+		goto out;
+	}
+	s = nt_session_find(&d->st, t.session_id);
+	back = s != NULL;
+	if (s && (strcmp(s->user, t.user) || !s->group || strcmp(s->group->name, t.group))) {
+		/* an id reused by another session since: this ticket's session is gone */
+		nd_reply_err(d, c, NT_LINE_E_STATE, "session ended, JOIN again");
+		goto out;
+	}
+	/*
+	 * Not here: either the relay restarted (its mapping was adopted, or we
+	 * are within one consent window of the start), or the session ended
+	 * (LEAVE, QUIT, kicked, expired): that one stays ended.
+	 */
+	if (!s && !nd_orphan_of_session(d, t.session_id) &&
+	    nd_now_ns() - d->start_ns > (uint64_t)d->conf.consent_s * 1000000000ull) {
+		nd_reply_err(d, c, NT_LINE_E_STATE, "session ended, JOIN again");
+		goto out;
+	}
+	c->authed = true;
+	snprintf(c->user, sizeof(c->user), "%s", t.user);
+	c->token_expiry = t.expiry;
+	grant_of(&t, &c->grant);
+	if (!s) {
+		/* the relay restarted: the same session again, under today's quotas */
+		if (!join_allowed(d, c, t.group))
+			goto unauth;
+		err = nt_session_new(&d->st, t.session_id, t.key, t.user, c, &s);
+		if (!err)
+			err = nt_session_join(&d->st, s, t.group);
+		if (err) {
+			if (s)
+				nt_session_del(&d->st, s);
+			nd_reply_err(d, c, NT_LINE_E_LIMIT,
+				     err == -EUSERS ? "group full" : "too many sessions or groups");
+			goto unauth;
+		}
+		adopt = nd_orphan_of_session(d, s->id);
+	} else {
+		struct nd_conn *old = s->owner;
+
+		if (old && old != c) {
+			/* the old connection is dead and does not know it yet */
+			old->sess = NULL;
+			old->doom = "its session resumed on another connection";
+		}
+		s->owner = c;
+		s->detached_ns = 0;
+	}
+	c->sess = s;
+	nd_conn_authed(d, c);
+	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
+	m.port = htons(d->conf.media_port);
+	nt_endpoint_format(&m, media, sizeof(media));
+	snprintf(consent, sizeof(consent), "%u", d->conf.consent_s);
+	snprintf(keepalive, sizeof(keepalive), "%u", d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
+	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)c->token_expiry);
+	if (s->verified)
+		nt_endpoint_format(&s->mapping, map, sizeof(map));
+	else if (adopt)
+		nt_endpoint_format(adopt, map, sizeof(map));
+	nd_reply_ok(d, c, NT_CMD_RESUME,
+		 (struct nt_line_kv[]){ { "session", sid },
+					{ "user", c->user },
+					{ "group", s->group->name },
+					{ "media", media },
+					{ "consent", consent },
+					{ "keepalive", keepalive },
+					{ "expires", exp },
+					{ "mapping", map } },
+		 8);
+	nt_info("user=%s resumed session=%s in group=%s from %s (%s; mapping %s)", c->user, sid,
+		s->group->name, c->peer, back ? "session was waiting" : "after a relay restart",
+		adopt ? "adopted" : s->verified ? "kept" : "verify again");
+	/* after the OK: its EVT VERIFIED follows the reply */
+	if (adopt) {
+		struct nt_endpoint ep = *adopt;
+
+		err = nd_mapping_install(d, s, &ep);
+		if (err)
+			nt_warn("session %s: adopted mapping %s not taken back: %s", sid, map,
+				strerror(-err));
+	}
+	goto out;
+unauth:
+	c->authed = false;
+	c->user[0] = '\0';
+	memset(&c->grant, 0, sizeof(c->grant));
+out:
+	OPENSSL_cleanse(&t, sizeof(t));
 }
 
 static void cmd_status(struct nd *d, struct nd_conn *c)
@@ -271,6 +438,9 @@ void nd_handle_line(struct nd *d, struct nd_conn *c, const char *line, size_t le
 		break;
 	case NT_CMD_JOIN:
 		cmd_join(d, c, cmd.arg);
+		break;
+	case NT_CMD_RESUME:
+		cmd_resume(d, c, cmd.arg);
 		break;
 	case NT_CMD_LEAVE: {
 		char sid[17];

@@ -21,6 +21,11 @@ struct nd_conn {
 	 * conn_drive or nd_conns_reap, from the top of the loop.
 	 */
 	const char *doom;
+	/*
+	 * The network failed it (reset, TLS error), not the client: its
+	 * session waits for a RESUME instead of ending (nd_sessions_tick).
+	 */
+	bool lost;
 	size_t slot;
 	char peer[NT_ENDPOINT_STRLEN];
 	struct nt_endpoint local;	/* where the client reached us */

@@ -167,6 +167,7 @@ static bool conn_flush(struct nd *d, struct nd_conn *c)
 			return true;
 		default:
 			c->doom = "TLS write failed";
+			c->lost = true;
 			ERR_clear_error();
 			return false;
 		}
@@ -250,6 +251,7 @@ static bool conn_read(struct nd *d, struct nd_conn *c)
 				c->want_write = true;
 				return false;
 			}
+			c->lost = e != SSL_ERROR_ZERO_RETURN;
 			conn_close(d, c, e == SSL_ERROR_ZERO_RETURN ? "client closed" : ssl_errstr());
 			return false;
 		}
@@ -327,6 +329,7 @@ void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events)
 	if (c->dead)
 		return;
 	if ((events & (EPOLLERR | EPOLLHUP)) && !(events & EPOLLIN)) {
+		c->lost = true;
 		conn_close(d, c, "connection reset");
 		return;
 	}
@@ -459,7 +462,14 @@ static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
 		nt_info("connection %s user=%s closed: %s", c->peer, c->user, why);
 	else if (why)
 		nt_dbg("connection %s closed: %s", c->peer, why);
-	if (c->sess) {
+	if (c->sess && c->lost && !d->stop) {
+		/* the mapping keeps relaying; the client comes back with RESUME */
+		c->sess->owner = NULL;
+		c->sess->detached_ns = nd_now_ns();
+		nt_info("session of user=%s waits up to %u s for a RESUME", c->user,
+			d->conf.consent_s);
+		c->sess = NULL;
+	} else if (c->sess) {
 		nd_session_end(d, c->sess, why ? why : "connection closed");
 		c->sess = NULL;
 	}
@@ -524,6 +534,18 @@ void nd_conns_tick(struct nd *d, uint64_t now)
 	}
 }
 
+void nd_sessions_tick(struct nd *d, uint64_t now)
+{
+	uint64_t window = (uint64_t)d->conf.consent_s * 1000000000ull;
+
+	for (size_t i = 0; i < d->st.nsess; i++) {
+		struct nt_session *s = &d->st.sess[i];
+
+		if (s->used && !s->owner && s->detached_ns && now - s->detached_ns > window)
+			nd_session_end(d, s, "its connection dropped and it did not resume");
+	}
+}
+
 void nd_conn_touch(struct nt_session *s, uint64_t now)
 {
 	struct nd_conn *c = s->owner;
@@ -552,7 +574,8 @@ void nd_conns_shutdown(struct nd *d)
 		if (!c || c->dead)
 			continue;
 		if (c->state == C_OPEN) {
-			tell_bye(d, c, "shutdown");
+			/* restart: the mappings stay and the next daemon takes RESUMEs */
+			tell_bye(d, c, d->conf.keep_on_exit ? "restart" : "shutdown");
 			conn_flush(d, c);
 		}
 		conn_close(d, c, "server shutting down");

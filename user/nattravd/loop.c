@@ -90,6 +90,7 @@ static void on_tick(struct nd *d)
 	while (read(d->timer.fd, &exp, sizeof(exp)) == sizeof(exp))
 		;
 	nd_conns_tick(d, now);
+	nd_sessions_tick(d, now);
 	/* kept 10 s past their lifetime so a late answer is logged as late */
 	if (now > 10000000000ull)
 		nt_verify_expire(&d->ver, now - 10000000000ull);

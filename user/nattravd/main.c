@@ -157,6 +157,8 @@ int main(int argc, char **argv)
 			err == -ENODATA ? "empty" : err == -EFBIG ? "too large" : strerror(-err));
 		goto out;
 	}
+	if (nt_ticket_key(d.secret, d.secret_len, d.ticket_key))
+		goto out;
 	if (nd_tls_ctx(d.conf.cert, d.conf.key, d.conf.client_ca, &d.ssl_ctx))
 		goto out;
 	d.ifindex = nt_iface_index(d.conf.iface);

@@ -371,6 +371,7 @@ static int adopt_one(const struct nt_endpoint *src, const struct nt_mapping *val
 	o->used = true;
 	o->src = *src;
 	o->group_id = val->group_id;
+	o->session_id = val->session_id;
 	o->adopted_ns = nd_now_ns();
 	d->nmappings++;
 	nt_sessions_reserve_group_id(&d->st, val->group_id);
@@ -552,6 +553,14 @@ void nd_orphans_recheck(struct nd *d)
 			orphan_drop(d, o, why);
 		}
 	}
+}
+
+const struct nt_endpoint *nd_orphan_of_session(struct nd *d, uint64_t id)
+{
+	for (size_t i = 0; i < d->norphans && id; i++)
+		if (d->orphans[i].used && d->orphans[i].session_id == id)
+			return &d->orphans[i].src;
+	return NULL;
 }
 
 int nd_orphan_kick(struct nd *d, const struct nt_endpoint *ep)

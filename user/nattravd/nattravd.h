@@ -18,6 +18,7 @@
 #include "nt_fwd.h"
 #include "nt_line.h"
 #include "nt_session.h"
+#include "nt_ticket.h"
 #include "nt_token.h"
 #include "nt_verify.h"
 
@@ -105,6 +106,7 @@ struct nd_orphan {
 	bool used;
 	struct nt_endpoint src;
 	uint32_t group_id;
+	uint64_t session_id;	/* whose: a RESUME of it takes the mapping back */
 	uint64_t adopted_ns;
 };
 
@@ -118,6 +120,7 @@ struct nd {
 	SSL_CTX *ssl_ctx;
 	uint8_t secret[NT_TOKEN_SECRET_MAX];
 	size_t secret_len;
+	uint8_t ticket_key[NT_TICKET_KEY_LEN];	/* from the secret: resume tickets */
 	int ifindex;
 	struct nt_xdp *xdp;
 	struct nt_maps maps;
@@ -179,6 +182,8 @@ void nd_session_tell(struct nd *d, struct nt_session *s, const char *line);
 void nd_conn_touch(struct nt_session *s, uint64_t now);
 /* The connection authenticated: it leaves the pre-auth budget. */
 void nd_conn_authed(struct nd *d, struct nd_conn *c);
+/* Sessions whose connection dropped and that did not resume within the consent window end. */
+void nd_sessions_tick(struct nd *d, uint64_t now);
 
 /* media.c */
 int nd_media_open(struct nd *d);
@@ -210,6 +215,8 @@ int nd_orphans_adopt(struct nd *d);
 void nd_orphans_recheck(struct nd *d);
 /* The operator kicks an adopted mapping: out of the map, the forwarding table and its group. -ENOENT: no such orphan. */
 int nd_orphan_kick(struct nd *d, const struct nt_endpoint *ep);
+/* The adopted mapping of session id, or NULL. */
+const struct nt_endpoint *nd_orphan_of_session(struct nd *d, uint64_t id);
 /* Relay g as its verified members are now: alone, pair or fan-out (nt_group.h). */
 void nd_group_sync(struct nd *d, struct nt_group *g);
 void nd_mappings_tick(struct nd *d, uint64_t now);

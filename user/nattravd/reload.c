@@ -82,6 +82,8 @@ int nd_reload(struct nd *d)
 	d->ssl_ctx = ctx;
 	memcpy(d->secret, secret, slen);
 	d->secret_len = slen;
+	/* a new secret retires the tickets sealed under the old one */
+	nt_ticket_key(d->secret, d->secret_len, d->ticket_key);
 	d->conf.cert = nc.cert;
 	d->conf.key = nc.key;
 	d->conf.secret_file = nc.secret_file;
