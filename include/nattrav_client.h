@@ -43,6 +43,13 @@ struct nt_client_opts {
 	const char *group;	/* group to join */
 	const char *bind;	/* optional local UDP "ip:port" */
 	int timeout_ms;		/* connect + handshake + each reply; 0: 5000 */
+	/*
+	 * By default, when the TLS connection drops or the relay restarts,
+	 * nt_client_poll reconnects (backoff with jitter) and resumes the
+	 * session with its ticket, or joins again with the token; media keeps
+	 * its UDP socket. true: a drop ends the client (NT_CLIENT_EV_CLOSED).
+	 */
+	bool no_reconnect;
 };
 
 /* What the server granted with OK JOIN. */
@@ -65,6 +72,8 @@ enum nt_client_event_kind {
 	NT_CLIENT_EV_CLOSED,		/* TLS connection ended */
 	NT_CLIENT_EV_UDP_ERROR,		/* a signed UDP ERROR for our session */
 	NT_CLIENT_EV_OTHER,		/* an EVT this library does not know */
+	NT_CLIENT_EV_RECONNECTED,	/* back after a drop: reason "resumed" (same session)
+					 * or "rejoined" (a new one); mapping if verified */
 };
 
 struct nt_client_event {
@@ -98,8 +107,11 @@ int nt_client_open(const struct nt_client_opts *opts, struct nt_client **out);
 int nt_client_verify(struct nt_client *c, int timeout_ms);
 /*
  * One round of work, waiting at most timeout_ms: keepalives that are due,
- * datagrams received (media to cb->media), TLS events (to cb->event).
- * Returns 0, or -ECONNRESET once the TLS connection is gone.
+ * datagrams received (media to cb->media), TLS events (to cb->event), and
+ * after a drop the reconnection (it may block up to the timeout of opts).
+ * Returns 0, or -ECONNRESET once the TLS connection is gone for good (a
+ * drop with no_reconnect, BYE reason=admin or token-expired, or a relay
+ * that stayed away longer than it could resume).
  */
 int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_callbacks *cb,
 		   void *arg);

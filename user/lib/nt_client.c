@@ -111,6 +111,15 @@ static void handle_evt(struct nt_client *c, const struct nt_line_reply *r, const
 			c->full = true;
 	} else if (!strcmp(r->word, "BYE")) {
 		ev.kind = NT_CLIENT_EV_BYE;
+		/* the operator or the token ended it: resuming would be refused or wrong */
+		if (!strcmp(ev.reason, "admin") || !strcmp(ev.reason, "token-expired"))
+			c->gone = true;
+	} else if (!strcmp(r->word, "TICKET")) {
+		/* a credential: kept, never handed to the application's event log */
+		if (ours)
+			copy_field(c->ticket, sizeof(c->ticket), nt_line_reply_get(r, "ticket"));
+		OPENSSL_cleanse(&ev, sizeof(ev));
+		return;
 	}
 	push_event(c, &ev);
 }
@@ -193,6 +202,61 @@ static int udp_open(struct nt_client *c, const char *bind_s)
 	return 0;
 }
 
+/* Copies of the options: a reconnection needs them after open returned. */
+static int keep_opts(struct nt_client *c, const struct nt_client_opts *o)
+{
+	const char *src[7] = { o->server, o->ca_file, o->cert_file, o->key_file, o->token,
+			       o->group, o->bind };
+
+	c->opts = *o;
+	for (int i = 0; i < 7; i++) {
+		if (!src[i])
+			continue;
+		c->opt_strs[i] = strdup(src[i]);
+		if (!c->opt_strs[i])
+			return ntc_fail(c, -ENOMEM, "out of memory");
+	}
+	c->opts.server = c->opt_strs[0];
+	c->opts.ca_file = c->opt_strs[1];
+	c->opts.cert_file = c->opt_strs[2];
+	c->opts.key_file = c->opt_strs[3];
+	c->opts.token = c->opt_strs[4];
+	c->opts.group = c->opt_strs[5];
+	c->opts.bind = c->opt_strs[6];
+	return 0;
+}
+
+/* AUTH with the token, JOIN the group: a new session and its grant. */
+static int auth_join(struct nt_client *c)
+{
+	struct nt_line_reply r;
+	int err = command(c, NT_CMD_AUTH, c->opts.token, &r);
+
+	if (err)
+		return err;
+	copy_field(c->user, sizeof(c->user), nt_line_reply_get(&r, "user"));
+	err = command(c, NT_CMD_JOIN, c->opts.group, &r);
+	if (err)
+		return err;
+	/* the grant parser works on the line: rebuild it from the parsed reply */
+	{
+		char line[NT_LINE_MAX + 2];
+		int n = nt_line_fmt_ok(line, sizeof(line), NT_CMD_JOIN, r.kv, r.nkv);
+
+		if (n < 0)
+			return ntc_fail(c, -EPROTO, "cannot read the JOIN reply");
+		line[n - 1] = '\0';
+		err = nt_client_grant_parse(line, &c->grant);
+		OPENSSL_cleanse(line, sizeof(line));
+		OPENSSL_cleanse(&r, sizeof(r));
+		if (err)
+			return ntc_fail(c, -EPROTO, "malformed session grant from server (%s)",
+				    strerror(-err));
+	}
+	c->joined = true;
+	return 0;
+}
+
 int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 {
 	char host[256], port[8];
@@ -219,6 +283,9 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 	if (ntc_split_server(o->server, host, sizeof(host), port, sizeof(port)))
 		return ntc_fail(c, -EINVAL, "bad server '%s' (want HOST[:PORT] or [V6][:PORT])",
 			    o->server);
+	err = keep_opts(c, o);
+	if (err)
+		return err;
 	deadline = ntc_mono_ms() + c->timeout_ms;
 	err = ntc_tcp_connect(c, host, port, deadline);
 	if (!err)
@@ -226,31 +293,10 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 	if (err)
 		return err;
 	err = command(c, NT_CMD_HELLO, NT_LINE_PROTO, &r);
+	if (!err)
+		err = auth_join(c);
 	if (err)
 		return err;
-	err = command(c, NT_CMD_AUTH, o->token, &r);
-	if (err)
-		return err;
-	copy_field(c->user, sizeof(c->user), nt_line_reply_get(&r, "user"));
-	err = command(c, NT_CMD_JOIN, o->group, &r);
-	if (err)
-		return err;
-	/* the grant parser works on the line: rebuild it from the parsed reply */
-	{
-		char line[NT_LINE_MAX + 2];
-		int n = nt_line_fmt_ok(line, sizeof(line), NT_CMD_JOIN, r.kv, r.nkv);
-
-		if (n < 0)
-			return ntc_fail(c, -EPROTO, "cannot read the JOIN reply");
-		line[n - 1] = '\0';
-		err = nt_client_grant_parse(line, &c->grant);
-		OPENSSL_cleanse(line, sizeof(line));
-		OPENSSL_cleanse(&r, sizeof(r));
-		if (err)
-			return ntc_fail(c, -EPROTO, "malformed session grant from server (%s)",
-				    strerror(-err));
-	}
-	c->joined = true;
 	return udp_open(c, o->bind);
 }
 
@@ -368,6 +414,119 @@ static void deliver(struct nt_client *c, const struct nt_client_callbacks *cb, v
 	}
 }
 
+/* The TLS side gone: a reconnection starts from nothing; the UDP socket stays. */
+static void drop_tls(struct nt_client *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	SSL_CTX_free(c->ctx);
+	c->ctx = NULL;
+	if (c->tcp >= 0)
+		close(c->tcp);
+	c->tcp = -1;
+	c->tls_up = false;
+	c->closed = true;
+	nt_line_reader_init(&c->rd);
+	c->in_off = c->in_len = 0;
+}
+
+/*
+ * Connect again: RESUME with the ticket (same session, key and, when the
+ * relay still has it, mapping), or when the relay no longer knows the
+ * session, AUTH and JOIN as at first. 0 with *resumed set; -EACCES when
+ * the relay refused the token too (no point in trying again).
+ */
+static int reconnect(struct nt_client *c, bool *resumed)
+{
+	char host[256], port[8];
+	struct nt_line_reply r;
+	int64_t deadline = ntc_mono_ms() + c->timeout_ms;
+	int err;
+
+	*resumed = false;
+	drop_tls(c);
+	c->closed = false;
+	if (ntc_split_server(c->opts.server, host, sizeof(host), port, sizeof(port)))
+		return -EINVAL;
+	err = ntc_tcp_connect(c, host, port, deadline);
+	if (!err)
+		err = ntc_tls_setup(c, &c->opts, host, deadline);
+	if (!err)
+		err = command(c, NT_CMD_HELLO, NT_LINE_PROTO, &r);
+	if (!err && c->ticket[0]) {
+		err = command(c, NT_CMD_RESUME, c->ticket, &r);
+		if (!err) {
+			const char *m = nt_line_reply_get(&r, "mapping");
+
+			*resumed = true;
+			c->verified = m && strcmp(m, "none");
+			copy_field(c->mapping, sizeof(c->mapping), c->verified ? m : NULL);
+			return 0;
+		}
+		/* refused: the session is gone (ended, or the relay forgot it) */
+		if (err == -EACCES) {
+			c->ticket[0] = '\0';
+			err = 0;
+		}
+	}
+	if (!err) {
+		c->joined = c->verified = false;
+		c->mapping[0] = '\0';
+		err = auth_join(c);
+		if (err == -EACCES)
+			return err;
+	}
+	if (err)
+		drop_tls(c);
+	return err;
+}
+
+/* One attempt when due; the event when back, CLOSED when given up. */
+static void reconnect_step(struct nt_client *c)
+{
+	int64_t now = ntc_mono_ms(), limit = (int64_t)c->grant.consent_s * 2000;
+	struct nt_client_event ev = { .kind = NT_CLIENT_EV_RECONNECTED };
+	uint16_t r = 0;
+	bool resumed;
+	int err;
+
+	if (now < c->rc_next)
+		return;
+	err = reconnect(c, &resumed);
+	if (!err) {
+		/* a new session, or one whose mapping the relay lost: prove it again */
+		if (!c->verified)
+			nt_client_verify(c, c->timeout_ms);
+		c->rc_next = c->rc_since = 0;
+		if (c->verified)
+			c->ka_next = ntc_mono_ms();
+		snprintf(ev.name, sizeof(ev.name), "RECONNECTED");
+		snprintf(ev.reason, sizeof(ev.reason), "%s", resumed ? "resumed" : "rejoined");
+		copy_field(ev.mapping, sizeof(ev.mapping), c->mapping);
+		push_event(c, &ev);
+		return;
+	}
+	if (limit < 30000)
+		limit = 30000;
+	if (err == -EACCES || c->gone || now - c->rc_since > limit) {
+		c->gone = true;
+		c->closed = true;
+		ev.kind = NT_CLIENT_EV_CLOSED;
+		copy_field(ev.reason, sizeof(ev.reason), c->err);
+		push_event(c, &ev);
+		return;
+	}
+	/* doubling up to 5 s, up to a quarter less: clients of one relay spread out */
+	c->rc_delay_ms = c->rc_delay_ms < 2500 ? c->rc_delay_ms * 2 : 5000;
+	RAND_bytes((unsigned char *)&r, sizeof(r));
+	c->rc_next = ntc_mono_ms() + c->rc_delay_ms - c->rc_delay_ms / 4 * r / 65535;
+}
+
+static bool may_reconnect(const struct nt_client *c)
+{
+	return c->joined && c->opts.server && !c->opts.no_reconnect && !c->gone;
+}
+
 int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_callbacks *cb,
 		   void *arg)
 {
@@ -384,6 +543,8 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 		wait = (int)(c->ka_next - now);
 	if (c->evq_n || c->in_off < c->in_len || (c->ssl && SSL_pending(c->ssl)))
 		wait = 0;
+	if (c->closed && c->rc_since && c->rc_next - now < wait)
+		wait = (int)(c->rc_next - now);
 	if (wait < 0)
 		wait = 0;
 	if (poll(pfd, 2, wait) < 0 && errno != EINTR)
@@ -399,7 +560,15 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 			int rc = ntc_tls_read_line(c, 0, &line, &len);
 
 			if (rc <= 0) {
-				if (rc == -ECONNRESET) {
+				if (rc == -ECONNRESET && may_reconnect(c)) {
+					uint16_t j = 0;
+
+					/* soon, but not all clients of a restarted relay at once */
+					RAND_bytes((unsigned char *)&j, sizeof(j));
+					c->rc_since = ntc_mono_ms();
+					c->rc_delay_ms = 200;
+					c->rc_next = c->rc_since + 50 + 200 * j / 65535;
+				} else if (rc == -ECONNRESET) {
 					struct nt_client_event ev = { .kind = NT_CLIENT_EV_CLOSED };
 
 					copy_field(ev.reason, sizeof(ev.reason), c->err);
@@ -414,8 +583,10 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 			}
 		}
 	}
+	if (c->closed && c->rc_since && may_reconnect(c))
+		reconnect_step(c);
 	deliver(c, cb, arg);
-	return c->closed ? -ECONNRESET : 0;
+	return c->closed && !(c->rc_since && may_reconnect(c)) ? -ECONNRESET : 0;
 }
 
 int nt_client_send_media(struct nt_client *c, const void *buf, size_t len)
@@ -464,6 +635,11 @@ void nt_client_close(struct nt_client *c)
 		close(c->tcp);
 	if (c->udp >= 0)
 		close(c->udp);
+	for (int i = 0; i < 7; i++) {
+		if (c->opt_strs[i])
+			OPENSSL_cleanse(c->opt_strs[i], strlen(c->opt_strs[i]));
+		free(c->opt_strs[i]);
+	}
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }

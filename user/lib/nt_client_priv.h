@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 #include "nattrav_client.h"
 #include "nt_line.h"
+#include "nt_ticket.h"
 #include "nt_token.h"
 
 #define TIMEOUT_DEFAULT_MS 5000
@@ -42,6 +43,15 @@ struct nt_client {
 
 	char err[NT_CLIENT_ERRLEN];
 	int err_code;
+
+	/* reconnecting: the options again (copies), the ticket, the backoff */
+	struct nt_client_opts opts;
+	char *opt_strs[7];
+	char ticket[NT_TICKET_MAX + 1];
+	bool gone;		/* BYE admin / token-expired: no coming back */
+	int64_t rc_next;	/* next attempt (ms, CLOCK_MONOTONIC); 0: connected */
+	int64_t rc_since;	/* when the connection dropped */
+	int rc_delay_ms;
 };
 
 int64_t ntc_mono_ms(void);

@@ -12,7 +12,8 @@ static const char usage[] =
 	"                      [--token TOKEN | --token-file FILE] --group NAME\n"
 	"                      [--bind IP:PORT] [--send N] [--rate PPS] [--size BYTES]\n"
 	"                      [--duration SECONDS] [--wait SECONDS] [--leave-after SECONDS]\n"
-	"                      [--timeout SECONDS] [--cert FILE --key FILE] [--json]\n"
+	"                      [--timeout SECONDS] [--cert FILE --key FILE] [--no-reconnect]\n"
+	"                      [--json]\n"
 	"\n"
 	"Connects to the relay over TLS (certificate checked against --ca and HOST),\n"
 	"authenticates, joins the group, proves its UDP mapping, then sends N test\n"
@@ -37,6 +38,10 @@ static const char usage[] =
 	"                        socket stays open and counts what still arrives\n"
 	"  --timeout SECONDS     connect and verification timeout (default 10)\n"
 	"  --cert FILE --key FILE  client certificate for mutual TLS\n"
+	"  --no-reconnect        end when the TLS connection drops; by default the client\n"
+	"                        reconnects with backoff and resumes its session (same\n"
+	"                        session and mapping when the relay kept them), media\n"
+	"                        going on meanwhile, and reports {\"event\":\"reconnected\"}\n"
 	"  --json                one JSON object per line on stdout\n"
 	"\n"
 	"Environment:\n"
@@ -64,7 +69,8 @@ static int seconds(const char *flag, const char *arg, uint64_t min, uint64_t *ms
 int main(int argc, char **argv)
 {
 	enum { O_SERVER = 256, O_CA, O_TOKEN, O_TOKEN_FILE, O_GROUP, O_BIND, O_SEND, O_RATE, O_SIZE,
-	       O_DURATION, O_WAIT, O_LEAVE, O_TIMEOUT, O_CERT, O_KEY, O_JSON, O_HELP };
+	       O_DURATION, O_WAIT, O_LEAVE, O_TIMEOUT, O_CERT, O_KEY, O_JSON, O_HELP,
+	       O_NO_RECONNECT };
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "ca", required_argument, NULL, O_CA },
@@ -82,6 +88,7 @@ int main(int argc, char **argv)
 		{ "cert", required_argument, NULL, O_CERT },
 		{ "key", required_argument, NULL, O_KEY },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "no-reconnect", no_argument, NULL, O_NO_RECONNECT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -145,6 +152,9 @@ int main(int argc, char **argv)
 			break;
 		case O_JSON:
 			cli.json = true;
+			break;
+		case O_NO_RECONNECT:
+			cli.opts.no_reconnect = true;
 			break;
 		case O_HELP:
 			fputs(usage, stdout);

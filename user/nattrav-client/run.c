@@ -178,7 +178,7 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		[NT_CLIENT_EV_VERIFIED] = "verified", [NT_CLIENT_EV_EXPIRED] = "expired",
 		[NT_CLIENT_EV_DENIED] = "denied",     [NT_CLIENT_EV_BYE] = "bye",
 		[NT_CLIENT_EV_CLOSED] = "closed",     [NT_CLIENT_EV_UDP_ERROR] = "udp_error",
-		[NT_CLIENT_EV_OTHER] = "server_event",
+		[NT_CLIENT_EV_OTHER] = "server_event", [NT_CLIENT_EV_RECONNECTED] = "reconnected",
 	};
 	const char *name = names[ev->kind];
 	char sid[20], code[16];
@@ -194,6 +194,9 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		r->expired = true;
 	if (ev->kind == NT_CLIENT_EV_CLOSED)
 		r->closed = true;
+	/* back, but the mapping could not be proven yet: the loop tries again */
+	if (ev->kind == NT_CLIENT_EV_RECONNECTED && !nt_client_mapping(r->c)[0])
+		r->expired = true;
 	session_hex(r, sid, sizeof(sid));
 	snprintf(code, sizeof(code), "%d", ev->code);
 	if (r->cli->json) {
