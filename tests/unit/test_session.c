@@ -2,6 +2,7 @@
 /* nt_session: sessions, groups, peers, quotas. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nt_session.h"
@@ -106,5 +107,68 @@ Test(session, peer_prefers_a_verified_member)
 	cr_assert_eq(nt_session_peer(a), c);
 	nt_session_del(&t, c);
 	cr_assert_eq(a->group->nmembers, 2);
+	nt_sessions_free(&t);
+}
+
+/* Ids held outside the table (the operator's groups, adopted mappings). */
+static bool taken_5_6(uint32_t id, void *arg)
+{
+	(void)arg;
+	return id == 5 || id == 6;
+}
+
+Test(session, group_ids_skip_ids_in_use)
+{
+	struct nt_sessions t;
+	struct nt_session *s[6];
+	char name[8];
+
+	cr_assert_eq(nt_sessions_init(&t, 8, 8), 0);
+	t.id_taken = taken_5_6;
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		cr_assert_eq(nt_session_new(&t, (uint64_t)i + 1, key, "u", NULL, &s[i]), 0);
+		cr_assert_eq(nt_session_join(&t, s[i], name), 0);
+		cr_assert_neq(s[i]->group->id, 5);
+		cr_assert_neq(s[i]->group->id, 6);
+		for (int j = 0; j < i; j++)
+			cr_assert_neq(s[i]->group->id, s[j]->group->id);
+	}
+	/* the counter wraps onto a live group's id: that one is skipped too */
+	t.next_group_id = s[0]->group->id;
+	nt_session_leave(&t, s[5]);
+	cr_assert_eq(nt_session_join(&t, s[5], "again"), 0);
+	for (int j = 0; j < 5; j++)
+		cr_assert_neq(s[5]->group->id, s[j]->group->id);
+	nt_sessions_free(&t);
+}
+
+Test(session, user_usage)
+{
+	struct nt_sessions t;
+	struct nt_session *a, *b, *c, *d;
+	struct nt_user_usage u;
+
+	cr_assert_eq(nt_sessions_init(&t, 8, 8), 0);
+	nt_session_new(&t, 1, key, "alice", NULL, &a);
+	nt_session_new(&t, 2, key, "alice", NULL, &b);
+	nt_session_new(&t, 3, key, "alice", NULL, &c);
+	nt_session_new(&t, 4, key, "bob", NULL, &d);
+	nt_session_join(&t, a, "r1");
+	nt_session_join(&t, b, "r1");
+	nt_session_join(&t, c, "r2");
+	nt_session_join(&t, d, "r1");
+	nt_sessions_user_usage(&t, "alice", "r1", &u);
+	cr_assert_eq(u.sessions, 3);
+	cr_assert_eq(u.groups, 2);
+	cr_assert_eq(u.in_group, 2);
+	nt_sessions_user_usage(&t, "alice", NULL, &u);
+	cr_assert_eq(u.in_group, 0);
+	nt_sessions_user_usage(&t, "bob", "r2", &u);
+	cr_assert_eq(u.sessions, 1);
+	cr_assert_eq(u.groups, 1);
+	cr_assert_eq(u.in_group, 0);
+	nt_sessions_user_usage(&t, "carol", "r1", &u);
+	cr_assert_eq(u.sessions + u.groups + u.in_group, 0);
 	nt_sessions_free(&t);
 }
