@@ -10,6 +10,7 @@
 #include "nattrav.skel.h"
 #include "nt_bpf.h"
 #include "nt_log.h"
+#include "nt_qdisc.h"
 
 struct nt_xdp {
 	struct nattrav_bpf *skel;
@@ -33,8 +34,12 @@ static int tc_detach(int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NT_TC_HANDLE, .priority = NT_TC_PRIO);
-	int err = bpf_tc_detach(&hook, &opts);
+	int err = nt_qdisc_ingress_present(ifindex);
 
+	/* no hook, no program on it: nothing to detach (the kernel would say EINVAL) */
+	if (err <= 0)
+		return err;
+	err = bpf_tc_detach(&hook, &opts);
 	return err == -ENOENT ? 0 : err;
 }
 
