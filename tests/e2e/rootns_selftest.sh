@@ -32,7 +32,7 @@ mkdir -p "$pins"
 # only this test's count. Nothing is ignored otherwise (NT_ROOTNS_IGNORE is
 # for scripts/test.sh's own snapshots).
 snap() { # OUT
-	NT_ROOTNS_IGNORE= "$SNAP" --bpffs "$pins" "$ns" | awk -v p="ntsnap$$" '
+	NT_ROOTNS_IGNORE='' "$SNAP" --bpffs "$pins" "$ns" | awk -v p="ntsnap$$" '
 		/^## / { sec = $0 }
 		sec != "## network namespaces" || /^## / || index($0, p) == 1' >"$1"
 }
