@@ -40,6 +40,8 @@ nt_check "then the program loads and attaches" \
 nt_check "detach takes off both programs, keeping a clsact qdisc it did not make" \
 	in_ns sh -c "tc qdisc add dev lo clsact &&
 		'$CTL' --pin-dir '$pins' attach --iface lo --addr 127.0.0.1 >/dev/null 2>&1 &&
+		ip link show dev lo | grep -q xdp &&
+		tc filter show dev lo ingress | grep -q nt_tc_fanout &&
 		'$CTL' --pin-dir '$pins' detach --iface lo --purge >/dev/null &&
 		! ip link show dev lo | grep -q xdp &&
 		tc qdisc show dev lo | grep -q clsact &&
