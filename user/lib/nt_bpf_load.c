@@ -13,6 +13,7 @@
 #include "nt_bpf_migrate.h"
 #include "nt_bpf_owner.h"
 #include "nt_log.h"
+#include "nt_qdisc.h"
 
 struct nt_xdp {
 	struct nattrav_bpf *skel;
@@ -39,8 +40,12 @@ static int tc_detach(int ifindex, struct nt_prog_desc *left)
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NT_TC_HANDLE, .priority = NT_TC_PRIO);
 	struct nt_prog_desc d;
 	__u32 id;
-	int err = nt_tc_prog_id(ifindex, &id);
+	int err = nt_qdisc_ingress_present(ifindex);
 
+	/* no hook, no program on it: nothing to detach (the kernel would say EINVAL) */
+	if (err <= 0)
+		return err;
+	err = nt_tc_prog_id(ifindex, &id);
 	if (err || !id)
 		return err;
 	if (!nt_prog_describe(id, NT_PROG_TC, &d) && !d.ours) {
