@@ -138,6 +138,14 @@ class Session:
         return ans
 
     def close(self):
+        # QUIT, as a client does that means to end: a connection that just
+        # drops leaves its session waiting for a RESUME (docs/protocol.md)
+        try:
+            self.tls.settimeout(1)
+            self.tls.sendall(b"QUIT\n")
+            self.line(1)
+        except (OSError, ValueError):
+            pass
         try:
             self.tls.close()
         except OSError:
