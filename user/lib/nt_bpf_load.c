@@ -154,6 +154,7 @@ void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 	m->config_fd = bpf_map__fd(x->skel->maps.nt_config);
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
 	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);
+	m->egress_fd = bpf_map__fd(x->skel->maps.nt_egress);
 }
 
 void nt_xdp_close(struct nt_xdp *x)
