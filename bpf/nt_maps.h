@@ -57,6 +57,8 @@ struct {
  * written by the daemon once it has seen a next hop there. A frame whose
  * egress is missing goes to the stack instead (pass_no_egress): a redirect
  * the kernel then drops would be counted as forwarded and lost unseen.
+ * Pinned by the loader itself (nt_bpf_load.c): libbpf before 1.6 cannot
+ * reuse a pinned devmap.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Loading the XDP program with pinned maps, attaching and detaching it. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -38,10 +41,51 @@ static int tc_detach(int ifindex)
 	return err == -ENOENT ? 0 : err;
 }
 
+/*
+ * nt_egress is pinned by hand: the kernel sets BPF_F_RDONLY_PROG on every
+ * devmap, and libbpf before 1.6 then finds the pinned map's flags differ
+ * from the definition's and refuses to reuse it. Reused here when its
+ * shape is right; otherwise a fresh one is created and pinned after load.
+ */
+static int egress_reuse(struct bpf_map *map, const char *pin_dir, bool *reused)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	*reused = false;
+	bpf_map__set_pin_path(map, NULL);
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, NT_MAP_EGRESS) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map)))
+		err = -EINVAL;
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	*reused = !err;
+	return err;
+}
+
+static int egress_pin(struct bpf_map *map, const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, NT_MAP_EGRESS);
+	return bpf_obj_pin(bpf_map__fd(map), path) < 0 ? -errno : 0;
+}
+
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct nt_xdp *x;
+	bool egress_reused;
 	int err;
 
 	/* libbpf creates missing pins but not the folder that holds them */
@@ -61,7 +105,11 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 		free(x);
 		return err;
 	}
-	err = nattrav_bpf__load(x->skel);
+	err = egress_reuse(x->skel->maps.nt_egress, pin_dir, &egress_reused);
+	if (!err)
+		err = nattrav_bpf__load(x->skel);
+	if (!err && !egress_reused)
+		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
 	if (err) {
 		nt_err("cannot load the XDP program: %s (maps of another layout pinned under %s, "
 		       "by another version? 'nattravctl --pin-dir %s detach --iface IF --purge' "

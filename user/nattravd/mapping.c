@@ -29,13 +29,13 @@ static void tell_kv(struct nd *d, struct nt_session *s, const char *evt,
 		nd_session_tell(d, s, b);
 }
 
-/* A new peer means a new route: the XDP program's cached FIB answer goes. */
-static void forget_route(struct nt_mapping *v)
+/*
+ * A new peer means a new route: the daemon's next hop for it (--next-hop
+ * daemon), or zeros so the XDP program asks the FIB afresh (fib).
+ */
+static void new_route(struct nd *d, struct nt_mapping *v)
 {
-	memset(v->route_dmac, 0, sizeof(v->route_dmac));
-	memset(v->route_smac, 0, sizeof(v->route_smac));
-	v->route_ifindex = 0;
-	v->route_expires_ns = 0;
+	nd_nh_fill_mapping(d, v);
 }
 
 /*
@@ -60,7 +60,7 @@ static void set_relay(struct nd *d, const struct nt_endpoint *src,
 			else
 				memset(&v.peer, 0, sizeof(v.peer));
 			v.flags = flags;
-			forget_route(&v);
+			new_route(d, &v);
 			nt_maps_put_mapping(&d->maps, src, &v);
 		}
 	}
@@ -116,6 +116,7 @@ static void write_fanout(struct nd *d, uint32_t gid, const struct nt_group_plan 
 	int err;
 
 	nt_group_fanout_fill(p, have ? &old : NULL, &val);
+	nd_nh_fill_group(d, &val);
 	err = nt_maps_put_group(&d->maps, gid, &val);
 	if (!err)
 		err = nt_fwd_group_put(&d->fwd, gid, p->eps, p->n);
@@ -195,6 +196,14 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	int err;
 
 	nt_endpoint_format(ep, a, sizeof(a));
+	/*
+	 * Media for ep must be able to leave: a mapping the relay cannot
+	 * deliver to is refused, never installed as a blackhole. Before
+	 * anything changes, like the quota.
+	 */
+	err = nd_nh_check(d, ep);
+	if (err)
+		return err;
 	/* one socket, two sessions: the newest verification wins the endpoint */
 	if (other && other != s)
 		nd_mapping_remove(d, other, "rebind", "taken over by another session");
@@ -231,8 +240,8 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	if (p.mode == NT_GROUP_FANOUT)
 		write_fanout(d, s->group->id, &p);
 	v.peer = peer;
-	forget_route(&v);
 	v.flags = fanout;
+	new_route(d, &v);
 	v.group_id = s->group->id;
 	v.session_id = s->id;
 	v.created_ns = now;
