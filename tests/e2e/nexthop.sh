@@ -118,6 +118,25 @@ wait $b || true
 check "c2 received media after the change" test "$(json_field "$work/c2b" summary received)" -gt 0
 stop_daemon
 
+# --- a peer the relay cannot reach is refused, never installed --------------
+# A policy rule sends route lookups without ports (the daemon's own query;
+# the challenge over UDP and the TLS replies have source ports) to a table
+# where c1's public address is unreachable.
+start_daemon
+ip -n "$RELAY_NS" route add unreachable "$C1_PUBLIC/32" table 100
+ip -n "$RELAY_NS" rule add not sport 1-65534 lookup 100 pref 100
+m0=$(n_mappings)
+rc=0
+client "$C1_NS" "$work/c1u" --token "$(token alice)" --group solo --send 0 --timeout 5 || rc=$?
+check "the client of an unreachable peer fails" test "$rc" -ne 0
+check "it is told why (EVT DENIED reason=unreachable)" \
+	grep -q '"error".*relay cannot send media to our mapping.*reason=unreachable' "$work/c1u"
+check "the daemon logged it" grep -q "peer $C1_PUBLIC:[0-9]* unreachable: no route" "$work/daemon.log"
+check "no mapping was installed" test "$(n_mappings)" -eq "$m0"
+ip -n "$RELAY_NS" rule del pref 100
+ip -n "$RELAY_NS" route del unreachable "$C1_PUBLIC/32" table 100
+stop_daemon
+
 # --- fib mode on a host that does not route: a clear warning ---------------
 start_daemon --next-hop fib
 check "fib mode with forwarding off warns at start" \

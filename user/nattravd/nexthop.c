@@ -272,8 +272,9 @@ static int resolve(struct nd *d, struct nh_entry *x, bool wait)
 	rc = nl_ask(nh, req,
 		    nt_rtnl_route_req(req, sizeof(req), seq, &x->addr, src.family ? &src : NULL),
 		    seq, parse_route, &r);
-	if (rc == -EINVAL || rc == -EACCES || rc == -EPERM || rc == -ESRCH)
-		rc = -ENETUNREACH; /* "prohibit", "blackhole", no usable source */
+	/* unreachable, prohibit, blackhole routes, or no usable source: all "no route" */
+	if (rc == -EHOSTUNREACH || rc == -EINVAL || rc == -EACCES || rc == -EPERM || rc == -ESRCH)
+		rc = -ENETUNREACH;
 	if (!rc && (r.type != RTN_UNICAST || !r.oif))
 		rc = -ENETUNREACH;
 	if (rc)
