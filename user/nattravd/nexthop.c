@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Next hops resolved by the daemon (nexthop.h). One netlink socket asks
- * (route, then neighbour: a few microseconds each, answered in the
- * kernel's context, so asked synchronously), another listens to neighbour
- * and route notifications. Answers are cached per peer address; a change
- * that touches a cached next hop marks the cache dirty, and the tick
- * re-resolves every address the mappings use and rewrites the mappings and
- * fan-out groups whose answer moved. The rebuild also drops addresses no
- * mapping uses any more.
+ * Next hops resolved by the daemon (nexthop.h): one netlink socket asks,
+ * route then neighbour (a few microseconds each, answered in the kernel's
+ * context, so asked synchronously); answers are cached per peer address in
+ * the table nexthop_watch.c rebuilds when something changes.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,53 +16,14 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <bpf/bpf.h>
 #include "nattravd.h"
 #include "nexthop.h"
+#include "nexthop_priv.h"
 #include "nt_endpoint.h"
 #include "nt_log.h"
 #include "nt_rtnl.h"
-
-#define NH_BUCKETS 4096
-#define NH_RECV_MAX 16384
-/* a neighbour being resolved: how long one check waits for its answer */
-#define NH_WAIT_STEP_MS 10
-#define NH_WAIT_STEPS 30
-#define NH_REFRESH_MIN_NS 1000000000ull	/* after a change, at most once a second */
-#define NH_REFRESH_MAX_NS 60000000000ull	/* and every minute: a lost notification */
-
-/* neighbour states whose link-layer address may be used */
-#define NH_NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
-
-struct nh_entry {
-	struct nh_entry *next;
-	struct nt_endpoint addr; /* port 0 */
-	int err;		 /* the last resolution: 0 or -errno */
-	bool have;		 /* dmac..ifindex hold an answer (maybe the last good one) */
-	uint8_t dmac[6], smac[6];
-	uint32_t ifindex;
-	uint8_t hop[16];	 /* the neighbour the answer came from, for the monitor */
-	uint32_t hop_ifindex;
-};
-
-struct nh_table {
-	struct nh_entry *b[NH_BUCKETS];
-	size_t n;
-};
-
-struct nd_nexthop {
-	struct nd_handle mon; /* first: what epoll hands back */
-	int fd;		      /* requests */
-	int ioc;	      /* interface ioctls */
-	uint32_t seq;
-	struct nh_table t;
-	bool dirty;
-	uint64_t last_refresh_ns;
-	uint8_t buf[NH_RECV_MAX];
-};
 
 int nd_nh_mode_parse(const char *s, enum nd_nh_mode *m)
 {
@@ -95,7 +51,7 @@ static const uint8_t *addr_of(const struct nt_endpoint *e)
 	return e->family == NT_FAMILY_V4 ? e->addr + 12 : e->addr;
 }
 
-static int af_of(const struct nt_endpoint *e)
+int nh_af(const struct nt_endpoint *e)
 {
 	return e->family == NT_FAMILY_V4 ? AF_INET : AF_INET6;
 }
@@ -109,7 +65,7 @@ static uint32_t hash_ep(const struct nt_endpoint *e)
 	return h % NH_BUCKETS;
 }
 
-static struct nh_entry *tab_find(struct nh_table *t, const struct nt_endpoint *e)
+struct nh_entry *nh_tab_find(struct nh_table *t, const struct nt_endpoint *e)
 {
 	for (struct nh_entry *x = t->b[hash_ep(e)]; x; x = x->next)
 		if (x->addr.family == e->family && !memcmp(x->addr.addr, e->addr, 16))
@@ -117,9 +73,9 @@ static struct nh_entry *tab_find(struct nh_table *t, const struct nt_endpoint *e
 	return NULL;
 }
 
-static struct nh_entry *tab_add(struct nh_table *t, const struct nt_endpoint *e)
+struct nh_entry *nh_tab_add(struct nh_table *t, const struct nt_endpoint *e)
 {
-	struct nh_entry *x = tab_find(t, e);
+	struct nh_entry *x = nh_tab_find(t, e);
 	uint32_t h = hash_ep(e);
 
 	if (x)
@@ -135,7 +91,7 @@ static struct nh_entry *tab_add(struct nh_table *t, const struct nt_endpoint *e)
 	return x;
 }
 
-static void tab_clear(struct nh_table *t)
+void nh_tab_clear(struct nh_table *t)
 {
 	for (int i = 0; i < NH_BUCKETS; i++) {
 		while (t->b[i]) {
@@ -250,8 +206,7 @@ static int neighbour(struct nd_nexthop *nh, int family, uint32_t ifindex, const 
 	}
 }
 
-/* Route and neighbour towards e into x; x keeps its last good answer on failure. */
-static int resolve(struct nd *d, struct nh_entry *x, bool wait)
+int nh_resolve(struct nd *d, struct nh_entry *x, bool wait)
 {
 	struct nd_nexthop *nh = d->nh;
 	struct nt_endpoint src = { 0 };
@@ -282,7 +237,7 @@ static int resolve(struct nd *d, struct nh_entry *x, bool wait)
 	hop = r.has_gw ? r.gw : addr_of(&x->addr);
 	rc = iface_mac(nh, r.oif, smac);
 	if (!rc)
-		rc = neighbour(nh, af_of(&x->addr), r.oif, hop, wait, dmac);
+		rc = neighbour(nh, nh_af(&x->addr), r.oif, hop, wait, dmac);
 	/* the hop is remembered even unresolved: the monitor says when it is */
 	memcpy(x->hop, hop, addr_len(&x->addr));
 	x->hop_ifindex = r.oif;
@@ -312,10 +267,10 @@ int nd_nh_check(struct nd *d, const struct nt_endpoint *ep)
 
 	if (!d->nh)
 		return 0;
-	x = tab_add(&d->nh->t, ep);
+	x = nh_tab_add(&d->nh->t, ep);
 	if (!x)
 		return -ENOMEM;
-	rc = resolve(d, x, true);
+	rc = nh_resolve(d, x, true);
 	if (!rc)
 		return 0;
 	nt_endpoint_format(ep, a, sizeof(a));
@@ -344,17 +299,17 @@ static const struct nh_entry *answer_for(struct nd *d, const struct nt_endpoint 
 
 	if (!d->nh || d->conf.next_hop != ND_NH_DAEMON || !peer->family)
 		return NULL;
-	x = tab_find(&d->nh->t, peer);
+	x = nh_tab_find(&d->nh->t, peer);
 	if (!x) {
-		x = tab_add(&d->nh->t, peer);
+		x = nh_tab_add(&d->nh->t, peer);
 		if (x)
-			resolve(d, x, false);
+			nh_resolve(d, x, false);
 	}
 	return x && x->have ? x : NULL;
 }
 
-static void route_set(const struct nh_entry *x, uint8_t dmac[6], uint8_t smac[6],
-		      __u32 *ifindex, __u64 *expires)
+void nh_route_set(const struct nh_entry *x, __u8 dmac[6], __u8 smac[6], __u32 *ifindex,
+		  __u64 *expires)
 {
 	if (!x) {
 		memset(dmac, 0, 6);
@@ -373,7 +328,7 @@ void nd_nh_fill_mapping(struct nd *d, struct nt_mapping *v)
 {
 	const struct nh_entry *x = (v->flags & NT_MAPPING_F_FANOUT) ? NULL : answer_for(d, &v->peer);
 
-	route_set(x, v->route_dmac, v->route_smac, &v->route_ifindex, &v->route_expires_ns);
+	nh_route_set(x, v->route_dmac, v->route_smac, &v->route_ifindex, &v->route_expires_ns);
 }
 
 void nd_nh_fill_group(struct nd *d, struct nt_fanout_group *g)
@@ -381,185 +336,11 @@ void nd_nh_fill_group(struct nd *d, struct nt_fanout_group *g)
 	for (uint32_t i = 0; i < g->n_members && i < NT_GROUP_MAX_MEMBERS; i++) {
 		struct nt_fan_route *r = &g->routes[i];
 
-		route_set(answer_for(d, &g->members[i]), r->dmac, r->smac, &r->ifindex,
+		nh_route_set(answer_for(d, &g->members[i]), r->dmac, r->smac, &r->ifindex,
 			  &r->expires_ns);
 	}
 }
 
-/*
- * Does this neighbour notification change a cached answer: gone, unusable,
- * another MAC, or usable again after a failure?
- */
-static bool neigh_changes(struct nd_nexthop *nh, uint16_t type, const struct nt_rtnl_neigh *n)
-{
-	size_t len = n->family == AF_INET ? 4 : 16;
-
-	if (!n->has_dst)
-		return false;
-	for (int i = 0; i < NH_BUCKETS; i++) {
-		for (struct nh_entry *x = nh->t.b[i]; x; x = x->next) {
-			if (x->hop_ifindex != n->ifindex || af_of(&x->addr) != n->family ||
-			    memcmp(x->hop, n->dst, len))
-				continue;
-			if (type == RTM_DELNEIGH || !(n->state & NH_NUD_USABLE) || x->err ||
-			    !x->have || (n->has_lladdr && memcmp(n->lladdr, x->dmac, 6)))
-				return true;
-		}
-	}
-	return false;
-}
-
-static void on_event(uint16_t type, const struct nt_rtnl_neigh *n, void *arg)
-{
-	struct nd_nexthop *nh = arg;
-
-	/* neighbours change state all the time: only changes to our answers count */
-	if (!nh->dirty && (!n || neigh_changes(nh, type, n)))
-		nh->dirty = true;
-}
-
-void nd_nh_event(struct nd *d)
-{
-	struct nd_nexthop *nh = d->nh;
-
-	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(nh->mon.fd, nh->buf, sizeof(nh->buf), MSG_DONTWAIT);
-
-		if (n < 0) {
-			/* ENOBUFS: notifications were lost; resolve everything again */
-			if (errno == ENOBUFS)
-				nh->dirty = true;
-			else if (errno != EAGAIN && errno != EINTR)
-				nt_warn("netlink monitor: %s", strerror(errno));
-			if (errno != ENOBUFS)
-				return;
-			continue;
-		}
-		if (nt_rtnl_parse_events(nh->buf, (size_t)n, on_event, nh) < 0)
-			nh->dirty = true; /* could not tell what changed: assume it is ours */
-	}
-}
-
-struct refresh {
-	struct nd *d;
-	struct nh_table old;
-	size_t changed, failed;
-};
-
-/* The entry for addr in the new table: resolved once per refresh, the last answer kept. */
-static const struct nh_entry *refresh_answer(struct refresh *rf, const struct nt_endpoint *addr)
-{
-	struct nd *d = rf->d;
-	struct nh_entry *x, *was;
-	char a[NT_ENDPOINT_STRLEN];
-
-	if (!addr->family)
-		return NULL;
-	x = tab_find(&d->nh->t, addr);
-	if (x)
-		return x->have ? x : NULL;
-	x = tab_add(&d->nh->t, addr);
-	if (!x)
-		return NULL;
-	was = tab_find(&rf->old, addr);
-	if (was) {
-		*x = (struct nh_entry){ .next = x->next, .addr = x->addr, .have = was->have,
-					.ifindex = was->ifindex };
-		memcpy(x->dmac, was->dmac, 6);
-		memcpy(x->smac, was->smac, 6);
-	}
-	if (resolve(d, x, false)) {
-		rf->failed++;
-		/* keep sending to the last answer: the neighbour may only be flushed */
-		if (!was || !was->err)
-			nt_warn("next hop of %s: %s%s", nt_endpoint_format(addr, a, sizeof(a)),
-				strerror(-x->err), x->have ? " (the last answer stays in use)" : "");
-	}
-	return x->have ? x : NULL;
-}
-
-static int refresh_mapping(const struct nt_endpoint *src, const struct nt_mapping *val, void *arg)
-{
-	struct refresh *rf = arg;
-	struct nt_mapping v = *val;
-	const struct nh_entry *x = NULL;
-
-	/* the operator's static mappings keep the FIB's path */
-	if ((val->flags & NT_MAPPING_F_STATIC) && val->route_expires_ns != NT_ROUTE_DAEMON)
-		return 0;
-	if (rf->d->conf.next_hop == ND_NH_DAEMON && !(val->flags & NT_MAPPING_F_FANOUT) &&
-	    !(val->flags & NT_MAPPING_F_STATIC))
-		x = refresh_answer(rf, &val->peer);
-	else if (val->route_expires_ns != NT_ROUTE_DAEMON)
-		return 0; /* fib mode: the program's own cache, not ours to touch */
-	route_set(x, v.route_dmac, v.route_smac, &v.route_ifindex, &v.route_expires_ns);
-	if (!memcmp(&v, val, sizeof(v)))
-		return 0;
-	/* read-modify-write: a packet's counter update may be lost at this instant */
-	if (!nt_maps_put_mapping(&rf->d->maps, src, &v))
-		rf->changed++;
-	return 0;
-}
-
-static void refresh_groups(struct refresh *rf)
-{
-	static struct nt_fanout_group g, old;
-	struct nd *d = rf->d;
-	__u32 key, next, *prev = NULL;
-
-	while (bpf_map_get_next_key(d->maps.groups_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (nt_maps_get_group(&d->maps, key, &g))
-			continue;
-		old = g;
-		for (uint32_t i = 0; i < g.n_members && i < NT_GROUP_MAX_MEMBERS; i++) {
-			struct nt_fan_route *r = &g.routes[i];
-			const struct nh_entry *x = NULL;
-
-			if (d->conf.next_hop == ND_NH_DAEMON)
-				x = refresh_answer(rf, &g.members[i]);
-			else if (r->expires_ns != NT_ROUTE_DAEMON)
-				continue;
-			route_set(x, r->dmac, r->smac, &r->ifindex, &r->expires_ns);
-		}
-		if (memcmp(g.routes, old.routes, sizeof(g.routes)) &&
-		    !nt_maps_put_group(&d->maps, key, &g))
-			rf->changed++;
-	}
-}
-
-/* Every address in use resolved again, the mappings and groups whose answer moved rewritten. */
-static void refresh(struct nd *d)
-{
-	struct refresh rf = { .d = d };
-
-	rf.old = d->nh->t;
-	memset(&d->nh->t, 0, sizeof(d->nh->t));
-	d->nh->dirty = false;
-	nt_maps_for_each_mapping(&d->maps, refresh_mapping, &rf);
-	refresh_groups(&rf);
-	tab_clear(&rf.old);
-	/* failures are retried at the next change or the next minute, not every tick */
-	if (rf.changed || rf.failed)
-		nt_info("next hops resolved again: %zu addresses, %zu entries rewritten, %zu unresolved",
-			d->nh->t.n, rf.changed, rf.failed);
-}
-
-void nd_nh_tick(struct nd *d, uint64_t now)
-{
-	struct nd_nexthop *nh = d->nh;
-
-	if (!nh)
-		return;
-	if (nh->dirty ? now - nh->last_refresh_ns < NH_REFRESH_MIN_NS :
-			now - nh->last_refresh_ns < NH_REFRESH_MAX_NS)
-		return;
-	nh->last_refresh_ns = now;
-	refresh(d);
-}
-
-/* fib mode with forwarding off: bpf_fib_lookup answers "disabled" and media is bounced. */
 static void warn_forwarding(struct nd *d)
 {
 	static const char *const fmt[2] = { "/proc/sys/net/ipv4/conf/%s/forwarding",
@@ -619,7 +400,7 @@ int nd_nh_open(struct nd *d)
 	}
 	nh->last_refresh_ns = nd_now_ns();
 	/* adopted mappings of a previous run, perhaps in the other mode: brought in line */
-	refresh(d);
+	nh_refresh(d);
 	nt_info("next hops: %s%s", nd_nh_mode_name(d->conf.next_hop),
 		d->conf.next_hop == ND_NH_DAEMON ? " (resolved by nattravd, followed over rtnetlink)" :
 						   " (bpf_fib_lookup in the XDP program)");
@@ -647,7 +428,7 @@ void nd_nh_close(struct nd *d)
 	close(nh->fd);
 	close(nh->mon.fd);
 	close(nh->ioc);
-	tab_clear(&nh->t);
+	nh_tab_clear(&nh->t);
 	free(nh);
 	d->nh = NULL;
 }
