@@ -8,7 +8,9 @@
 # the frames would go back to the sender's own NAT; with --next-hop daemon
 # they must arrive. Then a NAT router changes its MAC in the middle of a
 # call: the daemon's netlink monitor must rewrite the mapping so media keeps
-# arriving. Last, --next-hop fib with forwarding off must warn at start.
+# arriving. A group of three (copied by the TC program) must work the same
+# way, a peer the relay cannot reach must be refused, and --next-hop fib
+# with forwarding off must warn at start.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -16,7 +18,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 COUNT=1000
 
 . "$HERE/relay_env.sh"
-nt_relay_env ntn c1=cone c2=cone
+nt_relay_env ntn c1=cone c2=cone c3=cone
 # nt_relay_env turns forwarding on: this test is about a relay without it
 ip netns exec "$RELAY_NS" sysctl -qw net.ipv4.conf.all.forwarding=0 \
 	net.ipv4.conf."$RELAY_IF".forwarding=0 net.ipv6.conf.all.forwarding=0
@@ -66,6 +68,24 @@ check "c2 received >= 99 % of c1's packets" test "${r2:-0}" -ge $((COUNT * 99 / 
 check "XDP forwarded them (>= $((2 * COUNT * 99 / 100)))" \
 	test $(($(stat_of forwarded) - fwd0)) -ge $((2 * COUNT * 99 / 100))
 check "nothing passed for a missing egress port" test "$(stat_of pass_no_egress)" -eq 0
+
+# --- a group of three: the TC program's copies use the daemon's next hops ---
+cp0=$(stat_of fanout_copies)
+pids=()
+for c in 1 2 3; do
+	ns_var=C${c}_NS
+	client "${!ns_var}" "$work/g$c" --token "$(token "user$c")" --group trio --send 300 --rate 300 --wait 3 &
+	pids+=($!)
+done
+rcs=0
+for p in "${pids[@]}"; do wait "$p" || rcs=$((rcs + 1)); done
+check "the three clients exit 0" test "$rcs" -eq 0
+for c in 1 2 3; do
+	r=$(json_field "$work/g$c" summary received)
+	echo "c$c received ${r:-0} of 600"
+	check "c$c received >= 99 % of the others' 600 packets" test "${r:-0}" -ge 594
+done
+check "the TC program made the copies" test $(($(stat_of fanout_copies) - cp0)) -ge 1188
 
 # --- a NAT router changes its MAC during a call ----------------------------
 # Counts, inside c2's NAT, the relayed media it forwards to c2.
