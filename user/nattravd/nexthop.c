@@ -104,6 +104,23 @@ void nh_tab_clear(struct nh_table *t)
 	t->n = 0;
 }
 
+ssize_t nh_recv(int fd, uint8_t *buf, size_t cap, int flags)
+{
+	struct sockaddr_nl from;
+	socklen_t fl;
+	ssize_t n;
+
+	for (;;) {
+		fl = sizeof(from);
+		n = recvfrom(fd, buf, cap, flags, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return -errno;
+		/* only the kernel speaks for routes and neighbours */
+		if (fl == sizeof(from) && from.nl_family == AF_NETLINK && from.nl_pid == 0)
+			return n;
+	}
+}
+
 /* Send req, then read until the answer to its sequence number is parsed by parse. */
 static int nl_ask(struct nd_nexthop *nh, const void *req, size_t len, uint32_t seq,
 		  int (*parse)(const void *, size_t, uint32_t, void *), void *out)
@@ -117,10 +134,10 @@ static int nl_ask(struct nd_nexthop *nh, const void *req, size_t len, uint32_t s
 		return -errno;
 	/* answers to earlier requests that timed out may come first: skipped by seq */
 	for (int i = 0; i < 16 && rc == -ENOMSG; i++) {
-		ssize_t n = recv(nh->fd, nh->buf, sizeof(nh->buf), 0);
+		ssize_t n = nh_recv(nh->fd, nh->buf, sizeof(nh->buf), 0);
 
 		if (n < 0)
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
+			return n == -EAGAIN ? -ETIMEDOUT : (int)n;
 		rc = parse(nh->buf, (size_t)n, seq, out);
 	}
 	return rc;

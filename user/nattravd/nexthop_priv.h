@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/neighbour.h>
 #include "nattravd.h"
 
@@ -50,6 +51,8 @@ struct nd_nexthop {
 };
 
 int nh_af(const struct nt_endpoint *e);
+/* A datagram from the kernel (others are skipped): its length, or -errno. */
+ssize_t nh_recv(int fd, uint8_t *buf, size_t cap, int flags);
 struct nh_entry *nh_tab_find(struct nh_table *t, const struct nt_endpoint *e);
 struct nh_entry *nh_tab_add(struct nh_table *t, const struct nt_endpoint *e);
 void nh_tab_clear(struct nh_table *t);

@@ -55,17 +55,17 @@ void nd_nh_event(struct nd *d)
 	struct nd_nexthop *nh = d->nh;
 
 	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(nh->mon.fd, nh->buf, sizeof(nh->buf), MSG_DONTWAIT);
+		ssize_t n = nh_recv(nh->mon.fd, nh->buf, sizeof(nh->buf), MSG_DONTWAIT);
 
-		if (n < 0) {
-			/* ENOBUFS: notifications were lost; resolve everything again */
-			if (errno == ENOBUFS)
-				nh->dirty = true;
-			else if (errno != EAGAIN && errno != EINTR)
-				nt_warn("netlink monitor: %s", strerror(errno));
-			if (errno != ENOBUFS)
-				return;
+		if (n == -ENOBUFS) {
+			/* notifications were lost: resolve everything again */
+			nh->dirty = true;
 			continue;
+		}
+		if (n < 0) {
+			if (n != -EAGAIN && n != -EINTR)
+				nt_warn("netlink monitor: %s", strerror((int)-n));
+			return;
 		}
 		if (nt_rtnl_parse_events(nh->buf, (size_t)n, on_event, nh) < 0)
 			nh->dirty = true; /* could not tell what changed: assume it is ours */
