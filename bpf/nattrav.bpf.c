@@ -3,7 +3,8 @@
  * The nattrav fast path. On the relay's interface:
  *   - UDP to relay:media_port from a verified mapping: rewrite to
  *     relay:media_port -> peer, fix checksums, send back out (XDP_TX or
- *     redirect when the FIB says another interface);
+ *     redirect through nt_egress when the next hop, the daemon's or the
+ *     FIB's, is behind another interface);
  *   - control messages (STUN header layout) to the media port: XDP_PASS to
  *     the daemon's socket;
  *   - anything else to the media port: drop and count why;
@@ -50,12 +51,12 @@ static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *
 	__u64 bytes = pkt->l3_len;
 	long rc;
 
-	if (cfg->flags & NT_CONFIG_F_NO_FIB)
-		goto bounce;
 	/*
 	 * Racy by design: another CPU may rewrite the cache while this one
 	 * reads it; one sender's packets come in on one RX queue, and the
-	 * worst case is one frame with a stale MAC.
+	 * worst case is one frame with a stale MAC. The daemon's next hop
+	 * (NT_ROUTE_DAEMON) never expires and wins over NO_FIB: it is the
+	 * answer, not a guess.
 	 */
 	if (m->route_ifindex && now < m->route_expires_ns) {
 		fib.ifindex = m->route_ifindex;
@@ -63,6 +64,8 @@ static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *
 		__builtin_memcpy(fib.smac, m->route_smac, NT_ETH_ALEN);
 		goto send;
 	}
+	if (cfg->flags & NT_CONFIG_F_NO_FIB)
+		goto bounce;
 
 	fib.ifindex = ctx->ingress_ifindex;
 	fib.l4_protocol = IPPROTO_UDP;
@@ -100,12 +103,21 @@ static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *
 	}
 	goto bounce;
 send:
+	if (fib.ifindex != ctx->ingress_ifindex) {
+		/*
+		 * Only to validated egress ports: a redirect to an interface
+		 * that cannot take it is dropped by the kernel after the
+		 * program counted it. Not there: the stack decides, counted.
+		 */
+		rc = bpf_redirect_map(&nt_egress, fib.ifindex, XDP_PASS);
+		if (rc != XDP_REDIRECT)
+			return nt_verdict(NT_STAT_PASS_NO_EGRESS, bytes, XDP_PASS);
+	}
 	__builtin_memcpy(pkt->eth->h_dest, fib.dmac, NT_ETH_ALEN);
 	__builtin_memcpy(pkt->eth->h_source, fib.smac, NT_ETH_ALEN);
 	if (fib.ifindex == ctx->ingress_ifindex)
 		return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
-	nt_count(NT_STAT_REDIRECTED, bytes);
-	return bpf_redirect(fib.ifindex, 0);
+	return nt_verdict(NT_STAT_REDIRECTED, bytes, XDP_REDIRECT);
 bounce:
 	nt_swap_macs(pkt->eth);
 	return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);

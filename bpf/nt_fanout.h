@@ -75,13 +75,14 @@ static __always_inline __u32 nt_fan_route(struct nt_fan_ctx *fc, const struct nt
 	struct bpf_fib_lookup fib = {};
 	long rc_fib;
 
-	if (fc->no_fib)
-		goto fallback;
+	/* the daemon's next hop (NT_ROUTE_DAEMON) never expires and wins over no_fib */
 	if (rc->ifindex && fc->now < rc->expires_ns) {
 		__builtin_memcpy(macs, rc->dmac, 6);
 		__builtin_memcpy(macs + 6, rc->smac, 6);
 		return rc->ifindex;
 	}
+	if (fc->no_fib)
+		goto fallback;
 	fib.ifindex = fc->ifindex_in;
 	fib.l4_protocol = IPPROTO_UDP;
 	fib.sport = fc->media_port;

@@ -52,4 +52,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_groups SEC(".maps");
 
+/*
+ * Interfaces the XDP program may redirect to, key and value their ifindex,
+ * written by the daemon once it has seen a next hop there. A frame whose
+ * egress is missing goes to the stack instead (pass_no_egress): a redirect
+ * the kernel then drops would be counted as forwarded and lost unseen.
+ * Pinned by the loader itself (nt_bpf_load.c): libbpf before 1.6 cannot
+ * reuse a pinned devmap.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, NT_MAX_EGRESS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_egress SEC(".maps");
+
 #endif /* NT_MAPS_H */

@@ -18,9 +18,16 @@
 #define NT_MAP_CONFIG "nt_config"
 #define NT_MAP_STATS "nt_stats"
 #define NT_MAP_GROUPS "nt_groups"
+#define NT_MAP_EGRESS "nt_egress"
 
 /* How long the XDP program trusts a cached FIB answer. */
 #define NT_ROUTE_CACHE_NS 1000000000ull
+/*
+ * route_expires_ns (and nt_fan_route.expires_ns) of a next hop the daemon
+ * resolved itself (next hop mode "daemon"): never expires, the daemon
+ * rewrites it when the neighbour or the route changes.
+ */
+#define NT_ROUTE_DAEMON 0xffffffffffffffffull
 
 /* Limits; override at build time with -D. */
 #ifndef NT_MAX_MAPPINGS
@@ -30,6 +37,10 @@
 #define NT_MAX_GROUPS 65536
 #endif
 /* Members of one group that the kernel fans out to (the sender included). */
+/* Interfaces media may be redirected to (NT_MAP_EGRESS). */
+#ifndef NT_MAX_EGRESS
+#define NT_MAX_EGRESS 64
+#endif
 #ifndef NT_GROUP_MAX_MEMBERS
 #define NT_GROUP_MAX_MEMBERS 64
 #endif
@@ -70,9 +81,10 @@ struct nt_mapping {
 	__u64 tb_last_ns;
 	__u64 rate_drops;   /* media dropped for going over the rate */
 	/*
-	 * The FIB's answer for peer, cached by the XDP program until
-	 * route_expires_ns: a lookup costs more than the rest of the fast
-	 * path. Userspace writes zeros (a new peer means a new route).
+	 * The next hop towards peer. Either the FIB's answer, cached by the
+	 * XDP program until route_expires_ns (a lookup costs more than the
+	 * rest of the fast path; userspace writes zeros for a new peer), or
+	 * the daemon's own answer with route_expires_ns NT_ROUTE_DAEMON.
 	 */
 	__u8 route_dmac[6];
 	__u8 route_smac[6];
@@ -151,6 +163,7 @@ enum nt_stat {
 	NT_STAT_PASS_FANOUT,     /* XDP: media of a group of 3+, up to the TC program */
 	NT_STAT_FANOUT_COPIES,   /* TC: copies sent (packets, bytes of all copies) */
 	NT_STAT_DROP_NO_GROUP,   /* TC: fan-out mapping whose group is missing */
+	NT_STAT_PASS_NO_EGRESS,  /* rewritten, but its egress is not in NT_MAP_EGRESS: to the stack */
 	NT_STAT_MAX,
 };
 
@@ -161,7 +174,7 @@ enum nt_stat {
 		"drop_unverified", "drop_malformed", "drop_fragment",        \
 		"drop_ip_options", "drop_ttl", "drop_family", "drop_no_route", \
 			"drop_no_peer", "drop_rate", "pass_fanout", "fanout_copies", \
-			"drop_no_group"                                      \
+			"drop_no_group", "pass_no_egress"                    \
 	}
 
 struct nt_counter {

@@ -29,13 +29,23 @@ struct fan_case {
 	int receivers;
 	bool zero_csum;
 	bool fib; /* forwarding on and neighbours known: MACs from the FIB */
+	bool daemon; /* forwarding off, MACs from the daemon's next hops (NT_ROUTE_DAEMON) */
 };
 
 static struct fan_case cases[] = {
-	{ 4, 1, false, true }, { 4, 2, false, true }, { 4, 5, false, true },
-	{ 6, 1, false, true }, { 6, 2, false, true }, { 6, 5, false, true },
-	{ 4, 5, true, true },  { 4, 2, false, false }, { 6, 2, false, false },
+	{ 4, 1, false, true, false },  { 4, 2, false, true, false },  { 4, 5, false, true, false },
+	{ 6, 1, false, true, false },  { 6, 2, false, true, false },  { 6, 5, false, true, false },
+	{ 4, 5, true, true, false },   { 4, 2, false, false, false }, { 6, 2, false, false, false },
+	{ 4, 3, false, false, true },  { 6, 2, false, false, true },
 };
+
+/* what the daemon resolved for member i, and the egress port's MAC */
+static void daemon_mac(int i, uint8_t mac[6])
+{
+	memcpy(mac, (uint8_t[]){ 2, 0, 0, 0, 0, (uint8_t)(0x60 + i) }, 6);
+}
+
+static const uint8_t daemon_smac[6] = { 2, 0, 0, 0, 0, 0x55 };
 
 ParameterizedTestParameters(fanout, copies)
 {
@@ -140,11 +150,21 @@ ParameterizedTest(struct fan_case *c, fanout, copies)
 				       &relay), 0);
 	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
 	inet_pton(AF_INET6, "2001:db8::1", cfg.relay_v6);
+	/* the daemon's next hops win over NO_FIB's bounce, as in XDP */
+	if (c->daemon)
+		cfg.flags = NT_CONFIG_F_NO_FIB;
 	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
 	/* member 0 is the sender: it must get nothing back */
 	g.n_members = (__u32)c->receivers + 1;
-	for (int i = 0; i <= c->receivers; i++)
+	for (int i = 0; i <= c->receivers; i++) {
 		member(c->family, i, &g.members[i]);
+		if (c->daemon) {
+			daemon_mac(i, g.routes[i].dmac);
+			memcpy(g.routes[i].smac, daemon_smac, 6);
+			g.routes[i].ifindex = if_nametoindex("nt0");
+			g.routes[i].expires_ns = NT_ROUTE_DAEMON;
+		}
+	}
 	cr_assert_eq(bpf_map_update_elem(bpf_map__fd(h.skel->maps.nt_groups), &key, &g, 0), 0);
 	cr_assert_eq(nt_maps_put_mapping(&h.maps, &g.members[0], &m), 0);
 
@@ -174,7 +194,10 @@ ParameterizedTest(struct fan_case *c, fanout, copies)
 		member(c->family, i + 1, &w.dst);
 		w.ttl = 63;
 		memcpy(w.src_mac, relay_mac, 6);
-		if (c->fib)
+		if (c->daemon) {
+			daemon_mac(i + 1, w.dst_mac);
+			memcpy(w.src_mac, daemon_smac, 6);
+		} else if (c->fib)
 			member_mac(i + 1, w.dst_mac);
 		else /* no FIB answer: back to the sender's next hop */
 			memcpy(w.dst_mac, s.src_mac, 6);
@@ -269,7 +292,7 @@ static int send_one(struct harness *h, const struct nt_fanout_group *g, int fd,
 Test(fanout, caches_routes_per_member)
 {
 	static uint8_t frames[8][PKT_MAX];
-	static const struct fan_case c = { 4, 3, false, true };
+	static const struct fan_case c = { 4, 3, false, true, false };
 	struct nt_fanout_group g = { .n_members = 4 }, after;
 	uint8_t mac[6];
 	struct harness h;
@@ -312,7 +335,7 @@ Test(fanout, caches_routes_per_member)
 Test(fanout, nobody_to_send_to)
 {
 	static uint8_t frames[8][PKT_MAX];
-	static const struct fan_case c = { 4, 1, false, true };
+	static const struct fan_case c = { 4, 1, false, true, false };
 	struct nt_fanout_group g = { .n_members = 3 }, after;
 	struct harness h;
 	size_t lens[8];

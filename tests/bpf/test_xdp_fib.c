@@ -47,8 +47,11 @@ static size_t frame(uint8_t *buf, struct harness *h, struct pkt_spec *s)
 	return pkt_build(s, buf, PKT_MAX);
 }
 
-/* ingress: the interface the frame arrives on, NULL for the test-run default (lo) */
-static void run_case(const char *ingress, int want_verdict, enum nt_stat want_stat)
+/*
+ * ingress: the interface the frame arrives on, NULL for the test-run default
+ * (lo); egress_ok: nt0 is in the map of validated egress ports.
+ */
+static void run_case(const char *ingress, bool egress_ok, int want_verdict, enum nt_stat want_stat)
 {
 	static const uint8_t nt0_mac[6] = { 2, 0, 0, 0, 0, 1 };
 	struct nt_counter st[NT_STAT_MAX];
@@ -64,26 +67,40 @@ static void run_case(const char *ingress, int want_verdict, enum nt_stat want_st
 		ifindex = (int)if_nametoindex(ingress);
 		cr_assert_gt(ifindex, 0);
 	}
+	if (egress_ok)
+		cr_assert_eq(nt_maps_put_egress(&h.maps, if_nametoindex("nt0")), 0);
 	len = frame(in, &h, &s);
 	int verdict = harness_run(&h, in, len, out, &out_len, ifindex);
 
 	cr_assert_eq(verdict, want_verdict, "verdict %d, want %d", verdict, want_verdict);
-	cr_assert_arr_eq(out, peer_mac, 6, "destination MAC is not the neighbour's");
-	cr_assert_arr_eq(out + 6, nt0_mac, 6, "source MAC is not the egress interface's");
+	if (verdict == XDP_PASS) {
+		/* to the stack with the MACs it came with: addressed to us, not to the peer */
+		cr_assert_arr_eq(out, in, 12, "passed frame got the next hop's MACs");
+	} else {
+		cr_assert_arr_eq(out, peer_mac, 6, "destination MAC is not the neighbour's");
+		cr_assert_arr_eq(out + 6, nt0_mac, 6, "source MAC is not the egress interface's");
+	}
 	cr_assert(pkt_sums_ok(out, out_len, false));
 	cr_assert_eq(nt_maps_read_stats(&h.maps, st), 0);
-	cr_assert_eq(st[want_stat].packets, 1);
+	for (int k = 0; k < NT_STAT_MAX; k++)
+		cr_assert_eq(st[k].packets, k == (int)want_stat ? 1u : 0u, "counter %d moved", k);
 	harness_close(&h);
 }
 
 Test(xdp_fib, peer_behind_the_ingress_interface_is_tx_with_fib_macs)
 {
-	run_case("nt0", XDP_TX, NT_STAT_FORWARDED);
+	run_case("nt0", false, XDP_TX, NT_STAT_FORWARDED);
 }
 
 Test(xdp_fib, peer_behind_another_interface_is_redirected)
 {
-	run_case(NULL, XDP_REDIRECT, NT_STAT_REDIRECTED);
+	run_case(NULL, true, XDP_REDIRECT, NT_STAT_REDIRECTED);
+}
+
+/* An egress port nobody validated: the stack gets the frame, and it is counted. */
+Test(xdp_fib, egress_not_validated_is_passed_and_counted)
+{
+	run_case(NULL, false, XDP_PASS, NT_STAT_PASS_NO_EGRESS);
 }
 
 /* The FIB answer is cached in the mapping until it expires, then looked up again. */

@@ -26,6 +26,7 @@ struct nt_maps {
 	int config_fd;
 	int stats_fd;
 	int groups_fd;
+	int egress_fd; /* -1 when pinned by a version without it */
 };
 
 /* Open the maps pinned under pin_dir. -ENOENT when nothing is pinned there. */
@@ -54,6 +55,13 @@ int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg);
 int nt_maps_put_group(const struct nt_maps *m, __u32 group_id, const struct nt_fanout_group *g);
 int nt_maps_get_group(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g);
 int nt_maps_del_group(const struct nt_maps *m, __u32 group_id);
+
+/*
+ * Egress ports the XDP program may redirect to (NT_MAP_EGRESS): the kernel
+ * refuses an ifindex with no such device (-ENODEV). -EOPNOTSUPP without the map.
+ */
+int nt_maps_put_egress(const struct nt_maps *m, __u32 ifindex);
+int nt_maps_del_egress(const struct nt_maps *m, __u32 ifindex);
 
 /* Per-CPU counters summed: out[NT_STAT_MAX]. */
 int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out);

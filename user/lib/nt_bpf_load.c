@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Loading the XDP program with pinned maps, attaching and detaching it. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -59,11 +61,52 @@ static int tc_detach(int ifindex, struct nt_prog_desc *left)
 	return err == -ENOENT ? 0 : err;
 }
 
+/*
+ * nt_egress is pinned by hand: the kernel sets BPF_F_RDONLY_PROG on every
+ * devmap, and libbpf before 1.6 then finds the pinned map's flags differ
+ * from the definition's and refuses to reuse it. Reused here when its
+ * shape is right; otherwise a fresh one is created and pinned after load.
+ */
+static int egress_reuse(struct bpf_map *map, const char *pin_dir, bool *reused)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	*reused = false;
+	bpf_map__set_pin_path(map, NULL);
+	if (snprintf(path, sizeof(path), "%s/%s", pin_dir, NT_MAP_EGRESS) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		     info.value_size != bpf_map__value_size(map) ||
+		     info.max_entries != bpf_map__max_entries(map)))
+		err = -EINVAL;
+	if (!err)
+		err = bpf_map__reuse_fd(map, fd);
+	close(fd);
+	*reused = !err;
+	return err;
+}
+
+static int egress_pin(struct bpf_map *map, const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, NT_MAP_EGRESS);
+	return bpf_obj_pin(bpf_map__fd(map), path) < 0 ? -errno : 0;
+}
+
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	struct nt_migration *mig = NULL;
 	struct nt_xdp *x;
+	bool egress_reused;
 	int err;
 
 	/* libbpf creates missing pins but not the folder that holds them */
@@ -83,6 +126,13 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 		free(x);
 		return err;
 	}
+	/* nt_egress by hand (libbpf cannot reuse a pinned devmap), the others by libbpf */
+	err = egress_reuse(x->skel->maps.nt_egress, pin_dir, &egress_reused);
+	if (err) {
+		nattrav_bpf__destroy(x->skel);
+		free(x);
+		return err;
+	}
 	/* pins of another layout: new maps beside them, entries carried over after load */
 	err = nt_migrate_prepare(x->skel->obj, &mig);
 	if (err) {
@@ -96,6 +146,8 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 	if (!err)
 		err = nt_migrate_finish(mig);
 	nt_migrate_free(mig);
+	if (!err && !egress_reused)
+		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
 	if (err) {
 		nt_err("cannot load the XDP program: %s (maps of another layout pinned under %s, "
 		       "by another version? 'nattravctl --pin-dir %s detach --iface IF --purge' "
@@ -261,6 +313,7 @@ void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 	m->config_fd = bpf_map__fd(x->skel->maps.nt_config);
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
 	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);
+	m->egress_fd = bpf_map__fd(x->skel->maps.nt_egress);
 }
 
 void nt_xdp_close(struct nt_xdp *x)

@@ -23,7 +23,7 @@ static int open_pinned(const char *pin_dir, const char *name)
 
 int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 {
-	m->mappings_fd = m->config_fd = m->stats_fd = m->groups_fd = -1;
+	m->mappings_fd = m->config_fd = m->stats_fd = m->groups_fd = m->egress_fd = -1;
 	m->mappings_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS);
 	if (m->mappings_fd < 0)
 		goto fail;
@@ -36,6 +36,10 @@ int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 	m->groups_fd = open_pinned(pin_dir, NT_MAP_GROUPS);
 	if (m->groups_fd < 0)
 		goto fail;
+	/* optional: only the daemon writes it, and tools must work with older pins */
+	m->egress_fd = open_pinned(pin_dir, NT_MAP_EGRESS);
+	if (m->egress_fd < 0)
+		m->egress_fd = -1;
 	return 0;
 fail: {
 	int err = m->mappings_fd < 0 ? m->mappings_fd :
@@ -49,7 +53,8 @@ fail: {
 
 void nt_maps_close(struct nt_maps *m)
 {
-	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd, &m->groups_fd };
+	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd, &m->groups_fd,
+		       &m->egress_fd };
 
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -132,6 +137,20 @@ int nt_maps_del_group(const struct nt_maps *m, __u32 group_id)
 	return ret_errno(bpf_map_delete_elem(m->groups_fd, &group_id));
 }
 
+int nt_maps_put_egress(const struct nt_maps *m, __u32 ifindex)
+{
+	if (m->egress_fd < 0)
+		return -EOPNOTSUPP;
+	return ret_errno(bpf_map_update_elem(m->egress_fd, &ifindex, &ifindex, BPF_ANY));
+}
+
+int nt_maps_del_egress(const struct nt_maps *m, __u32 ifindex)
+{
+	if (m->egress_fd < 0)
+		return -EOPNOTSUPP;
+	return ret_errno(bpf_map_delete_elem(m->egress_fd, &ifindex));
+}
+
 int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -146,6 +165,10 @@ int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out)
 		out[k].packets = out[k].bytes = 0;
 		if (bpf_map_lookup_elem(m->stats_fd, &k, percpu) < 0) {
 			int err = -errno;
+
+			/* a counter newer than the pinned map: zero, not a failure */
+			if (err == -ENOENT && k > 0)
+				continue;
 
 			free(percpu);
 			return err;

@@ -109,6 +109,8 @@ static void handle_evt(struct nt_client *c, const struct nt_line_reply *r, const
 			c->denied = true;
 		if (ours && !strcmp(ev.reason, "quota"))
 			c->full = true;
+		if (ours && !strcmp(ev.reason, "unreachable"))
+			c->unreachable = true;
 	} else if (!strcmp(r->word, "BYE")) {
 		ev.kind = NT_CLIENT_EV_BYE;
 		/* the operator or the token ended it: resuming would be refused or wrong */
@@ -308,7 +310,7 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 
 	if (!c->joined)
 		return ntc_fail(c, -ENOTCONN, "not joined to a group");
-	c->verified = c->denied = c->full = false;
+	c->verified = c->denied = c->full = c->unreachable = false;
 	c->mapping[0] = '\0';
 	c->in_verify = true;
 	while (!err) {
@@ -352,6 +354,10 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 	if (c->full || err == -EDQUOT)
 		return ntc_fail(c, -EDQUOT, "the relay is at capacity: mapping quota reached (%s)",
 			    err ? "UDP error 486" : "EVT DENIED reason=quota");
+	if (c->unreachable)
+		return ntc_fail(c, -EHOSTUNREACH,
+			    "the relay cannot send media to our mapping %s (EVT DENIED reason=unreachable)",
+			    observed);
 	if (c->denied || err == -EPERM)
 		return ntc_fail(c, -EPERM, "the relay refuses our address (%s)",
 			    err ? "UDP error 403" : "EVT DENIED");

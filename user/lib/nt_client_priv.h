@@ -32,6 +32,7 @@ struct nt_client {
 
 	struct nt_client_grant grant;
 	bool joined, verified, in_verify, denied, full;
+	bool unreachable;	/* denied: the relay cannot send media to our mapping */
 	char mapping[NT_CLIENT_ADDRSTRLEN];
 	char user[NT_TOKEN_USER_MAX + 1];
 

@@ -30,6 +30,11 @@ void nd_usage(FILE *f)
 	      "  --key FILE              its private key, PEM (required)\n"
 	      "  --auth-secret-file FILE secret the auth tokens are signed with (required)\n"
 	      "  --xdp-mode MODE         native (falls back to skb), skb, or off (default native)\n"
+	      "  --next-hop MODE         who finds each peer's next hop: daemon (nattravd asks the\n"
+	      "                          kernel's routes and neighbours and writes the MACs into\n"
+	      "                          the mapping; works with forwarding off) or fib (the XDP\n"
+	      "                          program's bpf_fib_lookup; needs forwarding on the\n"
+	      "                          interface) (default daemon)\n"
 	      "  --pin-dir DIR           bpffs folder of the maps (default " NT_PIN_DIR_DEFAULT ")\n"
 	      "  --deny CIDR             refuse peers in this range, repeatable\n"
 	      "  --allow CIDR            accept peers in this range although a built-in range\n"
@@ -90,6 +95,7 @@ static const struct option opts[] = {
 	{ "key", required_argument, NULL, 0 },
 	{ "auth-secret-file", required_argument, NULL, 0 },
 	{ "xdp-mode", required_argument, NULL, 0 },
+	{ "next-hop", required_argument, NULL, 0 },
 	{ "pin-dir", required_argument, NULL, 0 },
 	{ "deny", required_argument, NULL, 0 },
 	{ "allow", required_argument, NULL, 0 },
@@ -201,6 +207,9 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 			c->xdp_mode = NT_XDP_OFF;
 		else
 			return bad(key, val, "is not native, skb or off");
+	} else if (!strcmp(key, "next-hop")) {
+		if (nd_nh_mode_parse(val, &c->next_hop))
+			return bad(key, val, "is not daemon or fib");
 	} else if (!strcmp(key, "deny")) {
 		err = nt_deny_add(&c->deny, val);
 		if (err)

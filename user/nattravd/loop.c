@@ -95,6 +95,7 @@ static void on_tick(struct nd *d)
 	if (now > 10000000000ull)
 		nt_verify_expire(&d->ver, now - 10000000000ull);
 	nd_mappings_tick(d, now);
+	nd_nh_tick(d, now);
 	nd_ctl_tick(d, now);
 	nd_metrics_tick(d, now);
 	if (now - d->last_stats_ns >= 10000000000ull) {
@@ -148,6 +149,9 @@ int nd_loop_run(struct nd *d)
 				break;
 			case ND_METRICS:
 				nd_metrics_event(d, h, ev[i].events);
+				break;
+			case ND_NETLINK:
+				nd_nh_event(d);
 				break;
 			}
 		}

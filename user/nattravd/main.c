@@ -124,9 +124,10 @@ static void log_up(struct nd *d)
 		inet_ntop(AF_INET, d->conf.addr_v4, a4, sizeof(a4));
 	if (d->conf.have_v6)
 		inet_ntop(AF_INET6, d->conf.addr_v6, a6, sizeof(a6));
-	nt_info("nattravd up on %s: relay %s %s, control port %u (TLS), media port %u, xdp %s, maps under %s, consent %u s",
+	nt_info("nattravd up on %s: relay %s %s, control port %u (TLS), media port %u, xdp %s, next hop %s, maps under %s, consent %u s",
 		d->conf.iface, a4, a6, d->conf.control_port, d->conf.media_port,
-		nd_mode_name(d->mode), d->conf.pin_dir, d->conf.consent_s);
+		nd_mode_name(d->mode), d->mode == NT_XDP_OFF ? "kernel stack" : nd_nh_mode_name(d->conf.next_hop),
+		d->conf.pin_dir, d->conf.consent_s);
 }
 
 int main(int argc, char **argv)
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
 		goto out;
 	if (nd_metrics_open(&d))
 		goto out;
-	if (setup_bpf(&d) || nd_ctl_open(&d) || nd_listen_start(&d))
+	if (setup_bpf(&d) || nd_nh_open(&d) || nd_ctl_open(&d) || nd_listen_start(&d))
 		goto out;
 	log_up(&d);
 	d.last_stats_ns = nd_now_ns();
@@ -213,6 +214,7 @@ out:
 	nd_conns_shutdown(&d);
 	nd_ctl_close(&d);
 	nd_metrics_close(&d);
+	nd_nh_close(&d);
 	for (int i = 0; i < d.nlisten; i++)
 		close(d.listen[i].fd);
 	for (int i = 0; i < d.nmedia; i++)

@@ -29,25 +29,26 @@ static void tell_kv(struct nd *d, struct nt_session *s, const char *evt,
 		nd_session_tell(d, s, b);
 }
 
-/* A new peer means a new route: the XDP program's cached FIB answer goes. */
-static void forget_route(struct nt_mapping *v)
+/*
+ * A new peer means a new route: the daemon's next hop for it (--next-hop
+ * daemon), or zeros so the XDP program asks the FIB afresh (fib).
+ */
+static void new_route(struct nd *d, struct nt_mapping *v)
 {
-	memset(v->route_dmac, 0, sizeof(v->route_dmac));
-	memset(v->route_smac, 0, sizeof(v->route_smac));
-	v->route_ifindex = 0;
-	v->route_expires_ns = 0;
+	nd_nh_fill_mapping(d, v);
 }
 
-/*
- * Point src's mapping at peer (NULL: none) with the FANOUT bit of flags, in
- * the map and the table; the one place an existing entry gets a new peer.
- */
 /* Packets the relay sends for one of a member's under plan p: its rate is charged that. */
 static uint32_t rate_weight(const struct nt_group_plan *p)
 {
 	return p && p->mode == NT_GROUP_FANOUT && p->n > 2 ? p->n - 1 : 1;
 }
 
+/*
+ * Point src's mapping at peer (NULL: none) with the FANOUT bit of flags and
+ * the rate weight, in the map and the table; the one place an existing
+ * entry gets a new peer.
+ */
 static void set_relay(struct nd *d, const struct nt_endpoint *src,
 		      const struct nt_endpoint *peer, uint32_t fanout, uint32_t weight)
 {
@@ -59,18 +60,19 @@ static void set_relay(struct nd *d, const struct nt_endpoint *src,
 	 * a few packets may go uncounted at this instant, never misrouted.
 	 */
 	if (!nt_maps_get_mapping(&d->maps, src, &v)) {
+		bool moved;
+
 		flags = (v.flags & ~(uint32_t)NT_MAPPING_F_FANOUT) | fanout;
-		if (flags != v.flags || v.rate_weight != weight ||
-		    (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0)) {
-			if (flags != v.flags ||
-			    (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0))
-				forget_route(&v);
+		moved = flags != v.flags || (peer ? !nt_endpoint_eq(&v.peer, peer) : v.peer.family != 0);
+		if (moved || v.rate_weight != weight) {
 			if (peer)
 				v.peer = *peer;
 			else
 				memset(&v.peer, 0, sizeof(v.peer));
 			v.flags = flags;
 			v.rate_weight = weight;
+			if (moved)
+				new_route(d, &v);
 			nt_maps_put_mapping(&d->maps, src, &v);
 		}
 	}
@@ -126,6 +128,7 @@ static void write_fanout(struct nd *d, uint32_t gid, const struct nt_group_plan 
 	int err;
 
 	nt_group_fanout_fill(p, have ? &old : NULL, &val);
+	nd_nh_fill_group(d, &val);
 	err = nt_maps_put_group(&d->maps, gid, &val);
 	if (!err)
 		err = nt_fwd_group_put(&d->fwd, gid, p->eps, p->n);
@@ -205,6 +208,14 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	int err;
 
 	nt_endpoint_format(ep, a, sizeof(a));
+	/*
+	 * Media for ep must be able to leave: a mapping the relay cannot
+	 * deliver to is refused, never installed as a blackhole. Before
+	 * anything changes, like the quota.
+	 */
+	err = nd_nh_check(d, ep);
+	if (err)
+		return err;
 	/* one socket, two sessions: the newest verification wins the endpoint */
 	if (other && other != s)
 		nd_mapping_remove(d, other, "rebind", "taken over by another session");
@@ -241,9 +252,9 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	if (p.mode == NT_GROUP_FANOUT)
 		write_fanout(d, s->group->id, &p);
 	v.peer = peer;
-	forget_route(&v);
 	v.flags = fanout;
 	v.rate_weight = rate_weight(&p);
+	new_route(d, &v);
 	v.group_id = s->group->id;
 	v.session_id = s->id;
 	v.created_ns = now;

@@ -41,6 +41,7 @@ static const char *const vfail_names[ND_VFAIL_MAX] = {
 	[ND_VFAIL_STALE] = "stale_challenge", [ND_VFAIL_EXPIRED] = "challenge_expired",
 	[ND_VFAIL_ADDRESS] = "wrong_address", [ND_VFAIL_DENIED] = "address_denied",
 	[ND_VFAIL_QUOTA] = "quota",           [ND_VFAIL_INTERNAL] = "internal",
+	[ND_VFAIL_UNREACHABLE] = "unreachable",
 };
 static const char *const exp_names[ND_EXP_MAX] = {
 	[ND_EXP_CONSENT] = "consent", [ND_EXP_REBIND] = "rebind",

@@ -21,6 +21,7 @@
 #include "nt_ticket.h"
 #include "nt_token.h"
 #include "nt_verify.h"
+#include "nexthop.h"
 
 /* Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or config. */
 #define ND_EXIT_FAIL 1
@@ -46,6 +47,7 @@ struct nd_conf {
 	const char *cert, *key, *secret_file, *pin_dir, *config;
 	const char *client_ca;		/* mutual TLS: NULL, no client certificate asked */
 	enum nt_xdp_mode xdp_mode;
+	enum nd_nh_mode next_hop;
 	struct nt_deny deny;
 	uint32_t max_mappings, max_groups, max_connections;
 	/* pre-auth budget: connections not yet authenticated, in all and per source address */
@@ -70,7 +72,8 @@ void nd_conf_free(struct nd_conf *c);
 void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
-enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS };
+enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS,
+	       ND_NETLINK };
 
 /* What epoll hands back: every watched object starts with one. */
 struct nd_handle {
@@ -90,7 +93,7 @@ struct nd_counters {
 
 /* Daemon-side events, for --metrics (metrics.c names them). */
 enum nd_vfail { ND_VFAIL_STALE, ND_VFAIL_EXPIRED, ND_VFAIL_ADDRESS, ND_VFAIL_DENIED,
-		ND_VFAIL_QUOTA, ND_VFAIL_INTERNAL, ND_VFAIL_MAX };
+		ND_VFAIL_QUOTA, ND_VFAIL_INTERNAL, ND_VFAIL_UNREACHABLE, ND_VFAIL_MAX };
 enum nd_expiry { ND_EXP_CONSENT, ND_EXP_REBIND, ND_EXP_ADMIN, ND_EXP_SESSION_END, ND_EXP_MAX };
 struct nd_events {
 	uint64_t verify_ok, verify_failed[ND_VFAIL_MAX];
@@ -129,6 +132,7 @@ struct nd {
 	struct nt_verify ver;
 	struct nt_ratelimit *replies;	/* UDP replies per source address */
 	struct nt_fwd fwd;
+	struct nd_nexthop *nh;		/* NULL with --xdp-mode off */
 	struct nd_conn **conns;
 	size_t nconns;
 	/* pre-auth budget: connections not yet authenticated, in all and per address */

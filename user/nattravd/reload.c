@@ -37,6 +37,8 @@ static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
 		nt_warn(fmt, "pin-dir");
 	if (nc->xdp_mode != old->xdp_mode)
 		nt_warn(fmt, "xdp-mode");
+	if (nc->next_hop != old->next_hop)
+		nt_warn(fmt, "next-hop");
 	if (nc->max_groups != old->max_groups)
 		nt_warn(fmt, "max-groups");
 	if (nc->max_connections != old->max_connections)

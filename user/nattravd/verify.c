@@ -104,6 +104,12 @@ bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char
 	return nt_addr_denied(&d->conf.deny, ep, why);
 }
 
+/* What nd_mapping_install returns for a peer the relay cannot deliver to (nexthop.h). */
+static bool unreachable(int err)
+{
+	return err == -ENETUNREACH || err == -EHOSTUNREACH || err == -EOPNOTSUPP;
+}
+
 static void tell_denied(struct nd *d, struct nt_session *s, const char *map,
 			const char *reason)
 {
@@ -218,8 +224,16 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	err = nd_mapping_install(d, s, src);
 	d->ev.verify_ok += !err;
 	d->ev.verify_failed[ND_VFAIL_QUOTA] += err == -EDQUOT;
-	d->ev.verify_failed[ND_VFAIL_INTERNAL] += err && err != -EDQUOT;
-	if (err == -EDQUOT) {
+	d->ev.verify_failed[ND_VFAIL_UNREACHABLE] += unreachable(err);
+	d->ev.verify_failed[ND_VFAIL_INTERNAL] += err && err != -EDQUOT && !unreachable(err);
+	if (unreachable(err)) {
+		/* nd_nh_check logged why */
+		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER,
+			   err == -ENETUNREACH ? "relay has no route to this address" :
+			   err == -EHOSTUNREACH ? "relay cannot reach this address (no neighbour answer)" :
+						  "relay cannot send media to this address");
+		tell_denied(d, s, srcs, "unreachable");
+	} else if (err == -EDQUOT) {
 		nt_warn("mapping %s of user=%s refused: %u mappings already", srcs, s->user,
 			d->conf.max_mappings);
 		send_error(d, h, src, req, s, NT_WIRE_ERR_QUOTA, "mapping quota reached");
