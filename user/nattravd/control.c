@@ -462,7 +462,8 @@ static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
 		nt_info("connection %s user=%s closed: %s", c->peer, c->user, why);
 	else if (why)
 		nt_dbg("connection %s closed: %s", c->peer, why);
-	if (c->sess && c->lost && !d->stop) {
+	/* a client that said QUIT and left before reading OK QUIT meant to end */
+	if (c->sess && c->lost && !c->close_after_flush && !d->stop) {
 		/* the mapping keeps relaying; the client comes back with RESUME */
 		c->sess->owner = NULL;
 		c->sess->detached_ns = nd_now_ns();
