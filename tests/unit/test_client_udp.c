@@ -24,6 +24,7 @@ enum fake_mode {
 	FAKE_FORGED,		/* CHALLENGE signed with another key */
 	FAKE_WRONG_TID,		/* CHALLENGE for another transaction */
 	FAKE_DENY,		/* signed ERROR 403 */
+	FAKE_DENY_OTHER_TID,	/* signed ERROR 403 for a request the client never sent */
 	FAKE_UNSIGNED_DENY,	/* unsigned ERROR 403: a hint, not proof */
 	FAKE_STALE_THEN_OK,	/* ERROR 438 on the first ANSWER, then a fresh round */
 };
@@ -36,6 +37,8 @@ struct fake {
 	/* results */
 	int probes, answers, good_answers;
 	bool same_tid;		/* retransmitted PROBEs kept their transaction id */
+	bool seq_up;		/* every PROBE had a higher sequence than the one before */
+	uint64_t last_seq;
 	struct nt_endpoint client;
 };
 
@@ -74,6 +77,7 @@ static void *fake_server(void *arg)
 
 	nt_wire_random(chal, sizeof(chal));
 	f->same_tid = true;
+	f->seq_up = true;
 	for (;;) {
 		struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
 		uint8_t buf[NT_WIRE_MAX];
@@ -90,6 +94,9 @@ static void *fake_server(void *arg)
 			continue;
 		nt_endpoint_from_sockaddr((struct sockaddr *)&ss, &src);
 		if (m.kind == NT_WIRE_PROBE) {
+			if (m.seq <= f->last_seq)
+				f->seq_up = false;
+			f->last_seq = m.seq;
 			if (f->probes++ == 0)
 				memcpy(first_tid, m.tid, sizeof(first_tid));
 			else if (memcmp(first_tid, m.tid, sizeof(first_tid)) && !stale_sent)
@@ -98,8 +105,9 @@ static void *fake_server(void *arg)
 				continue;
 			out.session_id = f->session;
 			memcpy(out.tid, m.tid, sizeof(out.tid));
-			if (f->mode == FAKE_DENY || f->mode == FAKE_UNSIGNED_DENY) {
-				bool sign = f->mode == FAKE_DENY;
+			if (f->mode == FAKE_DENY || f->mode == FAKE_UNSIGNED_DENY ||
+			    f->mode == FAKE_DENY_OTHER_TID) {
+				bool sign = f->mode != FAKE_UNSIGNED_DENY;
 
 				out.kind = NT_WIRE_ERROR;
 				out.error_method = NT_WIRE_METHOD_PROBE;
@@ -107,6 +115,8 @@ static void *fake_server(void *arg)
 				strcpy(out.reason, "address denied");
 				if (!sign)
 					out.session_id = 0;
+				if (f->mode == FAKE_DENY_OTHER_TID)
+					out.tid[11] ^= 1;
 				reply(f, &out, sign ? f->key : NULL, &ss, sl);
 				continue;
 			}
@@ -206,6 +216,8 @@ Test(client_udp, retransmits_the_probe)
 	expect_mapping(&s, mapping);
 	cr_assert_eq(s.f.probes, 2);
 	cr_assert(s.f.same_tid, "a retransmitted PROBE keeps its transaction id");
+	cr_assert(s.f.seq_up, "and has a new, higher sequence: not a replay to the server");
+	cr_assert_gt(s.f.last_seq, 0);
 	cr_assert_eq(s.f.good_answers, 1);
 }
 
@@ -240,6 +252,18 @@ Test(client_udp, signed_403_is_denied)
 	start(&s, FAKE_DENY);
 	cr_assert_eq(nt_client_exchange(s.cfd, &s.g, 2000, mapping, sizeof(mapping)), -EPERM);
 	finish(&s);
+}
+
+/* Signed, but not the answer to anything we sent (an old one, recorded and replayed). */
+Test(client_udp, signed_403_for_another_request_is_ignored)
+{
+	struct setup s;
+	char mapping[NT_CLIENT_ADDRSTRLEN];
+
+	start(&s, FAKE_DENY_OTHER_TID);
+	cr_assert_eq(nt_client_exchange(s.cfd, &s.g, 800, mapping, sizeof(mapping)), -ETIMEDOUT);
+	finish(&s);
+	cr_assert_geq(s.f.probes, 2, "kept probing");
 }
 
 Test(client_udp, unsigned_403_is_only_a_hint)

@@ -90,6 +90,7 @@ Test(wire, round_trip_every_kind_and_family)
 					cr_assert_eq(memcmp(&out.mapped, &in.mapped,
 							    sizeof(in.mapped)), 0);
 					break;
+				case NT_WIRE_PROBE:
 				case NT_WIRE_KEEPALIVE:
 					cr_assert_eq(out.seq, in.seq);
 					break;
@@ -299,6 +300,7 @@ static int craft(uint8_t *b, uint16_t type, const uint8_t *attrs, size_t alen,
 }
 
 #define SID 0x4e, 0x01, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8
+#define SEQ 0x4e, 0x04, 0, 8, 0, 0, 0, 0, 0, 0, 0, 9
 
 Test(wire, crafted_attributes)
 {
@@ -306,26 +308,37 @@ Test(wire, crafted_attributes)
 	struct nt_wire_msg out;
 	int n;
 
-	static const uint8_t ok[] = { SID };
+	static const uint8_t ok[] = { SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, ok, sizeof(ok), true);
 	cr_assert_eq(nt_wire_decode(b, n, &out, key), 0);
 	cr_assert_eq(out.session_id, 0x0102030405060708ull);
+	cr_assert_eq(out.seq, 9);
 
-	static const uint8_t opt[] = { 0x80, 0x22, 0, 5, 'h', 'e', 'l', 'l', 'o', 0, 0, 0, SID };
+	static const uint8_t opt[] = { 0x80, 0x22, 0, 5, 'h', 'e', 'l', 'l', 'o', 0, 0, 0, SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, opt, sizeof(opt), true);
 	cr_assert_eq(nt_wire_decode(b, n, &out, key), 0, "unknown optional ignored");
 
-	static const uint8_t req[] = { 0x7f, 0x00, 0, 4, 1, 2, 3, 4, SID };
+	static const uint8_t req[] = { 0x7f, 0x00, 0, 4, 1, 2, 3, 4, SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, req, sizeof(req), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -ENOPROTOOPT);
 
-	static const uint8_t dup[] = { SID, SID };
+	static const uint8_t dup[] = { SID, SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, dup, sizeof(dup), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG);
-
-	static const uint8_t notallowed[] = { SID, 0x4e, 0x04, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1 };
-	n = craft(b, NT_WIRE_TYPE_PROBE, notallowed, sizeof(notallowed), true);
+	static const uint8_t dupseq[] = { SID, SEQ, SEQ };
+	n = craft(b, NT_WIRE_TYPE_PROBE, dupseq, sizeof(dupseq), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG);
+
+	static const uint8_t noseq[] = { SID };
+	n = craft(b, NT_WIRE_TYPE_PROBE, noseq, sizeof(noseq), true);
+	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG, "a PROBE without a sequence");
+	static const uint8_t shortseq[] = { SID, 0x4e, 0x04, 0, 4, 0, 0, 0, 1 };
+	n = craft(b, NT_WIRE_TYPE_PROBE, shortseq, sizeof(shortseq), true);
+	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG);
+
+	static const uint8_t notallowed[] = { SID, SEQ, 0x4e, 0x03, 0, 4, 0, 0, 0x13, 0x88 };
+	n = craft(b, NT_WIRE_TYPE_PROBE, notallowed, sizeof(notallowed), true);
+	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG, "NT-LIFETIME on a PROBE");
 
 	static const uint8_t shortsid[] = { 0x4e, 0x01, 0, 4, 1, 2, 3, 4 };
 	n = craft(b, NT_WIRE_TYPE_PROBE, shortsid, sizeof(shortsid), true);

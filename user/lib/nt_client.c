@@ -254,8 +254,25 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 	return udp_open(c, o->bind);
 }
 
+/* During the UDP exchange: take what TLS has; true once the verdict is in. */
+static bool verify_wake(void *arg)
+{
+	struct nt_client *c = arg;
+
+	for (;;) {
+		struct nt_line_reply r;
+		const char *line;
+		size_t len;
+
+		if (ntc_tls_read_line(c, 0, &line, &len) <= 0 || take_line(c, line, len, &r) < 0)
+			break;
+	}
+	return c->verified || c->denied || c->closed;
+}
+
 int nt_client_verify(struct nt_client *c, int timeout_ms)
 {
+	const struct ntc_wake wake = { .fd = c->tcp, .fn = verify_wake, .arg = c };
 	int64_t deadline = ntc_mono_ms() + timeout_ms;
 	int wait_ms = 500, err = 0;
 	char observed[NT_CLIENT_ADDRSTRLEN];
@@ -272,10 +289,16 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 			err = -ETIMEDOUT;
 			break;
 		}
-		err = nt_client_exchange(c->udp, &c->grant, (int)(deadline - now), observed,
-					 sizeof(observed));
+		err = ntc_exchange(c->udp, &c->grant, (int)(deadline - now), &wake, observed,
+				   sizeof(observed), c->ans_tid);
+		if (err == -ECANCELED) {
+			/* the verdict came over TLS while we probed */
+			err = c->closed && !c->verified && !c->denied ? -ECONNRESET : 0;
+			break;
+		}
 		if (err)
 			break;
+		c->ans_sent = true;
 		/* the ANSWER is out: the verdict comes over TLS */
 		until = ntc_mono_ms() + wait_ms;
 		if (until > deadline)
@@ -319,6 +342,20 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 	return ntc_fail(c, err, "verification failed: %s", strerror(-err));
 }
 
+/*
+ * A UDP ERROR counts only as the answer to a request of ours still
+ * recent: a signed one recorded and sent again later is ignored.
+ */
+static bool our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN])
+{
+	if (c->ans_sent && !memcmp(c->ans_tid, tid, NTC_TID_LEN))
+		return true;
+	for (unsigned int i = 0; i < NTC_KA_TIDS; i++)
+		if (c->ka_seq > i && !memcmp(c->ka_tid[i], tid, NTC_TID_LEN))
+			return true;
+	return false;
+}
+
 static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg)
 {
 	for (int i = 0; i < UDP_BURST; i++) {
@@ -346,7 +383,8 @@ static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb,
 			continue;
 		}
 		if (!nt_wire_decode(buf, (size_t)n, &m, c->grant.key) &&
-		    m.kind == NT_WIRE_ERROR && m.session_id == c->grant.session) {
+		    m.kind == NT_WIRE_ERROR && m.session_id == c->grant.session &&
+		    our_request(c, m.tid)) {
 			struct nt_client_event ev = { .kind = NT_CLIENT_EV_UDP_ERROR,
 						      .code = m.error_code };
 
@@ -377,7 +415,8 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 	int wait = timeout_ms;
 
 	if (c->verified && c->joined && now >= c->ka_next) {
-		nt_client_send_keepalive(c->udp, &c->grant, ++c->ka_seq);
+		ntc_send_keepalive(c->udp, &c->grant, ++c->ka_seq, c->ka_tid[c->ka_tid_next]);
+		c->ka_tid_next = (c->ka_tid_next + 1) % NTC_KA_TIDS;
 		c->ka_next = now + ka_interval(c);
 	}
 	if (c->verified && c->joined && c->ka_next - now < wait)
