@@ -60,6 +60,23 @@ void nd_wire_tick(struct nd *d, uint64_t now)
 		nt_info("%s", line);
 }
 
+/*
+ * A reply not sent because of a rate: counted; noted for the summary unless
+ * its request was refused already (one datagram, one reason).
+ */
+static void withheld(struct nd *d, bool refused, const struct nt_endpoint *to, const char *what,
+		     int limit)
+{
+	char a[NT_ENDPOINT_STRLEN];
+
+	nt_endpoint_format(to, a, sizeof(a));
+	if (refused)
+		nt_dbg("reply to %s not sent: more than %d a second %s", a, limit, what);
+	else
+		refuse(d, NT_REF_RATE, to, "reply to %s not sent: more than %d a second %s", a,
+		       limit, what);
+}
+
 /* One more UDP ERROR for s in the current second, or false when it has had its share. */
 static bool session_budget(struct nt_session *s, uint64_t now)
 {
@@ -78,7 +95,7 @@ static bool session_budget(struct nt_session *s, uint64_t now)
  * ND_ANSWERS_PER_SESSION_SEC.
  */
 static void reply(struct nd *d, struct nd_handle *h, const struct nt_endpoint *to,
-		  const struct nt_wire_msg *req, const void *buf, size_t n)
+		  const struct nt_wire_msg *req, const void *buf, size_t n, bool refused)
 {
 	char a[NT_ENDPOINT_STRLEN];
 	uint64_t now = nd_now_ns();
@@ -91,19 +108,18 @@ static void reply(struct nd *d, struct nd_handle *h, const struct nt_endpoint *t
 	}
 	if (!nt_ratelimit_allow(d->replies, to->addr, now)) {
 		d->cnt.answers_limited++;
-		refuse(d, NT_REF_RATE, to, "reply to %s not sent: more than %d a second to that address",
-		       nt_endpoint_format(to, a, sizeof(a)), ND_ANSWERS_PER_ADDR_SEC);
+		withheld(d, refused, to, "to that address", ND_ANSWERS_PER_ADDR_SEC);
 		return;
 	}
 	nd_media_send(d, h, to, buf, n);
 }
 
+/* refused: the request is counted as refused already (a stale ANSWER). */
 static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoint *to,
 		       const struct nt_wire_msg *req, struct nt_session *s,
-		       uint16_t code, const char *reason)
+		       uint16_t code, const char *reason, bool refused)
 {
 	struct nt_wire_msg m = { .kind = NT_WIRE_ERROR, .error_code = code };
-	char a[NT_ENDPOINT_STRLEN];
 	uint8_t b[NT_WIRE_MAX];
 	int n;
 
@@ -113,9 +129,7 @@ static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoi
 	 */
 	if (!session_budget(s, nd_now_ns())) {
 		d->cnt.answers_limited_session++;
-		refuse(d, NT_REF_RATE, to, "error %u to %s not sent: more than %d a second for user=%s",
-		       code, nt_endpoint_format(to, a, sizeof(a)), ND_ANSWERS_PER_SESSION_SEC,
-		       s->user);
+		withheld(d, refused, to, "for the session", ND_ANSWERS_PER_SESSION_SEC);
 		return;
 	}
 	memcpy(m.tid, req->tid, sizeof(m.tid));
@@ -131,7 +145,7 @@ static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoi
 		n = nt_wire_build(b, sizeof(b), &m, s->key, false);
 	}
 	if (n > 0)
-		reply(d, h, to, req, b, (size_t)n);
+		reply(d, h, to, req, b, (size_t)n, refused);
 }
 
 /* Probes per session per second; a retransmitting client sends a few. */
@@ -229,7 +243,7 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 		return;
 	}
 	if (nt_wire_random(nonce, sizeof(nonce))) {
-		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "no randomness");
+		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "no randomness", false);
 		return;
 	}
 	rc = nt_verify_probe(&d->ver, s->id, &s->probe_seq, src, req->seq, nonce, now,
@@ -266,7 +280,7 @@ static void on_probe(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	}
 	nd_conn_touch(s, now);
 	nt_dbg("probe of user=%s from %s: challenge sent", s->user, srcs);
-	reply(d, h, src, req, b, (size_t)n);
+	reply(d, h, src, req, b, (size_t)n, false);
 }
 
 static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
@@ -289,7 +303,8 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 				    err == -EADDRNOTAVAIL ? ND_VFAIL_ADDRESS : ND_VFAIL_STALE]++;
 		/* no answer to another address than the one challenged: no reflection */
 		if (err != -EADDRNOTAVAIL)
-			send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again");
+			send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "stale challenge, probe again",
+				   true);
 		return;
 	}
 	/* policy may have changed meanwhile; checked again where it is written */
@@ -303,10 +318,10 @@ static void on_answer(struct nd *d, struct nd_handle *h, struct nt_session *s,
 	if (err == -EDQUOT) {
 		nt_warn("mapping %s of user=%s refused: %u mappings already", srcs, s->user,
 			d->conf.max_mappings);
-		send_error(d, h, src, req, s, NT_WIRE_ERR_QUOTA, "mapping quota reached");
+		send_error(d, h, src, req, s, NT_WIRE_ERR_QUOTA, "mapping quota reached", false);
 		tell_denied(d, s, srcs, "quota");
 	} else if (err) {
-		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "cannot install the mapping");
+		send_error(d, h, src, req, s, NT_WIRE_ERR_SERVER, "cannot install the mapping", false);
 		tell_denied(d, s, srcs, "internal");
 	}
 }
@@ -334,7 +349,8 @@ static void on_keepalive(struct nd *d, struct nd_handle *h, struct nt_session *s
 		 */
 		nt_info("keepalive of user=%s from unverified %s (NAT rebinding?): asked to probe again",
 			s->user, srcs);
-		send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "mapping not verified, probe again");
+		send_error(d, h, src, req, s, NT_WIRE_ERR_STALE_CHALLENGE, "mapping not verified, probe again",
+			   false);
 		return;
 	}
 	s->keepalive_ns = now;
