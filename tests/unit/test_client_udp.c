@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "nattrav_client.h"
+#include "nt_client_priv.h"
 #include "nt_endpoint.h"
 #include "nt_wire.h"
 
@@ -315,6 +316,43 @@ Test(client_udp, keepalive_is_signed_with_sequence)
 	cr_assert_eq(nt_wire_decode(buf, (size_t)n, &m, other_key), -EACCES);
 	close(sfd);
 	close(cfd);
+}
+
+/* After verification, a UDP ERROR counts only for one of our last few KEEPALIVEs. */
+Test(client_udp, errors_only_for_our_keepalives)
+{
+	struct sockaddr_in ssin, csin;
+	static struct nt_client c;
+	uint8_t buf[NT_WIRE_MAX], tids[NTC_KA_TIDS + 1][NTC_TID_LEN];
+	struct nt_wire_msg m;
+	int sfd = udp_socket(&ssin);
+
+	c.udp = udp_socket(&csin);
+	c.grant.session = 77;
+	c.grant.media_len = sizeof(ssin);
+	memcpy(c.grant.key, key, sizeof(key));
+	memcpy(&c.grant.media, &ssin, sizeof(ssin));
+	cr_assert_not(ntc_our_request(&c, (const uint8_t[NTC_TID_LEN]){ 0 }), "nothing sent yet");
+	for (int i = 0; i <= NTC_KA_TIDS; i++) {
+		ssize_t n;
+
+		cr_assert_eq(ntc_keepalive(&c), 0);
+		n = recv(sfd, buf, sizeof(buf), 0);
+		cr_assert_gt(n, 0);
+		cr_assert_eq(nt_wire_decode(buf, (size_t)n, &m, key), 0);
+		cr_assert_eq(m.seq, (uint64_t)i + 1);
+		memcpy(tids[i], m.tid, NTC_TID_LEN);
+	}
+	for (int i = 1; i <= NTC_KA_TIDS; i++)
+		cr_assert(ntc_our_request(&c, tids[i]), "keepalive %d", i);
+	cr_assert_not(ntc_our_request(&c, tids[0]), "too old: rotated out");
+	tids[1][0] ^= 1;
+	cr_assert_not(ntc_our_request(&c, tids[1]), "a transaction of nobody");
+	memcpy(c.ans_tid, tids[0], NTC_TID_LEN);
+	c.ans_sent = true;
+	cr_assert(ntc_our_request(&c, tids[0]), "the last ANSWER");
+	close(sfd);
+	close(c.udp);
 }
 
 Test(client_udp, bad_arguments)

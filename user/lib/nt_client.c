@@ -342,20 +342,6 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 	return ntc_fail(c, err, "verification failed: %s", strerror(-err));
 }
 
-/*
- * A UDP ERROR counts only as the answer to a request of ours still
- * recent: a signed one recorded and sent again later is ignored.
- */
-static bool our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN])
-{
-	if (c->ans_sent && !memcmp(c->ans_tid, tid, NTC_TID_LEN))
-		return true;
-	for (unsigned int i = 0; i < NTC_KA_TIDS; i++)
-		if (c->ka_seq > i && !memcmp(c->ka_tid[i], tid, NTC_TID_LEN))
-			return true;
-	return false;
-}
-
 static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg)
 {
 	for (int i = 0; i < UDP_BURST; i++) {
@@ -384,7 +370,7 @@ static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb,
 		}
 		if (!nt_wire_decode(buf, (size_t)n, &m, c->grant.key) &&
 		    m.kind == NT_WIRE_ERROR && m.session_id == c->grant.session &&
-		    our_request(c, m.tid)) {
+		    ntc_our_request(c, m.tid)) {
 			struct nt_client_event ev = { .kind = NT_CLIENT_EV_UDP_ERROR,
 						      .code = m.error_code };
 
@@ -415,8 +401,7 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 	int wait = timeout_ms;
 
 	if (c->verified && c->joined && now >= c->ka_next) {
-		ntc_send_keepalive(c->udp, &c->grant, ++c->ka_seq, c->ka_tid[c->ka_tid_next]);
-		c->ka_tid_next = (c->ka_tid_next + 1) % NTC_KA_TIDS;
+		ntc_keepalive(c);
 		c->ka_next = now + ka_interval(c);
 	}
 	if (c->verified && c->joined && c->ka_next - now < wait)

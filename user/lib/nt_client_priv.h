@@ -78,8 +78,13 @@ struct ntc_wake {
 int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
 		 const struct ntc_wake *wake, char *mapping, size_t mapping_len,
 		 uint8_t ans_tid[NTC_TID_LEN]);
-/* nt_client_send_keepalive, and its transaction id in tid (may be NULL). */
-int ntc_send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq,
-		       uint8_t tid[NTC_TID_LEN]);
+/* The next KEEPALIVE on c's socket; its transaction id kept for ntc_our_request. */
+int ntc_keepalive(struct nt_client *c);
+/*
+ * A UDP ERROR counts only as the answer to a request of ours still recent
+ * (the last ANSWER, the last NTC_KA_TIDS KEEPALIVEs): a signed one recorded
+ * and sent again later is ignored.
+ */
+bool ntc_our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN]);
 
 #endif /* NT_CLIENT_PRIV_H */

@@ -92,8 +92,8 @@ static int send_msg(int fd, const struct nt_client_grant *g, const struct nt_wir
 	return 0;
 }
 
-int ntc_send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq,
-		       uint8_t tid[NTC_TID_LEN])
+static int send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq,
+			  uint8_t tid[NTC_TID_LEN])
 {
 	struct nt_wire_msg m = { .kind = NT_WIRE_KEEPALIVE, .session_id = g->session, .seq = seq };
 	int err = nt_wire_random(m.tid, sizeof(m.tid));
@@ -105,7 +105,25 @@ int ntc_send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq,
 
 int nt_client_send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq)
 {
-	return ntc_send_keepalive(fd, g, seq, NULL);
+	return send_keepalive(fd, g, seq, NULL);
+}
+
+int ntc_keepalive(struct nt_client *c)
+{
+	int err = send_keepalive(c->udp, &c->grant, ++c->ka_seq, c->ka_tid[c->ka_tid_next]);
+
+	c->ka_tid_next = (c->ka_tid_next + 1) % NTC_KA_TIDS;
+	return err;
+}
+
+bool ntc_our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN])
+{
+	if (c->ans_sent && !memcmp(c->ans_tid, tid, NTC_TID_LEN))
+		return true;
+	for (unsigned int i = 0; i < NTC_KA_TIDS; i++)
+		if (c->ka_seq > i && !memcmp(c->ka_tid[i], tid, NTC_TID_LEN))
+			return true;
+	return false;
 }
 
 /*
