@@ -141,8 +141,11 @@ int nt_client_grant_parse(const char *line, struct nt_client_grant *g);
  * On fd (a UDP socket), send PROBE to g->media, retransmit after 500 ms,
  * doubling, until a CHALLENGE for it arrives whose MAC checks with g->key;
  * then send the ANSWER from the same fd and return 0 with the observed
- * address (our NAT mapping) in mapping. Other datagrams are ignored.
- * -ETIMEDOUT after timeout_ms; -EPERM after a signed ERROR 403.
+ * address (our NAT mapping) in mapping. Every PROBE sent carries a higher
+ * NT-SEQUENCE than the last (CLOCK_MONOTONIC ns): the server ignores copies.
+ * Other datagrams are ignored, and so is a signed ERROR whose transaction id
+ * is not the PROBE's. -ETIMEDOUT after timeout_ms; -EPERM after a signed
+ * ERROR 403 for our PROBE (nattravd reports refusals over TLS instead).
  */
 int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, char *mapping,
 		       size_t mapping_len);

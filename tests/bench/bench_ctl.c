@@ -48,6 +48,7 @@ struct cl {
 	size_t rlen;
 	struct nt_client_grant g;
 	uint8_t tid[NT_WIRE_TID_LEN];
+	uint64_t probe_seq;	/* NT-SEQUENCE: higher for every PROBE, or it is a replay */
 	double t_probe;
 	bool answered;
 };
@@ -265,7 +266,7 @@ static void send_wire(struct cl *c, const struct nt_wire_msg *m)
 static void probe(struct cl *c)
 {
 	struct nt_wire_msg m = { .kind = NT_WIRE_PROBE, .session_id = c->g.session,
-				 .pad_to = NT_WIRE_PROBE_MIN };
+				 .seq = ++c->probe_seq, .pad_to = NT_WIRE_PROBE_MIN };
 
 	memcpy(m.tid, c->tid, sizeof(m.tid));
 	send_wire(c, &m);

@@ -2,15 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Hardening across real NATs (docs/security.md): a peer in a refused range
-# gets EVT DENIED and nothing is written; a captured ANSWER replayed from the
-# same or another socket, before or after success, verifies nothing; no UDP
-# reply is longer than its request, unpadded probes get none, replies to one
-# address are rate-limited; a full mapping table refuses new verifications
-# with "quota" and keeps the verified ones; TLS 1.0/1.1, TLS 1.2 CBC suites,
-# renegotiation, a wrong CA and a wrong server address are refused (and an
-# OpenSSL server that accepts the old versions shows the probes can fail);
-# --client-ca requires a client certificate; a token from --token-file or
-# NATTRAV_TOKEN verifies and stays out of ps.
+# gets EVT DENIED over TLS, no UDP reply, and nothing is written; a captured
+# ANSWER replayed from the same or another socket, before or after success,
+# verifies nothing; PROBEs replayed from another socket get nothing and do not
+# stop the real client from verifying; a flood of forged and replayed
+# datagrams from one socket gets few replies and a few log lines, not one per
+# datagram; no UDP reply is longer than its request, unpadded probes get none,
+# replies to one address are rate-limited; a full mapping table refuses new
+# verifications with "quota" and keeps the verified ones; TLS 1.0/1.1, TLS 1.2
+# CBC suites, renegotiation, a wrong CA and a wrong server address are refused
+# (and an OpenSSL server that accepts the old versions shows the probes can
+# fail); --client-ca requires a client certificate; a token from --token-file
+# or NATTRAV_TOKEN verifies and stays out of ps.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -43,6 +46,9 @@ rc=0
 client "$C1_NS" "$work/denied" --token "$(token alice)" --group g --send 5 --timeout 5 || rc=$?
 check "documentation-range peer refused with EVT DENIED reason=address" \
 	sh -c "[ $rc -ne 0 ] && grep -q 'refuses our address' '$work/clients.log' && grep -q 'refused: address documentation' '$work/daemon.log'"
+# a signed 403 to that address would make the relay a reflector into the refused range
+check "denied: the client learned it over TLS, no UDP 403 was sent" \
+	sh -c "grep -q 'refuses our address (EVT DENIED)' '$work/clients.log' && ! grep -q 'UDP error 403' '$work/clients.log'"
 check "denied: no mapping written" test "$(n_mappings)" -eq 0
 stop_daemon
 
@@ -58,6 +64,38 @@ check "replay: the same ANSWER from another socket verifies nothing" test "$(jr 
 check "replay: the mapping is still the genuine one" sh -c "[ '$(jr status_mapping)' = '$(jr mapping)' ]"
 check "replay: a replay from another socket gets at most a smaller signed 438" \
 	test "$(jr after_other_reply)" -lt "$(jr replay_len)"
+sleep 1
+
+ip netns exec "$C3_NS" $PY probereplay --server "$RELAY_V4" --ca "$work/ca.pem" --token "$(token pr)" \
+	>"$work/probereplay.json" 2>>"$work/clients.log" || true
+jp() { python3 -c "import json; print(json.load(open('$work/probereplay.json')).get('$1'))"; }
+check "probe replay: PROBEs replayed from another socket get no reply ($(jp replay_replies))" \
+	test "$(jp replay_replies)" = 0
+check "probe replay: the real client's challenge still verifies" test "$(jp verified)" = True
+check "probe replay: the answered PROBE replayed later gets nothing ($(jp after_replies))" \
+	test "$(jp after_replies)" = 0
+check "probe replay: a copy winning the race gets the challenge, the original nothing" \
+	sh -c "[ '$(jp race_copy_replies)' = 1 ] && [ '$(jp race_original_replies)' = 0 ]"
+check "probe replay: the client's next PROBE verifies again" test "$(jp reverified)" = True
+check "probe replay: the mapping is the real client's" \
+	sh -c "[ '$(jp status_mapping)' = '$(jp mapping)' ] && [ -n '$(jp mapping)' ]"
+sleep 1
+
+# a flood from one socket: replies bounded per session, one summary line, not one per datagram
+mark=$(wc -l <"$work/daemon.log")
+ip netns exec "$C3_NS" $PY flood --server "$RELAY_V4" --ca "$work/ca.pem" --token "$(token fl)" \
+	--seconds 3 >"$work/flood.json" 2>>"$work/clients.log" || true
+jf() { python3 -c "import json; print(json.load(open('$work/flood.json')).get('$1'))"; }
+nt_wait_for -t 15 sh -c "tail -n +$((mark + 1)) '$work/daemon.log' | grep 'udp: refused' | grep -q 'bad mac'" || true
+flood_lines=$(tail -n +$((mark + 1)) "$work/daemon.log" | grep -v '^[^ ]* debug ' | grep -c . || true)
+check "flood: $(jf sent) datagrams, $(jf replies) replies: at most 10 a second for the session" \
+	python3 -c "import sys; sys.exit(not (int('$(jf sent)') >= 1000 and 1 <= int('$(jf replies)') <= 10 * (float('$(jf secs)') + 2)))"
+check "flood: a summary line with the reasons" \
+	sh -c "tail -n +$((mark + 1)) '$work/daemon.log' | grep 'udp: refused' | grep 'bad mac' | grep 'unknown session' | grep 'malformed' | grep -q 'stale answer'"
+check "flood: $flood_lines log lines above debug, not one per datagram" test "$flood_lines" -le 12
+refused=$(ip netns exec "$RELAY_NS" curl -s 127.0.0.1:9471/metrics |
+	awk '/^nattrav_udp_refused_total\{reason="bad_mac"\}/ {print $2}')
+check "flood: refused datagrams counted in the metrics ($refused)" test "${refused:-0}" -ge 100
 sleep 1
 
 client "$C1_NS" "$work/q1" --token "$(token alice)" --group q --duration 6 &

@@ -27,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap(); /* what the codec built, it must read back */
 		if (again.kind != m.kind || again.session_id != m.session_id)
 			__builtin_trap();
+		/* the PROBE's sequence is what makes a replay a replay: it must survive */
+		if ((m.kind == NT_WIRE_PROBE || m.kind == NT_WIRE_KEEPALIVE) && again.seq != m.seq)
+			__builtin_trap();
 	}
 	return 0;
 }

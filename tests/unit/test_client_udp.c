@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "nattrav_client.h"
+#include "nt_client_priv.h"
 #include "nt_endpoint.h"
 #include "nt_wire.h"
 
@@ -24,6 +25,7 @@ enum fake_mode {
 	FAKE_FORGED,		/* CHALLENGE signed with another key */
 	FAKE_WRONG_TID,		/* CHALLENGE for another transaction */
 	FAKE_DENY,		/* signed ERROR 403 */
+	FAKE_DENY_OTHER_TID,	/* signed ERROR 403 for a request the client never sent */
 	FAKE_UNSIGNED_DENY,	/* unsigned ERROR 403: a hint, not proof */
 	FAKE_STALE_THEN_OK,	/* ERROR 438 on the first ANSWER, then a fresh round */
 };
@@ -36,6 +38,8 @@ struct fake {
 	/* results */
 	int probes, answers, good_answers;
 	bool same_tid;		/* retransmitted PROBEs kept their transaction id */
+	bool seq_up;		/* every PROBE had a higher sequence than the one before */
+	uint64_t last_seq;
 	struct nt_endpoint client;
 };
 
@@ -74,6 +78,7 @@ static void *fake_server(void *arg)
 
 	nt_wire_random(chal, sizeof(chal));
 	f->same_tid = true;
+	f->seq_up = true;
 	for (;;) {
 		struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
 		uint8_t buf[NT_WIRE_MAX];
@@ -90,6 +95,9 @@ static void *fake_server(void *arg)
 			continue;
 		nt_endpoint_from_sockaddr((struct sockaddr *)&ss, &src);
 		if (m.kind == NT_WIRE_PROBE) {
+			if (m.seq <= f->last_seq)
+				f->seq_up = false;
+			f->last_seq = m.seq;
 			if (f->probes++ == 0)
 				memcpy(first_tid, m.tid, sizeof(first_tid));
 			else if (memcmp(first_tid, m.tid, sizeof(first_tid)) && !stale_sent)
@@ -98,8 +106,9 @@ static void *fake_server(void *arg)
 				continue;
 			out.session_id = f->session;
 			memcpy(out.tid, m.tid, sizeof(out.tid));
-			if (f->mode == FAKE_DENY || f->mode == FAKE_UNSIGNED_DENY) {
-				bool sign = f->mode == FAKE_DENY;
+			if (f->mode == FAKE_DENY || f->mode == FAKE_UNSIGNED_DENY ||
+			    f->mode == FAKE_DENY_OTHER_TID) {
+				bool sign = f->mode != FAKE_UNSIGNED_DENY;
 
 				out.kind = NT_WIRE_ERROR;
 				out.error_method = NT_WIRE_METHOD_PROBE;
@@ -107,6 +116,8 @@ static void *fake_server(void *arg)
 				strcpy(out.reason, "address denied");
 				if (!sign)
 					out.session_id = 0;
+				if (f->mode == FAKE_DENY_OTHER_TID)
+					out.tid[11] ^= 1;
 				reply(f, &out, sign ? f->key : NULL, &ss, sl);
 				continue;
 			}
@@ -206,6 +217,8 @@ Test(client_udp, retransmits_the_probe)
 	expect_mapping(&s, mapping);
 	cr_assert_eq(s.f.probes, 2);
 	cr_assert(s.f.same_tid, "a retransmitted PROBE keeps its transaction id");
+	cr_assert(s.f.seq_up, "and has a new, higher sequence: not a replay to the server");
+	cr_assert_gt(s.f.last_seq, 0);
 	cr_assert_eq(s.f.good_answers, 1);
 }
 
@@ -240,6 +253,18 @@ Test(client_udp, signed_403_is_denied)
 	start(&s, FAKE_DENY);
 	cr_assert_eq(nt_client_exchange(s.cfd, &s.g, 2000, mapping, sizeof(mapping)), -EPERM);
 	finish(&s);
+}
+
+/* Signed, but not the answer to anything we sent (an old one, recorded and replayed). */
+Test(client_udp, signed_403_for_another_request_is_ignored)
+{
+	struct setup s;
+	char mapping[NT_CLIENT_ADDRSTRLEN];
+
+	start(&s, FAKE_DENY_OTHER_TID);
+	cr_assert_eq(nt_client_exchange(s.cfd, &s.g, 800, mapping, sizeof(mapping)), -ETIMEDOUT);
+	finish(&s);
+	cr_assert_geq(s.f.probes, 2, "kept probing");
 }
 
 Test(client_udp, unsigned_403_is_only_a_hint)
@@ -291,6 +316,43 @@ Test(client_udp, keepalive_is_signed_with_sequence)
 	cr_assert_eq(nt_wire_decode(buf, (size_t)n, &m, other_key), -EACCES);
 	close(sfd);
 	close(cfd);
+}
+
+/* After verification, a UDP ERROR counts only for one of our last few KEEPALIVEs. */
+Test(client_udp, errors_only_for_our_keepalives)
+{
+	struct sockaddr_in ssin, csin;
+	static struct nt_client c;
+	uint8_t buf[NT_WIRE_MAX], tids[NTC_KA_TIDS + 1][NTC_TID_LEN];
+	struct nt_wire_msg m;
+	int sfd = udp_socket(&ssin);
+
+	c.udp = udp_socket(&csin);
+	c.grant.session = 77;
+	c.grant.media_len = sizeof(ssin);
+	memcpy(c.grant.key, key, sizeof(key));
+	memcpy(&c.grant.media, &ssin, sizeof(ssin));
+	cr_assert_not(ntc_our_request(&c, (const uint8_t[NTC_TID_LEN]){ 0 }), "nothing sent yet");
+	for (int i = 0; i <= NTC_KA_TIDS; i++) {
+		ssize_t n;
+
+		cr_assert_eq(ntc_keepalive(&c), 0);
+		n = recv(sfd, buf, sizeof(buf), 0);
+		cr_assert_gt(n, 0);
+		cr_assert_eq(nt_wire_decode(buf, (size_t)n, &m, key), 0);
+		cr_assert_eq(m.seq, (uint64_t)i + 1);
+		memcpy(tids[i], m.tid, NTC_TID_LEN);
+	}
+	for (int i = 1; i <= NTC_KA_TIDS; i++)
+		cr_assert(ntc_our_request(&c, tids[i]), "keepalive %d", i);
+	cr_assert_not(ntc_our_request(&c, tids[0]), "too old: rotated out");
+	tids[1][0] ^= 1;
+	cr_assert_not(ntc_our_request(&c, tids[1]), "a transaction of nobody");
+	memcpy(c.ans_tid, tids[0], NTC_TID_LEN);
+	c.ans_sent = true;
+	cr_assert(ntc_our_request(&c, tids[0]), "the last ANSWER");
+	close(sfd);
+	close(c.udp);
 }
 
 Test(client_udp, bad_arguments)

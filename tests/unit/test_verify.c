@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* nt_verify: one challenge per session, single use, lifetime, address binding. */
+/* nt_verify: challenges per session, single use, lifetime, address binding, probe replays. */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,7 +11,15 @@
 #define MS 1000000ull
 #define LIFE (5000 * MS)
 
-static const uint8_t tid1[12] = "tid-number-1", tid2[12] = "tid-number-2";
+/* Highest probe sequence per session (ids below 16), as struct nt_session keeps it. */
+static uint64_t last_seq[16], seqn;
+
+/* A new probe of session sid: the next sequence number. */
+static int probe(struct nt_verify *v, uint64_t sid, const struct nt_endpoint *obs,
+		 const uint8_t *n, uint64_t now, const struct nt_challenge **c)
+{
+	return nt_verify_probe(v, sid, &last_seq[sid & 15], obs, ++seqn, n, now, LIFE, c);
+}
 
 static void nonce(uint8_t *n, uint8_t v)
 {
@@ -27,7 +35,7 @@ Test(verify, answer_verifies_once)
 
 	cr_assert_eq(nt_verify_init(&v, 8), 0);
 	nonce(n, 0xaa);
-	cr_assert_eq(nt_verify_probe(&v, 42, &obs, tid1, n, 1000, LIFE, &c), 0);
+	cr_assert_eq(probe(&v, 42, &obs, n, 1000, &c), 0);
 	cr_assert_eq(memcmp(c->nonce, n, sizeof(n)), 0);
 	cr_assert_eq(nt_verify_count(&v), 1);
 	cr_assert_eq(nt_verify_check(&v, 42, &obs, n, sizeof(n), &obs, 2000), 0);
@@ -48,7 +56,7 @@ Test(verify, wrong_nonce_session_or_length_changes_nothing)
 	nonce(n, 1);
 	nonce(bad, 1);
 	bad[31] ^= 1;
-	cr_assert_eq(nt_verify_probe(&v, 42, &obs, tid1, n, 0, LIFE, &c), 0);
+	cr_assert_eq(probe(&v, 42, &obs, n, 0, &c), 0);
 	cr_assert_eq(nt_verify_check(&v, 42, &obs, bad, sizeof(bad), &obs, 1), -ENOENT);
 	cr_assert_eq(nt_verify_check(&v, 43, &obs, n, sizeof(n), &obs, 1), -ENOENT,
 		     "another session's answer");
@@ -69,7 +77,7 @@ Test(verify, address_binding)
 
 	cr_assert_eq(nt_verify_init(&v, 8), 0);
 	nonce(n, 7);
-	cr_assert_eq(nt_verify_probe(&v, 9, &obs, tid1, n, 0, LIFE, &c), 0);
+	cr_assert_eq(probe(&v, 9, &obs, n, 0, &c), 0);
 	/* from another source, or naming another mapping: refused, challenge kept */
 	cr_assert_eq(nt_verify_check(&v, 9, &other_port, n, sizeof(n), &obs, 1), -EADDRNOTAVAIL);
 	cr_assert_eq(nt_verify_check(&v, 9, &other_ip, n, sizeof(n), &obs, 1), -EADDRNOTAVAIL);
@@ -90,44 +98,123 @@ Test(verify, late_answer)
 
 	cr_assert_eq(nt_verify_init(&v, 8), 0);
 	nonce(n, 3);
-	cr_assert_eq(nt_verify_probe(&v, 5, &obs, tid1, n, 100, LIFE, &c), 0);
+	cr_assert_eq(probe(&v, 5, &obs, n, 100, &c), 0);
 	cr_assert_eq(nt_verify_check(&v, 5, &obs, n, sizeof(n), &obs, 100 + LIFE), -ETIMEDOUT);
 	cr_assert_eq(nt_verify_count(&v), 0, "a late challenge is dropped");
 	cr_assert_eq(nt_verify_check(&v, 5, &obs, n, sizeof(n), &obs, 100 + LIFE), -ENOENT);
 
 	/* nt_verify_expire drops only what is past its deadline */
-	cr_assert_eq(nt_verify_probe(&v, 5, &obs, tid1, n, 0, LIFE, &c), 0);
-	cr_assert_eq(nt_verify_probe(&v, 6, &obs, tid1, n, 1000 * MS, LIFE, &c), 0);
+	cr_assert_eq(probe(&v, 5, &obs, n, 0, &c), 0);
+	cr_assert_eq(probe(&v, 6, &obs, n, 1000 * MS, &c), 0);
 	cr_assert_eq(nt_verify_expire(&v, LIFE), 1);
 	cr_assert_eq(nt_verify_count(&v), 1);
 	cr_assert_eq(nt_verify_check(&v, 6, &obs, n, sizeof(n), &obs, LIFE), 0);
 	nt_verify_free(&v);
 }
 
-Test(verify, retransmitted_probe_gets_the_same_challenge)
+/* Every PROBE sent has a higher sequence: a copy of one, even from its own source, gets nothing. */
+Test(verify, a_copy_of_a_probe_gets_nothing)
 {
 	struct nt_verify v;
 	struct nt_endpoint obs = ep4("198.51.100.7", 40000), obs2 = ep4("198.51.100.7", 40002);
 	const struct nt_challenge *c;
 	uint8_t n1[NT_VERIFY_NONCE_LEN], n2[NT_VERIFY_NONCE_LEN];
+	uint64_t last = 0;
 
 	cr_assert_eq(nt_verify_init(&v, 8), 0);
 	nonce(n1, 1);
 	nonce(n2, 2);
-	cr_assert_eq(nt_verify_probe(&v, 5, &obs, tid1, n1, 0, LIFE, &c), 0);
-	cr_assert_eq(nt_verify_probe(&v, 5, &obs, tid1, n2, 500 * MS, LIFE, &c), 1);
-	cr_assert_eq(memcmp(c->nonce, n1, sizeof(n1)), 0, "same challenge again");
-	cr_assert_eq(c->expires_ns, LIFE, "and the same deadline");
-	/* from another source: a new challenge, bound to the new address */
-	cr_assert_eq(nt_verify_probe(&v, 5, &obs2, tid1, n2, 600 * MS, LIFE, &c), 0);
-	cr_assert_eq(memcmp(c->nonce, n2, sizeof(n2)), 0);
-	cr_assert_eq(nt_verify_count(&v), 1, "one outstanding challenge per session");
-	cr_assert_eq(nt_verify_check(&v, 5, &obs, n1, sizeof(n1), &obs, 700 * MS), -ENOENT,
-		     "the replaced challenge is dead");
-	/* a new transaction id replaces it too */
-	cr_assert_eq(nt_verify_probe(&v, 5, &obs2, tid2, n1, 700 * MS, LIFE, &c), 0);
-	cr_assert_eq(nt_verify_check(&v, 5, &obs2, n2, sizeof(n2), &obs2, 800 * MS), -ENOENT);
-	cr_assert_eq(nt_verify_check(&v, 5, &obs2, n1, sizeof(n1), &obs2, 800 * MS), 0);
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 0, n1, 0, LIFE, &c), -EALREADY,
+		     "sequences start at 1");
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 10, n1, 0, LIFE, &c), 0);
+	cr_assert_eq(last, 10);
+	cr_assert_eq(memcmp(c->nonce, n1, sizeof(n1)), 0);
+	cr_assert_eq(c->expires_ns, LIFE);
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 10, n2, 500 * MS, LIFE, &c), -EALREADY);
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs2, 10, n2, 600 * MS, LIFE, &c), -EALREADY);
+	cr_assert_eq(nt_verify_count(&v), 1);
+	cr_assert_eq(last, 10);
+	cr_assert_eq(nt_verify_check(&v, 5, &obs, n1, sizeof(n1), &obs, 700 * MS), 0);
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 10, n2, 800 * MS, LIFE, &c), -EALREADY,
+		     "and once answered, still nothing");
+	cr_assert_eq(nt_verify_count(&v), 0);
+	/* other sessions keep their own sequence */
+	cr_assert_eq(nt_verify_probe(&v, 6, &(uint64_t){ 0 }, &obs, 1, n2, 900 * MS, LIFE, &c), 0);
+	nt_verify_free(&v);
+}
+
+/*
+ * The attack: a PROBE recorded on the path and sent again from another
+ * source, to make the server replace the challenge the real client is about
+ * to answer. Neither the current probe nor an older one may displace it.
+ */
+Test(verify, replayed_probe_cannot_displace_the_challenge)
+{
+	struct nt_verify v;
+	struct nt_endpoint obs = ep4("198.51.100.7", 40000), far = ep4("192.0.2.9", 1234);
+	const struct nt_challenge *c;
+	uint8_t n[NT_VERIFY_NONCE_LEN], x[NT_VERIFY_NONCE_LEN];
+	uint64_t last = 0;
+
+	cr_assert_eq(nt_verify_init(&v, 8), 0);
+	nonce(n, 1);
+	nonce(x, 9);
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 20, n, 0, LIFE, &c), 0);
+	for (uint64_t seq = 1; seq <= 20; seq++)
+		cr_assert_eq(nt_verify_probe(&v, 5, &last, &far, seq, x, MS, LIFE, &c), -EALREADY,
+			     "seq %llu", (unsigned long long)seq);
+	cr_assert_eq(nt_verify_count(&v), 1, "no challenge for the replays");
+	cr_assert_eq(last, 20);
+	cr_assert_eq(nt_verify_check(&v, 5, &obs, n, sizeof(n), &obs, 2 * MS), 0,
+		     "the real client's challenge still verifies");
+	nt_verify_free(&v);
+}
+
+/* A replay that wins the race takes that probe only; the client's next one verifies. */
+Test(verify, replay_winning_a_race_costs_one_probe)
+{
+	struct nt_verify v;
+	struct nt_endpoint obs = ep4("198.51.100.7", 40000), far = ep4("192.0.2.9", 1234);
+	const struct nt_challenge *c;
+	uint8_t n1[NT_VERIFY_NONCE_LEN], n2[NT_VERIFY_NONCE_LEN];
+	uint64_t last = 0;
+
+	cr_assert_eq(nt_verify_init(&v, 8), 0);
+	nonce(n1, 1);
+	nonce(n2, 2);
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &far, 7, n1, 0, LIFE, &c), 0, "the copy");
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 7, n2, 1, LIFE, &c), -EALREADY,
+		     "the original, later");
+	cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, 8, n2, 500 * MS, LIFE, &c), 0,
+		     "the client's next probe");
+	cr_assert_eq(nt_verify_check(&v, 5, &obs, n1, sizeof(n1), &obs, 600 * MS), -EADDRNOTAVAIL,
+		     "the copy's challenge is bound to the copy's source");
+	cr_assert_eq(nt_verify_check(&v, 5, &obs, n2, sizeof(n2), &obs, 600 * MS), 0);
+	cr_assert_eq(nt_verify_count(&v), 0, "the session's other challenges consumed too");
+	nt_verify_free(&v);
+}
+
+/* A CHALLENGE that arrives after the client's next probe still verifies. */
+Test(verify, a_few_challenges_per_session)
+{
+	struct nt_verify v;
+	struct nt_endpoint obs = ep4("198.51.100.7", 40000);
+	const struct nt_challenge *c;
+	uint8_t n[NT_VERIFY_PER_SESSION + 1][NT_VERIFY_NONCE_LEN];
+	uint64_t last = 0;
+
+	cr_assert_eq(nt_verify_init(&v, 64), 0);
+	for (int i = 0; i <= NT_VERIFY_PER_SESSION; i++) {
+		nonce(n[i], (uint8_t)(i + 1));
+		cr_assert_eq(nt_verify_probe(&v, 5, &last, &obs, (uint64_t)i + 1, n[i],
+					     (uint64_t)i * MS, LIFE, &c), 0);
+	}
+	cr_assert_eq(nt_verify_count(&v), NT_VERIFY_PER_SESSION, "at most that many");
+	cr_assert_eq(nt_verify_check(&v, 5, &obs, n[0], sizeof(n[0]), &obs, 10 * MS), -ENOENT,
+		     "the oldest made room");
+	cr_assert_eq(nt_verify_check(&v, 5, &obs, n[1], sizeof(n[1]), &obs, 10 * MS), 0,
+		     "an earlier one than the last verifies");
+	cr_assert_eq(nt_verify_count(&v), 0);
 	nt_verify_free(&v);
 }
 
@@ -141,7 +228,7 @@ Test(verify, full_table_and_forget)
 	cr_assert_eq(nt_verify_init(&v, 4), 0);
 	for (uint64_t s = 1; s <= 6; s++) {
 		nonce(n, (uint8_t)s);
-		cr_assert_eq(nt_verify_probe(&v, s, &obs, tid1, n, s * MS, LIFE, &c), 0);
+		cr_assert_eq(probe(&v, s, &obs, n, s * MS, &c), 0);
 	}
 	cr_assert_eq(nt_verify_count(&v), 4);
 	nonce(n, 1);
@@ -152,7 +239,7 @@ Test(verify, full_table_and_forget)
 	cr_assert_eq(nt_verify_check(&v, 6, &obs, n, sizeof(n), &obs, 10 * MS), -ENOENT);
 	nonce(n, 5);
 	cr_assert_eq(nt_verify_check(&v, 5, &obs, n, sizeof(n), &obs, 10 * MS), 0);
-	cr_assert_eq(nt_verify_probe(&v, 0, &obs, tid1, n, 0, LIFE, &c), -EINVAL);
+	cr_assert_eq(probe(&v, 0, &obs, n, 0, &c), -EINVAL);
 	nt_verify_free(&v);
 	cr_assert_eq(nt_verify_init(&v, 0), -EINVAL);
 }
@@ -168,7 +255,7 @@ Test(verify, replay_from_other_source_before_and_after)
 
 	cr_assert_eq(nt_verify_init(&v, 8), 0);
 	nonce(n, 7);
-	cr_assert_eq(nt_verify_probe(&v, 42, &obs, tid1, n, 0, LIFE, &c), 0);
+	cr_assert_eq(probe(&v, 42, &obs, n, 0, &c), 0);
 	/* before: other port, other host, right nonce, both mapped forms */
 	cr_assert_eq(nt_verify_check(&v, 42, &other, n, sizeof(n), &obs, 1), -EADDRNOTAVAIL);
 	cr_assert_eq(nt_verify_check(&v, 42, &far, n, sizeof(n), &far, 1), -EADDRNOTAVAIL);

@@ -90,6 +90,7 @@ Test(wire, round_trip_every_kind_and_family)
 					cr_assert_eq(memcmp(&out.mapped, &in.mapped,
 							    sizeof(in.mapped)), 0);
 					break;
+				case NT_WIRE_PROBE:
 				case NT_WIRE_KEEPALIVE:
 					cr_assert_eq(out.seq, in.seq);
 					break;
@@ -299,6 +300,7 @@ static int craft(uint8_t *b, uint16_t type, const uint8_t *attrs, size_t alen,
 }
 
 #define SID 0x4e, 0x01, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8
+#define SEQ 0x4e, 0x04, 0, 8, 0, 0, 0, 0, 0, 0, 0, 9
 
 Test(wire, crafted_attributes)
 {
@@ -306,26 +308,37 @@ Test(wire, crafted_attributes)
 	struct nt_wire_msg out;
 	int n;
 
-	static const uint8_t ok[] = { SID };
+	static const uint8_t ok[] = { SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, ok, sizeof(ok), true);
 	cr_assert_eq(nt_wire_decode(b, n, &out, key), 0);
 	cr_assert_eq(out.session_id, 0x0102030405060708ull);
+	cr_assert_eq(out.seq, 9);
 
-	static const uint8_t opt[] = { 0x80, 0x22, 0, 5, 'h', 'e', 'l', 'l', 'o', 0, 0, 0, SID };
+	static const uint8_t opt[] = { 0x80, 0x22, 0, 5, 'h', 'e', 'l', 'l', 'o', 0, 0, 0, SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, opt, sizeof(opt), true);
 	cr_assert_eq(nt_wire_decode(b, n, &out, key), 0, "unknown optional ignored");
 
-	static const uint8_t req[] = { 0x7f, 0x00, 0, 4, 1, 2, 3, 4, SID };
+	static const uint8_t req[] = { 0x7f, 0x00, 0, 4, 1, 2, 3, 4, SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, req, sizeof(req), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -ENOPROTOOPT);
 
-	static const uint8_t dup[] = { SID, SID };
+	static const uint8_t dup[] = { SID, SID, SEQ };
 	n = craft(b, NT_WIRE_TYPE_PROBE, dup, sizeof(dup), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG);
-
-	static const uint8_t notallowed[] = { SID, 0x4e, 0x04, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1 };
-	n = craft(b, NT_WIRE_TYPE_PROBE, notallowed, sizeof(notallowed), true);
+	static const uint8_t dupseq[] = { SID, SEQ, SEQ };
+	n = craft(b, NT_WIRE_TYPE_PROBE, dupseq, sizeof(dupseq), true);
 	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG);
+
+	static const uint8_t noseq[] = { SID };
+	n = craft(b, NT_WIRE_TYPE_PROBE, noseq, sizeof(noseq), true);
+	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG, "a PROBE without a sequence");
+	static const uint8_t shortseq[] = { SID, 0x4e, 0x04, 0, 4, 0, 0, 0, 1 };
+	n = craft(b, NT_WIRE_TYPE_PROBE, shortseq, sizeof(shortseq), true);
+	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG);
+
+	static const uint8_t notallowed[] = { SID, SEQ, 0x4e, 0x03, 0, 4, 0, 0, 0x13, 0x88 };
+	n = craft(b, NT_WIRE_TYPE_PROBE, notallowed, sizeof(notallowed), true);
+	cr_assert_eq(nt_wire_parse(b, n, &out), -EBADMSG, "NT-LIFETIME on a PROBE");
 
 	static const uint8_t shortsid[] = { 0x4e, 0x01, 0, 4, 1, 2, 3, 4 };
 	n = craft(b, NT_WIRE_TYPE_PROBE, shortsid, sizeof(shortsid), true);
@@ -462,4 +475,51 @@ Test(wire, random_is_random)
 	cr_assert_eq(nt_wire_random(a, sizeof(a)), 0);
 	cr_assert_eq(nt_wire_random(c, sizeof(c)), 0);
 	cr_assert_neq(memcmp(a, c, sizeof(a)), 0);
+}
+
+/* The example bytes of docs/protocol.md section 3, exactly: the document is the spec. */
+Test(wire, protocol_md_examples)
+{
+	static const uint8_t probe[] = {
+		0x02, 0xc1, 0x00, 0x7c, 0x21, 0x12, 0xa4, 0x42, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+		0xb8, 0xb9, 0xba, 0xbb, 0x4e, 0x01, 0x00, 0x08, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0x4e, 0x04, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x8e, 0x05, 0x00, 0x34,
+		[48 ... 99] = 0x00, /* NT-PADDING */
+		0x00, 0x1c, 0x00, 0x20, 0xc8, 0x4b, 0x0d, 0x23, 0xf4, 0x0e, 0xa8, 0x18,
+		0x92, 0xe2, 0x24, 0x10, 0xc6, 0x6d, 0xc2, 0x17, 0x60, 0x9d, 0xba, 0x44, 0x0e, 0xa9, 0x41, 0x81,
+		0xc8, 0x9b, 0xc6, 0x34, 0xca, 0xba, 0x49, 0x52, 0x80, 0x28, 0x00, 0x04, 0x4e, 0x41, 0x30, 0xb3,
+	};
+	static const uint8_t challenge[] = {
+		0x03, 0xc1, 0x00, 0x60, 0x21, 0x12, 0xa4, 0x42, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+		0xb8, 0xb9, 0xba, 0xbb, 0x4e, 0x01, 0x00, 0x08, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+		0x4e, 0x02, 0x00, 0x10, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xcb,
+		0xcc, 0xcd, 0xce, 0xcf, 0x00, 0x20, 0x00, 0x08, 0x00, 0x01, 0xbd, 0x52, 0xea, 0x12, 0xd5, 0x45,
+		0x4e, 0x03, 0x00, 0x04, 0x00, 0x00, 0x13, 0x88, 0x00, 0x1c, 0x00, 0x20, 0x81, 0x6e, 0xc3, 0xb1,
+		0x0c, 0x17, 0xbb, 0x3a, 0x25, 0xc9, 0x57, 0x10, 0x0c, 0xc9, 0x71, 0x15, 0x03, 0xbc, 0x53, 0xdb,
+		0x6b, 0xb3, 0x1a, 0xc4, 0xef, 0x02, 0x90, 0x0f, 0xcb, 0x54, 0x8d, 0x9c, 0x80, 0x28, 0x00, 0x04,
+		0x5c, 0xf5, 0xef, 0x09,
+	};
+	uint8_t k[NT_WIRE_KEY_LEN], b[NT_WIRE_MAX];
+	struct nt_wire_msg p = { .kind = NT_WIRE_PROBE, .session_id = 0x0123456789abcdefull,
+				 .seq = 1, .pad_to = NT_WIRE_PROBE_MIN },
+			   c = { .kind = NT_WIRE_CHALLENGE, .session_id = 0x0123456789abcdefull,
+				 .challenge_len = 16, .lifetime_ms = 5000,
+				 .mapped = ep4("203.0.113.7", 40000) },
+			   out;
+
+	cr_assert_eq(sizeof(probe), 144);
+	for (int i = 0; i < NT_WIRE_KEY_LEN; i++)
+		k[i] = (uint8_t)i;
+	for (int i = 0; i < NT_WIRE_TID_LEN; i++)
+		p.tid[i] = c.tid[i] = (uint8_t)(0xb0 + i);
+	for (int i = 0; i < 16; i++)
+		c.challenge[i] = (uint8_t)(0xc0 + i);
+	cr_assert_eq(nt_wire_build(b, sizeof(b), &p, k, true), (int)sizeof(probe));
+	cr_assert_eq(memcmp(b, probe, sizeof(probe)), 0, "PROBE differs from docs/protocol.md");
+	cr_assert_eq(nt_wire_build(b, sizeof(b), &c, k, true), (int)sizeof(challenge));
+	cr_assert_eq(memcmp(b, challenge, sizeof(challenge)), 0,
+		     "CHALLENGE differs from docs/protocol.md");
+	cr_assert_eq(nt_wire_decode(probe, sizeof(probe), &out, k), 0);
+	cr_assert_eq(out.seq, 1);
+	cr_assert_eq(nt_wire_decode(challenge, sizeof(challenge), &out, k), 0);
 }

@@ -302,8 +302,25 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 	return udp_open(c, o->bind);
 }
 
+/* During the UDP exchange: take what TLS has; true once the verdict is in. */
+static bool verify_wake(void *arg)
+{
+	struct nt_client *c = arg;
+
+	for (;;) {
+		struct nt_line_reply r;
+		const char *line;
+		size_t len;
+
+		if (ntc_tls_read_line(c, 0, &line, &len) <= 0 || take_line(c, line, len, &r) < 0)
+			break;
+	}
+	return c->verified || c->denied || c->closed;
+}
+
 int nt_client_verify(struct nt_client *c, int timeout_ms)
 {
+	const struct ntc_wake wake = { .fd = c->tcp, .fn = verify_wake, .arg = c };
 	int64_t deadline = ntc_mono_ms() + timeout_ms;
 	int wait_ms = 500, err = 0;
 	char observed[NT_CLIENT_ADDRSTRLEN];
@@ -320,10 +337,16 @@ int nt_client_verify(struct nt_client *c, int timeout_ms)
 			err = -ETIMEDOUT;
 			break;
 		}
-		err = nt_client_exchange(c->udp, &c->grant, (int)(deadline - now), observed,
-					 sizeof(observed));
+		err = ntc_exchange(c->udp, &c->grant, (int)(deadline - now), &wake, observed,
+				   sizeof(observed), c->ans_tid);
+		if (err == -ECANCELED) {
+			/* the verdict came over TLS while we probed */
+			err = c->closed && !c->verified && !c->denied ? -ECONNRESET : 0;
+			break;
+		}
 		if (err)
 			break;
+		c->ans_sent = true;
 		/* the ANSWER is out: the verdict comes over TLS */
 		until = ntc_mono_ms() + wait_ms;
 		if (until > deadline)
@@ -398,7 +421,8 @@ static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb,
 			continue;
 		}
 		if (!nt_wire_decode(buf, (size_t)n, &m, c->grant.key) &&
-		    m.kind == NT_WIRE_ERROR && m.session_id == c->grant.session) {
+		    m.kind == NT_WIRE_ERROR && m.session_id == c->grant.session &&
+		    ntc_our_request(c, m.tid)) {
 			struct nt_client_event ev = { .kind = NT_CLIENT_EV_UDP_ERROR,
 						      .code = m.error_code };
 
@@ -542,7 +566,7 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 	int wait = timeout_ms;
 
 	if (c->verified && c->joined && now >= c->ka_next) {
-		nt_client_send_keepalive(c->udp, &c->grant, ++c->ka_seq);
+		ntc_keepalive(c);
 		c->ka_next = now + ka_interval(c);
 	}
 	if (c->verified && c->joined && c->ka_next - now < wait)

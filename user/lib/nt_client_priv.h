@@ -18,6 +18,8 @@
 #define EVQ_LEN 32		/* events kept between two polls */
 #define INBUF_LEN 4096
 #define UDP_BURST 64		/* datagrams taken per poll, so TLS is not starved */
+#define NTC_TID_LEN 12		/* a UDP control message's transaction id */
+#define NTC_KA_TIDS 4		/* keepalives whose ERROR we would still take */
 
 struct nt_client {
 	SSL_CTX *ctx;
@@ -38,6 +40,11 @@ struct nt_client {
 
 	uint64_t ka_seq;
 	int64_t ka_next;
+	/* our last requests: a UDP ERROR answers one of these or is ignored */
+	uint8_t ka_tid[NTC_KA_TIDS][NTC_TID_LEN];
+	unsigned int ka_tid_next;
+	uint8_t ans_tid[NTC_TID_LEN];
+	bool ans_sent;
 
 	struct nt_client_event evq[EVQ_LEN];
 	unsigned evq_head, evq_n;
@@ -69,5 +76,26 @@ int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const cha
 int ntc_tls_write(struct nt_client *c, const char *buf, size_t len);
 /* The next control line, waiting until deadline (ms, CLOCK_MONOTONIC). */
 int ntc_tls_read_line(struct nt_client *c, int64_t deadline, const char **line, size_t *len);
+
+/* nt_client_udp.c */
+/* During the UDP exchange: fn(arg) when fd is readable, or at least once per datagram or
+ * retransmission; true ends the exchange with -ECANCELED. */
+struct ntc_wake {
+	int fd;
+	bool (*fn)(void *arg);
+	void *arg;
+};
+/* nt_client_exchange, watching wake too, and the sent ANSWER's transaction id in ans_tid. */
+int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
+		 const struct ntc_wake *wake, char *mapping, size_t mapping_len,
+		 uint8_t ans_tid[NTC_TID_LEN]);
+/* The next KEEPALIVE on c's socket; its transaction id kept for ntc_our_request. */
+int ntc_keepalive(struct nt_client *c);
+/*
+ * A UDP ERROR counts only as the answer to a request of ours still recent
+ * (the last ANSWER, the last NTC_KA_TIDS KEEPALIVEs): a signed one recorded
+ * and sent again later is ignored.
+ */
+bool ntc_our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN]);
 
 #endif /* NT_CLIENT_PRIV_H */

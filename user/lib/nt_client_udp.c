@@ -11,6 +11,7 @@
 #include <time.h>
 #include <sys/socket.h>
 #include "nattrav_client.h"
+#include "nt_client_priv.h"
 #include "nt_endpoint.h"
 #include "nt_line.h"
 #include "nt_wire.h"
@@ -91,12 +92,57 @@ static int send_msg(int fd, const struct nt_client_grant *g, const struct nt_wir
 	return 0;
 }
 
-int nt_client_send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq)
+static int send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq,
+			  uint8_t tid[NTC_TID_LEN])
 {
 	struct nt_wire_msg m = { .kind = NT_WIRE_KEEPALIVE, .session_id = g->session, .seq = seq };
 	int err = nt_wire_random(m.tid, sizeof(m.tid));
 
+	if (!err && tid)
+		memcpy(tid, m.tid, sizeof(m.tid));
 	return err ? err : send_msg(fd, g, &m);
+}
+
+int nt_client_send_keepalive(int fd, const struct nt_client_grant *g, uint64_t seq)
+{
+	return send_keepalive(fd, g, seq, NULL);
+}
+
+int ntc_keepalive(struct nt_client *c)
+{
+	int err = send_keepalive(c->udp, &c->grant, ++c->ka_seq, c->ka_tid[c->ka_tid_next]);
+
+	c->ka_tid_next = (c->ka_tid_next + 1) % NTC_KA_TIDS;
+	return err;
+}
+
+bool ntc_our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN])
+{
+	if (c->ans_sent && !memcmp(c->ans_tid, tid, NTC_TID_LEN))
+		return true;
+	for (unsigned int i = 0; i < NTC_KA_TIDS; i++)
+		if (c->ka_seq > i && !memcmp(c->ka_tid[i], tid, NTC_TID_LEN))
+			return true;
+	return false;
+}
+
+/*
+ * The NT-SEQUENCE of a PROBE: above every earlier one of the session, which
+ * the server requires so a recorded PROBE is worth nothing. CLOCK_MONOTONIC
+ * nanoseconds never go back while the session (and so this process) lives.
+ */
+static uint64_t probe_seq(void)
+{
+	static _Thread_local uint64_t last;
+	struct timespec ts;
+	uint64_t v;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (v <= last)
+		v = last + 1;
+	last = v;
+	return v;
 }
 
 static bool from_media(const struct nt_client_grant *g, const struct sockaddr_storage *ss)
@@ -115,7 +161,8 @@ static bool from_media(const struct nt_client_grant *g, const struct sockaddr_st
  * an error that ends the exchange.
  */
 static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_wire_msg *probe,
-		       const uint8_t *buf, size_t len, char *mapping, size_t mapping_len)
+		       const uint8_t *buf, size_t len, char *mapping, size_t mapping_len,
+		       uint8_t *ans_tid)
 {
 	struct nt_wire_msg m, ans = { .kind = NT_WIRE_ANSWER };
 	int err;
@@ -124,6 +171,13 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 		return 0;
 	/* unsigned errors are hints from anyone: never act on them */
 	if (nt_wire_verify(buf, len, &m, g->key))
+		return 0;
+	/*
+	 * A response to a request of ours, or nothing: a signed ERROR of this
+	 * session recorded earlier (an old 403, a 438 of a finished exchange)
+	 * and sent again must not end this one.
+	 */
+	if (memcmp(m.tid, probe->tid, sizeof(m.tid)))
 		return 0;
 	if (m.kind == NT_WIRE_ERROR) {
 		if (m.error_code == NT_WIRE_ERR_FORBIDDEN)
@@ -134,7 +188,7 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 			return -EDQUOT;
 		return m.error_code == NT_WIRE_ERR_STALE_CHALLENGE ? -EAGAIN : 0;
 	}
-	if (m.kind != NT_WIRE_CHALLENGE || memcmp(m.tid, probe->tid, sizeof(m.tid)))
+	if (m.kind != NT_WIRE_CHALLENGE)
 		return 0;
 	ans.session_id = g->session;
 	memcpy(ans.challenge, m.challenge, m.challenge_len);
@@ -145,12 +199,15 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 		err = send_msg(fd, g, &ans);
 	if (err)
 		return err;
+	if (ans_tid)
+		memcpy(ans_tid, ans.tid, sizeof(ans.tid));
 	nt_endpoint_format(&m.mapped, mapping, mapping_len);
 	return 1;
 }
 
-int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, char *mapping,
-		       size_t mapping_len)
+int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
+		 const struct ntc_wake *wake, char *mapping, size_t mapping_len,
+		 uint8_t ans_tid[NTC_TID_LEN])
 {
 	struct nt_wire_msg probe = { .kind = NT_WIRE_PROBE, .session_id = g->session,
 				     .pad_to = NT_WIRE_PROBE_MIN };
@@ -163,18 +220,28 @@ int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, 
 	if (err)
 		return err;
 	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+					 { .fd = wake ? wake->fd : -1, .events = POLLIN } };
 		uint8_t buf[NT_WIRE_MAX + 1];
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		ssize_t n;
 		int wait;
 
+		/* what came over TLS may end the exchange (EVT DENIED: no UDP 403 comes) */
+		if (wake && wake->fn(wake->arg))
+			return -ECANCELED;
 		now = mono_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		if (now >= next) {
-			/* same transaction id: the server resends the same challenge */
+			/*
+			 * Same transaction id, so any CHALLENGE for this exchange
+			 * matches; a new sequence every time, so a copy of an
+			 * earlier one that won a race to the server does not make
+			 * this one a replay there.
+			 */
+			probe.seq = probe_seq();
 			err = send_msg(fd, g, &probe);
 			if (err)
 				return err;
@@ -182,12 +249,12 @@ int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, 
 			rto = rto * 2 > PROBE_RTO_MAX_MS ? PROBE_RTO_MAX_MS : rto * 2;
 		}
 		wait = (int)((next < deadline ? next : deadline) - now);
-		if (poll(&pfd, 1, wait) < 0) {
+		if (poll(pfd, 2, wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (!(pfd.revents & (POLLIN | POLLERR)))
+		if (!(pfd[0].revents & (POLLIN | POLLERR)))
 			continue;
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
 		if (n < 0) {
@@ -198,7 +265,7 @@ int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, 
 		}
 		if (!from_media(g, &ss))
 			continue;
-		err = on_datagram(fd, g, &probe, buf, (size_t)n, mapping, mapping_len);
+		err = on_datagram(fd, g, &probe, buf, (size_t)n, mapping, mapping_len, ans_tid);
 		if (err == 1)
 			return 0;
 		if (err == -EAGAIN) {
@@ -211,4 +278,10 @@ int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, 
 		if (err)
 			return err;
 	}
+}
+
+int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, char *mapping,
+		       size_t mapping_len)
+{
+	return ntc_exchange(fd, g, timeout_ms, NULL, mapping, mapping_len, NULL);
 }

@@ -38,8 +38,11 @@ struct nt_session {
 	uint64_t verified_ns;		/* CLOCK_MONOTONIC of the verification */
 	uint64_t keepalive_ns;		/* last authentic keepalive from mapping */
 	uint64_t keepalive_seq;		/* highest sequence seen */
+	uint64_t probe_seq;		/* highest probe sequence challenged */
 	uint64_t probe_window_ns;	/* start of the current rate-limit second */
 	uint32_t probes;		/* probes in that second */
+	uint64_t reply_window_ns;	/* the same for UDP ERRORs to the session */
+	uint32_t replies;
 	void *owner;			/* the daemon's connection; NULL while detached */
 	uint64_t detached_ns;		/* its connection dropped then: it may resume */
 };

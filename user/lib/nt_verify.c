@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Challenge table: one per session, single use, short lifetime, bound to the address. */
+/* Challenge table: a few per session, single use, short lifetime, bound to the address. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,50 +37,61 @@ static void drop(struct nt_challenge *c)
 	OPENSSL_cleanse(c, sizeof(*c));
 }
 
-static struct nt_challenge *of_session(struct nt_verify *v, uint64_t session_id)
+/* A slot for a new challenge of session_id: its oldest when it has its fill. */
+static struct nt_challenge *new_slot(struct nt_verify *v, uint64_t session_id, uint64_t now_ns)
 {
-	for (size_t i = 0; i < v->cap; i++)
-		if (v->c[i].used && v->c[i].session_id == session_id)
-			return &v->c[i];
-	return NULL;
+	struct nt_challenge *oldest = NULL, *free_slot = NULL, *soonest = &v->c[0];
+	size_t mine = 0;
+
+	for (size_t i = 0; i < v->cap; i++) {
+		struct nt_challenge *c = &v->c[i];
+
+		if (c->used && c->expires_ns <= now_ns)
+			drop(c);
+		if (!c->used) {
+			free_slot = free_slot ?: c;
+			continue;
+		}
+		if (c->session_id == session_id) {
+			mine++;
+			if (!oldest || c->probe_seq < oldest->probe_seq)
+				oldest = c;
+		}
+		if (c->expires_ns < soonest->expires_ns || !soonest->used)
+			soonest = c;
+	}
+	if (mine >= NT_VERIFY_PER_SESSION)
+		return oldest;
+	return free_slot ?: soonest;
 }
 
-int nt_verify_probe(struct nt_verify *v, uint64_t session_id,
-		    const struct nt_endpoint *observed, const uint8_t tid[12],
+int nt_verify_probe(struct nt_verify *v, uint64_t session_id, uint64_t *last_seq,
+		    const struct nt_endpoint *observed, uint64_t seq,
 		    const uint8_t nonce[NT_VERIFY_NONCE_LEN], uint64_t now_ns,
 		    uint64_t lifetime_ns, const struct nt_challenge **out)
 {
 	struct nt_challenge *slot;
 
-	if (!v->c || !session_id || !observed || !tid || !nonce)
+	if (!v->c || !session_id || !last_seq || !observed || !nonce)
 		return -EINVAL;
-	slot = of_session(v, session_id);
-	if (slot && slot->expires_ns > now_ns && !memcmp(slot->tid, tid, sizeof(slot->tid)) &&
-	    nt_endpoint_eq(&slot->observed, observed)) {
-		*out = slot;
-		return 1;
-	}
-	for (size_t i = 0; i < v->cap && !slot; i++) {
-		struct nt_challenge *c = &v->c[i];
-
-		if (c->used && c->expires_ns <= now_ns)
-			drop(c);
-		if (!c->used)
-			slot = c;
-	}
-	if (!slot) {
-		slot = &v->c[0];
-		for (size_t i = 1; i < v->cap; i++)
-			if (v->c[i].expires_ns < slot->expires_ns)
-				slot = &v->c[i];
-	}
+	/*
+	 * Every PROBE a client sends, retransmissions too, has a higher
+	 * sequence: one that is not is a copy. Whoever replays a probe, from
+	 * wherever, races the real one at best: the first copy to arrive takes
+	 * the sequence and the others get nothing. The client's next probe has
+	 * a new one.
+	 */
+	if (seq <= *last_seq)
+		return -EALREADY;
+	slot = new_slot(v, session_id, now_ns);
 	drop(slot);
 	slot->used = true;
 	slot->session_id = session_id;
 	slot->observed = *observed;
-	memcpy(slot->tid, tid, sizeof(slot->tid));
+	slot->probe_seq = seq;
 	memcpy(slot->nonce, nonce, NT_VERIFY_NONCE_LEN);
 	slot->expires_ns = now_ns + lifetime_ns;
+	*last_seq = seq;
 	*out = slot;
 	return 0;
 }
@@ -90,13 +101,16 @@ int nt_verify_check(struct nt_verify *v, uint64_t session_id,
 		    size_t nonce_len, const struct nt_endpoint *mapped,
 		    uint64_t now_ns)
 {
-	struct nt_challenge *hit;
+	struct nt_challenge *hit = NULL;
 
 	if (!v->c || nonce_len != NT_VERIFY_NONCE_LEN)
 		return -ENOENT;
-	hit = of_session(v, session_id);
 	/* constant time on the nonce: its bytes are the secret here */
-	if (!hit || CRYPTO_memcmp(hit->nonce, nonce, NT_VERIFY_NONCE_LEN))
+	for (size_t i = 0; i < v->cap; i++)
+		if (v->c[i].used && v->c[i].session_id == session_id &&
+		    !CRYPTO_memcmp(v->c[i].nonce, nonce, NT_VERIFY_NONCE_LEN))
+			hit = &v->c[i];
+	if (!hit)
 		return -ENOENT;
 	if (hit->expires_ns <= now_ns) {
 		drop(hit);
@@ -104,7 +118,8 @@ int nt_verify_check(struct nt_verify *v, uint64_t session_id,
 	}
 	if (!nt_endpoint_eq(src, &hit->observed) || !nt_endpoint_eq(mapped, &hit->observed))
 		return -EADDRNOTAVAIL;
-	drop(hit); /* single use */
+	/* single use, and the session's other challenges are moot now */
+	nt_verify_forget(v, session_id);
 	return 0;
 }
 

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The challenges nattravd has sent and not yet seen answered
- * (docs/protocol.md section 4). At most one per session, bound to the
- * address the probe came from and to the probe's transaction id, alive a
- * few seconds, consumed by the answer that verifies it: a replayed answer
- * finds nothing. A failed answer changes nothing. Pure state, no I/O, no
- * clock: callers pass CLOCK_MONOTONIC nanoseconds.
+ * (docs/protocol.md section 4). Each is bound to the address its probe came
+ * from and to the probe's sequence number, alive a few seconds; the answer
+ * that verifies one consumes all of its session's. A session has at most
+ * NT_VERIFY_PER_SESSION at once, so a CHALLENGE delayed past the client's
+ * next probe still verifies. Probe sequence numbers only go up: a probe
+ * replayed, from any source, neither gets a challenge nor displaces one.
+ * A failed answer changes nothing. Pure state, no I/O, no clock: callers
+ * pass CLOCK_MONOTONIC nanoseconds.
  *
  * Functions return 0 or a negative errno.
  */
@@ -19,12 +22,14 @@
 
 #define NT_VERIFY_NONCE_LEN 32
 #define NT_VERIFY_LIFETIME_MS 5000
+/* A retransmitting client has about this many probes in flight in 5 s. */
+#define NT_VERIFY_PER_SESSION 4
 
 struct nt_challenge {
 	bool used;
 	uint64_t session_id;
 	struct nt_endpoint observed; /* where the probe came from */
-	uint8_t tid[12];	     /* the probe's transaction id */
+	uint64_t probe_seq;	     /* the probe's NT-SEQUENCE */
 	uint8_t nonce[NT_VERIFY_NONCE_LEN];
 	uint64_t expires_ns;
 };
@@ -38,25 +43,30 @@ int nt_verify_init(struct nt_verify *v, size_t cap);
 void nt_verify_free(struct nt_verify *v);
 
 /*
- * A probe of session_id with transaction id tid came from observed.
- * Returns 1 with *out = the outstanding challenge when this is a
- * retransmission (same tid, same source, not expired): send the same
- * challenge again. Otherwise records a new challenge with nonce (from a
- * CSPRNG, chosen by the caller), replacing the session's previous one, and
- * returns 0 with *out = it. When the table is full the entry closest to
- * expiry is replaced: a flood costs challenges, never a crash.
+ * An authentic probe of session_id with sequence seq came from observed;
+ * *last_seq is the highest probe sequence the session has had a challenge
+ * for (0 at first), raised here.
+ *   0          a new probe: a new challenge with nonce (from a CSPRNG,
+ *              chosen by the caller) in *out; the session's oldest is
+ *              replaced when it has NT_VERIFY_PER_SESSION already
+ *   -EALREADY  seq is not above *last_seq: a copy (replayed, or duplicated
+ *              by the network) of a probe that already had its challenge.
+ *              Nothing changes
+ * When the table is full the entry closest to expiry is replaced: a flood
+ * costs challenges, never a crash.
  */
-int nt_verify_probe(struct nt_verify *v, uint64_t session_id,
-		    const struct nt_endpoint *observed, const uint8_t tid[12],
+int nt_verify_probe(struct nt_verify *v, uint64_t session_id, uint64_t *last_seq,
+		    const struct nt_endpoint *observed, uint64_t seq,
 		    const uint8_t nonce[NT_VERIFY_NONCE_LEN], uint64_t now_ns,
 		    uint64_t lifetime_ns, const struct nt_challenge **out);
 
 /*
  * Check an authentic answer of session_id, received from src, carrying
  * nonce and the mapped address the client says it was shown.
- *   0              verified: src is the observed mapping; challenge consumed
- *   -ENOENT        not the session's outstanding challenge (wrong, replayed,
- *                  used); nothing changes
+ *   0              verified: src is the observed mapping; every challenge
+ *                  of the session consumed
+ *   -ENOENT        not an outstanding challenge of the session (wrong,
+ *                  replayed, used); nothing changes
  *   -ETIMEDOUT     the challenge had expired; it is dropped
  *   -EADDRNOTAVAIL answer from another address, or naming another mapping;
  *                  nothing changes (the real client may still answer)

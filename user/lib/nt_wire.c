@@ -84,7 +84,8 @@ struct kind_rule {
 };
 
 static const struct kind_rule rules[] = {
-	[NT_WIRE_PROBE] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_MI, 0 },
+	[NT_WIRE_PROBE] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_SEQUENCE |
+			    NT_WIRE_HAS_MI, 0 },
 	[NT_WIRE_CHALLENGE] = { NT_WIRE_HAS_SESSION_ID | NT_WIRE_HAS_CHALLENGE |
 				NT_WIRE_HAS_MAPPED | NT_WIRE_HAS_LIFETIME |
 				NT_WIRE_HAS_MI, 0 },

@@ -52,7 +52,7 @@
 #define NT_WIRE_ATTR_SESSION_ID 0x4E01	/* 8 bytes, big endian */
 #define NT_WIRE_ATTR_CHALLENGE 0x4E02	/* 16..32 random bytes */
 #define NT_WIRE_ATTR_LIFETIME 0x4E03	/* 4 bytes, ms the challenge stays valid */
-#define NT_WIRE_ATTR_SEQUENCE 0x4E04	/* 8 bytes, big endian */
+#define NT_WIRE_ATTR_SEQUENCE 0x4E04	/* 8 bytes, big endian: PROBE, KEEPALIVE */
 /*
  * Zero bytes a PROBE carries so it is at least as long as the CHALLENGE
  * it asks for (no amplification). Comprehension-optional: parse skips it.
@@ -63,7 +63,8 @@
 #define NT_WIRE_PROBE_MIN 144
 
 enum nt_wire_kind {
-	NT_WIRE_PROBE = 1,	/* client -> server: session id; signed */
+	NT_WIRE_PROBE = 1,	/* client -> server: session id, sequence
+				 * (new for every PROBE sent); signed */
 	NT_WIRE_CHALLENGE,	/* server -> client: session id, challenge,
 				 * observed address, lifetime; signed */
 	NT_WIRE_ANSWER,		/* client -> server: session id, challenge,

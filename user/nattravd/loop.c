@@ -98,6 +98,7 @@ static void on_tick(struct nd *d)
 	nd_nh_tick(d, now);
 	nd_ctl_tick(d, now);
 	nd_metrics_tick(d, now);
+	nd_wire_tick(d, now);
 	if (now - d->last_stats_ns >= 10000000000ull) {
 		d->last_stats_ns = now;
 		nt_dbg("stats: sessions=%zu groups=%zu mappings=%zu forwarded=%llu drop_unverified=%llu drop_no_peer=%llu control=%llu control_bad=%llu",

@@ -43,6 +43,13 @@ static const char *const vfail_names[ND_VFAIL_MAX] = {
 	[ND_VFAIL_QUOTA] = "quota",           [ND_VFAIL_INTERNAL] = "internal",
 	[ND_VFAIL_UNREACHABLE] = "unreachable",
 };
+static const char *const refusal_names[NT_REF_MAX] = {
+	[NT_REF_MALFORMED] = "malformed",	[NT_REF_NOT_REQUEST] = "not_request",
+	[NT_REF_UNKNOWN_SESSION] = "unknown_session", [NT_REF_BAD_MAC] = "bad_mac",
+	[NT_REF_REPLAY] = "replayed",		[NT_REF_STALE] = "stale_answer",
+	[NT_REF_ADDRESS] = "wrong_address",	[NT_REF_DENIED] = "address_denied",
+	[NT_REF_RATE] = "rate",
+};
 static const char *const exp_names[ND_EXP_MAX] = {
 	[ND_EXP_CONSENT] = "consent", [ND_EXP_REBIND] = "rebind",
 	[ND_EXP_ADMIN] = "admin",     [ND_EXP_SESSION_END] = "session_end",
@@ -151,11 +158,18 @@ static void render(struct nd *d, FILE *f)
 		   "nattrav_control_messages_total{result=\"bad\"} %llu\n",
 		(unsigned long long)d->cnt.control, (unsigned long long)d->cnt.control_bad);
 	HELP(f, "nattrav_udp_replies_withheld_total", "counter",
-	     "UDP replies not sent: over the per-address rate, or larger than the request.");
+	     "UDP replies not sent: over the per-address or per-session rate, or larger than the request.");
 	fprintf(f, "nattrav_udp_replies_withheld_total{reason=\"rate\"} %llu\n"
+		   "nattrav_udp_replies_withheld_total{reason=\"session_rate\"} %llu\n"
 		   "nattrav_udp_replies_withheld_total{reason=\"size\"} %llu\n",
 		(unsigned long long)d->cnt.answers_limited,
+		(unsigned long long)d->cnt.answers_limited_session,
 		(unsigned long long)d->cnt.answers_too_big);
+	HELP(f, "nattrav_udp_refused_total", "counter",
+	     "UDP control messages that got no answer, by reason.");
+	for (int i = 0; i < NT_REF_MAX; i++)
+		fprintf(f, "nattrav_udp_refused_total{reason=\"%s\"} %llu\n", refusal_names[i],
+			(unsigned long long)d->cnt.refused[i]);
 	HELP(f, "nattrav_sessions", "gauge", "Sessions (clients joined to a group).");
 	fprintf(f, "nattrav_sessions %zu\n", nt_sessions_count(&d->st));
 	HELP(f, "nattrav_connections", "gauge", "TLS control connections.");

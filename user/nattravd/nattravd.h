@@ -17,6 +17,7 @@
 #include "nt_deny.h"
 #include "nt_fwd.h"
 #include "nt_line.h"
+#include "nt_refusal.h"
 #include "nt_session.h"
 #include "nt_ticket.h"
 #include "nt_token.h"
@@ -34,6 +35,8 @@
 #define ND_TICK_MS 500
 /* UDP replies per source address and second, port ignored (NAT: many clients, one address). */
 #define ND_ANSWERS_PER_ADDR_SEC 50
+/* UDP ERRORs per session and second, whatever address they go to. */
+#define ND_ANSWERS_PER_SESSION_SEC 10
 #define ND_OUTBUF_MAX 65536		/* a client reading slower than this is dropped */
 #define ND_MEDIA_BATCH 64
 #define ND_MEDIA_MAXPKT 9216	/* jumbo frames: XDP forwards up to the MTU too */
@@ -84,8 +87,10 @@ struct nd_handle {
 
 /* Verdicts of userspace-seen media, for STATUS and debug logs. */
 struct nd_counters {
-	/* UDP replies not sent: per-address rate; longer than the request */
-	uint64_t answers_limited, answers_too_big;
+	/* UDP replies not sent: per-address rate, per-session rate (probes, errors); too long */
+	uint64_t answers_limited, answers_limited_session, answers_too_big;
+	/* control datagrams refused (no answer), by reason */
+	uint64_t refused[NT_REF_MAX];
 	uint64_t forwarded, fwd_bytes, drop_unverified, drop_no_peer,
 		drop_family, drop_send, media_with_xdp, control, control_bad,
 		drop_rate, fanout_copies;
@@ -131,6 +136,8 @@ struct nd {
 	struct nt_sessions st;
 	struct nt_verify ver;
 	struct nt_ratelimit *replies;	/* UDP replies per source address */
+	struct nt_refusals refusals;	/* since the last summary line */
+	uint64_t refusals_ns;		/* when that line was due last */
 	struct nt_fwd fwd;
 	struct nd_nexthop *nh;		/* NULL with --xdp-mode off */
 	struct nd_conn **conns;
@@ -203,6 +210,8 @@ bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char
 void nd_wire_input(struct nd *d, struct nd_handle *h,
 		   const struct nt_endpoint *src, const uint8_t *buf,
 		   size_t len);
+/* Every NT_REFUSAL_INTERVAL_S: one log line for the datagrams refused meanwhile. */
+void nd_wire_tick(struct nd *d, uint64_t now);
 
 /* mapping.c: sessions' mappings in the BPF map and the forwarding table */
 int nd_mapping_install(struct nd *d, struct nt_session *s,

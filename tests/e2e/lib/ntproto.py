@@ -10,12 +10,19 @@ byte so a test can capture, replay, forge and flood them.
                      unpadded probes from many sockets: reply sizes and counts
   ntproto.py load    --server IP --ca FILE --secret-file F --count N --cycles C
                      N verified sessions at once, closed, C times
+  ntproto.py probereplay --server IP --ca FILE --token T   PROBEs replayed from
+                     another socket, after and before the original: the real
+                     client still verifies
+  ntproto.py flood   --server IP --ca FILE --token T --seconds S   forged,
+                     unknown-session, malformed and replayed datagrams from
+                     one socket: how many replies came back
 Prints one JSON object; exit 0 when the run itself worked (the caller judges)."""
 import argparse, base64, hashlib, hmac, json, os, select, socket, ssl, struct, sys, time, zlib
 
 COOKIE = 0x2112A442
-PROBE, CHALLENGE, ANSWER = 0x02C1, 0x03C1, 0x02C2
+PROBE, CHALLENGE, ANSWER, KEEPALIVE = 0x02C1, 0x03C1, 0x02C2, 0x02D3
 A_SID, A_CH, A_XOR, A_MI, A_FP, A_PAD = 0x4E01, 0x4E02, 0x0020, 0x001C, 0x8028, 0x8E05
+A_SEQ = 0x4E04
 PROBE_MIN = 144
 
 
@@ -71,6 +78,7 @@ class Session:
             raise RuntimeError(r)
         f = dict(kv.split("=", 1) for kv in r.split()[2:] if "=" in kv)
         self.sid, self.key = int(f["session"], 16), bytes.fromhex(f["key"])
+        self.pseq = 0  # NT-SEQUENCE of our PROBEs: new and higher for each
         h, p = f["media"].rsplit(":", 1)
         self.media = (h.strip("[]"), int(p))
 
@@ -111,14 +119,16 @@ class Session:
             self.events.append(l)
         return None
 
-    def probe(self, sock, pad=True):
+    def probe(self, sock, pad=True, send=True):
         tid = os.urandom(12)
-        attrs = [(A_SID, struct.pack("!Q", self.sid))]
+        self.pseq += 1
+        attrs = [(A_SID, struct.pack("!Q", self.sid)), (A_SEQ, struct.pack("!Q", self.pseq))]
         msg = build(PROBE, tid, attrs, self.key)
         if pad and len(msg) < PROBE_MIN:
             attrs.append((A_PAD, b"\0" * (PROBE_MIN - len(msg) - 4)))
             msg = build(PROBE, tid, attrs, self.key)
-        sock.sendto(msg, self.media)
+        if send:
+            sock.sendto(msg, self.media)
         return msg
 
     def answer_for(self, ch):
@@ -224,6 +234,90 @@ def cmd_amp(a):
     print(json.dumps(res))
 
 
+def drain(sock, timeout):
+    """Datagrams that arrive on sock within timeout: how many."""
+    n = 0
+    while recv_msg(sock, timeout):
+        n += 1
+    return n
+
+
+def cmd_probereplay(a):
+    s = Session(a.server, a.ca, a.token, "probereplay")
+    good, other = udp(), udp()
+    res = {}
+    # two probes; the first challenge stays unanswered, the second is the real one
+    old = s.probe(good)
+    res["old_challenge"] = bool(recv_msg(good, 3))
+    cur = s.probe(good)
+    ch = recv_msg(good, 3)
+    res["challenge"] = bool(ch and ch["type"] == CHALLENGE)
+    # an attacker on the path sends both again from its own socket
+    other.sendto(cur, s.media)
+    other.sendto(old, s.media)
+    res["replay_replies"] = drain(other, 1.0)
+    good.sendto(s.answer_for(ch), s.media)
+    ev = s.wait_event("VERIFIED", 3)
+    res["verified"] = ev is not None
+    res["mapping"] = ev.split("mapping=")[1].split()[0] if ev else None
+    # after success: the answered probe replayed from anywhere gets nothing
+    other.sendto(cur, s.media)
+    good.sendto(cur, s.media)
+    res["after_replies"] = drain(other, 0.5) + drain(good, 0.5)
+    # a copy that wins the race to the server takes that probe only
+    first = s.probe(good, send=False)
+    other.sendto(first, s.media)
+    time.sleep(0.05)
+    good.sendto(first, s.media)
+    res["race_copy_replies"] = drain(other, 1.0)
+    res["race_original_replies"] = drain(good, 1.0)
+    s.probe(good)  # the client's next probe, as it retransmits
+    ch = recv_msg(good, 3)
+    if ch and ch["type"] == CHALLENGE:
+        good.sendto(s.answer_for(ch), s.media)
+    res["reverified"] = s.wait_event("VERIFIED", 3) is not None
+    st = s.cmd("STATUS")
+    res["status_mapping"] = st.split("mapping=")[1].split()[0] if "mapping=" in st else None
+    s.close()
+    print(json.dumps(res))
+
+
+def cmd_flood(a):
+    s = Session(a.server, a.ca, a.token, "flood")
+    sock = udp()
+    ans = s.verify(sock)  # verified, then its ANSWER is stale: replays get a signed 438
+    s.wait_event("VERIFIED", 3)
+    res = {"sent": 0, "replies": 0, "stale_sent": 0}
+    forged_key = os.urandom(32)
+    sid = struct.pack("!Q", s.sid)
+    end = time.time() + a.seconds
+    t0 = time.time()
+    while time.time() < end:
+        for msg in (
+            build(PROBE, os.urandom(12), [(A_SID, sid), (A_SEQ, struct.pack("!Q", 1 << 40)),
+                                          (A_PAD, b"\0" * 52)], forged_key),  # bad MAC
+            build(KEEPALIVE, os.urandom(12), [(A_SID, struct.pack("!Q", s.sid ^ 1)),
+                                              (A_SEQ, struct.pack("!Q", 1))], forged_key),
+            os.urandom(12) + b"\0" * 8,  # junk: media to the relay, never a reply
+            b"\x00\x01\x00\x00" + struct.pack("!I", COOKIE) + os.urandom(12),  # STUN Binding
+            ans,  # an authentic ANSWER, replayed
+        ):
+            sock.sendto(msg, s.media)
+            res["sent"] += 1
+        res["stale_sent"] += 1
+        while True:
+            r, _, _ = select.select([sock], [], [], 0)
+            if not r:
+                break
+            sock.recvfrom(2048)
+            res["replies"] += 1
+        time.sleep(0.002)
+    res["replies"] += drain(sock, 1.0)
+    res["secs"] = round(time.time() - t0, 2)
+    s.close()
+    print(json.dumps(res))
+
+
 def token(secret, user, ttl=600, groups=("*",)):
     """A v2 token (docs/protocol.md section 1) for user and groups."""
     msg = "v2:%d:%s:%s" % (int(time.time()) + ttl, user, ",".join(groups))
@@ -254,7 +348,7 @@ def cmd_load(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["replay", "amp", "load"])
+    p.add_argument("mode", choices=["replay", "amp", "load", "probereplay", "flood"])
     p.add_argument("--server", required=True)
     p.add_argument("--ca", required=True)
     p.add_argument("--token")
@@ -263,8 +357,10 @@ def main():
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--cycles", type=int, default=1)
     p.add_argument("--between", help="shell command run after each cycle")
+    p.add_argument("--seconds", type=float, default=3)
     a = p.parse_args()
-    {"replay": cmd_replay, "amp": cmd_amp, "load": cmd_load}[a.mode](a)
+    {"replay": cmd_replay, "amp": cmd_amp, "load": cmd_load, "probereplay": cmd_probereplay,
+     "flood": cmd_flood}[a.mode](a)
 
 
 if __name__ == "__main__":
