@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "nattrav.skel.h"
 #include "nt_bpf.h"
+#include "nt_bpf_why.h"
 #include "nt_log.h"
 
 struct nt_xdp {
@@ -38,9 +39,24 @@ static int tc_detach(int ifindex)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* the verifier's log of a refused program; a longer one keeps its last part (the reason) */
+#define NT_VERIFIER_LOG_SIZE (1u << 20)
+
+/* Say why, from the verifier's log and libbpf's warnings; frees vlog. */
+static int load_failed(int err, char *vlog, const char *blog, const char *pin_dir)
+{
+	if (vlog && vlog[0])
+		nt_dbg("the verifier's log:\n%s", vlog);
+	err = nt_bpf_load_explain(err, vlog, blog, pin_dir);
+	free(vlog);
+	return err;
+}
+
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	char *vlog = calloc(1, NT_VERIFIER_LOG_SIZE), blog[4096];
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir, .kernel_log_buf = vlog,
+		    .kernel_log_size = vlog ? NT_VERIFIER_LOG_SIZE : 0);
 	struct nt_xdp *x;
 	int err;
 
@@ -49,28 +65,32 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 		err = -errno;
 		nt_err("cannot create pin dir %s: %s (is bpffs mounted on /sys/fs/bpf?)",
 		       pin_dir, strerror(errno));
+		free(vlog);
 		return err;
 	}
 	x = calloc(1, sizeof(*x));
-	if (!x)
+	if (!x) {
+		free(vlog);
 		return -ENOMEM;
+	}
 	x->skel = nattrav_bpf__open_opts(&opts);
 	if (!x->skel) {
 		err = -errno;
 		nt_err("cannot open the XDP program: %s", strerror(-err));
+		free(vlog);
 		free(x);
 		return err;
 	}
+	nt_log_libbpf_keep(blog, sizeof(blog));
 	err = nattrav_bpf__load(x->skel);
+	nt_log_libbpf_keep(NULL, 0);
 	if (err) {
-		nt_err("cannot load the XDP program: %s (maps of another layout pinned under %s, "
-		       "by another version? 'nattravctl --pin-dir %s detach --iface IF --purge' "
-		       "removes them)",
-		       strerror(-err), pin_dir, pin_dir);
+		err = load_failed(err, vlog, blog, pin_dir);
 		nattrav_bpf__destroy(x->skel);
 		free(x);
 		return err;
 	}
+	free(vlog);
 	*out = x;
 	return 0;
 }
