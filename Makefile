@@ -32,6 +32,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wimplicit-fallthrough -Wno-unused-pa
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT)
 LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
+# nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Wno-unused-function -Iinclude -Ibpf -I$(OUT)/vmlinux
 
@@ -110,6 +112,8 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 .SECONDEXPANSION:
+$(OUT)/nattravd $(OUT)/asan/nattravd: LDLIBS += $(SYSTEMD_LIBS)
+
 $(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
