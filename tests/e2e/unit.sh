@@ -245,7 +245,7 @@ nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" --pin
 	--ctl-socket off >"$work/odd.log" 2>&1 || rc=$?
 check "foreign pinned map: refused (exit 1)" test "$rc" -eq 1
 check "foreign pinned map: the message names the pins of another layout" \
-	grep -q "error maps of another layout are pinned under $odd" "$work/odd.log"
+	grep -q "error maps of another layout pinned under $odd" "$work/odd.log"
 check "foreign pinned map: no capability blamed" sh -c "! grep -q 'lacks CAP' '$work/odd.log'"
 
 relay_summary

@@ -130,7 +130,7 @@ int nt_bpf_load_explain(int err, const char *verifier_log, const char *libbpf_lo
 		return err;
 	/* libbpf refused to reuse a pin whose type, sizes or flags differ */
 	if (strstr(libbpf_log, "couldn't reuse pinned map"))
-		nt_err("maps of another layout are pinned under %s, by another version: "
+		nt_err("maps of another layout pinned under %s, by another version: "
 		       "'nattravctl --pin-dir %s detach --iface IF --purge' removes them",
 		       pin_dir, pin_dir);
 	else if (strstr(libbpf_log, "couldn't retrieve pinned map") && (err == -EACCES || err == -EPERM))
