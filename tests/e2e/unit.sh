@@ -10,8 +10,8 @@
 # NATs then exchange media relayed by XDP. sd_notify: READY=1 once the
 # control port listens, RELOADING=1 with MONOTONIC_USEC and READY=1 around a
 # SIGHUP, STOPPING=1 at SIGTERM. A load refused for a missing capability
-# says which one and exits 2, with no word of pins; maps of another layout
-# pinned are named as the cause when they are.
+# says which one and exits 2, with no word of pins; pins of another user and
+# maps of another layout pinned are named as the cause when they are.
 #
 # The user is made from scripts/nattrav.sysusers when the host lacks it and
 # removed again at the end.
@@ -116,7 +116,7 @@ exec setpriv --reuid="$UID_" --regid="$GID_" --init-groups --no-new-privs \
 run_as_unit() { # bounding ambient args... (the daemon in the foreground)
 	local pre=${PRE#+}
 	# the unit's own ExecStartPre=, on this test's pin folder
-	sh -c "${pre//$UNIT_PIN/$NT_PIN_DIR}" || return 125
+	[ -n "${NO_PRE:-}" ] || sh -c "${pre//$UNIT_PIN/$NT_PIN_DIR}" || return 125
 	BOUNDC=$(setpriv_caps "$1") AMBC=$(setpriv_caps "$2") PIN=$NT_PIN_DIR UMASK=$UMASK \
 		UID_=$UID_ GID_=$GID_ NOTIFY_SOCKET=$NOTIFY \
 		nsenter --net="/run/netns/$RELAY_NS" -- unshare -m --propagation private \
@@ -225,7 +225,7 @@ check "every system call made passes the unit's SystemCallFilter=, none maps W+X
 # --- without CAP_PERFMON: the reason, the capability, exit 2 -------------------
 less=${AMBIENT//CAP_PERFMON/}
 rc=0
-run_as_unit "$less" "$less" "$B/nattravd" --config "$work/nattravd.conf" >"$work/noperfmon.log" 2>&1 || rc=$?
+run_as_unit "$less" "$less" timeout 20 "$B/nattravd" --config "$work/nattravd.conf" >"$work/noperfmon.log" 2>&1 || rc=$?
 check "no CAP_PERFMON: exit 2 (RestartPreventExitStatus=2: no restart loop)" test "$rc" -eq 2
 check "no CAP_PERFMON: the message names CAP_PERFMON as missing" \
 	grep -q "error the process lacks CAP_PERFMON" "$work/noperfmon.log"
@@ -233,6 +233,18 @@ check "no CAP_PERFMON: the verifier's reason is given" \
 	grep -q "error cannot load the XDP program: the verifier refused it: .*prohibited for !root" "$work/noperfmon.log"
 check "no CAP_PERFMON: no word of pins of another layout" sh -c "! grep -qi 'another layout' '$work/noperfmon.log'"
 check "no CAP_PERFMON: nothing attached" sh -c "! ip -n '$RELAY_NS' link show '$RELAY_IF' | grep -q xdp"
+
+# --- pins of root's without the ExecStartPre=: the owner is named, not the layout --
+rm -f "$NT_PIN_DIR"/nt_*
+ctl attach --iface "$RELAY_IF" --addr "$RELAY_V4" --media-port 3478 >/dev/null 2>&1
+ctl detach --iface "$RELAY_IF" >/dev/null 2>&1
+rc=0
+NO_PRE=1 run_as_unit "$BOUND" "$AMBIENT" timeout 20 "$B/nattravd" --config "$work/nattravd.conf" \
+	>"$work/rootpins.log" 2>&1 || rc=$?
+check "root's pins, no ExecStartPre=: refused, the message says whose they are" \
+	sh -c "[ $rc -eq 1 ] && grep -q 'error the maps pinned under $NT_PIN_DIR are not open to uid $UID_' '$work/rootpins.log'"
+check "root's pins, no ExecStartPre=: no capability or layout blamed" \
+	sh -c "! grep -Eq 'lacks CAP|another layout' '$work/rootpins.log'"
 
 # --- maps of another layout pinned: then, and only then, the pins are named ----
 odd="$NT_PIN_DIR-odd"
