@@ -34,6 +34,8 @@ CFLAGS   ?= -O2 -g
 NT_DEFS  ?=
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS)
 LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
+# nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Wno-unused-function -Iinclude -Ibpf -I$(OUT)/vmlinux $(NT_DEFS)
 
@@ -73,6 +75,8 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefin
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
+# systemd-sysusers reads /usr/lib/sysusers.d, not $(PREFIX)/lib
+SYSUSERS_DIR ?= /usr/lib/sysusers.d
 
 .PHONY: all clean test test-unit test-e2e demo fuzz install
 .DELETE_ON_ERROR:
@@ -112,6 +116,8 @@ $(LIB): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 .SECONDEXPANSION:
+$(OUT)/nattravd $(OUT)/asan/nattravd: LDLIBS += $(SYSTEMD_LIBS)
+
 $(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
@@ -150,17 +156,23 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include/nattrav $(DESTDIR)$(SYSTEMD_DIR) \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)/etc/nattrav
+		$(DESTDIR)/etc/nattrav $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 0755 $(OUT)/nattravd $(DESTDIR)$(PREFIX)/sbin/nattravd
 	install -m 0755 $(OUT)/nattravctl $(DESTDIR)$(PREFIX)/sbin/nattravctl
 	install -m 0755 $(OUT)/nattrav-client $(DESTDIR)$(PREFIX)/bin/nattrav-client
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnattrav.a
 	install -m 0644 include/*.h user/lib/*.h $(DESTDIR)$(PREFIX)/include/nattrav/
 	sed 's|/usr/local|$(PREFIX)|g' scripts/nattravd.service > $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
+	install -m 0644 scripts/nattrav.sysusers $(DESTDIR)$(SYSUSERS_DIR)/nattrav.conf
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	test -e $(DESTDIR)/etc/nattrav/nattravd.conf || \
 		install -m 0640 docs/nattravd.conf.example $(DESTDIR)/etc/nattrav/nattravd.conf
+	@# on this host (no DESTDIR): the user the unit runs as, and its config readable by it
+	if [ -z "$(DESTDIR)" ] && command -v systemd-sysusers >/dev/null; then \
+		systemd-sysusers $(SYSUSERS_DIR)/nattrav.conf && \
+		chgrp nattrav /etc/nattrav/nattravd.conf; \
+	fi
 
 clean:
 	$(Q)rm -rf $(OUT)

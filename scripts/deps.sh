@@ -6,8 +6,8 @@ set -euo pipefail
 
 pkgs=(
 	make gcc clang llvm libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev
-	libcriterion-dev pkg-config iproute2 nftables conntrack ethtool
-	openssl tcpdump libcap2-bin valgrind curl python3 procps util-linux man-db groff-base
+	libcriterion-dev libsystemd-dev pkg-config iproute2 nftables conntrack ethtool
+	openssl tcpdump libcap2-bin valgrind strace curl python3 procps util-linux man-db groff-base
 )
 
 missing=()

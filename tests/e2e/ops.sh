@@ -213,10 +213,13 @@ check "make install DESTDIR=... PREFIX=/usr succeeds" test "$rc" -eq 0
 for f in usr/sbin/nattravd usr/sbin/nattravctl usr/bin/nattrav-client usr/lib/libnattrav.a \
 	usr/include/nattrav/nattrav_abi.h usr/lib/systemd/system/nattravd.service \
 	usr/share/man/man8/nattravd.8 usr/share/man/man8/nattravctl.8 \
-	usr/share/man/man1/nattrav-client.1 etc/nattrav/nattravd.conf; do
+	usr/share/man/man1/nattrav-client.1 etc/nattrav/nattravd.conf usr/lib/sysusers.d/nattrav.conf; do
 	check "installed: /$f" test -s "$dest/$f"
 done
 check "installed unit runs /usr/sbin/nattravd" grep -q '^ExecStart=/usr/sbin/nattravd ' "$dest/usr/lib/systemd/system/nattravd.service"
+check "installed sysusers file makes the unit's User=" sh -c "
+	u=\$(sed -n 's/^User=//p' '$dest/usr/lib/systemd/system/nattravd.service')
+	[ -n \"\$u\" ] && grep -Eq \"^u[[:space:]]+\$u[[:space:]]\" '$dest/usr/lib/sysusers.d/nattrav.conf'"
 check "installed config is the example, all of it commented" \
 	sh -c "! grep -Ev '^[[:space:]]*(#|$)' '$dest/etc/nattrav/nattravd.conf' | grep -q ."
 check "installed nattravd runs (--help)" sh -c "'$dest/usr/sbin/nattravd' --help >/dev/null"

@@ -14,6 +14,7 @@
 #include "nt_bpf.h"
 #include "nt_bpf_migrate.h"
 #include "nt_bpf_owner.h"
+#include "nt_bpf_why.h"
 #include "nt_log.h"
 #include "nt_qdisc.h"
 
@@ -101,9 +102,24 @@ static int egress_pin(struct bpf_map *map, const char *pin_dir)
 	return bpf_obj_pin(bpf_map__fd(map), path) < 0 ? -errno : 0;
 }
 
+/* the verifier's log of a refused program; a longer one keeps its last part (the reason) */
+#define NT_VERIFIER_LOG_SIZE (1u << 20)
+
+/* Say why, from the verifier's log and libbpf's warnings; frees vlog. */
+static int load_failed(int err, char *vlog, const char *blog, const char *pin_dir)
+{
+	if (vlog && vlog[0])
+		nt_dbg("the verifier's log:\n%s", vlog);
+	err = nt_bpf_load_explain(err, vlog, blog, pin_dir);
+	free(vlog);
+	return err;
+}
+
 int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
+	char *vlog = calloc(1, NT_VERIFIER_LOG_SIZE), blog[4096];
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir, .kernel_log_buf = vlog,
+		    .kernel_log_size = vlog ? NT_VERIFIER_LOG_SIZE : 0);
 	struct nt_migration *mig = NULL;
 	struct nt_xdp *x;
 	bool egress_reused;
@@ -114,51 +130,64 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 		err = -errno;
 		nt_err("cannot create pin dir %s: %s (is bpffs mounted on /sys/fs/bpf?)",
 		       pin_dir, strerror(errno));
+		free(vlog);
 		return err;
 	}
 	x = calloc(1, sizeof(*x));
-	if (!x)
+	if (!x) {
+		free(vlog);
 		return -ENOMEM;
+	}
 	x->skel = nattrav_bpf__open_opts(&opts);
 	if (!x->skel) {
 		err = -errno;
 		nt_err("cannot open the XDP program: %s", strerror(-err));
+		free(vlog);
 		free(x);
 		return err;
 	}
 	/* nt_egress by hand (libbpf cannot reuse a pinned devmap), the others by libbpf */
 	err = egress_reuse(x->skel->maps.nt_egress, pin_dir, &egress_reused);
 	if (err) {
-		nattrav_bpf__destroy(x->skel);
-		free(x);
-		return err;
+		nt_err("cannot reuse %s/%s: %s", pin_dir, NT_MAP_EGRESS, strerror(-err));
+		goto fail;
 	}
 	/* pins of another layout: new maps beside them, entries carried over after load */
 	err = nt_migrate_prepare(x->skel->obj, &mig);
 	if (err) {
 		nt_err("cannot prepare the pinned maps under %s for the new layout: %s", pin_dir,
 		       strerror(-err));
-		nattrav_bpf__destroy(x->skel);
-		free(x);
-		return err;
+		goto fail;
 	}
+	nt_log_libbpf_keep(blog, sizeof(blog));
 	err = nattrav_bpf__load(x->skel);
-	if (!err)
-		err = nt_migrate_finish(mig);
-	nt_migrate_free(mig);
-	if (!err && !egress_reused)
-		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
+	nt_log_libbpf_keep(NULL, 0);
 	if (err) {
-		nt_err("cannot load the XDP program: %s (maps of another layout pinned under %s, "
-		       "by another version? 'nattravctl --pin-dir %s detach --iface IF --purge' "
-		       "removes them)",
-		       strerror(-err), pin_dir, pin_dir);
-		nattrav_bpf__destroy(x->skel);
-		free(x);
-		return err;
+		nt_migrate_free(mig);
+		err = load_failed(err, vlog, blog, pin_dir);
+		vlog = NULL;
+		goto fail;
 	}
+	err = nt_migrate_finish(mig);
+	nt_migrate_free(mig);
+	if (err)
+		nt_err("cannot carry the pinned maps under %s over to the new layout: %s", pin_dir,
+		       strerror(-err));
+	if (!err && !egress_reused) {
+		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
+		if (err)
+			nt_err("cannot pin %s/%s: %s", pin_dir, NT_MAP_EGRESS, strerror(-err));
+	}
+	if (err)
+		goto fail;
+	free(vlog);
 	*out = x;
 	return 0;
+fail:
+	free(vlog);
+	nattrav_bpf__destroy(x->skel);
+	free(x);
+	return err;
 }
 
 /*

@@ -56,9 +56,41 @@ void nt_log(enum nt_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static struct {
+	char *buf;
+	size_t len, used;
+} keep;
+
+void nt_log_libbpf_keep(char *buf, size_t len)
+{
+	keep.buf = len ? buf : NULL;
+	keep.len = len;
+	keep.used = 0;
+	if (keep.buf)
+		keep.buf[0] = '\0';
+}
+
+/* the first warnings that fit: the one naming the cause comes before its echoes */
+static void keep_warning(const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+
+	if (!keep.buf || keep.used + 1 >= keep.len)
+		return;
+	va_copy(cp, ap);
+	n = vsnprintf(keep.buf + keep.used, keep.len - keep.used, fmt, cp);
+	va_end(cp);
+	if (n > 0)
+		keep.used = keep.used + (size_t)n < keep.len ? keep.used + (size_t)n : keep.len - 1;
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	enum nt_log_level l = level == LIBBPF_WARN ? NT_LOG_WARN : NT_LOG_DEBUG;
+
+	if (level == LIBBPF_WARN)
+		keep_warning(fmt, ap);
 
 	/*
 	 * Netlink's extack ("native XDP not supported", "cannot find filter

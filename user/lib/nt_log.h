@@ -3,6 +3,8 @@
 #ifndef NT_LOG_H
 #define NT_LOG_H
 
+#include <stddef.h>
+
 enum nt_log_level { NT_LOG_ERROR, NT_LOG_WARN, NT_LOG_INFO, NT_LOG_DEBUG };
 
 void nt_log_set_level(enum nt_log_level level);
@@ -11,6 +13,11 @@ enum nt_log_level nt_log_get_level(void);
 int nt_log_parse_level(const char *s);
 /* Route libbpf's messages here; its debug chatter only at NT_LOG_DEBUG. */
 void nt_log_hook_libbpf(void);
+/*
+ * Also copy libbpf's warnings into buf (NUL-terminated, as many as fit) from
+ * now on, for a caller that must say what went wrong; (NULL, 0) stops it.
+ */
+void nt_log_libbpf_keep(char *buf, size_t len);
 
 void nt_log(enum nt_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

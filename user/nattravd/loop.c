@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
 #include "nattravd.h"
 #include "nt_log.h"
 
@@ -69,13 +70,25 @@ int nd_loop_init(struct nd *d)
 	return err;
 }
 
+/*
+ * systemd is told the reload's start (Type=notify-reload, systemd >= 253,
+ * waits for the READY=1 that follows). Without NOTIFY_SOCKET these are no-ops.
+ */
+static void reload(struct nd *d)
+{
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+		   (unsigned long long)(nd_now_ns() / 1000));
+	nd_reload(d);
+	sd_notify(0, "READY=1");
+}
+
 static void on_signal(struct nd *d)
 {
 	struct signalfd_siginfo si;
 
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			nd_reload(d);
+			reload(d);
 			continue;
 		}
 		nt_info("%s received, shutting down", strsignal((int)si.ssi_signo));

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <openssl/crypto.h>
+#include <systemd/sd-daemon.h>
 #include "nattravd.h"
 #include "nt_iface.h"
 #include "nt_log.h"
@@ -191,11 +192,22 @@ int main(int argc, char **argv)
 		goto out;
 	if (nd_metrics_open(&d))
 		goto out;
-	if (setup_bpf(&d) || nd_nh_open(&d) || nd_ctl_open(&d) || nd_listen_start(&d))
+	err = setup_bpf(&d);
+	if (err) {
+		/* missing capabilities: a restart cannot help (RestartPreventExitStatus=2) */
+		if (err == -EPERM)
+			rc = ND_EXIT_USAGE;
+		goto out;
+	}
+	if (nd_nh_open(&d) || nd_ctl_open(&d) || nd_listen_start(&d))
 		goto out;
 	log_up(&d);
+	/* Type=notify: the control port accepts from now on */
+	sd_notifyf(0, "READY=1\nSTATUS=relaying on %s, xdp %s", d.conf.iface,
+		   nd_mode_name(d.mode));
 	d.last_stats_ns = nd_now_ns();
 	rc = nd_loop_run(&d) ? ND_EXIT_FAIL : 0;
+	sd_notify(0, "STOPPING=1");
 
 	/* clean shutdown: clients told, sessions' mappings removed, XDP off */
 	d.stop = true;
