@@ -7,7 +7,8 @@
 # than --max-token-ttl and a re-AUTH that drops the joined group are
 # refused; per-user quotas (sessions, groups, seats in one group); STATUS
 # before AUTH tells nothing of the relay; the HELLO + AUTH deadline is not
-# extended by PING.
+# extended by PING; a dropped session resumes with its ticket, an ended or
+# changed one does not.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -119,7 +120,25 @@ wait $S1 $S2 $S3 || true
 check "sam holds 2 of the 4 seats of a group, not 3" \
 	sh -c "[ \$(cat '$work'/s[1-3] | grep -c '^OK JOIN') -eq 2 ] && grep -q 'too many sessions of this user in the group' '$work/s3'"
 
-# --- 4. before AUTH: nothing of the relay, and a deadline PING cannot move -
+# --- 4. resume tickets: a dropped session comes back, an ended one does not -
+out=$(lines "HELLO nattrav/1" "AUTH $(token uma g1)" "JOIN g1" "@events" "@drop")
+tk=$(echo "$out" | sed -n 's/^EVT TICKET session=[0-9a-f]* ticket=\([^ ]*\)$/\1/p')
+sid=$(echo "$out" | sed -n 's/^OK JOIN session=\([0-9a-f]*\) .*/\1/p')
+check "JOIN is followed by EVT TICKET" test -n "$tk"
+out=$(lines "HELLO nattrav/1" "RESUME $tk" "STATUS" "QUIT")
+check "after a dropped connection, RESUME gets the same session back" \
+	sh -c "echo '$out' | sed -n 2p | grep -q '^OK RESUME session=$sid user=uma group=g1 '"
+check "... joined, as before" sh -c "echo '$out' | sed -n 3p | grep -q 'state=joined .*session=$sid'"
+out=$(lines "HELLO nattrav/1" "RESUME $tk")
+check "a session that ended (QUIT) cannot be resumed" \
+	sh -c "echo '$out' | sed -n 2p | grep -q '^ERR 409 session ended'"
+bad=$(echo "$tk" | python3 -c "import sys,base64; b=bytearray(base64.b64decode(sys.stdin.read().strip())); b[20]^=1; print(base64.b64encode(bytes(b)).decode())")
+out=$(lines "HELLO nattrav/1" "RESUME $bad")
+check "a changed ticket is refused (403)" sh -c "echo '$out' | sed -n 2p | grep -q '^ERR 403 ticket not valid'"
+out=$(lines "HELLO nattrav/1" "AUTH $(token vic '*')" "RESUME $tk")
+check "RESUME after AUTH is refused (409)" sh -c "echo '$out' | sed -n 3p | grep -q '^ERR 409'"
+
+# --- 5. before AUTH: nothing of the relay, and a deadline PING cannot move -
 out=$(lines "HELLO nattrav/1" "STATUS")
 check "STATUS before AUTH shows the connection's state only" \
 	sh -c "echo '$out' | sed -n 2p | grep -q '^OK STATUS state=greeted$'"

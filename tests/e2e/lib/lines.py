@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Speak the control channel's line protocol by hand: each argument is a
 line to send and the reply (OK/ERR; EVT lines are skipped) is printed on a
-line of its own. "@sleep S" waits S seconds; "@ping-until-closed S" sends PING
+line of its own. "@sleep S" waits S seconds; "@events" prints the EVT lines
+seen so far (and those that arrive within 0.5 s); "@drop" ends the connection
+without QUIT or close_notify, as a network failure would; "@ping-until-closed S" sends PING
 every S seconds until the relay closes the connection and prints
 "CLOSED after T s" (T from the TLS connect); at the end "CLOSED" or "OPEN".
 Exit 0 when the TLS connection came up."""
@@ -22,6 +24,7 @@ def main():
                           server_hostname=a.server)
     buf = b""
     closed = False
+    events = []
 
     def reply(timeout=5):
         nonlocal buf, closed
@@ -32,6 +35,7 @@ def main():
                 l = l.decode(errors="replace").rstrip("\r")
                 if not l.startswith("EVT"):
                     return l
+                events.append(l)
             tls.settimeout(max(0.01, end - time.time()))
             try:
                 d = tls.recv(4096)
@@ -50,6 +54,18 @@ def main():
         if l.startswith("@sleep "):
             time.sleep(float(l.split()[1]))
             continue
+        if l == "@events":
+            reply(0.5)
+            for e in events:
+                print(e, flush=True)
+            events.clear()
+            continue
+        if l == "@drop":
+            # RST: no QUIT, no close_notify
+            tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            tls.close()
+            print("DROPPED", flush=True)
+            return 0
         if l.startswith("@ping-until-closed "):
             every = float(l.split()[1])
             while not closed and time.time() - t0 < 120:
