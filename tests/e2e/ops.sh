@@ -178,7 +178,7 @@ nt_wait_for -t 3 grep -q 'reloaded: .*1 deny ranges' "$work/daemon.log" || true
 check "reload: the daemon applied the new deny list" grep -q 'reloaded: .*1 deny ranges' "$work/daemon.log"
 if client "$C3_NS" "$work/r-c3" --token "$(token carol)" --group "ops-$P-r3" --timeout 5 --duration 2; then rc=0; else rc=$?; fi
 check "reload: a new client from the denied range is refused" \
-	sh -c "[ $rc -ne 0 ] && grep -q 'refuses our address (UDP error 403)' '$work/r-c3'"
+	sh -c "[ $rc -ne 0 ] && grep -q 'refuses our address (EVT DENIED)' '$work/r-c3'"
 if client "$C4_NS" "$work/r-c4" --token "$(token dave)" --group "ops-$P-r4" --timeout 5 --duration 2; then rc=0; else rc=$?; fi
 check "reload: a new client from elsewhere still verifies" grep -q '"verified"' "$work/r-c4"
 wait $a || true
