@@ -121,6 +121,9 @@ check "valgrind: no memcheck error and no definite leak (exit $rc)" test "$rc" -
 if [ "$FAIL" -ne 0 ]; then
 	cat "$work"/asan.* "$work"/ubsan.* 2>/dev/null | head -40 || true
 	echo "--- valgrind.log"; grep -o "Syscall param [^ ]*\|^==[0-9]*== [A-Z][a-z]* [a-z].*" "$work/valgrind.log" | sort | uniq -c | sort -rn | head -30 || true
+	echo "--- where, by the first frames in our code"
+	grep -A8 "^==[0-9]*== [A-Z][a-z]* [a-z]" "$work/valgrind.log" | grep -o "by 0x[0-9A-F]*: [a-z_]* (nt_[a-z_]*\.c\|at 0x[0-9A-F]*: [a-z_]* (nt_[a-z_]*\.c\|Syscall param .*" |
+		sed 's/0x[0-9A-F]*//' | sort | uniq -c | sort -rn | head -20 || true
 	grep -v 'debug libbpf' "$work/daemon.log" | tail -20  || true
 fi
 echo "$PASS passed, $FAIL failed"

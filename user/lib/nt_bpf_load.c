@@ -148,6 +148,11 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 	}
 	/* nt_egress by hand (libbpf cannot reuse a pinned devmap), the others by libbpf */
 	err = egress_reuse(x->skel->maps.nt_egress, pin_dir, &egress_reused);
+	if (err == -EACCES || err == -EPERM) {
+		/* what libbpf says of the other pins in this case: explained the same way */
+		err = nt_bpf_load_explain(err, NULL, "couldn't retrieve pinned map", pin_dir);
+		goto fail;
+	}
 	if (err) {
 		nt_err("cannot reuse %s/%s: %s", pin_dir, NT_MAP_EGRESS, strerror(-err));
 		goto fail;
