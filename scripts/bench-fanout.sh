@@ -89,13 +89,7 @@ nt_cleanup_push 'pkill -9 -f "nattravd .*--pin-dir $NT_PIN_DIR"'
 S1=$C1_IP:40000 RPORT=50001 # the sender member; receiver i binds $C2_IP:50000+i
 
 # token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
-token() {
-	local u=$1 g args=()
-	shift
-	[ $# -gt 0 ] || set -- '*'
-	for g in "$@"; do args+=(--group "$g"); done
-	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
-}
+token() { nt_token "$B/nattravctl" "$work/secret" 600 "$@"; }
 client() { # ns out args...
 	local ns=$1 out=$2
 	shift 2

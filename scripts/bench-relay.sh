@@ -71,13 +71,7 @@ done
 # --- nattravd: two verified clients, then the generator speaks as c1 -------
 hold=$((3 + 3 * (dur + 3) + 5))
 # token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
-token() {
-	local u=$1 g args=()
-	shift
-	[ $# -gt 0 ] || set -- '*'
-	for g in "$@"; do args+=(--group "$g"); done
-	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 3600
-}
+token() { nt_token "$B/nattravctl" "$work/secret" 3600 "$@"; }
 json_lat() { # file -> "received,lost,p50,p90,p99,max" of the summary line
 	python3 -c "
 import json, sys

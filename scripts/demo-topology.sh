@@ -36,13 +36,7 @@ grep -m1 "nattravd up" "$work/nattravd.log" | sed 's/^[^ ]* [a-z]* */  /'
 
 step "two clients join group 'demo' and send 300 packets each at 100/s"
 # token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
-token() {
-	local u=$1 g args=()
-	shift
-	[ $# -gt 0 ] || set -- '*'
-	for g in "$@"; do args+=(--group "$g"); done
-	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
-}
+token() { nt_token "$B/nattravctl" "$work/secret" 600 "$@"; }
 clients=()
 for i in 1 2; do
 	ns_var="C${i}_NS"

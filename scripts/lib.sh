@@ -17,6 +17,10 @@
 #                                 at /sys/fs/bpf (see below)
 #   nt_bpffs_ensure               mount bpffs on /sys/fs/bpf (root mount ns)
 #                                 if it is not mounted yet
+#   nt_token CTL SECRET TTL USER [GROUP...]
+#                                 a token (nattravctl at CTL, secret file
+#                                 SECRET, TTL s) for USER and the GROUPs
+#                                 (none: any group, '*')
 #   nt_check WHAT CMD...          run CMD, print "ok - WHAT" / "not ok - WHAT"
 #   nt_summary                    print "N passed, N failed"; false if any failed
 #   nt_cleanup_push CMD-STRING    register a cleanup command (eval'd later)
@@ -69,6 +73,14 @@
 NT_PY=${NT_PY:-$(command -v python3 || true)}
 
 nt_log() { printf '%s\n' "$*" >&2; }
+
+nt_token() {
+	local ctl=$1 secret=$2 ttl=$3 user=$4 g args=()
+	shift 4
+	[ $# -gt 0 ] || set -- '*'
+	for g in "$@"; do args+=(--group "$g"); done
+	"$ctl" token --secret-file "$secret" --user "$user" "${args[@]}" --ttl "$ttl"
+}
 
 nt_fail() {
 	printf 'FAIL: %s\n' "$*" >&2

@@ -340,13 +340,23 @@ Test(xdp, arp_passes)
 	harness_close(&h);
 }
 
+/* The sender rate in nt_config: cost_ns of credit a packet, burst_ns at most. */
+static void set_rate(struct harness *h, uint64_t cost_ns, uint64_t burst_ns)
+{
+	struct nt_config cfg;
+
+	cr_assert_eq(nt_maps_get_config(&h->maps, &cfg), 0);
+	cfg.pkt_cost_ns = cost_ns;
+	cfg.burst_ns = burst_ns;
+	cr_assert_eq(nt_maps_set_config(&h->maps, &cfg), 0);
+}
+
 /* A sender over its rate: the token bucket lets the burst through, drops the rest. */
 Test(xdp, rate_limit_drops_over_burst)
 {
 	struct nt_counter st[NT_STAT_MAX];
 	uint8_t in[PKT_MAX], out[PKT_MAX];
 	struct xdp_case c = { .family = 4, .verified = true };
-	struct nt_config cfg;
 	struct nt_endpoint peer;
 	struct nt_mapping m;
 	struct harness h;
@@ -356,10 +366,7 @@ Test(xdp, rate_limit_drops_over_burst)
 
 	cr_assert_eq(harness_open(&h, true), 0);
 	set_config(&h);
-	cr_assert_eq(nt_maps_get_config(&h.maps, &cfg), 0);
-	cfg.pkt_cost_ns = 1000000000ull; /* 1 packet per second */
-	cfg.burst_ns = 3 * cfg.pkt_cost_ns;
-	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	set_rate(&h, 1000000000ull, 3 * 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
 	for (int i = 0; i < 10; i++) {
@@ -383,7 +390,6 @@ Test(xdp, rate_limit_charges_rate_weight)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX];
 	struct xdp_case c = { .family = 4, .verified = true };
-	struct nt_config cfg;
 	struct nt_endpoint peer;
 	struct nt_mapping m;
 	struct harness h;
@@ -393,10 +399,7 @@ Test(xdp, rate_limit_charges_rate_weight)
 
 	cr_assert_eq(harness_open(&h, true), 0);
 	set_config(&h);
-	cr_assert_eq(nt_maps_get_config(&h.maps, &cfg), 0);
-	cfg.pkt_cost_ns = 1000000000ull;
-	cfg.burst_ns = 6 * cfg.pkt_cost_ns; /* six copies' worth */
-	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	set_rate(&h, 1000000000ull, 6 * 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
 	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
@@ -416,7 +419,6 @@ Test(xdp, rate_dropped_media_keeps_no_consent)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX];
 	struct xdp_case c = { .family = 4, .verified = true };
-	struct nt_config cfg;
 	struct nt_endpoint peer;
 	struct nt_mapping m;
 	struct harness h;
@@ -426,10 +428,7 @@ Test(xdp, rate_dropped_media_keeps_no_consent)
 
 	cr_assert_eq(harness_open(&h, true), 0);
 	set_config(&h);
-	cr_assert_eq(nt_maps_get_config(&h.maps, &cfg), 0);
-	cfg.pkt_cost_ns = 1000000000ull; /* one a second */
-	cfg.burst_ns = cfg.pkt_cost_ns;
-	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	set_rate(&h, 1000000000ull, 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
 	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);

@@ -38,13 +38,7 @@ export ASAN_OPTIONS="log_path=$work/asan:detect_leaks=1:quarantine_size_mb=4"
 export UBSAN_OPTIONS="log_path=$work/ubsan:print_stacktrace=1"
 
 # token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
-token() {
-	local u=$1 g args=()
-	shift
-	[ $# -gt 0 ] || set -- '*'
-	for g in "$@"; do args+=(--group "$g"); done
-	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
-}
+token() { nt_token "$B/nattravctl" "$work/secret" 600 "$@"; }
 n_mappings() { # not a number when nattravctl fails, so the comparison below fails too
 	local out
 	out=$(nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" mappings --json) ||

@@ -49,13 +49,7 @@ nt_relay_env() {
 
 check() { nt_check "$@"; }
 # token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
-token() {
-	local u=$1 g args=()
-	shift
-	[ $# -gt 0 ] || set -- '*'
-	for g in "$@"; do args+=(--group "$g"); done
-	"$B/nattravctl" token --secret-file "$work/secret" --user "$u" "${args[@]}" --ttl 600
-}
+token() { nt_token "$B/nattravctl" "$work/secret" 600 "$@"; }
 ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "${NT_CTL_EXTRA[@]}" "$@"; }
 stat_of() { ctl stats --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$1']['packets'])"; }
 # A failed or garbled nattravctl prints its reason instead of a count, so a
