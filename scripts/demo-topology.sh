@@ -41,7 +41,7 @@ clients=()
 for i in 1 2; do
 	ns_var="C${i}_NS"
 	ip netns exec "${!ns_var}" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" \
-		--token "$(token "user$i")" --group demo --send 300 --rate 100 --json \
+		--token "$(token "user$i" demo)" --group demo --send 300 --rate 100 --json \
 		>"$work/c$i.json" 2>&1 &
 	clients+=($!)
 done
