@@ -28,13 +28,27 @@ struct nt_pkt {
 	__u8 family;
 };
 
+/*
+ * MACs in three 16-bit moves: struct ethhdr is packed, so a memcpy of it
+ * goes byte by byte. Frames start 2-byte aligned, as do the mapping's MACs.
+ */
+static __always_inline void nt_mac_copy(void *dst, const void *src)
+{
+	__u16 *d = dst;
+	const __u16 *s = src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
+}
+
 static __always_inline void nt_swap_macs(struct ethhdr *eth)
 {
-	__u8 tmp[NT_ETH_ALEN];
+	__u16 *d = (__u16 *)eth->h_dest, *s = (__u16 *)eth->h_source, t;
 
-	__builtin_memcpy(tmp, eth->h_source, NT_ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, NT_ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, tmp, NT_ETH_ALEN);
+	t = d[0], d[0] = s[0], s[0] = t;
+	t = d[1], d[1] = s[1], s[1] = t;
+	t = d[2], d[2] = s[2], s[2] = t;
 }
 
 /*
@@ -59,6 +73,12 @@ static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *
 	 * answer, not a guess.
 	 */
 	if (m->route_ifindex && now < m->route_expires_ns) {
+		/* the common case, straight from the mapping into the frame */
+		if (m->route_ifindex == ctx->ingress_ifindex) {
+			nt_mac_copy(pkt->eth->h_dest, m->route_dmac);
+			nt_mac_copy(pkt->eth->h_source, m->route_smac);
+			return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
+		}
 		fib.ifindex = m->route_ifindex;
 		__builtin_memcpy(fib.dmac, m->route_dmac, NT_ETH_ALEN);
 		__builtin_memcpy(fib.smac, m->route_smac, NT_ETH_ALEN);
@@ -113,8 +133,8 @@ send:
 		if (rc != XDP_REDIRECT)
 			return nt_verdict(NT_STAT_PASS_NO_EGRESS, bytes, XDP_PASS);
 	}
-	__builtin_memcpy(pkt->eth->h_dest, fib.dmac, NT_ETH_ALEN);
-	__builtin_memcpy(pkt->eth->h_source, fib.smac, NT_ETH_ALEN);
+	nt_mac_copy(pkt->eth->h_dest, fib.dmac);
+	nt_mac_copy(pkt->eth->h_source, fib.smac);
 	if (fib.ifindex == ctx->ingress_ifindex)
 		return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
 	return nt_verdict(NT_STAT_REDIRECTED, bytes, XDP_REDIRECT);
