@@ -207,7 +207,11 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	__u32 ihl_len, tot_len, ports;
 	__be32 new_saddr, new_daddr;
 	__u64 delta;
-	__u16 old_ttl_word, new_ttl_word;
+	union {
+		__u8 b[2]; /* TTL, protocol */
+		__u16 w;
+	} ttl;
+	__u16 old_ttl_word;
 	__u64 now = 0;
 	int verdict;
 
@@ -277,12 +281,16 @@ media:
 	__builtin_memcpy(&new_daddr, &m->peer.addr[12], 4);
 
 	/* TTL shares a 16-bit checksum word with the protocol field. */
-	old_ttl_word = *(__u16 *)&ip->ttl;
-	ip->ttl--;
-	new_ttl_word = *(__u16 *)&ip->ttl;
+	/*
+	 * Decremented in a register and stored as a word: a byte store read
+	 * back as a word cannot be forwarded from the store buffer and stalls.
+	 */
+	ttl.w = old_ttl_word = *(__u16 *)&ip->ttl;
+	ttl.b[0]--;
+	*(__u16 *)&ip->ttl = ttl.w;
 
 	delta = nt_csum64_delta32(ip->saddr, new_saddr) + nt_csum64_delta32(ip->daddr, new_daddr);
-	ip->check = nt_csum64_apply(ip->check, delta + nt_csum_delta16(old_ttl_word, new_ttl_word));
+	ip->check = nt_csum64_apply(ip->check, delta + nt_csum_delta16(old_ttl_word, ttl.w));
 	/* both ports in one 32-bit word, as they sit in the header */
 	ports = nt_ports(cfg->media_port, m->peer.port);
 	/* A zero UDP checksum over IPv4 means "none": keep it that way. */
@@ -313,6 +321,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	struct udphdr *udp;
 	struct nt_pkt pkt;
 	__u32 payload_len, tot_len, ports, old_addr[4];
+	__u16 check;
 	__u64 delta;
 	__u8 nexthdr;
 	__u64 now = 0;
@@ -372,9 +381,8 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	delta = nt_csum64_delta128(old_addr, (const __u32 *)m->peer.addr);
 	ports = nt_ports(cfg->media_port, m->peer.port);
 	delta += nt_csum64_delta32(*(__u32 *)udp, ports);
-	udp->check = nt_csum64_apply(udp->check, delta);
-	if (!udp->check)
-		udp->check = 0xffff;
+	check = nt_csum64_apply(udp->check, delta);
+	udp->check = check ? check : 0xffff;
 
 	__builtin_memcpy(&ip6->saddr, &ip6->daddr, 16);
 	__builtin_memcpy(&ip6->daddr, m->peer.addr, 16);
