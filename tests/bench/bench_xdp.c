@@ -67,6 +67,7 @@ struct opts {
 	int cpu;
 	bool no_scale; /* 1 mapping only, no 1M figures: quick experiments */
 	unsigned payload; /* only this UDP payload size (0: all of payloads[]) */
+	unsigned senders; /* --senders: an IPv4 row with this many distinct senders */
 	unsigned nvar;  /* --variant NAME=FILE: more objects measured side by side */
 	char *var_name[MAX_VARIANTS];
 	const char *var_obj[MAX_VARIANTS];
@@ -341,6 +342,7 @@ struct meas {
 	bool fib;
 	bool no_restore;          /* the sink drops frames without putting headers back */
 	bool dflt;                /* nattravd's defaults: see inst_config */
+	unsigned senders;         /* frames from this many senders (IPv4, the sink varies them) */
 	double mpps[MAX_ROUNDS];    /* from the kernel's own time of the run */
 	double wall_mpps[MAX_ROUNDS]; /* from the wall clock: includes other tasks' time */
 	double ratio[MAX_ROUNDS]; /* vs the reflector of the same round */
@@ -352,7 +354,7 @@ struct meas {
 
 struct bench {
 	struct opts o;
-	int ifindex, drop_fd, orig_fd;
+	int ifindex, drop_fd, orig_fd, vary_fd;
 	uint8_t frames[N_FAMILIES][N_PAYLOADS][PKT_MAX];
 	size_t frame_len[N_FAMILIES][N_PAYLOADS];
 	struct meas m[96];
@@ -368,6 +370,14 @@ static int set_restore(struct bench *b, const uint8_t *frame)
 	if (frame)
 		memcpy(head, frame, sizeof(head));
 	return bpf_map_update_elem(b->orig_fd, &zero, head, BPF_ANY) ? -errno : 0;
+}
+
+/* The sink's sender rotation (nt_drop_vary): n senders, 0 for the one of the frame. */
+static int set_senders(struct bench *b, unsigned n)
+{
+	__u32 zero = 0, v[2] = { n, 0 };
+
+	return bpf_map_update_elem(b->vary_fd, &zero, v, BPF_ANY) ? -errno : 0;
 }
 
 static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_mpps)
@@ -394,6 +404,8 @@ static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_
 			return err;
 	}
 	if ((err = set_restore(b, m->no_restore ? NULL : b->frames[fi][pi])))
+		return err;
+	if ((err = set_senders(b, m->senders)))
 		return err;
 	d0 = percpu_sum0(b->drop_fd);
 	t0 = now_s();
@@ -627,7 +639,7 @@ static void write_csv(struct bench *b, const struct scale *s, FILE *f)
 			fam_name(m->family), m->payload, m->mappings, median(m->wall_ratio, n));
 		fprintf(f, "rate,%s,%s,%u,%lu,extra_ns_vs_reflector,%.1f\n", m->prog,
 			fam_name(m->family), m->payload, m->mappings, median(m->extra_ns, n));
-		if (!strcmp(m->prog, "nattrav"))
+		if (!strcmp(m->prog, "nattrav") || m->senders)
 			fprintf(f, "rate,%s,%s,%u,%lu,ratio_vs_1_mapping,%.4f\n", m->prog,
 				fam_name(m->family), m->payload, m->mappings,
 				median(m->ratio_1, n));
@@ -659,7 +671,7 @@ static void md_rate_row(FILE *f, struct bench *b, struct meas *m)
 		fam_name(m->family), m->payload, m->mappings, median(m->mpps, n),
 		vmin(m->mpps, n), vmax(m->mpps, n), median(m->ratio, n),
 		median(m->wall_ratio, n), median(m->extra_ns, n));
-	if (!strcmp(m->prog, "nattrav"))
+	if (!strcmp(m->prog, "nattrav") || m->senders)
 		fprintf(f, " %.2fx |", median(m->ratio_1, n));
 	else
 		fprintf(f, " |");
@@ -725,7 +737,11 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 		   "the rate limiter on, with the default bucket (`--burst 200` at `--max-pps "
 		   "2000`: 1e8 ns) but a cost of 1 ns a frame, so that its code runs on every "
 		   "frame and never drops one (at 2000 pps one sender would be refused after "
-		   "200 frames); `--variant` rows run the same way. "
+		   "200 frames); `--variant` rows run the same way. `nattrav-senders` "
+		   "(`--senders N`, IPv4) is `nattrav` at 1M mappings with frames from N "
+		   "senders in turn: the sink writes the next sender of the synthetic "
+		   "population into each frame it puts back, so the recycled pages bring "
+		   "nattrav a different source each time, cache-cold as with real traffic. "
 		   "\"1 mapping\" means the v4 and the v6 sender only (2 entries). "
 		   "All frames come from one sender, so the lookup always hits the same, "
 		   "cache-hot entry: live-frame mode replays one `data_in`.\n\n");
@@ -770,12 +786,14 @@ static int usage(const char *argv0, int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: %s [--rounds N] [--packets N] [--cpu N] [--csv FILE] [--md FILE]\n"
 		"          [--nattrav-obj FILE] [--no-scale] [--payload 64|200|1200]\n"
-		"          [--variant NAME=FILE]...\n"
+		"          [--senders N] [--variant NAME=FILE]...\n"
 		"Rates of nattrav's XDP program against a bare reflector (live frames on a veth\n"
 		"in a namespace of its own) and 1M-mapping scale figures. Needs root.\n"
 		"  --nattrav-obj  load this object instead of the built-in nattrav (experiments)\n"
 		"  --no-scale     1 mapping only: no 10k/1M cells, no scale figures\n"
 		"  --payload      only frames of this UDP payload size\n"
+		"  --senders N    also an IPv4 row at 1M mappings whose frames come from N\n"
+		"                 senders in turn (the sink rewrites each frame's source)\n"
 		"  --variant      also measure this build of nattrav as program NAME, in the\n"
 		"                 same rounds (up to 4), as nattrav-defaults: 1 mapping, the\n"
 		"                 daemon's next hop, rate limiter on (1 ns a frame)\n"
@@ -796,6 +814,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "nattrav-obj", required_argument, NULL, 'b' },
 		{ "no-scale", no_argument, NULL, 's' },
 		{ "payload", required_argument, NULL, 'l' },
+		{ "senders", required_argument, NULL, 'S' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -825,6 +844,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'm': o->md = optarg; break;
 		case 'b': o->obj = optarg; break;
 		case 's': o->no_scale = true; break;
+		case 'S':
+			if (parse_ulong(optarg, 1, (BIG_MAPPINGS - 2) / 2, &v))
+				return usage(argv[0], 2);
+			o->senders = (unsigned)v;
+			break;
 		case 'l':
 			if (parse_ulong(optarg, 1, UINT_MAX, &v))
 				return usage(argv[0], 2);
@@ -914,6 +938,12 @@ static int setup_programs(struct bench *b, struct nt_inst *inst, struct nt_inst 
 			for (unsigned s = 0; s < (b->o.no_scale ? 1 : 3); s++)
 				add(b, "nattrav", fam, pl, sizes[s], inst[s].prog_fd, &inst[s],
 				    false);
+			if (!b->o.no_scale && b->o.senders && fam == NT_FAMILY_V4) {
+				struct meas *m = add(b, "nattrav-senders", fam, pl, BIG_MAPPINGS,
+						     inst[2].prog_fd, &inst[2], false);
+
+				m->senders = b->o.senders;
+			}
 			add(b, "nattrav+fib", fam, pl, 1, inst[0].prog_fd, &inst[0], true);
 			add(b, "nattrav-defaults", fam, pl, 1, inst[3].prog_fd, &inst[3],
 			    false)->dflt = true;
@@ -959,6 +989,7 @@ int main(int argc, char **argv)
 	}
 	b.drop_fd = bpf_map__fd(drop->maps.nt_drop_count);
 	b.orig_fd = bpf_map__fd(drop->maps.nt_drop_orig);
+	b.vary_fd = bpf_map__fd(drop->maps.nt_drop_vary);
 	if (bpf_map__value_size(drop->maps.nt_drop_orig) != NT_DROP_HEAD_LEN) {
 		err = -EINVAL;
 		logp("nt_drop_orig holds %u bytes, the benchmark writes %d",
