@@ -280,9 +280,9 @@ media:
 	new_saddr = ip->daddr;
 	__builtin_memcpy(&new_daddr, &m->peer.addr[12], 4);
 
-	/* TTL shares a 16-bit checksum word with the protocol field. */
 	/*
-	 * Decremented in a register and stored as a word: a byte store read
+	 * TTL shares a 16-bit checksum word with the protocol field. The word
+	 * is decremented in a register and stored whole: a byte store read
 	 * back as a word cannot be forwarded from the store buffer and stalls.
 	 */
 	ttl.w = old_ttl_word = *(__u16 *)&ip->ttl;
@@ -372,9 +372,9 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	if (ip6->hop_limit <= 1)
 		return nt_verdict(NT_STAT_DROP_TTL, tot_len, XDP_DROP);
 
-	/* No IPv6 header checksum; the UDP one covers both addresses. */
 	/*
-	 * The source becomes the relay (the old destination), so the old
+	 * No IPv6 header checksum; the UDP one covers both addresses. The
+	 * source becomes the relay (the old destination), so the old
 	 * destination's words cancel out: the sum changes by ~saddr + peer.
 	 */
 	__builtin_memcpy(old_addr, &ip6->saddr, 16);
