@@ -28,13 +28,27 @@ struct nt_pkt {
 	__u8 family;
 };
 
+/*
+ * MACs in three 16-bit moves: struct ethhdr is packed, so a memcpy of it
+ * goes byte by byte. Frames start 2-byte aligned, as do the mapping's MACs.
+ */
+static __always_inline void nt_mac_copy(void *dst, const void *src)
+{
+	__u16 *d = dst;
+	const __u16 *s = src;
+
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
+}
+
 static __always_inline void nt_swap_macs(struct ethhdr *eth)
 {
-	__u8 tmp[NT_ETH_ALEN];
+	__u16 *d = (__u16 *)eth->h_dest, *s = (__u16 *)eth->h_source, t;
 
-	__builtin_memcpy(tmp, eth->h_source, NT_ETH_ALEN);
-	__builtin_memcpy(eth->h_source, eth->h_dest, NT_ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, tmp, NT_ETH_ALEN);
+	t = d[0], d[0] = s[0], s[0] = t;
+	t = d[1], d[1] = s[1], s[1] = t;
+	t = d[2], d[2] = s[2], s[2] = t;
 }
 
 /*
@@ -59,6 +73,12 @@ static __always_inline int nt_route(struct xdp_md *ctx, const struct nt_config *
 	 * answer, not a guess.
 	 */
 	if (m->route_ifindex && now < m->route_expires_ns) {
+		/* the common case, straight from the mapping into the frame */
+		if (m->route_ifindex == ctx->ingress_ifindex) {
+			nt_mac_copy(pkt->eth->h_dest, m->route_dmac);
+			nt_mac_copy(pkt->eth->h_source, m->route_smac);
+			return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
+		}
 		fib.ifindex = m->route_ifindex;
 		__builtin_memcpy(fib.dmac, m->route_dmac, NT_ETH_ALEN);
 		__builtin_memcpy(fib.smac, m->route_smac, NT_ETH_ALEN);
@@ -113,8 +133,8 @@ send:
 		if (rc != XDP_REDIRECT)
 			return nt_verdict(NT_STAT_PASS_NO_EGRESS, bytes, XDP_PASS);
 	}
-	__builtin_memcpy(pkt->eth->h_dest, fib.dmac, NT_ETH_ALEN);
-	__builtin_memcpy(pkt->eth->h_source, fib.smac, NT_ETH_ALEN);
+	nt_mac_copy(pkt->eth->h_dest, fib.dmac);
+	nt_mac_copy(pkt->eth->h_source, fib.smac);
 	if (fib.ifindex == ctx->ingress_ifindex)
 		return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
 	return nt_verdict(NT_STAT_REDIRECTED, bytes, XDP_REDIRECT);
@@ -123,9 +143,15 @@ bounce:
 	return nt_verdict(NT_STAT_FORWARDED, bytes, XDP_TX);
 }
 
-static __always_inline __u32 nt_ports_delta(struct udphdr *udp, __be16 sport, __be16 dport)
+/* Source and destination port as the first 32-bit word of a UDP header. */
+static __always_inline __u32 nt_ports(__be16 sport, __be16 dport)
 {
-	return nt_csum_delta16(udp->source, sport) + nt_csum_delta16(udp->dest, dport);
+	union {
+		__be16 port[2];
+		__u32 word;
+	} u = { .port = { sport, dport } };
+
+	return u.word;
 }
 
 /*
@@ -178,11 +204,35 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	struct nt_mapping *m;
 	struct udphdr *udp;
 	struct nt_pkt pkt;
-	__u32 ihl_len, tot_len, delta;
+	__u32 ihl_len, tot_len, ports;
 	__be32 new_saddr, new_daddr;
-	__u16 old_ttl_word, new_ttl_word;
+	__u64 delta;
+	union {
+		__u8 b[2]; /* TTL, protocol */
+		__u16 w;
+	} ttl;
+	__u16 old_ttl_word;
 	__u64 now = 0;
 	int verdict;
+
+	/*
+	 * The common case at fixed offsets behind one bounds check: a plain
+	 * 20-byte header, UDP to the media port, no fragment, consistent
+	 * lengths, not a control message. Whatever fails a test here goes the
+	 * long way below, which gives it its verdict.
+	 */
+	udp = (void *)(ip + 1);
+	if ((void *)(udp + 1) <= c->end && *(__u8 *)ip == 0x45 && ip->protocol == IPPROTO_UDP &&
+	    ip->daddr == *(__be32 *)cfg->relay_v4 && ip->daddr &&
+	    !(ip->frag_off & bpf_htons(NT_IP_MF | NT_IP_OFFMASK)) &&
+	    udp->dest == cfg->media_port) {
+		tot_len = bpf_ntohs(ip->tot_len);
+		if (tot_len >= sizeof(*ip) + sizeof(*udp) && (void *)ip + tot_len <= c->end &&
+		    bpf_ntohs(udp->len) >= sizeof(*udp) &&
+		    bpf_ntohs(udp->len) <= tot_len - sizeof(*ip) &&
+		    !nt_is_control(udp, bpf_ntohs(udp->len), c->end))
+			goto media;
+	}
 
 	/* Too short to say where it goes: not ours to judge. */
 	if ((void *)(ip + 1) > c->end)
@@ -215,7 +265,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_PASS_CONTROL, tot_len, XDP_PASS);
 	if (ihl_len != sizeof(*ip))
 		return nt_verdict(NT_STAT_DROP_IP_OPTIONS, tot_len, XDP_DROP);
-
+media:
 	src.addr[10] = 0xff;
 	src.addr[11] = 0xff;
 	__builtin_memcpy(&src.addr[12], &ip->saddr, 4);
@@ -230,23 +280,28 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	new_saddr = ip->daddr;
 	__builtin_memcpy(&new_daddr, &m->peer.addr[12], 4);
 
-	/* TTL shares a 16-bit checksum word with the protocol field. */
-	old_ttl_word = *(__u16 *)&ip->ttl;
-	ip->ttl--;
-	new_ttl_word = *(__u16 *)&ip->ttl;
+	/*
+	 * TTL shares a 16-bit checksum word with the protocol field. The word
+	 * is decremented in a register and stored whole: a byte store read
+	 * back as a word cannot be forwarded from the store buffer and stalls.
+	 */
+	ttl.w = old_ttl_word = *(__u16 *)&ip->ttl;
+	ttl.b[0]--;
+	*(__u16 *)&ip->ttl = ttl.w;
 
-	delta = nt_csum_delta32(ip->saddr, new_saddr) + nt_csum_delta32(ip->daddr, new_daddr);
-	ip->check = nt_csum_apply(ip->check, delta + nt_csum_delta16(old_ttl_word, new_ttl_word));
+	delta = nt_csum64_delta32(ip->saddr, new_saddr) + nt_csum64_delta32(ip->daddr, new_daddr);
+	ip->check = nt_csum64_apply(ip->check, delta + nt_csum_delta16(old_ttl_word, ttl.w));
+	/* both ports in one 32-bit word, as they sit in the header */
+	ports = nt_ports(cfg->media_port, m->peer.port);
 	/* A zero UDP checksum over IPv4 means "none": keep it that way. */
 	if (udp->check) {
-		__u16 check = nt_csum_apply(udp->check,
-					    delta + nt_ports_delta(udp, cfg->media_port, m->peer.port));
+		__u16 check = nt_csum64_apply(udp->check,
+					      delta + nt_csum64_delta32(*(__u32 *)udp, ports));
 		udp->check = check ? check : 0xffff;
 	}
 	ip->saddr = new_saddr;
 	ip->daddr = new_daddr;
-	udp->source = cfg->media_port;
-	udp->dest = m->peer.port;
+	*(__u32 *)udp = ports;
 
 	pkt.eth = eth;
 	pkt.udp = udp;
@@ -265,7 +320,9 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	struct nt_mapping *m;
 	struct udphdr *udp;
 	struct nt_pkt pkt;
-	__u32 payload_len, tot_len, delta, old_addr[4];
+	__u32 payload_len, tot_len, ports, old_addr[4];
+	__u16 check;
+	__u64 delta;
 	__u8 nexthdr;
 	__u64 now = 0;
 	int ext, verdict;
@@ -315,21 +372,22 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	if (ip6->hop_limit <= 1)
 		return nt_verdict(NT_STAT_DROP_TTL, tot_len, XDP_DROP);
 
-	/* No IPv6 header checksum; the UDP one covers both addresses. */
+	/*
+	 * No IPv6 header checksum; the UDP one covers both addresses. The
+	 * source becomes the relay (the old destination), so the old
+	 * destination's words cancel out: the sum changes by ~saddr + peer.
+	 */
 	__builtin_memcpy(old_addr, &ip6->saddr, 16);
-	delta = nt_csum_delta128(old_addr, (const __u32 *)&ip6->daddr);
-	__builtin_memcpy(old_addr, &ip6->daddr, 16);
-	delta += nt_csum_delta128(old_addr, (const __u32 *)m->peer.addr);
-	delta += nt_ports_delta(udp, cfg->media_port, m->peer.port);
-	udp->check = nt_csum_apply(udp->check, delta);
-	if (!udp->check)
-		udp->check = 0xffff;
+	delta = nt_csum64_delta128(old_addr, (const __u32 *)m->peer.addr);
+	ports = nt_ports(cfg->media_port, m->peer.port);
+	delta += nt_csum64_delta32(*(__u32 *)udp, ports);
+	check = nt_csum64_apply(udp->check, delta);
+	udp->check = check ? check : 0xffff;
 
 	__builtin_memcpy(&ip6->saddr, &ip6->daddr, 16);
 	__builtin_memcpy(&ip6->daddr, m->peer.addr, 16);
 	ip6->hop_limit--;
-	udp->source = cfg->media_port;
-	udp->dest = m->peer.port;
+	*(__u32 *)udp = ports;
 
 	pkt.eth = eth;
 	pkt.udp = udp;

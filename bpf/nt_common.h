@@ -54,11 +54,18 @@ static __always_inline bool nt_is_control(struct udphdr *udp, __u32 udp_len, voi
 	return *(__be32 *)(p + 4) == bpf_htonl(NT_STUN_MAGIC);
 }
 
-/* Account the packet to its mapping. */
+/*
+ * Account the packet to its mapping. Plain adds, not locked ones: a locked
+ * add costs more than the rest of the accounting, and one sender's packets
+ * hash to one RX queue, so one CPU writes these at a time. Two CPUs adding
+ * at once (RSS moved the flow, or the userspace forwarder merges its count)
+ * may lose one update: a packet missing from a statistic, never a routing
+ * decision.
+ */
 static __always_inline void nt_touch(struct nt_mapping *m, __u64 bytes)
 {
-	__sync_fetch_and_add(&m->packets, 1);
-	__sync_fetch_and_add(&m->bytes, bytes);
+	m->packets++;
+	m->bytes += bytes;
 }
 
 /*
@@ -74,10 +81,29 @@ static __always_inline void nt_consent(struct nt_mapping *m, __u64 now)
  * The fast path's clock: CLOCK_MONOTONIC at tick resolution. bpf_ktime_get_ns
  * costs a third of the per-packet budget on some hosts; a consent window of
  * seconds and a token bucket averaged over its burst need no better.
+ *
+ * Even the coarse clock is a helper call, and calls are dear where returns
+ * go through a mitigation thunk; it only moves when the tick does, so it is
+ * read once a jiffy per CPU and kept in nt_clock. bpf_jiffies64 is inlined
+ * by the verifier into one load. A CPU that sees the jiffy before the tick
+ * has moved the clock keeps the old reading one jiffy more: two ticks late
+ * at worst, never backwards.
  */
 static __always_inline __u64 nt_now(void)
 {
-	return bpf_ktime_get_coarse_ns();
+	struct nt_clock *c;
+	__u32 zero = 0;
+	__u64 j;
+
+	c = bpf_map_lookup_elem(&nt_clock, &zero);
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	j = bpf_jiffies64();
+	if (c->jiffies != j) {
+		c->jiffies = j;
+		c->ns = bpf_ktime_get_coarse_ns();
+	}
+	return c->ns;
 }
 
 /*
@@ -103,7 +129,7 @@ static __always_inline bool nt_over_rate(struct nt_mapping *m, const struct nt_c
 	m->tb_last_ns = now;
 	if (credit < cost) {
 		m->tb_credit_ns = credit;
-		__sync_fetch_and_add(&m->rate_drops, 1);
+		m->rate_drops++; /* plain add, as nt_touch's */
 		return true;
 	}
 	m->tb_credit_ns = credit - cost;

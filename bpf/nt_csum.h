@@ -52,4 +52,29 @@ static __always_inline __u32 nt_csum_delta128(const __u32 *old, const __u32 *new
 	return d;
 }
 
+/*
+ * The same on a 64-bit accumulator of 32-bit words, folded once at the end:
+ * the XDP fast path's form, fewer instructions than folding each word. The
+ * one's complement sum of 32-bit words folds to that of their 16-bit halves.
+ */
+static __always_inline __u64 nt_csum64_delta32(__u32 old, __u32 new)
+{
+	return (__u64)(__u32)~old + new;
+}
+
+static __always_inline __u64 nt_csum64_delta128(const __u32 *old, const __u32 *new)
+{
+	return nt_csum64_delta32(old[0], new[0]) + nt_csum64_delta32(old[1], new[1]) +
+	       nt_csum64_delta32(old[2], new[2]) + nt_csum64_delta32(old[3], new[3]);
+}
+
+static __always_inline __u16 nt_csum64_apply(__u16 check, __u64 delta)
+{
+	__u64 sum = (__u64)(__u16)~check + delta;
+
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return ~nt_csum_fold((__u32)sum);
+}
+
 #endif /* NT_CSUM_H */

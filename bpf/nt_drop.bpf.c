@@ -37,6 +37,45 @@ struct {
 	__type(value, __u8[NT_DROP_HEAD]);
 } nt_drop_orig SEC(".maps");
 
+/*
+ * Many senders (bench_xdp --senders): n nonzero makes every IPv4 frame put
+ * back come from the next of n senders of the benchmark's synthetic
+ * population (keys 0, 2, 4, ... of synth_key: 10.x.y.z, port 1024 + i %
+ * 60000), so that the recycled pages the test run hands nattrav again carry
+ * a different source each. Checksums are left as they were: nattrav updates
+ * them incrementally and checks none.
+ */
+struct nt_drop_vary {
+	__u32 n;
+	__u32 next;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_drop_vary);
+} nt_drop_vary SEC(".maps");
+
+static __always_inline void nt_drop_next_sender(__u8 *data, void *end)
+{
+	struct nt_drop_vary *v;
+	__u32 zero = 0, i;
+	__u16 port;
+
+	v = bpf_map_lookup_elem(&nt_drop_vary, &zero);
+	if (!v || !v->n || (void *)(data + 36) > end || data[12] != 0x08 || data[13] != 0x00)
+		return;
+	i = 2 * (v->next++ % v->n);
+	data[26] = 10;
+	data[27] = (__u8)(i >> 16);
+	data[28] = (__u8)(i >> 8);
+	data[29] = (__u8)i;
+	port = (__u16)(1024 + i % 60000);
+	data[34] = (__u8)(port >> 8);
+	data[35] = (__u8)port;
+}
+
 SEC("xdp")
 int nt_drop(struct xdp_md *ctx)
 {
@@ -49,8 +88,10 @@ int nt_drop(struct xdp_md *ctx)
 	if (n)
 		(*n)++;
 	o = bpf_map_lookup_elem(&nt_drop_orig, &zero);
-	if (o && (o[12] | o[13]) && data + NT_DROP_HEAD <= end)
+	if (o && (o[12] | o[13]) && data + NT_DROP_HEAD <= end) {
 		__builtin_memcpy(data, o, NT_DROP_HEAD);
+		nt_drop_next_sender(data, end);
+	}
 	return XDP_DROP;
 }
 

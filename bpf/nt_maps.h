@@ -42,6 +42,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_stats SEC(".maps");
 
+/*
+ * The fast path's clock, one per CPU: the coarse clock read at the jiffy it
+ * was read (nt_now). Not pinned: a cache, every program keeps its own.
+ */
+struct nt_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nt_clock);
+} nt_clock SEC(".maps");
+
 /* Members of groups of three or more, for the TC fan-out; key: group id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -46,6 +46,14 @@
 #define MAX_VARIANTS 4
 #define NT_DROP_HEAD_LEN 64 /* value size of nt_drop_orig, checked after load */
 #define BIG_MAPPINGS NT_MAX_MAPPINGS
+/*
+ * nattravd's defaults (--max-pps 2000 --burst 200) make a bucket of 1e8 ns.
+ * One sender at millions of frames a second would be dropped after 200, so
+ * the "defaults" rows charge 1 ns a frame against that bucket: the limiter's
+ * code runs on every frame (read, compare, write back) and never refuses.
+ */
+#define DFLT_PKT_COST_NS 1
+#define DFLT_BURST_NS 100000000ull
 
 static const unsigned payloads[] = { 64, 200, 1200 };
 static const int families[] = { NT_FAMILY_V4, NT_FAMILY_V6 };
@@ -58,6 +66,8 @@ struct opts {
 	const char *csv, *md, *obj;
 	int cpu;
 	bool no_scale; /* 1 mapping only, no 1M figures: quick experiments */
+	unsigned payload; /* only this UDP payload size (0: all of payloads[]) */
+	unsigned senders; /* --senders: an IPv4 row with this many distinct senders */
 	unsigned nvar;  /* --variant NAME=FILE: more objects measured side by side */
 	char *var_name[MAX_VARIANTS];
 	const char *var_obj[MAX_VARIANTS];
@@ -119,13 +129,21 @@ static int inst_open(struct nt_inst *in, const char *path)
 	return 0;
 }
 
-static int inst_config(struct nt_inst *in, bool fib)
+/*
+ * dflt: as nattravd runs it by default: FIB mode, next hop written into the
+ * mapping by the daemon (put_senders), rate limiter on (DFLT_PKT_COST_NS).
+ */
+static int inst_config(struct nt_inst *in, bool fib, bool dflt)
 {
 	struct nt_config cfg = { .media_port = htons(MEDIA_PORT) };
 
 	inet_pton(AF_INET, RELAY4, cfg.relay_v4);
 	inet_pton(AF_INET6, RELAY6, cfg.relay_v6);
-	cfg.flags = fib ? 0 : NT_CONFIG_F_NO_FIB;
+	cfg.flags = fib || dflt ? 0 : NT_CONFIG_F_NO_FIB;
+	if (dflt) {
+		cfg.pkt_cost_ns = DFLT_PKT_COST_NS;
+		cfg.burst_ns = DFLT_BURST_NS;
+	}
 	return nt_maps_set_config(&in->maps, &cfg);
 }
 
@@ -157,11 +175,23 @@ static void synth_key(unsigned long i, struct nt_endpoint *k, struct nt_mapping 
 	}
 }
 
-static int put_senders(struct nt_inst *in)
+/*
+ * The measured senders' mappings. ifindex > 0: with the next hop nattravd
+ * writes in its default mode (NT_ROUTE_DAEMON), back out of ifindex to the
+ * sink's MAC.
+ */
+static int put_senders(struct nt_inst *in, int ifindex)
 {
 	struct nt_endpoint k;
 	struct nt_mapping v = {};
 	int err;
+
+	if (ifindex > 0) {
+		memcpy(v.route_dmac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x0a }, 6);
+		memcpy(v.route_smac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x01 }, 6);
+		v.route_ifindex = (__u32)ifindex;
+		v.route_expires_ns = NT_ROUTE_DAEMON;
+	}
 
 	nt_endpoint_parse(SENDER4, &k);
 	nt_endpoint_parse(PEER4, &v.peer);
@@ -311,9 +341,12 @@ struct meas {
 	struct nt_inst *inst; /* NULL for the yardsticks */
 	bool fib;
 	bool no_restore;          /* the sink drops frames without putting headers back */
+	bool dflt;                /* nattravd's defaults: see inst_config */
+	unsigned senders;         /* frames from this many senders (IPv4, the sink varies them) */
 	double mpps[MAX_ROUNDS];    /* from the kernel's own time of the run */
 	double wall_mpps[MAX_ROUNDS]; /* from the wall clock: includes other tasks' time */
 	double ratio[MAX_ROUNDS]; /* vs the reflector of the same round */
+	double wall_ratio[MAX_ROUNDS]; /* the same from the wall-clock rates */
 	double ratio_1[MAX_ROUNDS]; /* vs nattrav with 1 mapping, same round */
 	double extra_ns[MAX_ROUNDS]; /* ns per frame above the reflector, same round */
 	unsigned bad;             /* rounds where not every frame came out */
@@ -321,7 +354,7 @@ struct meas {
 
 struct bench {
 	struct opts o;
-	int ifindex, drop_fd, orig_fd;
+	int ifindex, drop_fd, orig_fd, vary_fd;
 	uint8_t frames[N_FAMILIES][N_PAYLOADS][PKT_MAX];
 	size_t frame_len[N_FAMILIES][N_PAYLOADS];
 	struct meas m[96];
@@ -337,6 +370,14 @@ static int set_restore(struct bench *b, const uint8_t *frame)
 	if (frame)
 		memcpy(head, frame, sizeof(head));
 	return bpf_map_update_elem(b->orig_fd, &zero, head, BPF_ANY) ? -errno : 0;
+}
+
+/* The sink's sender rotation (nt_drop_vary): n senders, 0 for the one of the frame. */
+static int set_senders(struct bench *b, unsigned n)
+{
+	__u32 zero = 0, v[2] = { n, 0 };
+
+	return bpf_map_update_elem(b->vary_fd, &zero, v, BPF_ANY) ? -errno : 0;
 }
 
 static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_mpps)
@@ -358,11 +399,13 @@ static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_
 	int err;
 
 	if (m->inst) {
-		if ((err = inst_config(m->inst, m->fib)) ||
+		if ((err = inst_config(m->inst, m->fib, m->dflt)) ||
 		    (err = nt_maps_read_stats(&m->inst->maps, before)))
 			return err;
 	}
 	if ((err = set_restore(b, m->no_restore ? NULL : b->frames[fi][pi])))
+		return err;
+	if ((err = set_senders(b, m->senders)))
 		return err;
 	d0 = percpu_sum0(b->drop_fd);
 	t0 = now_s();
@@ -490,12 +533,23 @@ static int run_rounds(struct bench *b)
 			ref = find(b, "reflector", m->family, m->payload, 1);
 			one = find(b, "nattrav", m->family, m->payload, 1);
 			m->ratio[r] = m->mpps[r] / ref->mpps[r];
+			m->wall_ratio[r] = m->wall_mpps[r] / ref->wall_mpps[r];
 			m->ratio_1[r] = m->mpps[r] / one->mpps[r];
 			m->extra_ns[r] = 1e3 / m->mpps[r] - 1e3 / ref->mpps[r];
 		}
-		struct meas *n4 = find(b, "nattrav", NT_FAMILY_V4, 64, 1);
-		logp("round %u/%u done in %.1f s (v4 64 B: nattrav %.2f Mpps, %.2fx reflector)",
-		     r + 1, b->o.rounds, now_s() - t0, n4->mpps[r], n4->ratio[r]);
+		unsigned pl = b->o.payload ? b->o.payload : payloads[0];
+		struct meas *n4 = find(b, "nattrav-defaults", NT_FAMILY_V4, pl, 1);
+		struct meas *n6 = find(b, "nattrav-defaults", NT_FAMILY_V6, pl, 1);
+		logp("round %u/%u done in %.1f s (%u B, nattravd defaults: v4 %.2fx / %.2fx wall, "
+		     "v6 %.2fx / %.2fx wall of the reflector)",
+		     r + 1, b->o.rounds, now_s() - t0, pl, n4->ratio[r], n4->wall_ratio[r],
+		     n6->ratio[r], n6->wall_ratio[r]);
+		for (unsigned v = 0; v < b->o.nvar; v++) {
+			n4 = find(b, b->o.var_name[v], NT_FAMILY_V4, pl, 1);
+			n6 = find(b, b->o.var_name[v], NT_FAMILY_V6, pl, 1);
+			logp("  %s: v4 %.2fx / %.2fx wall, v6 %.2fx / %.2fx wall", n4->prog,
+			     n4->ratio[r], n4->wall_ratio[r], n6->ratio[r], n6->wall_ratio[r]);
+		}
 	}
 	return 0;
 }
@@ -581,9 +635,11 @@ static void write_csv(struct bench *b, const struct scale *s, FILE *f)
 			m->payload, m->mappings, median(m->wall_mpps, n));
 		fprintf(f, "rate,%s,%s,%u,%lu,ratio_vs_reflector,%.4f\n", m->prog,
 			fam_name(m->family), m->payload, m->mappings, median(m->ratio, n));
+		fprintf(f, "rate,%s,%s,%u,%lu,wall_ratio_vs_reflector,%.4f\n", m->prog,
+			fam_name(m->family), m->payload, m->mappings, median(m->wall_ratio, n));
 		fprintf(f, "rate,%s,%s,%u,%lu,extra_ns_vs_reflector,%.1f\n", m->prog,
 			fam_name(m->family), m->payload, m->mappings, median(m->extra_ns, n));
-		if (!strcmp(m->prog, "nattrav"))
+		if (!strcmp(m->prog, "nattrav") || m->senders)
 			fprintf(f, "rate,%s,%s,%u,%lu,ratio_vs_1_mapping,%.4f\n", m->prog,
 				fam_name(m->family), m->payload, m->mappings,
 				median(m->ratio_1, n));
@@ -611,10 +667,11 @@ static void md_rate_row(FILE *f, struct bench *b, struct meas *m)
 {
 	unsigned n = b->o.rounds;
 
-	fprintf(f, "| %s | %s | %u | %lu | %.2f | %.2f–%.2f | %.2fx | %+.0f |", m->prog,
+	fprintf(f, "| %s | %s | %u | %lu | %.2f | %.2f–%.2f | %.2fx | %.2fx | %+.0f |", m->prog,
 		fam_name(m->family), m->payload, m->mappings, median(m->mpps, n),
-		vmin(m->mpps, n), vmax(m->mpps, n), median(m->ratio, n), median(m->extra_ns, n));
-	if (!strcmp(m->prog, "nattrav"))
+		vmin(m->mpps, n), vmax(m->mpps, n), median(m->ratio, n),
+		median(m->wall_ratio, n), median(m->extra_ns, n));
+	if (!strcmp(m->prog, "nattrav") || m->senders)
 		fprintf(f, " %.2fx |", median(m->ratio_1, n));
 	else
 		fprintf(f, " |");
@@ -644,8 +701,9 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 		   "and ns differences taken within a round, then the median. Mpps = 1000 / "
 		   "the run's `duration` (ns per frame as the kernel times it: only while the "
 		   "run holds the CPU, so other tasks of this shared machine stay out; the "
-		   "veth peer's softirq is in). Wall-clock rates are in the CSV "
-		   "(`wall_mpps_median`). XDP_TX leaves through a veth whose peer runs "
+		   "veth peer's softirq is in). \"wall clock\" is the same ratio from the "
+		   "rates by the wall clock around each run (`wall_mpps_median` in the CSV), "
+		   "which other tasks' time does land in. XDP_TX leaves through a veth whose peer runs "
 		   "bpf/nt_drop.bpf.c in native mode; every frame is checked to have arrived "
 		   "there (and, for nattrav, to be counted `forwarded`).\n\n"
 		   "The sink puts the frame's first 64 bytes back before it drops it: live-frame "
@@ -657,7 +715,8 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 		b->o.rounds, b->o.packets);
 	fprintf(f, "## Rate (Mpps, one core)\n\n");
 	fprintf(f, "| program | family | UDP payload (B) | mappings | Mpps median | min–max | vs "
-		   "reflector | ns/frame vs reflector | vs 1 mapping |\n|---|---|---|---|---|---|---|---|---|\n");
+		   "reflector | vs reflector, wall clock | ns/frame vs reflector | vs 1 mapping "
+		   "|\n|---|---|---|---|---|---|---|---|---|---|\n");
 	for (unsigned i = 0; i < b->nm; i++) {
 		struct meas *m = &b->m[i];
 		double r = median(m->ratio, b->o.rounds), r1 = median(m->ratio_1, b->o.rounds);
@@ -673,6 +732,16 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 		   "`nattrav` is bpf/nattrav.bpf.c with `NT_CONFIG_F_NO_FIB` (MAC swap); "
 		   "`nattrav+fib` does the `bpf_fib_lookup` (forwarding on, the peer's "
 		   "neighbour permanent, so the lookup succeeds and it is XDP_TX). "
+		   "`nattrav-defaults` runs as nattravd does by default: the next hop the "
+		   "daemon writes into the mapping (`--next-hop daemon`, `NT_ROUTE_DAEMON`) and "
+		   "the rate limiter on, with the default bucket (`--burst 200` at `--max-pps "
+		   "2000`: 1e8 ns) but a cost of 1 ns a frame, so that its code runs on every "
+		   "frame and never drops one (at 2000 pps one sender would be refused after "
+		   "200 frames); `--variant` rows run the same way. `nattrav-senders` "
+		   "(`--senders N`, IPv4) is `nattrav` at 1M mappings with frames from N "
+		   "senders in turn: the sink writes the next sender of the synthetic "
+		   "population into each frame it puts back, so the recycled pages bring "
+		   "nattrav a different source each time, cache-cold as with real traffic. "
 		   "\"1 mapping\" means the v4 and the v6 sender only (2 entries). "
 		   "All frames come from one sender, so the lookup always hits the same, "
 		   "cache-hot entry: live-frame mode replays one `data_in`.\n\n");
@@ -716,13 +785,18 @@ static int usage(const char *argv0, int rc)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: %s [--rounds N] [--packets N] [--cpu N] [--csv FILE] [--md FILE]\n"
-		"          [--nattrav-obj FILE] [--no-scale] [--variant NAME=FILE]...\n"
+		"          [--nattrav-obj FILE] [--no-scale] [--payload 64|200|1200]\n"
+		"          [--senders N] [--variant NAME=FILE]...\n"
 		"Rates of nattrav's XDP program against a bare reflector (live frames on a veth\n"
 		"in a namespace of its own) and 1M-mapping scale figures. Needs root.\n"
 		"  --nattrav-obj  load this object instead of the built-in nattrav (experiments)\n"
 		"  --no-scale     1 mapping only: no 10k/1M cells, no scale figures\n"
-		"  --variant      also measure this build of nattrav (1 mapping, no FIB) as\n"
-		"                 program NAME, in the same rounds (up to 4)\n"
+		"  --payload      only frames of this UDP payload size\n"
+		"  --senders N    also an IPv4 row at 1M mappings whose frames come from N\n"
+		"                 senders in turn (the sink rewrites each frame's source)\n"
+		"  --variant      also measure this build of nattrav as program NAME, in the\n"
+		"                 same rounds (up to 4), as nattrav-defaults: 1 mapping, the\n"
+		"                 daemon's next hop, rate limiter on (1 ns a frame)\n"
 		"EXAMPLES\n"
 		"  %s --rounds 3 --packets 300000 --csv /tmp/x.csv --md /tmp/x.md\n",
 		argv0, argv0);
@@ -739,6 +813,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "md", required_argument, NULL, 'm' },
 		{ "nattrav-obj", required_argument, NULL, 'b' },
 		{ "no-scale", no_argument, NULL, 's' },
+		{ "payload", required_argument, NULL, 'l' },
+		{ "senders", required_argument, NULL, 'S' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -768,6 +844,20 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'm': o->md = optarg; break;
 		case 'b': o->obj = optarg; break;
 		case 's': o->no_scale = true; break;
+		case 'S':
+			if (parse_ulong(optarg, 1, (BIG_MAPPINGS - 2) / 2, &v))
+				return usage(argv[0], 2);
+			o->senders = (unsigned)v;
+			break;
+		case 'l':
+			if (parse_ulong(optarg, 1, UINT_MAX, &v))
+				return usage(argv[0], 2);
+			for (unsigned i = 0; i < N_PAYLOADS; i++)
+				if (payloads[i] == v)
+					o->payload = (unsigned)v;
+			if (!o->payload)
+				return usage(argv[0], 2);
+			break;
 		case 'v': {
 			char *eq = strchr(optarg, '=');
 
@@ -835,6 +925,9 @@ static int setup_programs(struct bench *b, struct nt_inst *inst, struct nt_inst 
 			int fam = families[f];
 			unsigned pl = payloads[p];
 
+			if (b->o.payload && pl != b->o.payload)
+				continue;
+
 			b->frame_len[f][p] = make_frame(fam, pl, b->frames[f][p]);
 			add(b, "tx-only", fam, pl, 1, bpf_program__fd(refl->progs.nt_tx_only),
 			    NULL, false);
@@ -845,9 +938,18 @@ static int setup_programs(struct bench *b, struct nt_inst *inst, struct nt_inst 
 			for (unsigned s = 0; s < (b->o.no_scale ? 1 : 3); s++)
 				add(b, "nattrav", fam, pl, sizes[s], inst[s].prog_fd, &inst[s],
 				    false);
+			if (!b->o.no_scale && b->o.senders && fam == NT_FAMILY_V4) {
+				struct meas *m = add(b, "nattrav-senders", fam, pl, BIG_MAPPINGS,
+						     inst[2].prog_fd, &inst[2], false);
+
+				m->senders = b->o.senders;
+			}
 			add(b, "nattrav+fib", fam, pl, 1, inst[0].prog_fd, &inst[0], true);
+			add(b, "nattrav-defaults", fam, pl, 1, inst[3].prog_fd, &inst[3],
+			    false)->dflt = true;
 			for (unsigned v = 0; v < b->o.nvar; v++)
-				add(b, b->o.var_name[v], fam, pl, 1, var[v].prog_fd, &var[v], false);
+				add(b, b->o.var_name[v], fam, pl, 1, var[v].prog_fd, &var[v],
+				    false)->dflt = true;
 		}
 	}
 	return 0;
@@ -856,7 +958,8 @@ static int setup_programs(struct bench *b, struct nt_inst *inst, struct nt_inst 
 int main(int argc, char **argv)
 {
 	static struct bench b;
-	struct nt_inst inst[3] = { 0 }, var[MAX_VARIANTS] = { 0 };
+	/* 1, 10k, 1M mappings; [3]: 1 mapping with the daemon's next hop */
+	struct nt_inst inst[4] = { 0 }, var[MAX_VARIANTS] = { 0 };
 	struct nt_reflect_bpf *refl = NULL;
 	struct nt_drop_bpf *drop = NULL;
 	struct scale s = { 0 };
@@ -886,6 +989,7 @@ int main(int argc, char **argv)
 	}
 	b.drop_fd = bpf_map__fd(drop->maps.nt_drop_count);
 	b.orig_fd = bpf_map__fd(drop->maps.nt_drop_orig);
+	b.vary_fd = bpf_map__fd(drop->maps.nt_drop_vary);
 	if (bpf_map__value_size(drop->maps.nt_drop_orig) != NT_DROP_HEAD_LEN) {
 		err = -EINVAL;
 		logp("nt_drop_orig holds %u bytes, the benchmark writes %d",
@@ -897,12 +1001,12 @@ int main(int argc, char **argv)
 		logp("cannot attach the drop program to %s: %s", DEV_PEER, strerror(-err));
 		goto out;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if ((err = inst_open(&inst[i], b.o.obj))) {
 			logp("cannot load nattrav: %s", strerror(-err));
 			goto out;
 		}
-		if ((err = put_senders(&inst[i])))
+		if ((err = put_senders(&inst[i], i == 3 ? b.ifindex : 0)))
 			goto out;
 	}
 	s.memlock_1 = memlock_of(inst[0].maps.mappings_fd);
@@ -926,7 +1030,7 @@ int main(int argc, char **argv)
 	     (double)s.memlock_big / 1048576);
 rates:
 	for (unsigned v = 0; v < b.o.nvar; v++) {
-		if ((err = inst_open(&var[v], b.o.var_obj[v])) || (err = put_senders(&var[v]))) {
+		if ((err = inst_open(&var[v], b.o.var_obj[v])) || (err = put_senders(&var[v], b.ifindex))) {
 			logp("cannot load variant %s: %s", b.o.var_obj[v], strerror(-err));
 			goto out;
 		}
@@ -941,7 +1045,7 @@ rates:
 	}
 	err = write_out(&b, &s);
 out:
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		bpf_object__close(inst[i].obj);
 	for (int i = 0; i < MAX_VARIANTS; i++)
 		bpf_object__close(var[i].obj);

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <linux/bpf.h>
+#include <time.h>
 #include <unistd.h>
 #include "xdp_harness.h"
 
@@ -442,6 +443,49 @@ Test(xdp, rate_dropped_media_keeps_no_consent)
 	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
 	cr_assert_eq(m.rate_drops, 1);
 	cr_assert_eq(m.last_seen_ns, seen, "a rate-dropped packet refreshed consent");
+	harness_close(&h);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * The consent clock is CLOCK_MONOTONIC, as the daemon reads it, and it moves:
+ * the program keeps one coarse reading a jiffy (nt_now), at most two ticks
+ * behind, never a raw jiffy count nor a reading it failed to refresh.
+ */
+Test(xdp, consent_clock_is_monotonic_and_moves)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct xdp_case c = { .family = 4, .verified = true };
+	struct nt_endpoint peer;
+	struct nt_mapping m;
+	struct harness h;
+	struct pkt_spec s;
+	uint64_t seen, t;
+	size_t len, out_len = sizeof(out);
+
+	cr_assert_eq(harness_open(&h, true), 0);
+	set_config(&h);
+	len = build_case(&c, in, &s);
+	install_mapping(&h, &c, &s, &peer);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
+	t = mono_ns();
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	seen = m.last_seen_ns;
+	cr_assert(seen <= t && t - seen < 1000000000ull,
+		  "last_seen %llu is not CLOCK_MONOTONIC (now %llu)", (unsigned long long)seen,
+		  (unsigned long long)t);
+	usleep(50000);
+	out_len = sizeof(out);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
+	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
+	cr_assert_geq(m.last_seen_ns, seen + 25000000ull, "the clock did not move in 50 ms");
 	harness_close(&h);
 }
 
