@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,20 @@ static int start_connect(unsigned i)
 	if (c->tcp < 0)
 		return -errno;
 	setsockopt(c->tcp, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (o.src_base) {
+		/*
+		 * nattravd admits a few unauthenticated connections per source
+		 * address (--max-unauth-per-source), and one address has ~28k
+		 * ephemeral ports: TCP comes from the same addresses as UDP,
+		 * the port picked at connect (the 4-tuple may share it).
+		 */
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(o.src_base + i % o.src_count) };
+
+		setsockopt(c->tcp, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(c->tcp, (struct sockaddr *)&a, sizeof(a)) < 0)
+			return -errno;
+	}
 	if (connect(c->tcp, (struct sockaddr *)&srv, sizeof(srv)) < 0 && errno != EINPROGRESS)
 		return -errno;
 	c->st = ST_CONNECT;
@@ -376,7 +391,7 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: bench_ctl --server IP --ca FILE --secret FILE --clients N [--inflight N]\n"
 		"                 [--pid DAEMON_PID] [--map PINNED_MAP] [--timeout S]\n"
-		"                 [--src-base IP --src-count N]  (UDP from N addresses from IP on)\n"
+		"                 [--src-base IP --src-count N]  (TCP, UDP from N addresses from IP on)\n"
 		"Opens N TLS sessions to nattravd (port 4433), then verifies their UDP mappings;\n"
 		"prints sessions/s, verifications/s, daemon RSS and map memory per session.\n"
 		"EXAMPLES\n"
@@ -443,6 +458,8 @@ int main(int argc, char **argv)
 
 	if ((err = parse(argc, argv)))
 		return err;
+	/* a session the daemon closed fails alone, it does not end the run */
+	signal(SIGPIPE, SIG_IGN);
 	/* one TLS fd per client, UDP fds only while verifying */
 	getrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_max < o.clients + o.inflight + 64) {
