@@ -317,7 +317,7 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 		if (old && old != c) {
 			/* the old connection is dead and does not know it yet */
 			old->sess = NULL;
-			old->doom = "its session resumed on another connection";
+			nd_conn_doom(d, old, "its session resumed on another connection");
 		}
 		s->owner = c;
 		s->detached_ns = 0;

@@ -40,11 +40,19 @@ struct nd_conn {
 	uint64_t token_expiry;
 	struct nt_token_claims grant;	/* the groups the token names */
 	struct nt_session *sess;
+	bool reap_queued;	/* on the list nd_conns_reap looks at */
 	struct nt_line_reader rd;
-	char out[ND_OUTBUF_MAX];
-	size_t olen;
+	/*
+	 * Replies not yet taken by TLS: allocated when one has to wait, grown
+	 * up to ND_OUTBUF_MAX, freed when drained: an idle connection holds
+	 * none.
+	 */
+	char *out;
+	size_t olen, ocap;
 };
 
+/* c must close (why), from the top of the loop: see doom above. */
+void nd_conn_doom(struct nd *d, struct nd_conn *c, const char *why);
 /* Queue a reply; a client over ND_MAX_ERRORS errors gets ERR 429 and is closed. */
 void nd_reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason);
 void nd_reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,

@@ -36,9 +36,13 @@ int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX
 		goto fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
-	/* non-blocking writes may resume with a moved buffer and finish partially */
+	/*
+	 * Non-blocking writes may resume with a moved buffer and finish
+	 * partially. An idle session gives its record buffers back (about
+	 * 34 KB each): most of 100k sessions are idle.
+	 */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		fprintf(stderr, "nattravd: --cert %s: cannot load the certificate: %s\n",
 			cert, ssl_err());
