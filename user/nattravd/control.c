@@ -346,8 +346,8 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 		d->ev.tls_ok++;
 		c->want_write = false;
 		c->active_ns = nd_now_ns();
-		nt_dbg("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),
-			SSL_get_cipher_name(c->ssl));
+		nt_dbg("TLS up with %s (%s, %s%s)", c->peer, SSL_get_version(c->ssl),
+		       SSL_get_cipher_name(c->ssl), SSL_session_reused(c->ssl) ? ", resumed" : "");
 	}
 	/*
 	 * Lines left unread for the backlog sit inside OpenSSL, where epoll
