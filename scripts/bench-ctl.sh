@@ -10,6 +10,7 @@
 #
 #   scripts/bench-ctl.sh --out DIR [--quick]    (--quick: 1k and 2k clients)
 #   NT_BENCH_CTL_COUNTS="10000 100000" scripts/bench-ctl.sh --out DIR
+#   NT_NATTRAVD=OTHER/build/nattravd ...   (another build's daemon: before/after)
 #
 # Writes DIR/ctl.csv. Needs root and build/ made.
 set -euo pipefail
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) counts="1000 2000" ;;
 	--out) out=${2:?--out needs a folder}; shift ;;
-	-h | --help) sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-ctl.sh: unknown argument '$1'" ;;
 	esac
 	shift
@@ -62,7 +63,7 @@ for n in $counts; do
 	max=$((n + 100))
 	(
 		ulimit -n "$(ulimit -Hn)" # 10k sessions need 10k fds
-		nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+		nt_nsexec "$RELAY_NS" "${NT_NATTRAVD:-$B/nattravd}" --iface "$RELAY_IF" --addr "$RELAY_V4" \
 			--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
 			--auth-secret-file "$work/secret" --log-level "${NT_BENCH_LOG:-error}" --allow 198.18.0.0/22 \
 			--max-connections "$max" --max-mappings "$max" --max-groups "$max"
@@ -73,7 +74,7 @@ for n in $counts; do
 	nt_cleanup_push "kill $dpid"
 	sleep 0.5 # idle RSS settles
 	nt_nsexec "$C1_NS" "$B/bench/bench_ctl" --server "$RELAY_V4" --ca "$work/ca.pem" \
-		--secret "$work/secret" --clients "$n" --inflight 64 --timeout 30 --pid "$dpid" \
+		--secret "$work/secret" --clients "$n" --inflight 64 --timeout $((30 + n / 200)) --pid "$dpid" \
 		--src-base 198.18.0.1 --src-count "$nsrc" \
 		--map "$NT_PIN_DIR/nt_mappings" >"$work/ctl-$n" || true
 	cat "$work/ctl-$n" >&2
