@@ -554,6 +554,7 @@ void nd_conns_reap(struct nd *d)
 		nt_freelist_put(&d->conn_slots, (uint32_t)c->slot);
 		d->nconns--;
 		OPENSSL_clear_free(c->out, c->ocap);
+		nd_grant_clear(&c->grant);
 		OPENSSL_cleanse(c, sizeof(*c));
 		free(c);
 	}
