@@ -5,9 +5,12 @@
 # per second with 1k and 10k concurrent clients, daemon RSS per session and
 # map memory per mapping. nattravd (XDP native) runs in the relay namespace
 # of a topo.sh topology; build/bench/bench_ctl opens every session from one
-# client namespace and keeps them all open.
+# client namespace and keeps them all open: TCP and UDP from 1000 addresses
+# (198.18.0.1-198.18.3.232), each client its own user, two per group.
 #
 #   scripts/bench-ctl.sh --out DIR [--quick]    (--quick: 1k and 2k clients)
+#   NT_BENCH_CTL_COUNTS="10000 100000" scripts/bench-ctl.sh --out DIR
+#   NT_NATTRAVD=OTHER/build/nattravd ...   (another build's daemon: before/after)
 #
 # Writes DIR/ctl.csv. Needs root and build/ made.
 set -euo pipefail
@@ -21,7 +24,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) counts="1000 2000" ;;
 	--out) out=${2:?--out needs a folder}; shift ;;
-	-h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-ctl.sh: unknown argument '$1'" ;;
 	esac
 	shift
@@ -39,19 +42,30 @@ nt_cleanup_push "'$ROOT/scripts/topo.sh' down --prefix $P --kill"
 eval "$("$ROOT/scripts/topo.sh" up --prefix "$P" c1=none 2>/dev/null)"
 "$ROOT/scripts/gen-certs.sh" "$work" "$RELAY_V4" 2>/dev/null
 # nattravd answers probes from one address at most 50 times a second (an
-# amplification limit): the UDP side uses 100 addresses, 203.0.113.150-249
-for i in $(seq 150 249); do ip -n "$C1_NS" addr add "203.0.113.$i/24" dev eth0 noprefixroute; done
+# amplification limit), and admits 8 connections per address before AUTH:
+# the clients use 1000 addresses, 198.18.0.1-198.18.3.232 (the benchmarking
+# range, RFC 2544; --allow lets them be peers), routed to the relay over c1
+nsrc=1000
+for i in $(seq 0 $((nsrc - 1))); do
+	echo "addr add 198.18.$(((i + 1) / 256)).$(((i + 1) % 256))/32 dev eth0"
+done | ip -n "$C1_NS" -batch -
+ip -n "$RELAY_NS" route add 198.18.0.0/22 via "$C1_IP"
 csv=$out/ctl.csv
 echo "clients,joined,verified,failed,sessions_per_s,verifications_per_s,daemon_cpu_ms_per_session,daemon_cpu_ms_per_verification,rss_bytes_per_session,map_bytes_per_mapping,daemon_rss_kib_before,daemon_rss_kib_after,map_memlock_before,map_memlock_after" >"$csv"
 
+# one fd per session on each side: raise the limit for this script's children
+most=0
+for n in $counts; do [ "$n" -le "$most" ] || most=$n; done
+[ "$(ulimit -Hn)" -ge $((most + 1000)) ] || ulimit -Hn $((most + 1000)) ||
+	nt_fail "bench-ctl: cannot raise the open files limit to $((most + 1000))"
 for n in $counts; do
 	nt_log "bench-ctl: $n concurrent clients"
 	max=$((n + 100))
 	(
 		ulimit -n "$(ulimit -Hn)" # 10k sessions need 10k fds
-		nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+		nt_nsexec "$RELAY_NS" "${NT_NATTRAVD:-$B/nattravd}" --iface "$RELAY_IF" --addr "$RELAY_V4" \
 			--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
-			--auth-secret-file "$work/secret" --log-level "${NT_BENCH_LOG:-error}" --allow 203.0.113.0/24 \
+			--auth-secret-file "$work/secret" --log-level "${NT_BENCH_LOG:-error}" --allow 198.18.0.0/22 \
 			--max-connections "$max" --max-mappings "$max" --max-groups "$max"
 	) 2>>"$work/daemon.log" &
 	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
@@ -60,8 +74,8 @@ for n in $counts; do
 	nt_cleanup_push "kill $dpid"
 	sleep 0.5 # idle RSS settles
 	nt_nsexec "$C1_NS" "$B/bench/bench_ctl" --server "$RELAY_V4" --ca "$work/ca.pem" \
-		--secret "$work/secret" --clients "$n" --inflight 64 --timeout 30 --pid "$dpid" \
-		--src-base 203.0.113.150 --src-count 100 \
+		--secret "$work/secret" --clients "$n" --inflight 64 --timeout $((30 + n / 200)) --pid "$dpid" \
+		--src-base 198.18.0.1 --src-count "$nsrc" \
 		--map "$NT_PIN_DIR/nt_mappings" >"$work/ctl-$n" || true
 	cat "$work/ctl-$n" >&2
 	[ -z "${NT_BENCH_LOG:-}" ] || tail -20 "$work/daemon.log" >&2

@@ -129,6 +129,12 @@ out=$(lines "HELLO nattrav/1" "RESUME $tk" "STATUS" "QUIT")
 check "after a dropped connection, RESUME gets the same session back" \
 	sh -c "echo '$out' | sed -n 2p | grep -q '^OK RESUME session=$sid user=uma group=g1 '"
 check "... joined, as before" sh -c "echo '$out' | sed -n 3p | grep -q 'state=joined .*session=$sid'"
+out=$(lines "HELLO nattrav/1" "AUTH $(token uma g1)" "@reconnect" "HELLO nattrav/1")
+check "a reconnecting client resumes its TLS session (1.3 ticket, no certificate again)" \
+	sh -c "echo '$out' | sed -n 3p | grep -q '^RECONNECTED resumed' && echo '$out' | sed -n 4p | grep -q '^OK HELLO'"
+out=$(lines --tls12 "HELLO nattrav/1" "@reconnect" "HELLO nattrav/1")
+check "... not on TLS 1.2 (no ticket: its resumption has no fresh ECDHE)" \
+	sh -c "echo '$out' | sed -n 2p | grep -q '^RECONNECTED full' && echo '$out' | sed -n 3p | grep -q '^OK HELLO'"
 out=$(lines "HELLO nattrav/1" "RESUME $tk")
 check "a session that ended (QUIT) cannot be resumed" \
 	sh -c "echo '$out' | sed -n 2p | grep -q '^ERR 409 session ended'"

@@ -6,7 +6,8 @@
 # upgrade to a build with another map layout, each followed by a restart
 # 3 s later: XDP relays meanwhile, the clients reconnect and RESUME, send
 # all they were asked to and get >= 99.5 %; adopted mappings of ended calls
-# expire; a killed client's mapping goes within the consent window;
+# expire; a client whose connection is reset resumes its session and its
+# TLS session; a killed client's mapping goes within the consent window;
 # attaching the XDP program again over a running one keeps the maps.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -112,6 +113,14 @@ check "client verified" test "$(n_mappings)" -eq 1
 ctl attach --iface "$RELAY_IF" --addr "$RELAY_V4" >/dev/null 2>>"$work/attach.log" || true
 check "upgrade: attach over the running program keeps the mappings" test "$(n_mappings)" -eq 1
 check "upgrade: XDP still attached" sh -c "ip -n '$RELAY_NS' link show '$RELAY_IF' | grep -q xdp"
+
+# --- the connection reset under a running daemon: the client comes back
+# with RESUME over a resumed TLS session (its 1.3 ticket: no certificate,
+# no signature) ----------------------------------------------------------
+ip netns exec "$RELAY_NS" ss -K state established '( sport = :4433 )' >/dev/null
+nt_wait_for -t 10 sh -c "grep -q '\"event\":\"reconnected\"' '$work/t1'" || true
+check "connection reset: the client came back with RESUME" grep -q '"event":"reconnected".*resumed' "$work/t1"
+check "... over a resumed TLS session" grep -q "TLS up with $C1_IP:[0-9]* (.*, resumed)" "$work/daemon.log"
 
 kill -9 "$(pgrep -f "nattrav-client .*--group t ")"
 wait $t1 || true

@@ -172,3 +172,141 @@ Test(session, user_usage)
 	cr_assert_eq(u.sessions + u.groups + u.in_group, 0);
 	nt_sessions_free(&t);
 }
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static struct nt_endpoint churn_ep(unsigned k)
+{
+	struct nt_endpoint e = { .family = NT_FAMILY_V4, .port = (uint16_t)(1000 + k) };
+
+	e.addr[10] = e.addr[11] = 0xff;
+	e.addr[15] = (uint8_t)k;
+	return e;
+}
+
+/*
+ * Sessions, groups and mappings come and go at random, a few users and
+ * group names shared by many: every lookup through the indexes answers
+ * what a scan of the tables answers (the way the tables were read before
+ * they had indexes).
+ */
+Test(session, indexes_under_churn_match_scans)
+{
+	enum { NS = 48, NG = 12, NU = 5, NID = 96, NEP = 24 };
+	static const char *const users[NU] = { "u0", "u1", "u2", "u3", "u4" };
+	char names[NG + 4][8];
+	struct nt_sessions t;
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < NG + 4; i++)
+		snprintf(names[i], sizeof(names[i]), "g%d", i);
+	cr_assert_eq(nt_sessions_init(&t, NS, NG), 0);
+	cr_assert_eq(nt_sessions_set_max_members(&t, 4), 0);
+	for (int round = 0; round < 40000; round++) {
+		uint64_t r = rnd(&seed);
+		uint64_t id = 1 + (r >> 8) % NID;
+		struct nt_session *s = nt_session_find(&t, id);
+		int op = (int)(r % 6);
+
+		if (op == 0 && !s) {
+			int rc = nt_session_new(&t, id, key, users[(r >> 20) % NU], NULL, &s);
+
+			cr_assert(rc == 0 || (rc == -ENOSPC && nt_sessions_count(&t) == NS));
+		} else if (op == 1 && s) {
+			nt_session_del(&t, s);
+		} else if (op == 2 && s) {
+			int rc = nt_session_join(&t, s, names[(r >> 24) % (NG + 4)]);
+
+			cr_assert(rc == 0 || rc == -EALREADY || rc == -EUSERS || rc == -ENOSPC, "%d", rc);
+		} else if (op == 3 && s) {
+			nt_session_leave(&t, s);
+		} else if (op == 4 && s) {
+			struct nt_endpoint e = churn_ep((unsigned)(r >> 28) % NEP);
+			struct nt_session *h = nt_session_by_mapping(&t, &e);
+
+			/* as the daemon does: the newest verification takes the endpoint */
+			if (h && h != s)
+				nt_session_clear_mapping(&t, h);
+			nt_session_set_mapping(&t, s, &e);
+		} else if (op == 5 && s) {
+			nt_session_clear_mapping(&t, s);
+		}
+		if (round % 13)
+			continue;
+		/* sessions by id */
+		for (uint64_t k = 0; k <= NID; k++) {
+			struct nt_session *want = NULL;
+
+			for (size_t i = 0; i < t.nsess; i++)
+				if (k && t.sess[i].used && t.sess[i].id == k)
+					want = &t.sess[i];
+			cr_assert_eq(nt_session_find(&t, k), want, "session %llu", (unsigned long long)k);
+		}
+		/* sessions by mapping */
+		for (unsigned k = 0; k < NEP; k++) {
+			struct nt_endpoint e = churn_ep(k);
+			struct nt_session *want = NULL;
+
+			for (size_t i = 0; i < t.nsess; i++)
+				if (t.sess[i].used && t.sess[i].verified &&
+				    !memcmp(&t.sess[i].mapping, &e, sizeof(e)))
+					want = &t.sess[i];
+			cr_assert_eq(nt_session_by_mapping(&t, &e), want, "mapping %u", k);
+		}
+		/* groups by name and id, counts */
+		size_t ns = 0, ng = 0;
+
+		for (size_t i = 0; i < t.nsess; i++)
+			ns += t.sess[i].used;
+		for (size_t i = 0; i < t.ngroups; i++) {
+			ng += t.groups[i].used;
+			if (t.groups[i].used)
+				cr_assert_eq(nt_group_by_id(&t, t.groups[i].id), &t.groups[i]);
+		}
+		cr_assert_eq(nt_sessions_count(&t), ns);
+		cr_assert_eq(nt_groups_count(&t), ng);
+		for (int g = 0; g < NG + 4; g++) {
+			struct nt_group *want = NULL;
+
+			for (size_t i = 0; i < t.ngroups; i++)
+				if (t.groups[i].used && !strcmp(t.groups[i].name, names[g]))
+					want = &t.groups[i];
+			cr_assert_eq(nt_group_find(&t, names[g]), want, "group %s", names[g]);
+		}
+		/* per-user usage: the scan the quotas used to make */
+		for (int u = 0; u < NU; u++) {
+			for (int g = -1; g < NG + 4; g++) {
+				const char *gn = g < 0 ? NULL : names[g];
+				struct nt_user_usage got, want = { 0 };
+
+				for (size_t i = 0; i < t.nsess; i++) {
+					const struct nt_session *x = &t.sess[i];
+					bool seen = false;
+
+					if (!x->used || strcmp(x->user, users[u]))
+						continue;
+					want.sessions++;
+					if (!x->group)
+						continue;
+					if (gn && !strcmp(x->group->name, gn))
+						want.in_group++;
+					for (size_t j = 0; j < i && !seen; j++)
+						seen = t.sess[j].used && t.sess[j].group == x->group &&
+						       !strcmp(t.sess[j].user, users[u]);
+					want.groups += !seen;
+				}
+				nt_sessions_user_usage(&t, users[u], gn, &got);
+				cr_assert_eq(got.sessions, want.sessions, "user %s", users[u]);
+				cr_assert_eq(got.groups, want.groups, "user %s", users[u]);
+				cr_assert_eq(got.in_group, want.in_group, "user %s group %s", users[u], gn);
+			}
+		}
+	}
+	nt_sessions_free(&t);
+}

@@ -321,3 +321,98 @@ Test(amplification, probe_at_least_challenge)
 	p.pad_to = 0;
 	cr_assert_lt(nt_wire_build(b, sizeof(b), &p, key, true), nc, "unpadded probes are shorter");
 }
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * Probes, answers (right, stale, from elsewhere), forgets and expiries at
+ * random over a table smaller than the sessions need: every answer gets
+ * what a scan of the table says it must (the way the table was read before
+ * it had indexes), and the expiry list holds exactly the live entries,
+ * soonest first.
+ */
+Test(verify, indexes_under_churn_match_scans)
+{
+	enum { CAP = 24, NSESS = 20, NNONCE = 64 };
+	struct nt_endpoint obs = ep4("198.51.100.7", 40000), far = ep4("203.0.113.9", 40000);
+	uint64_t seed = 0x2545f4914f6cdd1dull, now = MS, last[NSESS + 1] = { 0 };
+	uint8_t issued[NNONCE][NT_VERIFY_NONCE_LEN];
+	uint64_t issued_sid[NNONCE] = { 0 };
+	struct nt_verify v;
+	unsigned nissued = 0;
+
+	cr_assert_eq(nt_verify_init(&v, CAP), 0);
+	for (int round = 0; round < 60000; round++) {
+		uint64_t r = rnd(&seed), sid = 1 + (r >> 8) % NSESS;
+		int op = (int)(r % 8);
+
+		now += (r >> 40) % (400 * MS);
+		if (op <= 3) {
+			const struct nt_challenge *c;
+			uint8_t n[NT_VERIFY_NONCE_LEN];
+			/* lifetimes differ now and then: the expiry list stays sorted */
+			uint64_t life = (r >> 16) % 5 ? LIFE : LIFE / 3;
+
+			for (size_t i = 0; i < sizeof(n); i++)
+				n[i] = (uint8_t)rnd(&seed);
+			cr_assert_eq(nt_verify_probe(&v, sid, &last[sid], (r >> 20) & 1 ? &obs : &far,
+						     last[sid] + 1, n, now, life, &c), 0);
+			memcpy(issued[nissued % NNONCE], n, sizeof(n));
+			issued_sid[nissued++ % NNONCE] = sid;
+		} else if (op <= 5 && nissued) {
+			unsigned k = (unsigned)(r >> 24) % (nissued < NNONCE ? nissued : NNONCE);
+			const struct nt_endpoint *src = (r >> 32) & 1 ? &obs : &far;
+			uint64_t asid = (r >> 33) % 4 ? issued_sid[k] : sid;
+			struct nt_challenge *hit = NULL;
+			int want;
+
+			for (size_t i = 0; i < v.cap; i++)
+				if (v.c[i].used && v.c[i].session_id == asid &&
+				    !memcmp(v.c[i].nonce, issued[k], NT_VERIFY_NONCE_LEN))
+					hit = &v.c[i];
+			if (!hit)
+				want = -ENOENT;
+			else if (hit->expires_ns <= now)
+				want = -ETIMEDOUT;
+			else if (!nt_endpoint_eq(src, &hit->observed))
+				want = -EADDRNOTAVAIL;
+			else
+				want = 0;
+			cr_assert_eq(nt_verify_check(&v, asid, src, issued[k], NT_VERIFY_NONCE_LEN, src, now),
+				     want, "round %d", round);
+		} else if (op == 6) {
+			nt_verify_forget(&v, sid);
+			for (size_t i = 0; i < v.cap; i++)
+				cr_assert(!v.c[i].used || v.c[i].session_id != sid, "forgotten");
+		} else {
+			size_t want = 0;
+
+			for (size_t i = 0; i < v.cap; i++)
+				want += v.c[i].used && v.c[i].expires_ns <= now - LIFE / 2;
+			cr_assert_eq(nt_verify_expire(&v, now - LIFE / 2), want);
+		}
+		/* the table as a scan sees it */
+		size_t used = 0, per[NSESS + 1] = { 0 }, listed = 0;
+		uint64_t prev = 0;
+
+		for (size_t i = 0; i < v.cap; i++) {
+			used += v.c[i].used;
+			if (v.c[i].used)
+				cr_assert_leq(++per[v.c[i].session_id], NT_VERIFY_PER_SESSION);
+		}
+		cr_assert_eq(nt_verify_count(&v), used);
+		for (uint32_t it = v.head; it; it = v.next[it - 1], listed++) {
+			cr_assert(v.c[it - 1].used, "only live entries listed");
+			cr_assert_geq(v.c[it - 1].expires_ns, prev, "soonest first");
+			prev = v.c[it - 1].expires_ns;
+		}
+		cr_assert_eq(listed, used);
+	}
+	nt_verify_free(&v);
+}

@@ -661,6 +661,7 @@ void nt_client_close(struct nt_client *c)
 	}
 	SSL_free(c->ssl);
 	SSL_CTX_free(c->ctx);
+	SSL_SESSION_free(c->tls_sess);
 	if (c->tcp >= 0)
 		close(c->tcp);
 	if (c->udp >= 0)

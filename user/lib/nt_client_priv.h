@@ -24,6 +24,7 @@
 struct nt_client {
 	SSL_CTX *ctx;
 	SSL *ssl;
+	SSL_SESSION *tls_sess;	/* the last connection's, offered when reconnecting */
 	int tcp, udp;
 	int timeout_ms;
 	bool tls_up, closed;

@@ -149,6 +149,27 @@ static int ssl_wait(struct nt_client *c, int rc, int64_t deadline)
 	}
 }
 
+/*
+ * The relay's TLS 1.3 ticket, kept for a reconnection to resume with
+ * (no certificate check and signature, a fresh ECDHE still). A copy: the
+ * connection's own session is marked spent when it ends without a
+ * close_notify, as a reset connection does, and that is when a client
+ * reconnects.
+ */
+static int keep_session(SSL *ssl, SSL_SESSION *s)
+{
+	struct nt_client *c = SSL_get_app_data(ssl);
+	SSL_SESSION *dup = SSL_SESSION_dup(s);
+
+	if (c && dup) {
+		SSL_SESSION_free(c->tls_sess);
+		c->tls_sess = dup;
+	} else {
+		SSL_SESSION_free(dup);
+	}
+	return 0; /* the library keeps its reference */
+}
+
 int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const char *host,
 		     int64_t deadline)
 {
@@ -176,9 +197,15 @@ int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const cha
 			return ntc_fail(c, -EINVAL, "cannot load key %s: %s", o->key_file,
 				    ssl_errstr(eb, sizeof(eb)));
 	}
+	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(c->ctx, keep_session);
 	c->ssl = SSL_new(c->ctx);
 	if (!c->ssl || SSL_set_fd(c->ssl, c->tcp) != 1)
 		return ntc_fail(c, -ENOMEM, "TLS: %s", ssl_errstr(eb, sizeof(eb)));
+	SSL_set_app_data(c->ssl, c);
+	/* a reconnection (the same server): resume when the ticket is still good */
+	if (c->tls_sess && SSL_set_session(c->ssl, c->tls_sess) != 1)
+		ERR_clear_error();
 	if (ip) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) != 1)
 			return ntc_fail(c, -EINVAL, "TLS: bad IP %s", host);

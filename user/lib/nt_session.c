@@ -1,11 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Session and group tables. Linear scans: a relay holds thousands, not millions. */
+/*
+ * Session and group tables. Every lookup goes through a hash index and
+ * every free slot comes off a free list (nt_index.h): a relay holds 100k
+ * sessions, and a scan per line or per datagram would cost a core.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include "nt_session.h"
+#include "nt_verify.h"
+
+static uint64_t h_id(const struct nt_sessions *t, uint64_t id)
+{
+	return nt_index_hash(t->hkey, &id, sizeof(id));
+}
+
+static uint64_t h_str(const struct nt_sessions *t, const char *s)
+{
+	return nt_index_hash(t->hkey, s, strlen(s));
+}
+
+/* addr, port and family: what nt_endpoint_eq compares (pad is not) */
+static uint64_t h_ep(const struct nt_sessions *t, const struct nt_endpoint *ep)
+{
+	uint8_t k[sizeof(ep->addr) + sizeof(ep->port) + 1];
+
+	memcpy(k, ep->addr, sizeof(ep->addr));
+	memcpy(k + sizeof(ep->addr), &ep->port, sizeof(ep->port));
+	k[sizeof(k) - 1] = ep->family;
+	return nt_index_hash(t->hkey, k, sizeof(k));
+}
+
+static uint32_t sess_idx(const struct nt_sessions *t, const struct nt_session *s)
+{
+	return (uint32_t)(s - t->sess);
+}
+
+static uint32_t group_idx(const struct nt_sessions *t, const struct nt_group *g)
+{
+	return (uint32_t)(g - t->groups);
+}
 
 int nt_sessions_init(struct nt_sessions *t, size_t max_sessions,
 		     size_t max_groups)
@@ -15,10 +51,20 @@ int nt_sessions_init(struct nt_sessions *t, size_t max_sessions,
 		return -EINVAL;
 	t->sess = calloc(max_sessions, sizeof(*t->sess));
 	t->groups = calloc(max_groups, sizeof(*t->groups));
-	if (!t->sess || !t->groups) {
+	t->users = calloc(max_sessions, sizeof(*t->users));
+	if (!t->sess || !t->groups || !t->users ||
+	    nt_hidx_init(&t->sess_by_id, max_sessions) ||
+	    nt_hidx_init(&t->sess_by_mapping, max_sessions) ||
+	    nt_hidx_init(&t->user_by_name, max_sessions) ||
+	    nt_hidx_init(&t->group_by_name, max_groups) ||
+	    nt_hidx_init(&t->group_by_id, max_groups) ||
+	    nt_freelist_init(&t->free_sess, max_sessions) ||
+	    nt_freelist_init(&t->free_users, max_sessions) ||
+	    nt_freelist_init(&t->free_groups, max_groups)) {
 		nt_sessions_free(t);
 		return -ENOMEM;
 	}
+	nt_index_key_init(t->hkey);
 	t->nsess = max_sessions;
 	t->ngroups = max_groups;
 	t->next_group_id = 1;
@@ -40,30 +86,90 @@ void nt_sessions_free(struct nt_sessions *t)
 		OPENSSL_cleanse(t->sess, t->nsess * sizeof(*t->sess));
 	free(t->sess);
 	free(t->groups);
+	free(t->users);
+	nt_hidx_free(&t->sess_by_id);
+	nt_hidx_free(&t->sess_by_mapping);
+	nt_hidx_free(&t->user_by_name);
+	nt_hidx_free(&t->group_by_name);
+	nt_hidx_free(&t->group_by_id);
+	nt_freelist_free(&t->free_sess);
+	nt_freelist_free(&t->free_users);
+	nt_freelist_free(&t->free_groups);
 	memset(t, 0, sizeof(*t));
+}
+
+static struct nt_user_rec *user_find(const struct nt_sessions *t, const char *name)
+{
+	for (uint32_t it = nt_hidx_first(&t->user_by_name, h_str(t, name)); it;
+	     it = nt_hidx_next(&t->user_by_name, it))
+		if (!strcmp(t->users[it - 1].name, name))
+			return &t->users[it - 1];
+	return NULL;
+}
+
+/* The user's entry, made on their first session; NULL when none is free. */
+static struct nt_user_rec *user_get(struct nt_sessions *t, const char *name)
+{
+	struct nt_user_rec *u = user_find(t, name);
+	int64_t i;
+
+	if (u)
+		return u;
+	i = nt_freelist_get(&t->free_users);
+	if (i < 0)
+		return NULL;
+	u = &t->users[i];
+	memset(u, 0, sizeof(*u));
+	u->used = true;
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	nt_hidx_add(&t->user_by_name, h_str(t, u->name), (uint32_t)i);
+	return u;
+}
+
+static void user_put(struct nt_sessions *t, struct nt_user_rec *u)
+{
+	uint32_t i = (uint32_t)(u - t->users);
+
+	if (--u->sessions)
+		return;
+	nt_hidx_del(&t->user_by_name, h_str(t, u->name), i);
+	memset(u, 0, sizeof(*u));
+	nt_freelist_put(&t->free_users, i);
 }
 
 int nt_session_new(struct nt_sessions *t, uint64_t id,
 		   const uint8_t key[NT_WIRE_KEY_LEN], const char *user,
 		   void *owner, struct nt_session **out)
 {
-	struct nt_session *free_slot = NULL;
+	struct nt_session *s;
+	struct nt_user_rec *u;
+	int64_t i;
 
 	if (!id || nt_session_find(t, id))
 		return -EEXIST;
-	for (size_t i = 0; i < t->nsess && !free_slot; i++)
-		if (!t->sess[i].used)
-			free_slot = &t->sess[i];
-	if (!free_slot)
+	/* users never outnumber sessions: a free session means a free user entry */
+	i = nt_freelist_get(&t->free_sess);
+	if (i < 0)
 		return -ENOSPC;
-	memset(free_slot, 0, sizeof(*free_slot));
-	free_slot->used = true;
-	free_slot->id = id;
-	memcpy(free_slot->key, key, NT_WIRE_KEY_LEN);
+	s = &t->sess[i];
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->id = id;
+	memcpy(s->key, key, NT_WIRE_KEY_LEN);
 	if (user)
-		snprintf(free_slot->user, sizeof(free_slot->user), "%s", user);
-	free_slot->owner = owner;
-	*out = free_slot;
+		snprintf(s->user, sizeof(s->user), "%s", user);
+	u = user_get(t, s->user);
+	if (!u) { /* cannot happen (see above); never a session without one */
+		memset(s, 0, sizeof(*s));
+		nt_freelist_put(&t->free_sess, (uint32_t)i);
+		return -ENOSPC;
+	}
+	u->sessions++;
+	s->urec = u;
+	s->owner = owner;
+	nt_hidx_add(&t->sess_by_id, h_id(t, id), (uint32_t)i);
+	t->nsess_used++;
+	*out = s;
 	return 0;
 }
 
@@ -71,34 +177,82 @@ struct nt_session *nt_session_find(const struct nt_sessions *t, uint64_t id)
 {
 	if (!id)
 		return NULL;
-	for (size_t i = 0; i < t->nsess; i++)
-		if (t->sess[i].used && t->sess[i].id == id)
-			return &t->sess[i];
+	for (uint32_t it = nt_hidx_first(&t->sess_by_id, h_id(t, id)); it;
+	     it = nt_hidx_next(&t->sess_by_id, it))
+		if (t->sess[it - 1].id == id)
+			return &t->sess[it - 1];
 	return NULL;
 }
 
 void nt_session_del(struct nt_sessions *t, struct nt_session *s)
 {
+	uint32_t i;
+
 	if (!s || !s->used)
 		return;
+	i = sess_idx(t, s);
 	nt_session_leave(t, s);
+	nt_session_clear_mapping(t, s);
+	nt_hidx_del(&t->sess_by_id, h_id(t, s->id), i);
+	if (s->urec)
+		user_put(t, s->urec);
 	OPENSSL_cleanse(s, sizeof(*s));
+	nt_freelist_put(&t->free_sess, i);
+	t->nsess_used--;
+}
+
+void nt_session_set_mapping(struct nt_sessions *t, struct nt_session *s,
+			    const struct nt_endpoint *ep)
+{
+	nt_session_clear_mapping(t, s);
+	s->mapping = *ep;
+	s->verified = true;
+	nt_hidx_add(&t->sess_by_mapping, h_ep(t, &s->mapping), sess_idx(t, s));
+	s->mapping_indexed = true;
+}
+
+void nt_session_clear_mapping(struct nt_sessions *t, struct nt_session *s)
+{
+	if (s->mapping_indexed)
+		nt_hidx_del(&t->sess_by_mapping, h_ep(t, &s->mapping), sess_idx(t, s));
+	s->mapping_indexed = false;
+	s->verified = false;
+}
+
+struct nt_session *nt_session_by_mapping(const struct nt_sessions *t,
+					 const struct nt_endpoint *ep)
+{
+	for (uint32_t it = nt_hidx_first(&t->sess_by_mapping, h_ep(t, ep)); it;
+	     it = nt_hidx_next(&t->sess_by_mapping, it)) {
+		struct nt_session *s = &t->sess[it - 1];
+
+		if (s->verified && nt_endpoint_eq(&s->mapping, ep))
+			return s;
+	}
+	return NULL;
 }
 
 struct nt_group *nt_group_find(const struct nt_sessions *t, const char *name)
 {
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i].used && !strcmp(t->groups[i].name, name))
-			return &t->groups[i];
+	for (uint32_t it = nt_hidx_first(&t->group_by_name, h_str(t, name)); it;
+	     it = nt_hidx_next(&t->group_by_name, it))
+		if (!strcmp(t->groups[it - 1].name, name))
+			return &t->groups[it - 1];
+	return NULL;
+}
+
+struct nt_group *nt_group_by_id(const struct nt_sessions *t, uint32_t id)
+{
+	for (uint32_t it = nt_hidx_first(&t->group_by_id, h_id(t, id)); it;
+	     it = nt_hidx_next(&t->group_by_id, it))
+		if (t->groups[it - 1].id == id)
+			return &t->groups[it - 1];
 	return NULL;
 }
 
 static bool id_in_use(const struct nt_sessions *t, uint32_t id)
 {
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i].used && t->groups[i].id == id)
-			return true;
-	return t->id_taken && t->id_taken(id, t->id_arg);
+	return nt_group_by_id(t, id) || (t->id_taken && t->id_taken(id, t->id_arg));
 }
 
 /* The next id no group here or elsewhere holds; 0 when none is found. */
@@ -116,27 +270,29 @@ static uint32_t group_id_alloc(struct nt_sessions *t)
 	return 0;
 }
 
+/* Members of g other than s that belong to s's user (at most NT_GROUP_MEMBERS to look at). */
+static uint32_t same_user_members(const struct nt_group *g, const struct nt_session *s)
+{
+	uint32_t n = 0;
+
+	for (int i = 0; i < NT_GROUP_MEMBERS; i++)
+		n += g->members[i] && g->members[i] != s && g->members[i]->urec == s->urec;
+	return n;
+}
+
 void nt_sessions_user_usage(const struct nt_sessions *t, const char *user,
 			    const char *group, struct nt_user_usage *u)
 {
-	memset(u, 0, sizeof(*u));
-	for (size_t i = 0; i < t->nsess; i++) {
-		const struct nt_session *s = &t->sess[i];
-		bool seen = false;
+	const struct nt_user_rec *r = user_find(t, user);
+	const struct nt_group *g = group ? nt_group_find(t, group) : NULL;
 
-		if (!s->used || strcmp(s->user, user))
-			continue;
-		u->sessions++;
-		if (!s->group)
-			continue;
-		if (group && !strcmp(s->group->name, group))
-			u->in_group++;
-		/* distinct groups: a user holds a handful of sessions at most */
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = t->sess[j].used && t->sess[j].group == s->group &&
-			       !strcmp(t->sess[j].user, user);
-		u->groups += !seen;
-	}
+	memset(u, 0, sizeof(*u));
+	if (!r)
+		return;
+	u->sessions = r->sessions;
+	u->groups = r->groups;
+	for (int i = 0; g && i < NT_GROUP_MEMBERS; i++)
+		u->in_group += g->members[i] && g->members[i]->urec == r;
 }
 
 int nt_session_join(struct nt_sessions *t, struct nt_session *s,
@@ -152,19 +308,22 @@ int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 	g = nt_group_find(t, name);
 	if (!g) {
 		uint32_t id;
+		int64_t i;
 
-		for (size_t i = 0; i < t->ngroups && !g; i++)
-			if (!t->groups[i].used)
-				g = &t->groups[i];
-		if (!g)
+		if (!t->free_groups.n)
 			return -ENOSPC;
 		id = group_id_alloc(t);
 		if (!id)
 			return -ENOSPC;
+		i = nt_freelist_get(&t->free_groups);
+		g = &t->groups[i];
 		memset(g, 0, sizeof(*g));
 		g->used = true;
 		g->id = id;
 		snprintf(g->name, sizeof(g->name), "%s", name);
+		nt_hidx_add(&t->group_by_name, h_str(t, g->name), (uint32_t)i);
+		nt_hidx_add(&t->group_by_id, h_id(t, g->id), (uint32_t)i);
+		t->ngroups_used++;
 	}
 	/* a new group has no member yet and max_members >= 2: never refused here */
 	if (g->nmembers >= t->max_members)
@@ -174,6 +333,8 @@ int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 			slot = i;
 	if (slot < 0)
 		return -EUSERS;
+	if (s->urec && !same_user_members(g, s))
+		s->urec->groups++;
 	g->members[slot] = s;
 	g->nmembers++;
 	s->group = g;
@@ -185,9 +346,10 @@ void nt_session_leave(struct nt_sessions *t, struct nt_session *s)
 	struct nt_group *g = s->group;
 	bool empty = true;
 
-	(void)t;
 	if (!g)
 		return;
+	if (s->urec && !same_user_members(g, s))
+		s->urec->groups--;
 	for (int i = 0; i < NT_GROUP_MEMBERS; i++) {
 		if (g->members[i] == s) {
 			g->members[i] = NULL;
@@ -197,8 +359,15 @@ void nt_session_leave(struct nt_sessions *t, struct nt_session *s)
 			empty = false;
 	}
 	s->group = NULL;
-	if (empty)
+	if (empty) {
+		uint32_t i = group_idx(t, g);
+
+		nt_hidx_del(&t->group_by_name, h_str(t, g->name), i);
+		nt_hidx_del(&t->group_by_id, h_id(t, g->id), i);
 		memset(g, 0, sizeof(*g));
+		nt_freelist_put(&t->free_groups, i);
+		t->ngroups_used--;
+	}
 }
 
 struct nt_session *nt_session_peer(const struct nt_session *s)
@@ -228,18 +397,10 @@ void nt_sessions_reserve_group_id(struct nt_sessions *t, uint32_t id)
 
 size_t nt_sessions_count(const struct nt_sessions *t)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->nsess; i++)
-		n += t->sess[i].used;
-	return n;
+	return t->nsess_used;
 }
 
 size_t nt_groups_count(const struct nt_sessions *t)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->ngroups; i++)
-		n += t->groups[i].used;
-	return n;
+	return t->ngroups_used;
 }

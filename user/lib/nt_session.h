@@ -2,7 +2,9 @@
 /*
  * nattravd's sessions and groups: who joined which group, with which key,
  * and which mapping each member has verified. Fixed-size tables allocated
- * once, so pointers to entries stay valid for the entry's life. Pure state:
+ * once, so pointers to entries stay valid for the entry's life, with hash
+ * indexes (nt_index.h) so that no lookup scans them: sessions by id and by
+ * verified mapping, groups by name and by id, users by name. Pure state:
  * the daemon writes the BPF maps from it.
  *
  * Functions return 0 or a negative errno.
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "nattrav_abi.h"
+#include "nt_index.h"
 #include "nt_line.h"
 #include "nt_token.h"
 #include "nt_wire.h"
@@ -27,14 +30,28 @@
 
 struct nt_group;
 
+/* What one user holds, kept as sessions come and go: the per-user quotas. */
+struct nt_user_rec {
+	bool used;
+	char name[NT_TOKEN_USER_MAX + 1];
+	uint32_t sessions;	/* sessions of the user */
+	uint32_t groups;	/* distinct groups they are in */
+};
+
 struct nt_session {
 	bool used;
 	uint64_t id;			/* never 0 */
 	uint8_t key[NT_WIRE_KEY_LEN];	/* never logged */
 	char user[NT_TOKEN_USER_MAX + 1];
 	struct nt_group *group;
-	bool verified;			/* mapping below is in the maps */
+	/*
+	 * mapping below is in the maps: both set only through
+	 * nt_session_set_mapping / nt_session_clear_mapping (indexed)
+	 */
+	bool verified;
 	struct nt_endpoint mapping;
+	bool mapping_indexed;		/* in the by-mapping index */
+	struct nt_user_rec *urec;	/* user's entry in the user table */
 	uint64_t verified_ns;		/* CLOCK_MONOTONIC of the verification */
 	uint64_t keepalive_ns;		/* last authentic keepalive from mapping */
 	uint64_t keepalive_seq;		/* highest sequence seen */
@@ -69,6 +86,12 @@ struct nt_sessions {
 	 */
 	bool (*id_taken)(uint32_t id, void *arg);
 	void *id_arg;
+	/* indexes over the arrays above, and of users */
+	uint64_t hkey[2];
+	struct nt_hidx sess_by_id, sess_by_mapping, group_by_name, group_by_id, user_by_name;
+	struct nt_freelist free_sess, free_groups, free_users;
+	struct nt_user_rec *users;	/* nsess entries: a user has a session */
+	size_t nsess_used, ngroups_used;
 };
 
 /* What one user holds: for the per-user quotas. */
@@ -105,6 +128,16 @@ int nt_session_join(struct nt_sessions *t, struct nt_session *s,
 		    const char *name);
 /* Leave the group; the group goes away with its last member. */
 void nt_session_leave(struct nt_sessions *t, struct nt_session *s);
+/*
+ * s's mapping is ep (verified, in the maps) or none: the by-mapping index
+ * follows.
+ */
+void nt_session_set_mapping(struct nt_sessions *t, struct nt_session *s,
+			    const struct nt_endpoint *ep);
+void nt_session_clear_mapping(struct nt_sessions *t, struct nt_session *s);
+/* The session whose verified mapping is ep, or NULL. */
+struct nt_session *nt_session_by_mapping(const struct nt_sessions *t,
+					 const struct nt_endpoint *ep);
 /* Another member of s's group (a verified one if any), or NULL. */
 struct nt_session *nt_session_peer(const struct nt_session *s);
 /* Keep group ids already used in the maps (adopted mappings) apart. */
@@ -115,6 +148,8 @@ void nt_sessions_user_usage(const struct nt_sessions *t, const char *user,
 			    const char *group, struct nt_user_usage *u);
 /* The group called name, or NULL. */
 struct nt_group *nt_group_find(const struct nt_sessions *t, const char *name);
+/* The group with id, or NULL. */
+struct nt_group *nt_group_by_id(const struct nt_sessions *t, uint32_t id);
 
 size_t nt_sessions_count(const struct nt_sessions *t);
 size_t nt_groups_count(const struct nt_sessions *t);

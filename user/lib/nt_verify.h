@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "nattrav_abi.h"
+#include "nt_index.h"
 
 #define NT_VERIFY_NONCE_LEN 32
 #define NT_VERIFY_LIFETIME_MS 5000
@@ -34,9 +35,19 @@ struct nt_challenge {
 	uint64_t expires_ns;
 };
 
+/*
+ * Indexed so that nothing scans the table: by session (a hash chain), and
+ * in order of expiry (a list, head first to expire: with one lifetime for
+ * all, insertion order) for expiry and for the entry a full table gives up.
+ */
 struct nt_verify {
 	struct nt_challenge *c;
-	size_t cap;
+	size_t cap, n;
+	uint64_t hkey[2];
+	struct nt_hidx by_session;
+	struct nt_freelist free;
+	uint32_t *prev, *next;	/* expiry order, entry + 1; 0 ends */
+	uint32_t head, tail;
 };
 
 int nt_verify_init(struct nt_verify *v, size_t cap);

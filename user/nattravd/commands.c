@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
@@ -46,9 +47,54 @@ static void send_ticket(struct nd *d, struct nd_conn *c)
 	OPENSSL_cleanse(b, sizeof(b));
 }
 
+/* A grant of n names (none with any); -ENOMEM. */
+static int grant_make(struct nd_grant *g, bool any, const char (*names)[NT_LINE_GROUP_MAX + 1],
+		      size_t n)
+{
+	size_t len = 0, off = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->any_group = any;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(names[i]) + 1;
+	if (!len)
+		return 0;
+	g->names = malloc(len);
+	if (!g->names)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(names[i]) + 1;
+
+		memcpy(g->names + off, names[i], l);
+		off += l;
+	}
+	g->ngroups = (uint32_t)n;
+	g->len = len;
+	return 0;
+}
+
+static bool grant_allows(const struct nd_grant *g, const char *group)
+{
+	const char *p = g->names;
+
+	if (g->any_group)
+		return true;
+	for (uint32_t i = 0; i < g->ngroups; i++, p += strlen(p) + 1)
+		if (!strcmp(p, group))
+			return true;
+	return false;
+}
+
+void nd_grant_clear(struct nd_grant *g)
+{
+	free(g->names);
+	memset(g, 0, sizeof(*g));
+}
+
 static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 {
 	static struct nt_token_claims t;
+	struct nd_grant ng;
 	uint64_t now = (uint64_t)time(NULL);
 	char exp[24];
 	int err;
@@ -86,26 +132,34 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "token lifetime longer than this relay allows");
 		return;
 	}
+	if (grant_make(&ng, t.any_group, t.groups, t.ngroups)) {
+		nd_reply_err(d, c, NT_LINE_E_INTERNAL, "internal error");
+		return;
+	}
 	if (c->authed) {
 		/* a fresh token for the same user extends the deadline */
 		if (strcmp(t.user, c->user)) {
+			nd_grant_clear(&ng);
 			nd_reply_err(d, c, NT_LINE_E_STATE, "already authenticated as another user");
 			return;
 		}
 		if (c->sess && !nt_token_allows(&t, c->sess->group->name)) {
+			nd_grant_clear(&ng);
 			nd_reply_err(d, c, NT_LINE_E_FORBIDDEN,
 				     "new token does not allow the group joined");
 			return;
 		}
 		if (t.expiry > c->token_expiry)
 			c->token_expiry = t.expiry;
-		c->grant = t;
+		nd_grant_clear(&c->grant);
+		c->grant = ng;
 		nt_info("user=%s from %s re-authenticated, deadline extended", t.user, c->peer);
 	} else {
 		c->authed = true;
 		snprintf(c->user, sizeof(c->user), "%s", t.user);
 		c->token_expiry = t.expiry;
-		c->grant = t;
+		nd_grant_clear(&c->grant);
+		c->grant = ng;
 		nd_conn_authed(d, c);
 		nt_info("authenticated user=%s from %s", t.user, c->peer);
 	}
@@ -130,7 +184,7 @@ static bool join_allowed(struct nd *d, struct nd_conn *c, const char *group)
 		nd_reply_err(d, c, NT_LINE_E_SYNTAX, "bad group name");
 		return false;
 	}
-	if (!nt_token_allows(&c->grant, group)) {
+	if (!grant_allows(&c->grant, group)) {
 		nt_warn("join refused for user=%s from %s: token does not name group=%s",
 			c->user, c->peer, group);
 		nd_reply_err(d, c, NT_LINE_E_FORBIDDEN, "group not allowed");
@@ -227,15 +281,6 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 	send_ticket(d, c);
 }
 
-/* The grant of a ticket: its one group, as a token naming it would. */
-static void grant_of(const struct nt_ticket *t, struct nt_token_claims *g)
-{
-	memset(g, 0, sizeof(*g));
-	snprintf(g->user, sizeof(g->user), "%s", t->user);
-	g->expiry = t->expiry;
-	g->ngroups = 1;
-	snprintf(g->groups[0], sizeof(g->groups[0]), "%s", t->group);
-}
 
 /*
  * RESUME <ticket>: the session of a dropped connection, or of a relay that
@@ -246,6 +291,7 @@ static void grant_of(const struct nt_ticket *t, struct nt_token_claims *g)
 static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 {
 	static struct nt_ticket t;
+	struct nd_grant ng;
 	char sid[17], media[NT_ENDPOINT_STRLEN], map[NT_ENDPOINT_STRLEN] = "none";
 	char consent[16], keepalive[16], exp[24];
 	const struct nt_endpoint *adopt = NULL;
@@ -292,10 +338,16 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 		nd_reply_err(d, c, NT_LINE_E_STATE, "session ended, JOIN again");
 		goto out;
 	}
+	/* the grant of a ticket: its one group, as a token naming it would */
+	if (grant_make(&ng, false, &t.group, 1)) {
+		nd_reply_err(d, c, NT_LINE_E_INTERNAL, "internal error");
+		goto out;
+	}
 	c->authed = true;
 	snprintf(c->user, sizeof(c->user), "%s", t.user);
 	c->token_expiry = t.expiry;
-	grant_of(&t, &c->grant);
+	nd_grant_clear(&c->grant);
+	c->grant = ng;
 	if (!s) {
 		/* the relay restarted: the same session again, under today's quotas */
 		if (!join_allowed(d, c, t.group))
@@ -317,7 +369,7 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 		if (old && old != c) {
 			/* the old connection is dead and does not know it yet */
 			old->sess = NULL;
-			old->doom = "its session resumed on another connection";
+			nd_conn_doom(d, old, "its session resumed on another connection");
 		}
 		s->owner = c;
 		s->detached_ns = 0;
@@ -360,7 +412,7 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 unauth:
 	c->authed = false;
 	c->user[0] = '\0';
-	memset(&c->grant, 0, sizeof(c->grant));
+	nd_grant_clear(&c->grant);
 out:
 	OPENSSL_cleanse(&t, sizeof(t));
 }

@@ -8,6 +8,18 @@
 
 enum conn_state { C_HANDSHAKE, C_OPEN };
 
+/*
+ * The groups a connection's token (or ticket) names, in as many bytes as
+ * the names take: a token's claims have room for NT_TOKEN_GROUPS_MAX of
+ * them (over 1 KB), and every session's connection holds a grant.
+ */
+struct nd_grant {
+	bool any_group;		/* "*" */
+	uint32_t ngroups;
+	char *names;		/* ngroups NUL-terminated names in a row; malloc'd */
+	size_t len;
+};
+
 struct nd_conn {
 	struct nd_handle h;	/* first: epoll hands this back */
 	SSL *ssl;
@@ -38,13 +50,23 @@ struct nd_conn {
 	unsigned int errors;	/* ERR replies so far */
 	char user[NT_TOKEN_USER_MAX + 1];
 	uint64_t token_expiry;
-	struct nt_token_claims grant;	/* the groups the token names */
+	struct nd_grant grant;	/* the groups the token names */
 	struct nt_session *sess;
+	bool reap_queued;	/* on the list nd_conns_reap looks at */
 	struct nt_line_reader rd;
-	char out[ND_OUTBUF_MAX];
-	size_t olen;
+	/*
+	 * Replies not yet taken by TLS: allocated when one has to wait, grown
+	 * up to ND_OUTBUF_MAX, freed when drained: an idle connection holds
+	 * none.
+	 */
+	char *out;
+	size_t olen, ocap;
 };
 
+/* c must close (why), from the top of the loop: see doom above. */
+void nd_conn_doom(struct nd *d, struct nd_conn *c, const char *why);
+/* Frees a grant's names; the grant allows nothing then. */
+void nd_grant_clear(struct nd_grant *g);
 /* Queue a reply; a client over ND_MAX_ERRORS errors gets ERR 429 and is closed. */
 void nd_reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason);
 void nd_reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,

@@ -87,7 +87,8 @@ int nd_listen_open(struct nd *d)
 	int err;
 
 	d->conns = calloc(d->conf.max_connections, sizeof(*d->conns));
-	if (!d->conns)
+	d->reap = calloc(d->conf.max_connections, sizeof(*d->reap));
+	if (!d->conns || !d->reap || nt_freelist_init(&d->conn_slots, d->conf.max_connections))
 		return -ENOMEM;
 	err = nt_addrcount_init(&d->unauth_src, d->conf.max_unauth);
 	if (err)
@@ -120,7 +121,55 @@ int nd_listen_open(struct nd *d)
  */
 static bool conn_backlogged(const struct nd_conn *c)
 {
-	return c->olen >= sizeof(c->out) / 2;
+	return c->olen >= ND_OUTBUF_MAX / 2;
+}
+
+/* On the list nd_conns_reap goes through: closed, or to be closed. */
+static void reap_queue(struct nd *d, struct nd_conn *c)
+{
+	if (c->reap_queued || d->nreap >= d->conf.max_connections)
+		return;
+	c->reap_queued = true;
+	d->reap[d->nreap++] = c;
+}
+
+void nd_conn_doom(struct nd *d, struct nd_conn *c, const char *why)
+{
+	c->doom = why;
+	reap_queue(d, c);
+}
+
+/* The reply buffer goes with the last byte out: replies may hold session keys. */
+static void out_release(struct nd_conn *c)
+{
+	OPENSSL_clear_free(c->out, c->ocap);
+	c->out = NULL;
+	c->ocap = 0;
+}
+
+/* Room for n more bytes, within ND_OUTBUF_MAX; false when there is none. */
+static bool out_reserve(struct nd_conn *c, size_t n)
+{
+	size_t cap = c->ocap ? c->ocap : 1024;
+	char *p;
+
+	if (c->olen + n > ND_OUTBUF_MAX)
+		return false;
+	if (c->olen + n <= c->ocap)
+		return true;
+	while (cap < c->olen + n)
+		cap *= 2;
+	if (cap > ND_OUTBUF_MAX)
+		cap = ND_OUTBUF_MAX;
+	p = malloc(cap);
+	if (!p)
+		return false;
+	if (c->olen)
+		memcpy(p, c->out, c->olen);
+	OPENSSL_clear_free(c->out, c->ocap);
+	c->out = p;
+	c->ocap = cap;
+	return true;
 }
 
 static void conn_update(struct nd *d, struct nd_conn *c)
@@ -149,7 +198,6 @@ static const char *ssl_errstr(void)
 /* Write what is queued; false when the connection failed (c->doom says why). */
 static bool conn_flush(struct nd *d, struct nd_conn *c)
 {
-	(void)d;
 	c->want_write = false;
 	while (c->olen && !c->dead && !c->doom) {
 		int n = SSL_write(c->ssl, c->out, (int)c->olen);
@@ -166,22 +214,24 @@ static bool conn_flush(struct nd *d, struct nd_conn *c)
 		case SSL_ERROR_WANT_READ:
 			return true;
 		default:
-			c->doom = "TLS write failed";
+			nd_conn_doom(d, c, "TLS write failed");
 			c->lost = true;
 			ERR_clear_error();
 			return false;
 		}
 	}
+	if (!c->olen && c->out)
+		out_release(c);
 	return !c->dead && !c->doom;
 }
 
 static void conn_queue(struct nd *d, struct nd_conn *c, const char *line, int len)
 {
-	(void)d;
 	if (len <= 0 || c->dead || c->doom)
 		return;
-	if (c->olen + (size_t)len > sizeof(c->out)) {
-		c->doom = "client does not read its replies";
+	if (!out_reserve(c, (size_t)len)) {
+		nd_conn_doom(d, c, c->olen + (size_t)len > ND_OUTBUF_MAX ?
+				   "client does not read its replies" : "out of memory");
 		return;
 	}
 	memcpy(c->out + c->olen, line, (size_t)len);
@@ -296,8 +346,8 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 		d->ev.tls_ok++;
 		c->want_write = false;
 		c->active_ns = nd_now_ns();
-		nt_dbg("TLS up with %s (%s, %s)", c->peer, SSL_get_version(c->ssl),
-			SSL_get_cipher_name(c->ssl));
+		nt_dbg("TLS up with %s (%s, %s%s)", c->peer, SSL_get_version(c->ssl),
+		       SSL_get_cipher_name(c->ssl), SSL_session_reused(c->ssl) ? ", resumed" : "");
 	}
 	/*
 	 * Lines left unread for the backlog sit inside OpenSSL, where epoll
@@ -439,12 +489,11 @@ void nd_conn_accept(struct nd *d, struct nd_handle *h)
 			continue;
 		}
 		SSL_set_accept_state(c->ssl);
-		for (slot = 0; d->conns[slot]; slot++)
-			;
+		/* admit() saw room: a slot is free */
+		slot = (size_t)nt_freelist_get(&d->conn_slots);
 		d->conns[slot] = c;
 		c->slot = slot;
 		d->nconns++;
-		/* admit() saw room for it */
 		nt_addrcount_inc(&d->unauth_src, &c->src);
 		d->nunauth++;
 		c->unauth_counted = true;
@@ -479,35 +528,37 @@ static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
 		SSL_shutdown(c->ssl); /* best effort: one close_notify, no waiting */
 	close(c->h.fd); /* also leaves the epoll set */
 	c->dead = true;
+	reap_queue(d, c);
 }
 
 void nd_conns_reap(struct nd *d)
 {
-	bool again = true;
+	/*
+	 * Only what closed or was doomed this round: closing one may doom
+	 * another (its group peer), which joins the list behind it.
+	 */
+	for (size_t i = 0; i < d->nreap; i++) {
+		struct nd_conn *c = d->reap[i];
 
-	/* closing one may doom another (its group peer): until none is left */
-	while (again && d->conns) {
-		again = false;
-		for (size_t i = 0; i < d->conf.max_connections; i++) {
-			struct nd_conn *c = d->conns[i];
-
-			if (c && !c->dead && c->doom) {
-				conn_close(d, c, c->doom);
-				again = true;
-			}
-		}
+		if (!c->dead && c->doom)
+			conn_close(d, c, c->doom);
 	}
-	for (size_t i = 0; i < d->conf.max_connections && d->conns; i++) {
-		struct nd_conn *c = d->conns[i];
+	for (size_t i = 0; i < d->nreap; i++) {
+		struct nd_conn *c = d->reap[i];
 
-		if (!c || !c->dead)
+		c->reap_queued = false;
+		if (!c->dead)
 			continue;
 		SSL_free(c->ssl);
-		d->conns[i] = NULL;
+		d->conns[c->slot] = NULL;
+		nt_freelist_put(&d->conn_slots, (uint32_t)c->slot);
 		d->nconns--;
+		OPENSSL_clear_free(c->out, c->ocap);
+		nd_grant_clear(&c->grant);
 		OPENSSL_cleanse(c, sizeof(*c));
 		free(c);
 	}
+	d->nreap = 0;
 }
 
 void nd_conns_tick(struct nd *d, uint64_t now)
@@ -584,5 +635,8 @@ void nd_conns_shutdown(struct nd *d)
 	nd_conns_reap(d);
 	free(d->conns);
 	d->conns = NULL;
+	free(d->reap);
+	d->reap = NULL;
+	nt_freelist_free(&d->conn_slots);
 	nt_addrcount_free(&d->unauth_src);
 }

@@ -156,7 +156,7 @@ static void kick_session(struct nd *d, struct nt_session *s, const char *why)
 	nd_mapping_remove(d, s, "admin", why);
 	if (conn && !conn->dead)
 		/* closed from the top of the loop: nd_conns_reap ends the session */
-		conn->doom = "kicked by the operator";
+		nd_conn_doom(d, conn, "kicked by the operator");
 	else
 		nd_session_end(d, s, why);
 }
@@ -180,10 +180,7 @@ static void do_kick(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r
 		return;
 	}
 	nt_endpoint_format(&r->ep, a, sizeof(a));
-	for (size_t i = 0; i < d->st.nsess && !s; i++)
-		if (d->st.sess[i].used && d->st.sess[i].verified &&
-		    nt_endpoint_eq(&d->st.sess[i].mapping, &r->ep))
-			s = &d->st.sess[i];
+	s = nt_session_by_mapping(&d->st, &r->ep);
 	if (s) {
 		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
 		nt_info("control socket: kicking mapping %s of user=%s", a, s->user);

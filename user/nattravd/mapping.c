@@ -88,23 +88,46 @@ static void set_peer(struct nd *d, const struct nt_endpoint *src,
 	set_relay(d, src, peer, 0, 1);
 }
 
+static uint64_t h_ep(const struct nd *d, const struct nt_endpoint *ep)
+{
+	uint8_t k[sizeof(ep->addr) + sizeof(ep->port) + 1];
+
+	memcpy(k, ep->addr, sizeof(ep->addr));
+	memcpy(k + sizeof(ep->addr), &ep->port, sizeof(ep->port));
+	k[sizeof(k) - 1] = ep->family;
+	return nt_index_hash(d->orphan_hkey, k, sizeof(k));
+}
+
+static uint64_t h_u64(const struct nd *d, uint64_t v)
+{
+	return nt_index_hash(d->orphan_hkey, &v, sizeof(v));
+}
+
 static struct nd_orphan *orphan_find(struct nd *d, const struct nt_endpoint *ep)
 {
-	for (size_t i = 0; i < d->norphans; i++)
-		if (d->orphans[i].used && nt_endpoint_eq(&d->orphans[i].src, ep))
-			return &d->orphans[i];
+	for (uint32_t it = nt_hidx_first(&d->orphan_by_src, h_ep(d, ep)); it;
+	     it = nt_hidx_next(&d->orphan_by_src, it))
+		if (d->orphans[it - 1].used && nt_endpoint_eq(&d->orphans[it - 1].src, ep))
+			return &d->orphans[it - 1];
 	return NULL;
+}
+
+/* An orphan is gone (taken over, deleted, expired): out of the indexes. */
+static void orphan_unuse(struct nd *d, struct nd_orphan *o)
+{
+	uint32_t i = (uint32_t)(o - d->orphans);
+
+	if (!o->used)
+		return;
+	nt_hidx_del(&d->orphan_by_src, h_ep(d, &o->src), i);
+	nt_hidx_del(&d->orphan_by_session, h_u64(d, o->session_id), i);
+	nt_hidx_del(&d->orphan_by_group, h_u64(d, o->group_id), i);
+	o->used = false;
 }
 
 static struct nt_session *holder_of(struct nd *d, const struct nt_endpoint *ep)
 {
-	for (size_t i = 0; i < d->st.nsess; i++) {
-		struct nt_session *s = &d->st.sess[i];
-
-		if (s->used && s->verified && nt_endpoint_eq(&s->mapping, ep))
-			return s;
-	}
-	return NULL;
+	return nt_session_by_mapping(&d->st, ep);
 }
 
 /* "EVT GROUP session=<hex> group=<name> members=<verified> mode=<alone|pair|fanout>" */
@@ -223,7 +246,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	if (!o && !s->verified && d->nmappings >= d->conf.max_mappings)
 		return -EDQUOT;
 	if (o) { /* the key is rewritten below: it stops being an orphan */
-		o->used = false;
+		orphan_unuse(d, o);
 		d->nmappings--;
 	}
 	if (s->verified && !nt_endpoint_eq(&s->mapping, ep)) {
@@ -233,7 +256,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 			nt_endpoint_format(&s->mapping, olds, sizeof(olds)), s->user, a);
 		nt_maps_del_mapping(&d->maps, &s->mapping);
 		nt_fwd_del(&d->fwd, &s->mapping);
-		s->verified = false;
+		nt_session_clear_mapping(&d->st, s);
 		d->nmappings--;
 		tell_kv(d, s, "EXPIRED", "mapping", olds, "rebind");
 		nd_count_expiry(d, "rebind");
@@ -241,8 +264,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 	}
 	was_verified = s->verified;
 	/* the group as it will be: the value is written right the first time */
-	s->verified = true;
-	s->mapping = *ep;
+	nt_session_set_mapping(&d->st, s, ep);
 	nt_group_plan(s->group, &p);
 	/* re-verifying the same mapping keeps its counters and rate state */
 	have_old = !nt_maps_get_mapping(&d->maps, ep, &old);
@@ -267,7 +289,7 @@ int nd_mapping_install(struct nd *d, struct nt_session *s, const struct nt_endpo
 		nt_err("cannot write mapping %s: %s", a, strerror(-err));
 		nt_maps_del_mapping(&d->maps, ep);
 		nt_fwd_del(&d->fwd, ep);
-		s->verified = false;
+		nt_session_clear_mapping(&d->st, s);
 		if (was_verified)
 			d->nmappings--;
 		nd_group_sync(d, s->group);
@@ -293,7 +315,7 @@ void nd_mapping_remove(struct nd *d, struct nt_session *s, const char *reason,
 	nt_endpoint_format(&s->mapping, a, sizeof(a));
 	nt_maps_del_mapping(&d->maps, &s->mapping);
 	nt_fwd_del(&d->fwd, &s->mapping);
-	s->verified = false;
+	nt_session_clear_mapping(&d->st, s);
 	d->nmappings--;
 	nd_count_expiry(d, reason);
 	if (reason)
@@ -323,8 +345,9 @@ static bool group_id_taken(uint32_t id, void *arg)
 	static struct nt_fanout_group g;
 	struct nd *d = arg;
 
-	for (size_t i = 0; i < d->norphans; i++)
-		if (d->orphans[i].used && d->orphans[i].group_id == id)
+	for (uint32_t it = nt_hidx_first(&d->orphan_by_group, h_u64(d, id)); it;
+	     it = nt_hidx_next(&d->orphan_by_group, it))
+		if (d->orphans[it - 1].used && d->orphans[it - 1].group_id == id)
 			return true;
 	return d->maps.groups_fd >= 0 && !nt_maps_get_group(&d->maps, id, &g);
 }
@@ -421,10 +444,37 @@ static void orphan_leave_group(struct nd *d, const struct nt_endpoint *src, uint
 		nt_fwd_group_put(&d->fwd, gid, g.members, g.n_members);
 }
 
+/* The array is final once adopted: indexes for it, at its size. */
+static int orphans_index(struct nd *d)
+{
+	int err;
+
+	nt_index_key_init(d->orphan_hkey);
+	if (!d->norphans)
+		return 0;
+	err = nt_hidx_init(&d->orphan_by_src, d->norphans);
+	if (!err)
+		err = nt_hidx_init(&d->orphan_by_session, d->norphans);
+	if (!err)
+		err = nt_hidx_init(&d->orphan_by_group, d->norphans);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d->norphans; i++) {
+		struct nd_orphan *o = &d->orphans[i];
+
+		nt_hidx_add(&d->orphan_by_src, h_ep(d, &o->src), i);
+		nt_hidx_add(&d->orphan_by_session, h_u64(d, o->session_id), i);
+		nt_hidx_add(&d->orphan_by_group, h_u64(d, o->group_id), i);
+	}
+	return 0;
+}
+
 int nd_orphans_adopt(struct nd *d)
 {
 	int err = nt_maps_for_each_mapping(&d->maps, adopt_one, d);
 
+	if (!err)
+		err = orphans_index(d);
 	if (d->norphans)
 		nt_info("adopted %zu mappings of a previous run; they expire in %u s unless their sessions come back",
 			d->norphans, d->conf.consent_s);
@@ -457,7 +507,7 @@ static void orphan_drop(struct nd *d, struct nd_orphan *o, const char *why)
 		    nt_endpoint_eq(&v.peer, &o->src))
 			set_peer(d, &s->mapping, NULL);
 	}
-	o->used = false;
+	orphan_unuse(d, o);
 	d->nmappings--;
 	nt_info("adopted mapping %s removed: %s", nt_endpoint_format(&o->src, a, sizeof(a)), why);
 }
@@ -534,7 +584,7 @@ void nd_mappings_tick(struct nd *d, uint64_t now)
 		if (!o->used)
 			continue;
 		if (nt_maps_get_mapping(&d->maps, &o->src, &v)) {
-			o->used = false;
+			orphan_unuse(d, o);
 			d->nmappings--;
 			continue;
 		}
@@ -568,9 +618,10 @@ void nd_orphans_recheck(struct nd *d)
 
 const struct nt_endpoint *nd_orphan_of_session(struct nd *d, uint64_t id)
 {
-	for (size_t i = 0; i < d->norphans && id; i++)
-		if (d->orphans[i].used && d->orphans[i].session_id == id)
-			return &d->orphans[i].src;
+	for (uint32_t it = id ? nt_hidx_first(&d->orphan_by_session, h_u64(d, id)) : 0; it;
+	     it = nt_hidx_next(&d->orphan_by_session, it))
+		if (d->orphans[it - 1].used && d->orphans[it - 1].session_id == id)
+			return &d->orphans[it - 1].src;
 	return NULL;
 }
 
@@ -593,4 +644,7 @@ void nd_mappings_clear(struct nd *d)
 	free(d->orphans);
 	d->orphans = NULL;
 	d->norphans = 0;
+	nt_hidx_free(&d->orphan_by_src);
+	nt_hidx_free(&d->orphan_by_session);
+	nt_hidx_free(&d->orphan_by_group);
 }

@@ -142,6 +142,10 @@ struct nd {
 	struct nd_nexthop *nh;		/* NULL with --xdp-mode off */
 	struct nd_conn **conns;
 	size_t nconns;
+	struct nt_freelist conn_slots;	/* free entries of conns */
+	/* connections closed or doomed this round, for nd_conns_reap */
+	struct nd_conn **reap;
+	size_t nreap;
 	/* pre-auth budget: connections not yet authenticated, in all and per address */
 	size_t nunauth;
 	struct nt_addrcount unauth_src;
@@ -156,6 +160,9 @@ struct nd {
 	uint64_t loop_stall_max_ns;	/* longest round of events, since start */
 	struct nd_orphan *orphans;
 	size_t norphans;
+	/* orphans by address, by session and by group id, made once adopted */
+	uint64_t orphan_hkey[2];
+	struct nt_hidx orphan_by_src, orphan_by_session, orphan_by_group;
 	size_t nmappings;		/* session + orphan entries we own */
 	struct nd_counters cnt;
 	uint64_t pkt_cost_ns, burst_ns;	/* the sender rate in effect (nt_config too) */

@@ -4,10 +4,12 @@
 line to send and the reply (OK/ERR; EVT lines are skipped) is printed on a
 line of its own. "@sleep S" waits S seconds; "@events" prints the EVT lines
 seen so far (and those that arrive within 0.5 s); "@drop" ends the connection
-without QUIT or close_notify, as a network failure would; "@ping-until-closed S" sends PING
+without QUIT or close_notify, as a network failure would; "@reconnect" drops it
+so and connects again offering the TLS session, printing "RECONNECTED
+resumed" or "RECONNECTED full"; "@ping-until-closed S" sends PING
 every S seconds until the relay closes the connection and prints
 "CLOSED after T s" (T from the TLS connect); at the end "CLOSED" or "OPEN".
-Exit 0 when the TLS connection came up."""
+--tls12: TLS 1.2 at most. Exit 0 when the TLS connection came up."""
 import argparse, socket, ssl, sys, time
 
 
@@ -16,9 +18,12 @@ def main():
     ap.add_argument("--server", required=True)
     ap.add_argument("--port", type=int, default=4433)
     ap.add_argument("--ca", required=True)
+    ap.add_argument("--tls12", action="store_true", help="TLS 1.2 at most")
     ap.add_argument("lines", nargs="*")
     a = ap.parse_args()
     ctx = ssl.create_default_context(cafile=a.ca)
+    if a.tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     t0 = time.time()
     tls = ctx.wrap_socket(socket.create_connection((a.server, a.port), timeout=5),
                           server_hostname=a.server)
@@ -66,6 +71,16 @@ def main():
             tls.close()
             print("DROPPED", flush=True)
             return 0
+        if l == "@reconnect":
+            reply(0.5)  # a TLS 1.3 ticket comes after the handshake
+            sess = tls.session
+            tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            tls.close()
+            tls = ctx.wrap_socket(socket.create_connection((a.server, a.port), timeout=5),
+                                  server_hostname=a.server, session=sess)
+            buf, closed = b"", False
+            print("RECONNECTED " + ("resumed" if tls.session_reused else "full"), flush=True)
+            continue
         if l.startswith("@ping-until-closed "):
             every = float(l.split()[1])
             while not closed and time.time() - t0 < 120:
