@@ -29,9 +29,12 @@ struct {
 /*
  * The first NT_DROP_HEAD bytes of the frame being injected, written by the
  * benchmark before each run; all zero (no ethertype): leave frames as they are.
+ * Per-CPU: with the veth's rx queue picked by the sending CPU, each CPU's
+ * frames come back to the sink on that CPU, so injectors on several CPUs
+ * (bench_xdp --cpus) each get their own frame, one sender per CPU.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u8[NT_DROP_HEAD]);

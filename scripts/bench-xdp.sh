@@ -5,10 +5,16 @@
 # 10k and 1M mappings, and the mapping table at 1M entries (issue 8, items
 # 1 and 4). Builds with make, runs build/bench/bench_xdp, writes
 # bench/results/<date>-xdp.csv and bench/results/<date>-xdp.md. Needs root.
+# Then, on a machine of 2 CPUs or more, the same programs alone on each of
+# two CPUs and on both at once (bench_xdp --cpus 2: one pinned injector per
+# CPU, a sender of its own each; issue 14, item 3): aggregate rate and
+# scaling, the reflector's being the machine's own, in
+# bench/results/<date>-xdp-2cpu.csv and .md.
 #
-#   scripts/bench-xdp.sh           full run (7 rounds, about 3 minutes)
-#   scripts/bench-xdp.sh --quick   3 short rounds, about 25 s
+#   scripts/bench-xdp.sh           full run (7 rounds, about 5 minutes)
+#   scripts/bench-xdp.sh --quick   3 short rounds, about 45 s
 #   scripts/bench-xdp.sh --out DIR results elsewhere (default bench/results)
+#   scripts/bench-xdp.sh --no-cpus without the 2-CPU comparison
 #
 # Traffic never leaves a network namespace the benchmark process makes for
 # itself (unshare): its veth pair goes away with the process, however it ends.
@@ -16,12 +22,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-rounds=7 packets=1000000 limit=420 outdir=bench/results
+rounds=7 packets=1000000 limit=420 outdir=bench/results cpus=1 run_ms=500
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) rounds=3 packets=150000 limit=120 ;;
+	--quick) rounds=3 packets=150000 limit=120 run_ms=200 ;;
 	--out) outdir=${2:?--out needs a folder}; shift ;;
-	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--no-cpus) cpus=0 ;;
+	-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-xdp.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -45,3 +52,19 @@ mv "$tmp/xdp.csv" "$base.csv"
 mv "$tmp/xdp.md" "$base.md"
 nt_log "bench-xdp: wrote $base.csv and $base.md"
 cat "$base.md"
+
+if [ "$cpus" = 0 ]; then
+	exit 0
+fi
+if [ "$(nproc)" -lt 2 ]; then
+	nt_log "bench-xdp: one CPU only, no 2-CPU comparison"
+	exit 0
+fi
+nt_log "bench-xdp: the same programs on one CPU and on two ($rounds rounds, $run_ms ms a run)"
+timeout --signal=INT --kill-after=10 "$limit" \
+	build/bench/bench_xdp --cpus 2 --rounds "$rounds" --run-ms "$run_ms" \
+	--csv "$tmp/xdp-2cpu.csv" --md "$tmp/xdp-2cpu.md"
+mv "$tmp/xdp-2cpu.csv" "$base-2cpu.csv"
+mv "$tmp/xdp-2cpu.md" "$base-2cpu.md"
+nt_log "bench-xdp: wrote $base-2cpu.csv and $base-2cpu.md"
+cat "$base-2cpu.md"

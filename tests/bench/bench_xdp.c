@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@
 #define MEDIA_PORT 3478
 #define SENDER4 "192.0.2.10:40000"
 #define SENDER6 "[2001:db8::10]:40000"
+#define MAX_CPUS 8 /* --cpus; sender k of the frames: 192.0.2.(10 + k), 2001:db8::(10 + k) */
 #define PEER4 "198.51.100.20:50000"
 #define PEER6 "[2001:db8:1::20]:50000"
 #define MAX_ROUNDS 64
@@ -68,6 +70,9 @@ struct opts {
 	bool no_scale; /* 1 mapping only, no 1M figures: quick experiments */
 	unsigned payload; /* only this UDP payload size (0: all of payloads[]) */
 	unsigned senders; /* --senders: an IPv4 row with this many distinct senders */
+	unsigned cpus;  /* --cpus N: the 1-CPU vs N-CPU comparison instead (0: not) */
+	unsigned run_ms; /* --cpus: how long each injector runs */
+	unsigned batch;  /* --cpus: frames per batch of the live-frame test run */
 	unsigned nvar;  /* --variant NAME=FILE: more objects measured side by side */
 	char *var_name[MAX_VARIANTS];
 	const char *var_obj[MAX_VARIANTS];
@@ -180,11 +185,17 @@ static void synth_key(unsigned long i, struct nt_endpoint *k, struct nt_mapping 
  * writes in its default mode (NT_ROUTE_DAEMON), back out of ifindex to the
  * sink's MAC.
  */
-static int put_senders(struct nt_inst *in, int ifindex)
+static void sender_of(int family, unsigned slot, struct nt_endpoint *e)
+{
+	nt_endpoint_parse(family == NT_FAMILY_V4 ? SENDER4 : SENDER6, e);
+	e->addr[15] = (uint8_t)(e->addr[15] + slot);
+}
+
+static int put_senders(struct nt_inst *in, int ifindex, unsigned nslots)
 {
 	struct nt_endpoint k;
 	struct nt_mapping v = {};
-	int err;
+	int err = 0;
 
 	if (ifindex > 0) {
 		memcpy(v.route_dmac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x0a }, 6);
@@ -193,12 +204,15 @@ static int put_senders(struct nt_inst *in, int ifindex)
 		v.route_expires_ns = NT_ROUTE_DAEMON;
 	}
 
-	nt_endpoint_parse(SENDER4, &k);
-	nt_endpoint_parse(PEER4, &v.peer);
-	err = nt_maps_put_mapping(&in->maps, &k, &v);
-	nt_endpoint_parse(SENDER6, &k);
-	nt_endpoint_parse(PEER6, &v.peer);
-	return err ? err : nt_maps_put_mapping(&in->maps, &k, &v);
+	for (unsigned i = 0; i < nslots && !err; i++) {
+		sender_of(NT_FAMILY_V4, i, &k);
+		nt_endpoint_parse(PEER4, &v.peer);
+		err = nt_maps_put_mapping(&in->maps, &k, &v);
+		sender_of(NT_FAMILY_V6, i, &k);
+		nt_endpoint_parse(PEER6, &v.peer);
+		err = err ? err : nt_maps_put_mapping(&in->maps, &k, &v);
+	}
+	return err;
 }
 
 /* n synthetic mappings, one bpf_map_update_elem each, as the daemon adds them. */
@@ -298,13 +312,24 @@ static int sh(const char *cmd)
  * The relay's link: DEV_IN with addresses, forwarding and the peers'
  * neighbour entries (for the FIB variant), DEV_PEER dropping in native mode.
  */
-static int make_topology(void)
+static int make_topology(unsigned queues)
 {
+	char cmd[1024];
+
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
+	/*
+	 * A veth hands an XDP_TX'd frame to the peer's rx queue of the sending
+	 * CPU (CPU number modulo the queues), whose NAPI then runs on that CPU:
+	 * one queue per injecting CPU, as a NIC's RSS queues, shares nothing.
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add " DEV_IN " numtxqueues %u numrxqueues %u address 02:00:00:00:00:01 "
+		 "type veth peer name " DEV_PEER " numtxqueues %u numrxqueues %u "
+		 "address 02:00:00:00:00:0a", queues, queues, queues, queues);
+	if (sh(cmd))
+		return -EIO;
 	return sh("ip link set lo up && "
-		  "ip link add " DEV_IN " address 02:00:00:00:00:01 type veth peer name " DEV_PEER
-		  " address 02:00:00:00:00:0a && "
 		  "ethtool -K " DEV_IN " tx off >/dev/null && ethtool -K " DEV_PEER " tx off >/dev/null && "
 		  "ip link set " DEV_IN " up && ip link set " DEV_PEER " up && "
 		  "sysctl -qw net.ipv4.conf.all.forwarding=1 net.ipv6.conf.all.forwarding=1 && "
@@ -314,14 +339,14 @@ static int make_topology(void)
 		  "ip neigh add 2001:db8:1::20 lladdr 02:00:00:00:00:20 dev " DEV_IN " nud permanent");
 }
 
-static size_t make_frame(int family, unsigned payload, uint8_t *buf)
+static size_t make_frame(int family, unsigned payload, unsigned slot, uint8_t *buf)
 {
 	static uint8_t data[PKT_MAX];
 	struct pkt_spec s = { 0 };
 
 	memcpy(s.src_mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x0a }, 6);
 	memcpy(s.dst_mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x01 }, 6);
-	nt_endpoint_parse(family == NT_FAMILY_V4 ? SENDER4 : SENDER6, &s.src);
+	sender_of(family, slot, &s.src);
 	nt_endpoint_parse(family == NT_FAMILY_V4 ? RELAY4 ":3478" : "[" RELAY6 "]:3478", &s.dst);
 	for (unsigned i = 0; i < payload; i++)
 		data[i] = (uint8_t)i;
@@ -359,17 +384,40 @@ struct bench {
 	size_t frame_len[N_FAMILIES][N_PAYLOADS];
 	struct meas m[96];
 	unsigned nm;
+	cpu_set_t allowed; /* the CPUs the process could run on before it pinned itself */
 };
 
-/* What the sink puts back into each frame before it drops it (NULL: nothing). */
+/*
+ * What the sink puts back into each frame before it drops it: on CPU c,
+ * frames[c] (NULL: nothing), or frame on every CPU when frames is NULL.
+ */
+static int set_restore_cpus(struct bench *b, const uint8_t *frame, const uint8_t *const *frames,
+			    int nframes)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint8_t (*head)[NT_DROP_HEAD_LEN];
+	__u32 zero = 0;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	if (!(head = calloc((size_t)ncpu, sizeof(*head))))
+		return -ENOMEM;
+	for (int c = 0; c < ncpu; c++) {
+		const uint8_t *f = frames ? (c < nframes ? frames[c] : NULL) : frame;
+
+		if (f)
+			memcpy(head[c], f, NT_DROP_HEAD_LEN);
+	}
+	if (bpf_map_update_elem(b->orig_fd, &zero, head, BPF_ANY))
+		err = -errno;
+	free(head);
+	return err;
+}
+
 static int set_restore(struct bench *b, const uint8_t *frame)
 {
-	uint8_t head[NT_DROP_HEAD_LEN] = { 0 };
-	__u32 zero = 0;
-
-	if (frame)
-		memcpy(head, frame, sizeof(head));
-	return bpf_map_update_elem(b->orig_fd, &zero, head, BPF_ANY) ? -errno : 0;
+	return set_restore_cpus(b, frame, NULL, 0);
 }
 
 /* The sink's sender rotation (nt_drop_vary): n senders, 0 for the one of the frame. */
@@ -781,12 +829,402 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 		   "difference bounds the extra cost of a miss in the hash table.\n");
 }
 
+/*
+ * Across cores (issue 14, item 3, --cpus N): each cell runs alone on each of
+ * N CPUs, then on all N at once, one injector thread pinned to each CPU,
+ * every injector calling the live-frame test run in chunks for the same
+ * wall-clock time. Each CPU injects frames of its own sender (its own
+ * mapping: two flows that RSS put on two queues) except in the "-shared"
+ * cell, where every CPU sends as the same sender: the cost of CPUs writing
+ * one mapping. The reflector's scaling in the same round is the machine's.
+ */
+#define CORES_CHUNK 65536 /* frames per test run: ~10 ms, the overshoot past run_ms */
+
+struct core_cell {
+	const char *prog;
+	int family;
+	int prog_fd;
+	struct nt_inst *inst; /* NULL for the yardsticks */
+	bool dflt, shared;
+	/* per round: [0..N-1] alone on cpus[i], [N] all at once (aggregate) */
+	double mpps[MAX_CPUS + 1][MAX_ROUNDS], wall_mpps[MAX_CPUS + 1][MAX_ROUNDS];
+	double both_cpu[MAX_CPUS][MAX_ROUNDS]; /* each CPU's share of the aggregate, kernel */
+	double scale[MAX_ROUNDS], wall_scale[MAX_ROUNDS]; /* aggregate / mean of alone */
+	double rel_scale[MAX_ROUNDS];  /* scale / the reflector's scale, same round */
+	double vs_ref_alone[MAX_ROUNDS], vs_ref_all[MAX_ROUNDS]; /* rate / reflector's */
+	unsigned bad;
+};
+
+struct cores {
+	struct bench *b;
+	unsigned n;
+	int cpus[MAX_CPUS];
+	unsigned payload;
+	uint8_t frames[N_FAMILIES][MAX_CPUS][PKT_MAX];
+	size_t frame_len[N_FAMILIES];
+	struct core_cell c[16];
+	unsigned nc;
+};
+
+struct injector {
+	pthread_t th;
+	pthread_barrier_t *start;
+	int cpu, prog_fd, ifindex;
+	unsigned batch;
+	const uint8_t *frame;
+	size_t len;
+	double run_s;
+	unsigned long frames;
+	double ktime_s, wall_s;
+	int err;
+};
+
+static void *inject(void *arg)
+{
+	struct injector *in = arg;
+	struct xdp_md ctx = { .data_end = (__u32)in->len, .ingress_ifindex = (__u32)in->ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, to, .data_in = in->frame, .data_size_in = (__u32)in->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = CORES_CHUNK,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = in->batch);
+	cpu_set_t set;
+	double t0;
+
+	CPU_ZERO(&set);
+	CPU_SET(in->cpu, &set);
+	in->err = sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+	pthread_barrier_wait(in->start);
+	if (in->err)
+		return NULL;
+	t0 = now_s();
+	do {
+		if (bpf_prog_test_run_opts(in->prog_fd, &to)) {
+			in->err = -errno;
+			return NULL;
+		}
+		in->frames += CORES_CHUNK;
+		/* duration: ns per frame while the run held the CPU (see run_live) */
+		in->ktime_s += (double)to.duration * CORES_CHUNK / 1e9;
+	} while ((in->wall_s = now_s() - t0) < in->run_s);
+	return NULL;
+}
+
+static int percpu_read0(int fd, __u64 *v)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, v) ? -errno : 0;
+}
+
+/*
+ * One run of a cell on the CPUs idx[0..k-1] of cs->cpus at once. Rates:
+ * kernel = sum over CPUs of frames / kernel time, wall = sum of frames /
+ * wall time; share[i] the kernel rate of the i-th.
+ */
+static int cores_run(struct cores *cs, struct core_cell *c, const unsigned *idx, unsigned k,
+		     double *mpps, double *wall_mpps, double *share)
+{
+	int fi = c->family == NT_FAMILY_V4 ? 0 : 1, ncpu = libbpf_num_possible_cpus();
+	const uint8_t *restore[CPU_SETSIZE] = { 0 };
+	struct injector in[MAX_CPUS] = { 0 };
+	struct nt_counter before[NT_STAT_MAX], after[NT_STAT_MAX];
+	pthread_barrier_t start;
+	unsigned long total = 0;
+	__u64 d0[ncpu], d1[ncpu], got = 0;
+	int err = 0;
+
+	for (unsigned i = 0; i < k; i++) {
+		unsigned slot = c->shared ? 0 : idx[i];
+
+		in[i] = (struct injector){ .start = &start, .cpu = cs->cpus[idx[i]],
+					   .prog_fd = c->prog_fd, .ifindex = cs->b->ifindex,
+					   .frame = cs->frames[fi][slot], .len = cs->frame_len[fi],
+					   .run_s = cs->b->o.run_ms / 1e3, .batch = cs->b->o.batch };
+		restore[in[i].cpu] = in[i].frame;
+	}
+	if (c->inst && ((err = inst_config(c->inst, false, c->dflt)) ||
+			(err = nt_maps_read_stats(&c->inst->maps, before))))
+		return err;
+	if ((err = set_restore_cpus(cs->b, NULL, restore, CPU_SETSIZE)) ||
+	    (err = set_senders(cs->b, 0)) || (err = percpu_read0(cs->b->drop_fd, d0)))
+		return err;
+	pthread_barrier_init(&start, NULL, k);
+	for (unsigned i = 0; i < k; i++)
+		if ((err = -pthread_create(&in[i].th, NULL, inject, &in[i]))) {
+			/* the others wait at the barrier forever: nothing to recover */
+			logp("cannot start an injector thread: %s", strerror(-err));
+			exit(1);
+		}
+	for (unsigned i = 0; i < k; i++) {
+		pthread_join(in[i].th, NULL);
+		err = err ? err : in[i].err;
+		total += in[i].frames;
+	}
+	pthread_barrier_destroy(&start);
+	if (err)
+		return err;
+	for (int i = 0; i < 100; i++) {
+		if ((err = percpu_read0(cs->b->drop_fd, d1)))
+			return err;
+		got = 0;
+		for (int j = 0; j < ncpu; j++)
+			got += d1[j] - d0[j];
+		if (got >= total)
+			break;
+		usleep(1000);
+	}
+	*mpps = *wall_mpps = 0;
+	for (unsigned i = 0; i < k; i++) {
+		share[i] = (double)in[i].frames / in[i].ktime_s / 1e6;
+		*mpps += share[i];
+		*wall_mpps += (double)in[i].frames / in[i].wall_s / 1e6;
+	}
+	/* more is the stack's own chatter on the veth (IPv6 neighbour discovery) */
+	if (got < total)
+		return -EPIPE;
+	/* each CPU's frames came back to the sink on that CPU: its restore was theirs */
+	for (unsigned i = 0; i < k; i++)
+		if (d1[in[i].cpu] - d0[in[i].cpu] < in[i].frames)
+			return -EXDEV;
+	if (c->inst) {
+		if ((err = nt_maps_read_stats(&c->inst->maps, after)))
+			return err;
+		if (after[NT_STAT_FORWARDED].packets - before[NT_STAT_FORWARDED].packets != total)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+static struct core_cell *cores_add(struct cores *cs, const char *prog, int fam, int fd,
+				   struct nt_inst *inst, bool dflt, bool shared)
+{
+	struct core_cell *c = &cs->c[cs->nc++];
+
+	*c = (struct core_cell){ .prog = prog, .family = fam, .prog_fd = fd, .inst = inst,
+				 .dflt = dflt, .shared = shared };
+	return c;
+}
+
+static struct core_cell *cores_find(struct cores *cs, const char *prog, int fam)
+{
+	for (unsigned i = 0; i < cs->nc; i++)
+		if (!strcmp(cs->c[i].prog, prog) && cs->c[i].family == fam)
+			return &cs->c[i];
+	return NULL;
+}
+
+static int cores_rounds(struct cores *cs)
+{
+	unsigned n = cs->n, all[MAX_CPUS];
+	double share[MAX_CPUS];
+
+	for (unsigned i = 0; i < n; i++)
+		all[i] = i;
+	for (unsigned r = 0; r < cs->b->o.rounds; r++) {
+		double t0 = now_s();
+
+		for (unsigned k = 0; k < cs->nc; k++) {
+			struct core_cell *c = &cs->c[(k + r) % cs->nc];
+
+			/* alone on each CPU and all together, in a rotating order */
+			for (unsigned j = 0; j <= n; j++) {
+				unsigned w = (j + r) % (n + 1);
+				int err = w < n ? cores_run(cs, c, &all[w], 1, &c->mpps[w][r],
+							    &c->wall_mpps[w][r], share)
+						: cores_run(cs, c, all, n, &c->mpps[n][r],
+							    &c->wall_mpps[n][r], share);
+
+				if (w == n && !err)
+					for (unsigned i = 0; i < n; i++)
+						c->both_cpu[i][r] = share[i];
+				if (err == -EPIPE || err == -EPROTO || err == -EXDEV) {
+					c->bad++;
+					logp("round %u: %s %s on %s: %s", r + 1, c->prog,
+					     fam_name(c->family), w < n ? "one CPU" : "all CPUs",
+					     err == -EPIPE   ? "frames lost on the veth"
+					     : err == -EXDEV ? "frames came back on another CPU"
+							     : "not every frame forwarded");
+				} else if (err) {
+					logp("test run of %s failed: %s", c->prog, strerror(-err));
+					return err;
+				}
+			}
+		}
+		for (unsigned i = 0; i < cs->nc; i++) {
+			struct core_cell *c = &cs->c[i];
+			double alone = 0, walone = 0;
+
+			for (unsigned j = 0; j < n; j++) {
+				alone += c->mpps[j][r] / n;
+				walone += c->wall_mpps[j][r] / n;
+			}
+			c->scale[r] = c->mpps[n][r] / alone;
+			c->wall_scale[r] = c->wall_mpps[n][r] / walone;
+		}
+		for (unsigned i = 0; i < cs->nc; i++) {
+			struct core_cell *c = &cs->c[i], *ref = cores_find(cs, "reflector", c->family);
+			double alone = 0, ralone = 0;
+
+			for (unsigned j = 0; j < n; j++) {
+				alone += c->mpps[j][r];
+				ralone += ref->mpps[j][r];
+			}
+			c->rel_scale[r] = c->scale[r] / ref->scale[r];
+			c->vs_ref_alone[r] = alone / ralone;
+			c->vs_ref_all[r] = c->mpps[n][r] / ref->mpps[n][r];
+		}
+		struct core_cell *ref = cores_find(cs, "reflector", NT_FAMILY_V4),
+				 *nd = cores_find(cs, "nattrav-defaults", NT_FAMILY_V4);
+		logp("round %u/%u done in %.1f s (IPv4: reflector %.2fx on %u CPUs, "
+		     "nattrav-defaults %.2fx)", r + 1, cs->b->o.rounds, now_s() - t0,
+		     ref->scale[r], n, nd->scale[r]);
+	}
+	return 0;
+}
+
+static void cores_write_csv(struct cores *cs, FILE *f)
+{
+	unsigned n = cs->n, R = cs->b->o.rounds;
+
+	fprintf(f, "program,family,payload,cpus,metric,value\n");
+	for (unsigned i = 0; i < cs->nc; i++) {
+		struct core_cell *c = &cs->c[i];
+		const char *fam = fam_name(c->family);
+
+		for (unsigned j = 0; j < n; j++)
+			fprintf(f, "%s,%s,%u,%d,mpps_median,%.4f\n", c->prog, fam, cs->payload,
+				cs->cpus[j], median(c->mpps[j], R));
+		fprintf(f, "%s,%s,%u,all,mpps_median,%.4f\n", c->prog, fam, cs->payload,
+			median(c->mpps[n], R));
+		fprintf(f, "%s,%s,%u,all,wall_mpps_median,%.4f\n", c->prog, fam, cs->payload,
+			median(c->wall_mpps[n], R));
+		for (unsigned j = 0; j < n; j++)
+			fprintf(f, "%s,%s,%u,%d,mpps_in_all_median,%.4f\n", c->prog, fam,
+				cs->payload, cs->cpus[j], median(c->both_cpu[j], R));
+		fprintf(f, "%s,%s,%u,all,scaling,%.4f\n", c->prog, fam, cs->payload,
+			median(c->scale, R));
+		fprintf(f, "%s,%s,%u,all,wall_scaling,%.4f\n", c->prog, fam, cs->payload,
+			median(c->wall_scale, R));
+		fprintf(f, "%s,%s,%u,all,scaling_vs_reflector,%.4f\n", c->prog, fam, cs->payload,
+			median(c->rel_scale, R));
+		fprintf(f, "%s,%s,%u,one,ratio_vs_reflector,%.4f\n", c->prog, fam, cs->payload,
+			median(c->vs_ref_alone, R));
+		fprintf(f, "%s,%s,%u,all,ratio_vs_reflector,%.4f\n", c->prog, fam, cs->payload,
+			median(c->vs_ref_all, R));
+		fprintf(f, "%s,%s,%u,all,bad_rounds,%u\n", c->prog, fam, cs->payload, c->bad);
+	}
+}
+
+static void cores_write_md(struct cores *cs, FILE *f)
+{
+	unsigned n = cs->n, R = cs->b->o.rounds;
+	char date[32];
+	time_t t = time(NULL);
+
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M", localtime(&t));
+	fprintf(f, "# XDP fast path across %u CPUs (%s)\n\n", n, date);
+	fprintf(f, "%u rounds; in each, every cell ran alone on each CPU (", R);
+	for (unsigned j = 0; j < n; j++)
+		fprintf(f, "%s%d", j ? ", " : "", cs->cpus[j]);
+	fprintf(f, ") and on all of them at once, %u ms a run, one injector thread pinned to "
+		   "each CPU calling the live-frame test run (batch %u) in chunks of %d frames; "
+		   "%u-byte UDP payload; the veth has one rx queue per CPU. Mpps from the "
+		   "kernel's `duration` of each run: the time the run holds its CPU, the "
+		   "sink's softirq on that CPU included. The wall-clock figures (CSV only) "
+		   "also hold each test run's setup and teardown (a page pool per call), "
+		   "which on this VM take far longer while the other CPU idles: not a "
+		   "measure of the fast path. "
+		   "\"scaling\" = aggregate rate on all CPUs / the mean of the rates alone, "
+		   "median over rounds of the per-round ratio; \"vs reflector's\" divides it by "
+		   "the reflector's scaling of the same round (1.00: nattrav scales as well as "
+		   "the machine does).\n\n",
+		cs->b->o.run_ms, cs->b->o.batch, CORES_CHUNK, cs->payload);
+	fprintf(f, "| program | family | alone, Mpps per CPU |"
+		   " all CPUs, Mpps | each in the aggregate | scaling |"
+		   " vs reflector's scaling | vs reflector alone / all |\n"
+		   "|---|---|---|---|---|---|---|---|\n");
+	for (unsigned i = 0; i < cs->nc; i++) {
+		struct core_cell *c = &cs->c[i];
+
+		fprintf(f, "| %s | %s | ", c->prog, fam_name(c->family));
+		for (unsigned j = 0; j < n; j++)
+			fprintf(f, "%s%.2f", j ? " / " : "", median(c->mpps[j], R));
+		fprintf(f, " | %.2f | ", median(c->mpps[n], R));
+		for (unsigned j = 0; j < n; j++)
+			fprintf(f, "%s%.2f", j ? " / " : "", median(c->both_cpu[j], R));
+		fprintf(f, " | %.2fx | %.2fx | %.2fx / %.2fx |%s\n", median(c->scale, R),
+			median(c->rel_scale, R),
+			median(c->vs_ref_alone, R), median(c->vs_ref_all, R),
+			c->bad ? " (bad rounds)" : "");
+	}
+	fprintf(f, "\nCells: `tx-only` and `reflector` are the yardsticks of the single-CPU "
+		   "benchmark; `nattrav` runs with `NT_CONFIG_F_NO_FIB`, `nattrav-defaults` as "
+		   "nattravd does by default (the daemon's next hop, rate limiter on at 1 ns a "
+		   "frame); in both each CPU's frames come from a sender of its own (one "
+		   "mapping each). `nattrav-defaults-shared`: every CPU sends as the same sender, "
+		   "so all CPUs write the one mapping's counters, timestamp and token bucket.\n");
+}
+
+static int cores_main(struct bench *b, struct nt_inst *inst, struct nt_reflect_bpf *refl)
+{
+	static struct cores cs;
+	unsigned k = 0;
+	FILE *f;
+	int err;
+
+	cs.b = b;
+	cs.n = b->o.cpus;
+	cs.payload = b->o.payload ? b->o.payload : payloads[0];
+	/* the lowest CPUs of those this process was allowed to run on */
+	for (int c = 0; c < CPU_SETSIZE && k < cs.n; c++)
+		if (CPU_ISSET(c, &b->allowed))
+			cs.cpus[k++] = c;
+	if (k < cs.n) {
+		logp("--cpus %u: only %u CPUs to run on", cs.n, k);
+		return -EINVAL;
+	}
+	for (int fi = 0; fi < N_FAMILIES; fi++)
+		for (unsigned s = 0; s < cs.n; s++)
+			cs.frame_len[fi] = make_frame(families[fi], cs.payload, s, cs.frames[fi][s]);
+	for (int fi = 0; fi < N_FAMILIES; fi++) {
+		int fam = families[fi];
+
+		cores_add(&cs, "tx-only", fam, bpf_program__fd(refl->progs.nt_tx_only), NULL,
+			  false, false);
+		cores_add(&cs, "reflector", fam, bpf_program__fd(refl->progs.nt_reflect), NULL,
+			  false, false);
+		cores_add(&cs, "nattrav", fam, inst[0].prog_fd, &inst[0], false, false);
+		cores_add(&cs, "nattrav-defaults", fam, inst[3].prog_fd, &inst[3], true, false);
+		cores_add(&cs, "nattrav-defaults-shared", fam, inst[3].prog_fd, &inst[3], true,
+			  true);
+	}
+	logp("%u rounds x %u cells x %u runs of %u ms on CPUs %d..%d", b->o.rounds, cs.nc,
+	     cs.n + 1, b->o.run_ms, cs.cpus[0], cs.cpus[cs.n - 1]);
+	if ((err = cores_rounds(&cs)))
+		return err;
+	if (b->o.csv) {
+		if (!(f = fopen(b->o.csv, "w")))
+			return -errno;
+		cores_write_csv(&cs, f);
+		fclose(f);
+	} else {
+		cores_write_csv(&cs, stdout);
+	}
+	if (b->o.md) {
+		if (!(f = fopen(b->o.md, "w")))
+			return -errno;
+		cores_write_md(&cs, f);
+		fclose(f);
+	}
+	return 0;
+}
+
 static int usage(const char *argv0, int rc)
 {
 	fprintf(rc ? stderr : stdout,
 		"usage: %s [--rounds N] [--packets N] [--cpu N] [--csv FILE] [--md FILE]\n"
 		"          [--nattrav-obj FILE] [--no-scale] [--payload 64|200|1200]\n"
 		"          [--senders N] [--variant NAME=FILE]...\n"
+		"          [--cpus N [--run-ms MS] [--batch N]]\n"
 		"Rates of nattrav's XDP program against a bare reflector (live frames on a veth\n"
 		"in a namespace of its own) and 1M-mapping scale figures. Needs root.\n"
 		"  --nattrav-obj  load this object instead of the built-in nattrav (experiments)\n"
@@ -797,6 +1235,10 @@ static int usage(const char *argv0, int rc)
 		"  --variant      also measure this build of nattrav as program NAME, in the\n"
 		"                 same rounds (up to 4), as nattrav-defaults: 1 mapping, the\n"
 		"                 daemon's next hop, rate limiter on (1 ns a frame)\n"
+		"  --cpus N       instead: each program alone on each of N CPUs and on all N\n"
+		"                 at once (one pinned injector each, a sender of its own),\n"
+		"                 aggregate rate and scaling; --run-ms per run (500),\n"
+		"                 --batch frames per test-run batch (64, up to 256)\n"
 		"EXAMPLES\n"
 		"  %s --rounds 3 --packets 300000 --csv /tmp/x.csv --md /tmp/x.md\n",
 		argv0, argv0);
@@ -816,13 +1258,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "payload", required_argument, NULL, 'l' },
 		{ "senders", required_argument, NULL, 'S' },
 		{ "variant", required_argument, NULL, 'v' },
+		{ "cpus", required_argument, NULL, 'C' },
+		{ "run-ms", required_argument, NULL, 'T' },
+		{ "batch", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	unsigned long v;
 	int c;
 
-	*o = (struct opts){ .rounds = 5, .packets = 2000000, .cpu = -1 };
+	*o = (struct opts){ .rounds = 5, .packets = 2000000, .cpu = -1, .run_ms = 500,
+			    .batch = 64 };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r':
@@ -848,6 +1294,22 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_ulong(optarg, 1, (BIG_MAPPINGS - 2) / 2, &v))
 				return usage(argv[0], 2);
 			o->senders = (unsigned)v;
+			break;
+		case 'C':
+			if (parse_ulong(optarg, 2, MAX_CPUS, &v))
+				return usage(argv[0], 2);
+			o->cpus = (unsigned)v;
+			break;
+		case 'B':
+			/* the kernel's limit, NAPI_POLL_WEIGHT * 4 */
+			if (parse_ulong(optarg, 1, 256, &v))
+				return usage(argv[0], 2);
+			o->batch = (unsigned)v;
+			break;
+		case 'T':
+			if (parse_ulong(optarg, 50, 60000, &v))
+				return usage(argv[0], 2);
+			o->run_ms = (unsigned)v;
 			break;
 		case 'l':
 			if (parse_ulong(optarg, 1, UINT_MAX, &v))
@@ -928,7 +1390,7 @@ static int setup_programs(struct bench *b, struct nt_inst *inst, struct nt_inst 
 			if (b->o.payload && pl != b->o.payload)
 				continue;
 
-			b->frame_len[f][p] = make_frame(fam, pl, b->frames[f][p]);
+			b->frame_len[f][p] = make_frame(fam, pl, 0, b->frames[f][p]);
 			add(b, "tx-only", fam, pl, 1, bpf_program__fd(refl->progs.nt_tx_only),
 			    NULL, false);
 			add(b, "reflector", fam, pl, 1, bpf_program__fd(refl->progs.nt_reflect),
@@ -971,12 +1433,16 @@ int main(int argc, char **argv)
 	if ((err = parse_opts(argc, argv, &b.o)))
 		return err;
 	libbpf_set_print(libbpf_quiet);
+	if (sched_getaffinity(0, sizeof(b.allowed), &b.allowed)) {
+		logp("cannot read the CPU affinity: %s", strerror(errno));
+		return 1;
+	}
 	if ((cpu = pin_cpu(b.o.cpu)) < 0) {
 		logp("cannot pin to a CPU: %s", strerror(-cpu));
 		return 1;
 	}
 	b.o.cpu = cpu;
-	if ((err = make_topology()))
+	if ((err = make_topology(b.o.cpus > 1 ? b.o.cpus : 1)))
 		goto out;
 	b.ifindex = (int)if_nametoindex(DEV_IN);
 	peer = (int)if_nametoindex(DEV_PEER);
@@ -1006,11 +1472,16 @@ int main(int argc, char **argv)
 			logp("cannot load nattrav: %s", strerror(-err));
 			goto out;
 		}
-		if ((err = put_senders(&inst[i], i == 3 ? b.ifindex : 0)))
+		if ((err = put_senders(&inst[i], i == 3 ? b.ifindex : 0,
+				       b.o.cpus > 1 ? b.o.cpus : 1)))
 			goto out;
 	}
 	s.memlock_1 = memlock_of(inst[0].maps.mappings_fd);
 	inst[0].n_mappings = 2;
+	if (b.o.cpus) {
+		err = cores_main(&b, inst, refl);
+		goto out;
+	}
 	if (b.o.no_scale)
 		goto rates;
 	logp("pinned to CPU %d; filling 10k mappings", cpu);
@@ -1030,7 +1501,7 @@ int main(int argc, char **argv)
 	     (double)s.memlock_big / 1048576);
 rates:
 	for (unsigned v = 0; v < b.o.nvar; v++) {
-		if ((err = inst_open(&var[v], b.o.var_obj[v])) || (err = put_senders(&var[v], b.ifindex))) {
+		if ((err = inst_open(&var[v], b.o.var_obj[v])) || (err = put_senders(&var[v], b.ifindex, 1))) {
 			logp("cannot load variant %s: %s", b.o.var_obj[v], strerror(-err));
 			goto out;
 		}
