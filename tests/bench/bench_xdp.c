@@ -8,7 +8,8 @@
  * whose peer drops (and counts) what arrives. Plain `repeat` would run the
  * program again on the frame it already rewrote, which nattrav no longer
  * relays. Everything happens in a network namespace of this process, pinned
- * to one CPU; the namespace and its veth go away when the process exits.
+ * to one CPU (--cpus N: one injector thread on each of N CPUs, issue 14,
+ * item 3); the namespace and its veth go away when the process exits.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -1333,6 +1334,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'h': exit(usage(argv[0], 0));
 		default: return usage(argv[0], 2);
 		}
+	}
+	if (o->cpus && (o->senders || o->nvar)) {
+		fprintf(stderr, "%s: --cpus takes neither --senders nor --variant\n", argv[0]);
+		return 2;
 	}
 	return optind < argc ? usage(argv[0], 2) : 0;
 }
