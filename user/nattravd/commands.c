@@ -212,13 +212,64 @@ static bool join_allowed(struct nd *d, struct nd_conn *c, const char *group)
 	return true;
 }
 
+/*
+ * Session id with key, joined to group, for c's user: 0, -EEXIST (id taken,
+ * nothing replied: draw another), or another -errno with the ERR replied.
+ */
+static int session_open(struct nd *d, struct nd_conn *c, uint64_t id, const uint8_t *key,
+			const char *group, struct nt_session **out)
+{
+	struct nt_session *s = NULL;
+	int err = nt_session_new(&d->st, id, key, c->user, c, &s);
+
+	if (err == -EEXIST)
+		return err;
+	if (err) {
+		nt_warn("join refused for user=%s: too many sessions", c->user);
+		nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many sessions");
+		return err;
+	}
+	err = nt_session_join(&d->st, s, group);
+	if (err) {
+		nt_session_del(&d->st, s);
+		if (err == -EUSERS) {
+			nt_info("join refused for user=%s: group=%s full", c->user, group);
+			nd_reply_err(d, c, NT_LINE_E_LIMIT, "group full");
+		} else if (err == -ENOSPC) {
+			nt_warn("join refused for user=%s: too many groups", c->user);
+			nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many groups");
+		} else {
+			nd_reply_err(d, c, NT_LINE_E_SYNTAX, "bad group name");
+		}
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The grant's relay-wide fields: where media goes, the consent window, the keepalive gap. */
+struct grant_text {
+	char media[NT_ENDPOINT_STRLEN], consent[16], keepalive[16];
+};
+
+static void grant_text(const struct nd *d, const struct nd_conn *c, struct grant_text *g)
+{
+	struct nt_endpoint m = c->local;
+
+	m.port = htons(d->conf.media_port);
+	nt_endpoint_format(&m, g->media, sizeof(g->media));
+	snprintf(g->consent, sizeof(g->consent), "%u", d->conf.consent_s);
+	/* three keepalives per window: one lost packet does not expire anyone */
+	snprintf(g->keepalive, sizeof(g->keepalive), "%u",
+		 d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
+}
+
 static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 {
 	uint8_t key[NT_WIRE_KEY_LEN];
-	char sid[17], keyhex[2 * NT_WIRE_KEY_LEN + 1], media[NT_ENDPOINT_STRLEN];
-	char consent[16], keepalive[16];
-	struct nt_endpoint m = c->local;
+	char sid[17], keyhex[2 * NT_WIRE_KEY_LEN + 1];
 	struct nt_session *s = NULL;
+	struct grant_text gt;
 	uint64_t id = 0;
 	int err;
 
@@ -238,49 +289,27 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 			nd_reply_err(d, c, NT_LINE_E_INTERNAL, "no randomness");
 			return;
 		}
-		err = nt_session_new(&d->st, id, key, c->user, c, &s);
+		err = session_open(d, c, id, key, group, &s);
 	} while (err == -EEXIST);
 	OPENSSL_cleanse(key, sizeof(key));
-	if (err) {
-		nt_warn("join refused for user=%s: too many sessions", c->user);
-		nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many sessions");
+	if (err)
 		return;
-	}
-	err = nt_session_join(&d->st, s, group);
-	if (err) {
-		nt_session_del(&d->st, s);
-		if (err == -EUSERS) {
-			nt_info("join refused for user=%s: group=%s full", c->user, group);
-			nd_reply_err(d, c, NT_LINE_E_LIMIT, "group full");
-		} else if (err == -ENOSPC) {
-			nt_warn("join refused for user=%s: too many groups", c->user);
-			nd_reply_err(d, c, NT_LINE_E_LIMIT, "too many groups");
-		} else {
-			nd_reply_err(d, c, NT_LINE_E_SYNTAX, "bad group name");
-		}
-		return;
-	}
 	c->sess = s;
 	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
 	hex(keyhex, s->key, sizeof(s->key));
-	m.port = htons(d->conf.media_port);
-	nt_endpoint_format(&m, media, sizeof(media));
-	snprintf(consent, sizeof(consent), "%u", d->conf.consent_s);
-	/* three keepalives per window: one lost packet does not expire anyone */
-	snprintf(keepalive, sizeof(keepalive), "%u", d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
+	grant_text(d, c, &gt);
 	nt_info("user=%s joined group=%s (id %u) session=%s", c->user, group, s->group->id, sid);
 	nd_reply_ok(d, c, NT_CMD_JOIN,
 		 (struct nt_line_kv[]){ { "session", sid },
 					{ "key", keyhex },
-					{ "media", media },
+					{ "media", gt.media },
 					{ "group", s->group->name },
-					{ "consent", consent },
-					{ "keepalive", keepalive } },
+					{ "consent", gt.consent },
+					{ "keepalive", gt.keepalive } },
 		 6);
 	OPENSSL_cleanse(keyhex, sizeof(keyhex));
 	send_ticket(d, c);
 }
-
 
 /*
  * RESUME <ticket>: the session of a dropped connection, or of a relay that
@@ -292,11 +321,10 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 {
 	static struct nt_ticket t;
 	struct nd_grant ng;
-	char sid[17], media[NT_ENDPOINT_STRLEN], map[NT_ENDPOINT_STRLEN] = "none";
-	char consent[16], keepalive[16], exp[24];
+	char sid[17], map[NT_ENDPOINT_STRLEN] = "none", exp[24];
 	const struct nt_endpoint *adopt = NULL;
-	struct nt_endpoint m = c->local;
-	struct nt_session *s;
+	struct nt_session *s = NULL;
+	struct grant_text gt;
 	bool back;
 	int err;
 
@@ -352,16 +380,11 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 		/* the relay restarted: the same session again, under today's quotas */
 		if (!join_allowed(d, c, t.group))
 			goto unauth;
-		err = nt_session_new(&d->st, t.session_id, t.key, t.user, c, &s);
-		if (!err)
-			err = nt_session_join(&d->st, s, t.group);
-		if (err) {
-			if (s)
-				nt_session_del(&d->st, s);
-			nd_reply_err(d, c, NT_LINE_E_LIMIT,
-				     err == -EUSERS ? "group full" : "too many sessions or groups");
+		err = session_open(d, c, t.session_id, t.key, t.group, &s);
+		if (err == -EEXIST) /* not found above: only if the table changed under us */
+			nd_reply_err(d, c, NT_LINE_E_STATE, "session ended, JOIN again");
+		if (err)
 			goto unauth;
-		}
 		adopt = nd_orphan_of_session(d, s->id);
 	} else {
 		struct nd_conn *old = s->owner;
@@ -377,10 +400,7 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 	c->sess = s;
 	nd_conn_authed(d, c);
 	snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)s->id);
-	m.port = htons(d->conf.media_port);
-	nt_endpoint_format(&m, media, sizeof(media));
-	snprintf(consent, sizeof(consent), "%u", d->conf.consent_s);
-	snprintf(keepalive, sizeof(keepalive), "%u", d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
+	grant_text(d, c, &gt);
 	snprintf(exp, sizeof(exp), "%llu", (unsigned long long)c->token_expiry);
 	if (s->verified)
 		nt_endpoint_format(&s->mapping, map, sizeof(map));
@@ -390,9 +410,9 @@ static void cmd_resume(struct nd *d, struct nd_conn *c, const char *ticket)
 		 (struct nt_line_kv[]){ { "session", sid },
 					{ "user", c->user },
 					{ "group", s->group->name },
-					{ "media", media },
-					{ "consent", consent },
-					{ "keepalive", keepalive },
+					{ "media", gt.media },
+					{ "consent", gt.consent },
+					{ "keepalive", gt.keepalive },
 					{ "expires", exp },
 					{ "mapping", map } },
 		 8);
