@@ -259,12 +259,29 @@ static int auth_join(struct nt_client *c)
 	return 0;
 }
 
-int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
+/* TCP, TLS and HELLO to the server of the options kept: at open, and again after a drop. */
+static int connect_hello(struct nt_client *c)
 {
 	char host[256], port[8];
 	struct nt_line_reply r;
+	int64_t deadline = ntc_mono_ms() + c->timeout_ms;
+	int err;
+
+	if (ntc_split_server(c->opts.server, host, sizeof(host), port, sizeof(port)))
+		return ntc_fail(c, -EINVAL, "bad server '%s' (want HOST[:PORT] or [V6][:PORT])",
+				c->opts.server);
+	err = ntc_tcp_connect(c, host, port, deadline);
+	if (!err)
+		err = ntc_tls_setup(c, &c->opts, host, deadline);
+	if (!err)
+		err = command(c, NT_CMD_HELLO, NT_LINE_PROTO, &r);
+	return err;
+}
+
+int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
+{
+	char host[256], port[8];
 	struct nt_client *c;
-	int64_t deadline;
 	int err;
 
 	*out = c = calloc(1, sizeof(*c));
@@ -286,15 +303,8 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 		return ntc_fail(c, -EINVAL, "bad server '%s' (want HOST[:PORT] or [V6][:PORT])",
 			    o->server);
 	err = keep_opts(c, o);
-	if (err)
-		return err;
-	deadline = ntc_mono_ms() + c->timeout_ms;
-	err = ntc_tcp_connect(c, host, port, deadline);
 	if (!err)
-		err = ntc_tls_setup(c, o, host, deadline);
-	if (err)
-		return err;
-	err = command(c, NT_CMD_HELLO, NT_LINE_PROTO, &r);
+		err = connect_hello(c);
 	if (!err)
 		err = auth_join(c);
 	if (err)
@@ -468,21 +478,13 @@ static void drop_tls(struct nt_client *c)
  */
 static int reconnect(struct nt_client *c, bool *resumed)
 {
-	char host[256], port[8];
 	struct nt_line_reply r;
-	int64_t deadline = ntc_mono_ms() + c->timeout_ms;
 	int err;
 
 	*resumed = false;
 	drop_tls(c);
 	c->closed = false;
-	if (ntc_split_server(c->opts.server, host, sizeof(host), port, sizeof(port)))
-		return -EINVAL;
-	err = ntc_tcp_connect(c, host, port, deadline);
-	if (!err)
-		err = ntc_tls_setup(c, &c->opts, host, deadline);
-	if (!err)
-		err = command(c, NT_CMD_HELLO, NT_LINE_PROTO, &r);
+	err = connect_hello(c);
 	if (!err && c->ticket[0]) {
 		err = command(c, NT_CMD_RESUME, c->ticket, &r);
 		if (!err) {
