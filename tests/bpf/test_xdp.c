@@ -352,17 +352,33 @@ static void set_rate(struct harness *h, uint64_t cost_ns, uint64_t burst_ns)
 	cr_assert_eq(nt_maps_set_config(&h->maps, &cfg), 0);
 }
 
+/* Run frame n times: how many were sent on (XDP_TX); every other verdict is a drop. */
+static unsigned runs_sent(struct harness *h, const uint8_t *in, size_t len, int n)
+{
+	uint8_t out[PKT_MAX];
+	unsigned tx = 0;
+
+	for (int i = 0; i < n; i++) {
+		size_t out_len = sizeof(out);
+		int v = harness_run(h, in, len, out, &out_len, 0);
+
+		cr_assert(v == XDP_TX || v == XDP_DROP);
+		tx += v == XDP_TX;
+	}
+	return tx;
+}
+
 /* A sender over its rate: the token bucket lets the burst through, drops the rest. */
 Test(xdp, rate_limit_drops_over_burst)
 {
 	struct nt_counter st[NT_STAT_MAX];
-	uint8_t in[PKT_MAX], out[PKT_MAX];
+	uint8_t in[PKT_MAX];
 	struct xdp_case c = { .family = 4, .verified = true };
 	struct nt_endpoint peer;
 	struct nt_mapping m;
 	struct harness h;
 	struct pkt_spec s;
-	unsigned tx = 0;
+	unsigned tx;
 	size_t len;
 
 	cr_assert_eq(harness_open(&h, true), 0);
@@ -370,13 +386,7 @@ Test(xdp, rate_limit_drops_over_burst)
 	set_rate(&h, 1000000000ull, 3 * 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
-	for (int i = 0; i < 10; i++) {
-		size_t out_len = sizeof(out);
-		int v = harness_run(&h, in, len, out, &out_len, 0);
-
-		cr_assert(v == XDP_TX || v == XDP_DROP);
-		tx += v == XDP_TX;
-	}
+	tx = runs_sent(&h, in, len, 10);
 	cr_assert_eq(tx, 3, "%u forwarded, want the burst of 3", tx);
 	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
 	cr_assert_eq(m.rate_drops, 7);
@@ -389,13 +399,13 @@ Test(xdp, rate_limit_drops_over_burst)
 /* A fan-out sender pays for its copies: rate_weight packets of credit per packet. */
 Test(xdp, rate_limit_charges_rate_weight)
 {
-	uint8_t in[PKT_MAX], out[PKT_MAX];
+	uint8_t in[PKT_MAX];
 	struct xdp_case c = { .family = 4, .verified = true };
 	struct nt_endpoint peer;
 	struct nt_mapping m;
 	struct harness h;
 	struct pkt_spec s;
-	unsigned tx = 0;
+	unsigned tx;
 	size_t len;
 
 	cr_assert_eq(harness_open(&h, true), 0);
@@ -406,11 +416,7 @@ Test(xdp, rate_limit_charges_rate_weight)
 	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);
 	m.rate_weight = 3; /* a group of four: three copies a packet */
 	cr_assert_eq(nt_maps_put_mapping(&h.maps, &s.src, &m), 0);
-	for (int i = 0; i < 10; i++) {
-		size_t out_len = sizeof(out);
-
-		tx += harness_run(&h, in, len, out, &out_len, 0) == XDP_TX;
-	}
+	tx = runs_sent(&h, in, len, 10);
 	cr_assert_eq(tx, 2, "%u passed, want 6 / 3 = 2", tx);
 	harness_close(&h);
 }
