@@ -2,8 +2,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 #include "nt_log.h"
 
@@ -28,6 +30,51 @@ int nt_log_parse_level(const char *s)
 	return -EINVAL;
 }
 
+/*
+ * Under systemd, stderr is a stream to journald, which stamps each line
+ * itself and reads its priority from an sd-daemon "<N>" prefix; our own
+ * timestamp and level word would only be noise there. JOURNAL_STREAM names
+ * the stream's device:inode, so a stderr redirected elsewhere by the unit's
+ * child (or a shell) is not mistaken for the journal.
+ */
+enum sink { SINK_UNKNOWN, SINK_PLAIN, SINK_JOURNAL };
+static enum sink sink;
+static const int journal_prio[] = { 3, 4, 6, 7 }; /* err, warning, info, debug */
+
+static enum sink detect_sink(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st))
+		return SINK_PLAIN;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino ?
+		       SINK_JOURNAL : SINK_PLAIN;
+}
+
+void nt_log_redetect(void)
+{
+	sink = SINK_UNKNOWN;
+}
+
+static void vlog_journal(enum nt_log_level level, const char *fmt, va_list ap)
+{
+	char buf[4096];
+	const char *line = buf, *nl;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* every line carries the priority: journald reads each line alone */
+	for (;;) {
+		nl = strchr(line, '\n');
+		fprintf(stderr, "<%d>%.*s\n", journal_prio[level],
+			nl ? (int)(nl - line) : (int)strlen(line), line);
+		if (!nl || !nl[1])
+			break;
+		line = nl + 1;
+	}
+}
+
 static void vlog(enum nt_log_level level, const char *fmt, va_list ap)
 {
 	char ts[32];
@@ -35,6 +82,12 @@ static void vlog(enum nt_log_level level, const char *fmt, va_list ap)
 	struct tm tm;
 	size_t n;
 
+	if (sink == SINK_UNKNOWN)
+		sink = detect_sink();
+	if (sink == SINK_JOURNAL) {
+		vlog_journal(level, fmt, ap);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);

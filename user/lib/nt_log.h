@@ -19,6 +19,12 @@ void nt_log_hook_libbpf(void);
  */
 void nt_log_libbpf_keep(char *buf, size_t len);
 
+/*
+ * Look again at where stderr goes (journald or not) at the next line;
+ * for a process that has just redirected stderr.
+ */
+void nt_log_redetect(void);
+
 void nt_log(enum nt_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
