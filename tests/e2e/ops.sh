@@ -73,7 +73,7 @@ assert d['iface'] == '$RELAY_IF' and d['xdp_mode'] in ('native', 'skb') and d['x
 assert d['daemon']['up'] and d['daemon']['xdp'] == d['xdp_mode'] and int(d['daemon']['uptime_s']) >= 0"
 
 # --- a real exchange: mappings, stats --watch, metrics ----------------------
-m_fwd0=$(metric 'nattrav_packets_total{reason="forwarded"}')
+m_fwd0=$(metric 'nattrav_received_packets_total{path="xdp",verdict="forwarded"}')
 check "metrics: nattrav_up 1 before any client" test "$(metric nattrav_up)" = 1
 client "$C1_NS" "$work/x-c1" --token "$(token alice)" --group "ops-$P-x" --send 300 --rate 100 --wait 2 &
 a=$!
@@ -96,7 +96,7 @@ wait $b || true
 check "exchange: both clients received 300" \
 	test "$(json_field "$work/x-c1" summary received)" = 300 -a "$(json_field "$work/x-c2" summary received)" = 300
 sleep 0.5
-m_fwd=$(metric 'nattrav_packets_total{reason="forwarded"}')
+m_fwd=$(metric 'nattrav_received_packets_total{path="xdp",verdict="forwarded"}')
 c_fwd=$(stat_of forwarded)
 check "metrics: forwarded ($m_fwd) == nattravctl stats ($c_fwd), +600 during the exchange" \
 	test "$m_fwd" = "$c_fwd" -a $((m_fwd - m_fwd0)) -ge 600

@@ -71,6 +71,7 @@ const char *nt_http_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
 	case 505: return "HTTP Version Not Supported";
 	default: return "Internal Server Error";
 	}

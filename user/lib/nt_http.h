@@ -20,7 +20,7 @@
  */
 int nt_http_parse(const char *buf, size_t len, char path[NT_HTTP_PATH_MAX], int *status);
 
-/* Reason phrase of the statuses above and 200, 404, 500. */
+/* Reason phrase of the statuses above and 200, 404, 500, 503. */
 const char *nt_http_reason(int status);
 
 #endif /* NT_HTTP_H */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
@@ -140,6 +141,12 @@ int main(int argc, char **argv)
 
 	d.epfd = d.sig.fd = d.timer.fd = d.ctl.fd = d.metrics.fd = -1;
 	d.start_ns = nd_now_ns();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		d.start_unix_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	}
 	d.argc = argc;
 	d.argv = argv;
 	rc = nd_conf_parse(&d.conf, argc, argv, &help);

@@ -15,11 +15,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <time.h>
 #include "nattravd.h"
 #include "nt_ctlproto.h"
 #include "nt_endpoint.h"
 #include "nt_http.h"
 #include "nt_log.h"
+#include "nt_prom.h"
 
 #define MX_CONNS_MAX 32
 #define MX_TIMEOUT_NS 5000000000ull
@@ -115,43 +120,140 @@ static int count_fanout(struct nd *d, uint64_t *groups, uint64_t *members)
 #define HELP(f, name, type, text) \
 	fprintf(f, "# HELP " name " " text "\n# TYPE " name " " type "\n")
 
+/* Counted by the TC fan-out program for copies it sends, not for packets received. */
+static bool stat_is_copy(int i)
+{
+	return i == NT_STAT_FANOUT_COPIES || i == NT_STAT_DROP_NO_GROUP;
+}
+
+/*
+ * Each packet received on the media port is counted once, under the path
+ * that judged it (the XDP program, or nattravd's own socket when XDP is
+ * off), so a sum by verdict is the traffic. Media that reaches the socket
+ * while XDP runs was judged there already and is not counted again. Copies
+ * the relay makes of one packet (fan-out) are families of their own.
+ */
+static void render_packets(struct nd *d, FILE *f, const struct nt_counter *c)
+{
+	const struct { const char *verdict; uint64_t n; } us[] = {
+		{ "forwarded", d->cnt.forwarded },	   { "drop_unverified", d->cnt.drop_unverified },
+		{ "drop_no_peer", d->cnt.drop_no_peer }, { "drop_family", d->cnt.drop_family },
+		{ "drop_rate", d->cnt.drop_rate },	   { "drop_send", d->cnt.drop_send },
+	};
+
+	HELP(f, "nattrav_received_packets_total", "counter",
+	     "Packets received on the media port, each once, by the path that judged it and its verdict.");
+	for (int i = 0; c && i < NT_STAT_MAX; i++)
+		if (!stat_is_copy(i))
+			fprintf(f, "nattrav_received_packets_total{path=\"xdp\",verdict=\"%s\"} %llu\n",
+				stat_names[i], (unsigned long long)c[i].packets);
+	for (size_t i = 0; i < sizeof(us) / sizeof(us[0]); i++)
+		fprintf(f, "nattrav_received_packets_total{path=\"userspace\",verdict=\"%s\"} %llu\n",
+			us[i].verdict, (unsigned long long)us[i].n);
+	HELP(f, "nattrav_received_bytes_total", "counter",
+	     "IP bytes of those packets, by path and verdict.");
+	for (int i = 0; c && i < NT_STAT_MAX; i++)
+		if (!stat_is_copy(i))
+			fprintf(f, "nattrav_received_bytes_total{path=\"xdp\",verdict=\"%s\"} %llu\n",
+				stat_names[i], (unsigned long long)c[i].bytes);
+	fprintf(f, "nattrav_received_bytes_total{path=\"userspace\",verdict=\"forwarded\"} %llu\n",
+		(unsigned long long)d->cnt.fwd_bytes);
+	HELP(f, "nattrav_fanout_sent_packets_total", "counter",
+	     "Copies sent to members of fan-out groups, by the path that made them.");
+	if (c)
+		fprintf(f, "nattrav_fanout_sent_packets_total{path=\"tc\"} %llu\n",
+			(unsigned long long)c[NT_STAT_FANOUT_COPIES].packets);
+	fprintf(f, "nattrav_fanout_sent_packets_total{path=\"userspace\"} %llu\n",
+		(unsigned long long)d->cnt.fanout_copies);
+	if (!c)
+		return;
+	HELP(f, "nattrav_fanout_sent_bytes_total", "counter",
+	     "IP bytes of the copies the TC program sent.");
+	fprintf(f, "nattrav_fanout_sent_bytes_total{path=\"tc\"} %llu\n",
+		(unsigned long long)c[NT_STAT_FANOUT_COPIES].bytes);
+	HELP(f, "nattrav_fanout_dropped_packets_total", "counter",
+	     "Fan-out packets the TC program could not copy, by reason.");
+	fprintf(f, "nattrav_fanout_dropped_packets_total{reason=\"no_group\"} %llu\n",
+		(unsigned long long)c[NT_STAT_DROP_NO_GROUP].packets);
+}
+
+/*
+ * GET /healthz: 200 while the relay does its job. The loop that answers is
+ * the loop that serves clients, so a stuck loop is a request that times out;
+ * beyond that, the maps must be readable and, unless media is forwarded in
+ * userspace, nattrav's XDP program must still be the one on the interface
+ * (a program detached or replaced by another tool leaves media unrelayed).
+ */
+static int health(struct nd *d, char *why, size_t n)
+{
+	struct nt_counter c[NT_STAT_MAX];
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id = 0;
+
+	if (nt_maps_read_stats(&d->maps, c)) {
+		snprintf(why, n, "unhealthy: the relay's maps cannot be read\n");
+		return 503;
+	}
+	if (d->mode == NT_XDP_OFF) {
+		snprintf(why, n, "ok: media forwarded by nattravd (XDP off)\n");
+		return 200;
+	}
+	if (bpf_obj_get_info_by_fd(nt_xdp_prog_fd(d->xdp), &info, &len)) {
+		snprintf(why, n, "unhealthy: nattrav's XDP program cannot be read\n");
+		return 503;
+	}
+	if (bpf_xdp_query_id(d->ifindex, 0, &id) || id != info.id) {
+		snprintf(why, n, "unhealthy: nattrav's XDP program %u is not attached to %s\n", info.id,
+			d->conf.iface);
+		return 503;
+	}
+	snprintf(why, n, "ok: XDP program %u on %s, %s mode\n", info.id, d->conf.iface,
+		nd_mode_name(d->mode));
+	return 200;
+}
+
+/* When the control port's certificate stops being valid, for an alert ahead of it. */
+static void render_cert(struct nd *d, FILE *f)
+{
+	X509 *cert = d->ssl_ctx ? SSL_CTX_get0_certificate(d->ssl_ctx) : NULL;
+	const ASN1_TIME *na = cert ? X509_get0_notAfter(cert) : NULL;
+	struct tm tm;
+
+	if (!na || !ASN1_TIME_to_tm(na, &tm))
+		return;
+	HELP(f, "nattrav_tls_certificate_expiry_timestamp_seconds", "gauge",
+	     "Unix time the control port's TLS certificate expires (notAfter).");
+	fprintf(f, "nattrav_tls_certificate_expiry_timestamp_seconds %lld\n", (long long)timegm(&tm));
+}
+
 static void render(struct nd *d, FILE *f)
 {
 	struct nt_counter c[NT_STAT_MAX];
 	uint64_t fgroups = 0, fmembers = 0;
+	struct nt_proc_stats ps;
+	char why[128];
 	bool maps_ok = !nt_maps_read_stats(&d->maps, c);
 	const char *path = d->mode == NT_XDP_OFF ? "userspace" : "xdp";
 
 	count_fanout(d, &fgroups, &fmembers);
 	HELP(f, "nattrav_up", "gauge", "1 when nattravd runs and can read its maps.");
 	fprintf(f, "nattrav_up %d\n", maps_ok ? 1 : 0);
+	HELP(f, "nattrav_healthy", "gauge",
+	     "1 when /healthz answers 200: maps readable and, unless XDP is off, nattrav's program attached.");
+	fprintf(f, "nattrav_healthy %d\n", health(d, why, sizeof(why)) == 200);
+	render_cert(d, f);
 	HELP(f, "nattrav_info", "gauge", "Version, interface and XDP mode in effect.");
-	fprintf(f, "nattrav_info{version=\"%s\",iface=\"%s\",xdp_mode=\"%s\"} 1\n", NT_VERSION,
-		d->conf.iface, nd_mode_name(d->mode));
+	fputs("nattrav_info{version=\"", f);
+	nt_prom_escape(f, NT_VERSION);
+	fputs("\",iface=\"", f);
+	nt_prom_escape(f, d->conf.iface);
+	fprintf(f, "\",xdp_mode=\"%s\"} 1\n", nd_mode_name(d->mode));
+	HELP(f, "nattrav_start_time_seconds", "gauge", "Unix time nattravd started.");
+	fprintf(f, "nattrav_start_time_seconds %.3f\n", d->start_unix_s);
 	HELP(f, "nattrav_uptime_seconds", "gauge", "Seconds since nattravd started.");
 	fprintf(f, "nattrav_uptime_seconds %llu\n",
 		(unsigned long long)((nd_now_ns() - d->start_ns) / 1000000000ull));
-	if (maps_ok) {
-		HELP(f, "nattrav_packets_total", "counter",
-		     "Packets to the media port by verdict of the XDP/TC programs (nt_stats).");
-		for (int i = 0; i < NT_STAT_MAX; i++)
-			fprintf(f, "nattrav_packets_total{reason=\"%s\"} %llu\n", stat_names[i],
-				(unsigned long long)c[i].packets);
-		HELP(f, "nattrav_bytes_total", "counter", "Bytes of those packets, by verdict.");
-		for (int i = 0; i < NT_STAT_MAX; i++)
-			fprintf(f, "nattrav_bytes_total{reason=\"%s\"} %llu\n", stat_names[i],
-				(unsigned long long)c[i].bytes);
-	}
-	HELP(f, "nattrav_userspace_packets_total", "counter",
-	     "Media seen by nattravd's own socket (XDP off, or before XDP took over), by verdict.");
-	fprintf(f, "nattrav_userspace_packets_total{verdict=\"forwarded\"} %llu\n"
-		   "nattrav_userspace_packets_total{verdict=\"drop_unverified\"} %llu\n"
-		   "nattrav_userspace_packets_total{verdict=\"drop_no_peer\"} %llu\n"
-		   "nattrav_userspace_packets_total{verdict=\"drop_send\"} %llu\n",
-		(unsigned long long)d->cnt.forwarded, (unsigned long long)d->cnt.drop_unverified,
-		(unsigned long long)d->cnt.drop_no_peer, (unsigned long long)d->cnt.drop_send);
-	HELP(f, "nattrav_userspace_bytes_total", "counter", "Bytes nattravd forwarded itself.");
-	fprintf(f, "nattrav_userspace_bytes_total %llu\n", (unsigned long long)d->cnt.fwd_bytes);
+	render_packets(d, f, maps_ok ? c : NULL);
 	HELP(f, "nattrav_control_messages_total", "counter",
 	     "UDP control messages (probe, answer, keepalive) by result.");
 	fprintf(f, "nattrav_control_messages_total{result=\"ok\"} %llu\n"
@@ -217,6 +319,8 @@ static void render(struct nd *d, FILE *f)
 	for (int i = 0; i < ND_EXP_MAX; i++)
 		fprintf(f, "nattrav_expiries_total{reason=\"%s\"} %llu\n", exp_names[i],
 			(unsigned long long)d->ev.expiries[i]);
+	if (!nt_proc_stats_read(&ps))
+		nt_prom_process(f, &ps);
 }
 
 static void mx_close(struct mx_conn *c)
@@ -240,11 +344,17 @@ static void mx_respond(struct nd *d, struct mx_conn *c, int status, const char *
 		mx_close(c);
 		return;
 	}
-	if (status == 200 && strcmp(path, "/metrics"))
-		status = 404;
-	if (status == 200)
+	if (status == 200 && !strcmp(path, "/metrics"))
 		render(d, f);
-	else
+	else if (status == 200 && !strcmp(path, "/healthz")) {
+		char why[128];
+
+		status = health(d, why, sizeof(why));
+		fputs(why, f);
+	}
+	else if (status == 200)
+		status = 404;
+	if (status != 200 && strcmp(path, "/healthz"))
 		fprintf(f, "%d %s\n", status, nt_http_reason(status));
 	fclose(f);
 	o = open_memstream(&out, &olen);
@@ -256,7 +366,8 @@ static void mx_respond(struct nd *d, struct mx_conn *c, int status, const char *
 	fprintf(o, "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 		   "Connection: close\r\n\r\n",
 		status, nt_http_reason(status),
-		status == 200 ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain", blen);
+		status == 200 && !strcmp(path, "/metrics") ?
+			"text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8", blen);
 	fwrite(body, 1, blen, o);
 	fclose(o);
 	free(body);

@@ -168,6 +168,7 @@ struct nd {
 	uint64_t pkt_cost_ns, burst_ns;	/* the sender rate in effect (nt_config too) */
 	struct nd_events ev;
 	uint64_t start_ns;
+	double start_unix_s;		/* the same moment on the wall clock */
 	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
 	bool stop;
 	uint64_t last_stats_ns;
