@@ -8,6 +8,7 @@ pkgs=(
 	make gcc clang llvm libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev
 	libcriterion-dev libsystemd-dev pkg-config iproute2 nftables conntrack ethtool
 	openssl tcpdump libcap2-bin valgrind strace curl python3 procps util-linux man-db groff-base
+	coturn
 )
 
 missing=()
@@ -23,8 +24,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	fi
 	echo "deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# apt's downloads as root: on some hosts its _apt sandbox user cannot resolve names
+	apt_opts=(-o APT::Sandbox::User=root)
+	apt-get "${apt_opts[@]}" update -qq
+	apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# coturn is here for its client tools (turnutils_*) and as the benchmarks'
+	# baseline: the TURN service the package may start is not wanted
+	if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null &&
+		systemctl is-enabled coturn >/dev/null 2>&1; then
+		systemctl disable --now coturn >/dev/null 2>&1 || true
+	fi
 fi
 
 # bpffs: pinned maps live here.

@@ -275,7 +275,8 @@ void nd_media_event(struct nd *d, struct nd_handle *h)
 				d->cnt.control++;
 				/* a verification may change the groups queued copies count into */
 				out_flush(d, h, &q);
-				nd_wire_input(d, h, &ep, bufs[i], len);
+				if (!nd_stun_input(d, h, &ep, bufs[i], len))
+					nd_wire_input(d, h, &ep, bufs[i], len);
 				continue;
 			}
 			if (d->mode != NT_XDP_OFF) {

@@ -55,6 +55,11 @@ static const char *const refusal_names[NT_REF_MAX] = {
 	[NT_REF_ADDRESS] = "wrong_address",	[NT_REF_DENIED] = "address_denied",
 	[NT_REF_RATE] = "rate",
 };
+static const char *const stun_names[ND_STUN_MAX] = {
+	[ND_STUN_ANSWERED] = "answered", [ND_STUN_REFUSED] = "unknown_attribute",
+	[ND_STUN_MALFORMED] = "malformed", [ND_STUN_LIMITED] = "rate_limited",
+	[ND_STUN_IGNORED] = "not_request",
+};
 static const char *const exp_names[ND_EXP_MAX] = {
 	[ND_EXP_CONSENT] = "consent", [ND_EXP_REBIND] = "rebind",
 	[ND_EXP_ADMIN] = "admin",     [ND_EXP_SESSION_END] = "session_end",
@@ -267,6 +272,11 @@ static void render(struct nd *d, FILE *f)
 		(unsigned long long)d->cnt.answers_limited,
 		(unsigned long long)d->cnt.answers_limited_session,
 		(unsigned long long)d->cnt.answers_too_big);
+	HELP(f, "nattrav_stun_binding_requests_total", "counter",
+	     "Standard STUN Binding messages on the media port, by result (unknown_attribute: answered with 420).");
+	for (int i = 0; i < ND_STUN_MAX; i++)
+		fprintf(f, "nattrav_stun_binding_requests_total{result=\"%s\"} %llu\n", stun_names[i],
+			(unsigned long long)d->cnt.stun_binding[i]);
 	HELP(f, "nattrav_udp_refused_total", "counter",
 	     "UDP control messages that got no answer, by reason.");
 	for (int i = 0; i < NT_REF_MAX; i++)

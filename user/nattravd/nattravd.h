@@ -86,6 +86,10 @@ struct nd_handle {
 };
 
 /* Verdicts of userspace-seen media, for STATUS and debug logs. */
+/* STUN Binding requests on the media port, by what became of them (metrics.c names them). */
+enum nd_stun_result { ND_STUN_ANSWERED, ND_STUN_REFUSED, ND_STUN_MALFORMED, ND_STUN_LIMITED,
+		      ND_STUN_IGNORED, ND_STUN_MAX };
+
 struct nd_counters {
 	/* UDP replies not sent: per-address rate, per-session rate (probes, errors); too long */
 	uint64_t answers_limited, answers_limited_session, answers_too_big;
@@ -94,6 +98,7 @@ struct nd_counters {
 	uint64_t forwarded, fwd_bytes, drop_unverified, drop_no_peer,
 		drop_family, drop_send, media_with_xdp, control, control_bad,
 		drop_rate, fanout_copies;
+	uint64_t stun_binding[ND_STUN_MAX];
 };
 
 /* Daemon-side events, for --metrics (metrics.c names them). */
@@ -215,6 +220,12 @@ int nd_rate_apply(struct nd *d);
 /* verify.c: control messages on the media port */
 /* Refused peer: nt_addr_denied's ranges plus the relay's own addresses. */
 bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char **why);
+/*
+ * stun.c: a standard STUN Binding message answered (or dropped) and true;
+ * false for anything else, which is nattrav's own control framing.
+ */
+bool nd_stun_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
+		   const uint8_t *buf, size_t len);
 void nd_wire_input(struct nd *d, struct nd_handle *h,
 		   const struct nt_endpoint *src, const uint8_t *buf,
 		   size_t len);

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: any datagram through the STUN parser and the Binding
+ * answer; what is answered must parse back with the request's transaction id.
+ */
+#include <stdint.h>
+#include <string.h>
+#include "nt_stun.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct nt_stun_msg m, r;
+	struct nt_endpoint src = { .family = NT_FAMILY_V6, .port = 0x3412 };
+	uint8_t out[NT_STUN_MAX];
+	int n;
+
+	memcpy(src.addr, "\x20\x01\x0d\xb8", 4);
+	if (nt_stun_parse(data, size, &m) == 0) {
+		for (size_t i = 0; i < m.nattrs; i++)
+			if (m.attrs[i].val < data || m.attrs[i].val + m.attrs[i].len > data + size)
+				__builtin_trap();
+		(void)nt_stun_find(&m, NT_STUN_ATTR_XOR_MAPPED_ADDRESS);
+	}
+	n = nt_stun_binding_answer(data, size, &src, out, sizeof(out));
+	if (n > 0) {
+		if (nt_stun_parse(out, (size_t)n, &r) || !r.fingerprint ||
+		    memcmp(r.tid, m.tid, sizeof(r.tid)))
+			__builtin_trap();
+	}
+	return 0;
+}
