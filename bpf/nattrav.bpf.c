@@ -160,12 +160,18 @@ static __always_inline __u32 nt_ports(__be16 sport, __be16 dport)
  */
 static __always_inline struct nt_mapping *nt_admit(const struct nt_config *cfg,
 						   const struct nt_endpoint *src, __u32 tot_len,
+						   struct udphdr *udp, void *end,
 						   __u64 *now, int *verdict)
 {
 	struct nt_mapping *m = bpf_map_lookup_elem(&nt_mappings, src);
 	enum nt_stat why;
 
 	if (!m) {
+		/* TURN's ChannelData: nattravd's userspace TURN relays it */
+		if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, end)) {
+			*verdict = nt_verdict(NT_STAT_PASS_CONTROL, tot_len, XDP_PASS);
+			return NULL;
+		}
 		why = NT_STAT_DROP_UNVERIFIED;
 		goto refuse;
 	}
@@ -271,7 +277,7 @@ media:
 	__builtin_memcpy(&src.addr[12], &ip->saddr, 4);
 	src.port = udp->source;
 	src.family = NT_FAMILY_V4;
-	m = nt_admit(cfg, &src, tot_len, &now, &verdict);
+	m = nt_admit(cfg, &src, tot_len, udp, c->end, &now, &verdict);
 	if (!m)
 		return verdict;
 	if (ip->ttl <= 1)
@@ -366,7 +372,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	__builtin_memcpy(src.addr, &ip6->saddr, 16);
 	src.port = udp->source;
 	src.family = NT_FAMILY_V6;
-	m = nt_admit(cfg, &src, tot_len, &now, &verdict);
+	m = nt_admit(cfg, &src, tot_len, udp, c->end, &now, &verdict);
 	if (!m)
 		return verdict;
 	if (ip6->hop_limit <= 1)

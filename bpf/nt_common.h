@@ -54,6 +54,16 @@ static __always_inline bool nt_is_control(struct udphdr *udp, __u32 udp_len, voi
 	return *(__be32 *)(p + 4) == bpf_htonl(NT_STUN_MAGIC);
 }
 
+/* TURN ChannelData (RFC 8656 12.4): first two bits 01, four header bytes. */
+static __always_inline bool nt_is_channel_data(struct udphdr *udp, void *end)
+{
+	__u8 *p = (void *)(udp + 1);
+
+	if ((void *)(p + 4) > end)
+		return false;
+	return (p[0] & 0xc0) == 0x40;
+}
+
 /*
  * Account the packet to its mapping. Plain adds, not locked ones: a locked
  * add costs more than the rest of the accounting, and one sender's packets

@@ -144,6 +144,8 @@ struct nt_fanout_group {
 
 /* fib lookup off: swap MACs and XDP_TX (single-homed relays, tests) */
 #define NT_CONFIG_F_NO_FIB 0x1
+/* TURN on the media port: ChannelData from a source with no mapping goes to nattravd */
+#define NT_CONFIG_F_TURN 0x2
 
 /* Why a packet got its verdict: index of NT_MAP_STATS (per-CPU). */
 enum nt_stat {

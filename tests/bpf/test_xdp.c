@@ -27,6 +27,8 @@ struct xdp_case {
 	bool verified;    /* a mapping for the sender is installed */
 	int peer_family;  /* 0: same as family; -1: no peer yet */
 	bool control;     /* STUN-framed payload instead of RTP */
+	bool channel_data; /* TURN ChannelData payload instead of RTP */
+	bool turn;        /* NT_CONFIG_F_TURN set */
 	__u32 mapping_flags;
 	uint8_t ttl;
 	unsigned ip_opts_len;
@@ -67,6 +69,17 @@ static struct xdp_case cases[] = {
 	  .verdict = XDP_PASS, .stat = NT_STAT_PASS_CONTROL },
 	{ .desc = "control message from a verified source still passed", .family = 4,
 	  .verified = true, .control = true, .verdict = XDP_PASS, .stat = NT_STAT_PASS_CONTROL },
+	{ .desc = "v4 ChannelData with TURN on: up to nattravd", .family = 4, .turn = true,
+	  .channel_data = true, .verdict = XDP_PASS, .stat = NT_STAT_PASS_CONTROL },
+	{ .desc = "v6 ChannelData with TURN on: up to nattravd", .family = 6, .turn = true,
+	  .channel_data = true, .verdict = XDP_PASS, .stat = NT_STAT_PASS_CONTROL },
+	{ .desc = "ChannelData with TURN off: unverified, dropped", .family = 4,
+	  .channel_data = true, .verdict = XDP_DROP, .stat = NT_STAT_DROP_UNVERIFIED },
+	{ .desc = "RTP from an unverified source with TURN on: still dropped", .family = 4,
+	  .turn = true, .verdict = XDP_DROP, .stat = NT_STAT_DROP_UNVERIFIED },
+	{ .desc = "ChannelData-looking media of a verified source: relayed", .family = 4,
+	  .turn = true, .channel_data = true, .verified = true, .verdict = XDP_TX,
+	  .stat = NT_STAT_FORWARDED, .rewritten = true },
 	{ .desc = "v4 first fragment dropped", .family = 4, .verified = true, .frag_off = 0x2000,
 	  .verdict = XDP_DROP, .stat = NT_STAT_DROP_FRAGMENT },
 	{ .desc = "v4 later fragment left to the kernel", .family = 4, .verified = true,
@@ -139,9 +152,10 @@ static void ep(struct nt_endpoint *e, const char *s)
 	cr_assert_eq(nt_endpoint_parse(s, e), 0, "bad endpoint %s", s);
 }
 
-static void set_config(struct harness *h)
+static void set_config(struct harness *h, bool turn)
 {
-	struct nt_config cfg = { .media_port = htons(MEDIA_PORT) };
+	struct nt_config cfg = { .media_port = htons(MEDIA_PORT),
+				 .flags = turn ? NT_CONFIG_F_TURN : 0 };
 
 	inet_pton(AF_INET, RELAY4, cfg.relay_v4);
 	inet_pton(AF_INET6, RELAY6, cfg.relay_v6);
@@ -149,6 +163,8 @@ static void set_config(struct harness *h)
 }
 
 static const uint8_t rtp_payload[32] = { 0x80, 0x60, 0x00, 0x01, 0xde, 0xad, 0xbe, 0xef };
+/* TURN ChannelData: channel 0x4000, 4 bytes of data */
+static const uint8_t channel_payload[8] = { 0x40, 0x00, 0x00, 0x04, 'd', 'a', 't', 'a' };
 /* STUN Binding request header: type 0x0001, length 0, cookie, transaction id */
 static const uint8_t stun_payload[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42,
 					  1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
@@ -184,8 +200,9 @@ static size_t build_case(const struct xdp_case *c, uint8_t *buf, struct pkt_spec
 	else
 		ep(&s->dst, v4 ? RELAY4 ":3478" : "[" RELAY6 "]:3478");
 	s->ttl = c->ttl;
-	s->payload = c->control ? stun_payload : rtp_payload;
-	s->payload_len = c->control ? sizeof(stun_payload) : sizeof(rtp_payload);
+	s->payload = c->control ? stun_payload : c->channel_data ? channel_payload : rtp_payload;
+	s->payload_len = c->control ? sizeof(stun_payload) :
+			 c->channel_data ? sizeof(channel_payload) : sizeof(rtp_payload);
 	s->ip_opts_len = c->ip_opts_len;
 	s->frag_off = c->frag_off;
 	s->v6_frag = c->v6_frag;
@@ -247,7 +264,7 @@ ParameterizedTest(struct xdp_case *c, xdp, table)
 
 	cr_log_info("case: %s", c->desc);
 	cr_assert_eq(harness_open(&h, true), 0, "load failed (root needed)");
-	set_config(&h);
+	set_config(&h, c->turn);
 	len = build_case(c, in, &s);
 	if (c->verified)
 		install_mapping(&h, c, &s, &peer);
@@ -293,7 +310,7 @@ Test(xdp, counters_accumulate)
 	size_t len;
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
 	for (int i = 0; i < 100; i++) {
@@ -335,7 +352,7 @@ Test(xdp, arp_passes)
 	struct harness h;
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	cr_assert_eq(harness_run(&h, in, sizeof(in), out, &out_len, 0), XDP_PASS);
 	cr_assert_arr_eq(out, in, sizeof(in));
 	harness_close(&h);
@@ -382,7 +399,7 @@ Test(xdp, rate_limit_drops_over_burst)
 	size_t len;
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	set_rate(&h, 1000000000ull, 3 * 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
@@ -409,7 +426,7 @@ Test(xdp, rate_limit_charges_rate_weight)
 	size_t len;
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	set_rate(&h, 1000000000ull, 6 * 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
@@ -434,7 +451,7 @@ Test(xdp, rate_dropped_media_keeps_no_consent)
 	size_t len, out_len = sizeof(out);
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	set_rate(&h, 1000000000ull, 1000000000ull);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
@@ -477,7 +494,7 @@ Test(xdp, consent_clock_is_monotonic_and_moves)
 	size_t len, out_len = sizeof(out);
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
 	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
@@ -507,7 +524,7 @@ Test(xdp, no_peer_media_keeps_no_consent)
 	size_t len, out_len = sizeof(out);
 
 	cr_assert_eq(harness_open(&h, true), 0);
-	set_config(&h);
+	set_config(&h, false);
 	len = build_case(&c, in, &s);
 	install_mapping(&h, &c, &s, &peer);
 	cr_assert_eq(nt_maps_get_mapping(&h.maps, &s.src, &m), 0);

@@ -156,3 +156,34 @@ Test(stun, type_bits_interleave)
 	cr_assert_eq(nt_stun_type(0x003, NT_STUN_REQUEST), 0x0003); /* TURN Allocate */
 	cr_assert_eq(nt_stun_type(0x007, NT_STUN_INDICATION), 0x0017); /* TURN Data */
 }
+
+Test(stun, rfc5769_integrity)
+{
+	static const char pw[] = "VOkJxbRl1RmTxUk/WvJxBt";
+	uint8_t b[sizeof(rfc5769_resp4)], out[NT_STUN_MAX], tid[NT_STUN_TID_LEN] = { 3 };
+	struct nt_stun_builder sb;
+	struct nt_stun_msg m;
+	int n;
+
+	cr_assert_eq(nt_stun_parse(rfc5769_req, sizeof(rfc5769_req), &m), 0);
+	cr_assert_eq(nt_stun_check_integrity(rfc5769_req, &m, (const uint8_t *)pw, strlen(pw)), 0);
+	cr_assert_eq(nt_stun_check_integrity(rfc5769_req, &m, (const uint8_t *)"x", 1), -EACCES);
+	cr_assert_eq(nt_stun_parse(rfc5769_resp4, sizeof(rfc5769_resp4), &m), 0);
+	cr_assert_eq(nt_stun_check_integrity(rfc5769_resp4, &m, (const uint8_t *)pw, strlen(pw)), 0);
+	/* a byte changed under the integrity (and the FINGERPRINT fixed up by no one): refused */
+	memcpy(b, rfc5769_resp4, sizeof(b));
+	b[30] ^= 1;
+	cr_assert_neq(nt_stun_parse(b, sizeof(b), &m), 0);
+	/* what we sign, we verify */
+	nt_stun_begin(&sb, out, sizeof(out), 0x003, NT_STUN_REQUEST, tid);
+	nt_stun_put(&sb, NT_STUN_ATTR_USERNAME, "u", 1);
+	nt_stun_put_integrity(&sb, (const uint8_t *)"k", 1);
+	n = nt_stun_finish(&sb);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(nt_stun_parse(out, (size_t)n, &m), 0);
+	cr_assert_eq(nt_stun_check_integrity(out, &m, (const uint8_t *)"k", 1), 0);
+	nt_stun_begin(&sb, out, sizeof(out), 0x003, NT_STUN_REQUEST, tid);
+	n = nt_stun_finish(&sb);
+	cr_assert_eq(nt_stun_parse(out, (size_t)n, &m), 0);
+	cr_assert_eq(nt_stun_check_integrity(out, &m, (const uint8_t *)"k", 1), -ENOKEY);
+}

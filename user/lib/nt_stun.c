@@ -5,12 +5,16 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <zlib.h>
 #include "nt_stun.h"
 
 #define ATTR_HDR 4
 #define FP_XOR 0x5354554eu
 #define FP_LEN 8	/* attribute header + CRC */
+#define MI_LEN 20	/* HMAC-SHA1 */
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -87,6 +91,11 @@ int nt_stun_parse(const uint8_t *buf, size_t len, struct nt_stun_msg *m)
 			};
 		}
 		/* what follows the integrity is not covered by it: ignored (RFC 8489 14.5) */
+		if (at == NT_STUN_ATTR_MESSAGE_INTEGRITY && !integrity) {
+			if (alen != MI_LEN)
+				return -EBADMSG;
+			m->mi_off = off;
+		}
 		if (at == NT_STUN_ATTR_MESSAGE_INTEGRITY || at == NT_STUN_ATTR_MI_SHA256)
 			integrity = true;
 		off += ATTR_HDR + padded;
@@ -226,6 +235,51 @@ void nt_stun_put_error(struct nt_stun_builder *b, unsigned code, const char *rea
 	v[3] = (uint8_t)(code % 100);
 	memcpy(v + 4, reason, rlen);
 	nt_stun_put(b, NT_STUN_ATTR_ERROR_CODE, v, 4 + rlen);
+}
+
+/*
+ * HMAC-SHA1 of the message up to off, its header length field counting the
+ * message up to the end of the MESSAGE-INTEGRITY attribute (RFC 8489 14.5).
+ */
+static int integrity(const uint8_t *buf, size_t off, const uint8_t *key, size_t klen,
+		     uint8_t mac[MI_LEN])
+{
+	uint8_t tmp[NT_STUN_MAX];
+	unsigned int n = MI_LEN;
+
+	if (off > sizeof(tmp))
+		return -EMSGSIZE;
+	memcpy(tmp, buf, off);
+	put16(tmp + 2, (uint16_t)(off + ATTR_HDR + MI_LEN - NT_STUN_HDR_LEN));
+	return HMAC(EVP_sha1(), key, (int)klen, tmp, off, mac, &n) ? 0 : -EIO;
+}
+
+int nt_stun_check_integrity(const uint8_t *buf, const struct nt_stun_msg *m, const uint8_t *key,
+			    size_t klen)
+{
+	uint8_t mac[MI_LEN];
+	int err;
+
+	if (!m->mi_off)
+		return -ENOKEY;
+	err = integrity(buf, m->mi_off, key, klen, mac);
+	if (err)
+		return err;
+	return CRYPTO_memcmp(mac, buf + m->mi_off + ATTR_HDR, MI_LEN) ? -EACCES : 0;
+}
+
+void nt_stun_put_integrity(struct nt_stun_builder *b, const uint8_t *key, size_t klen)
+{
+	uint8_t mac[MI_LEN];
+
+	if (b->err)
+		return;
+	if (b->off + ATTR_HDR + MI_LEN > b->cap) {
+		b->err = -ENOSPC;
+		return;
+	}
+	b->err = integrity(b->buf, b->off, key, klen, mac);
+	nt_stun_put(b, NT_STUN_ATTR_MESSAGE_INTEGRITY, mac, MI_LEN);
 }
 
 int nt_stun_finish(struct nt_stun_builder *b)

@@ -58,6 +58,7 @@ struct nt_stun_msg {
 	uint8_t tid[NT_STUN_TID_LEN];
 	size_t len;		/* header + attributes */
 	bool fingerprint;	/* carried a FINGERPRINT, and it was right */
+	size_t mi_off;		/* offset of MESSAGE-INTEGRITY (HMAC-SHA1), 0: none */
 	size_t nattrs;
 	/* in message order; those after MESSAGE-INTEGRITY(-SHA256) are not listed */
 	struct nt_stun_attr attrs[NT_STUN_ATTRS_MAX];
@@ -84,6 +85,13 @@ const struct nt_stun_attr *nt_stun_find(const struct nt_stun_msg *m, uint16_t ty
 size_t nt_stun_unknown(const struct nt_stun_msg *m, const uint16_t *known, size_t nknown,
 		       uint16_t *out, size_t max);
 
+/*
+ * 0 when m (parsed from buf) carries a MESSAGE-INTEGRITY that HMAC-SHA1
+ * under key reproduces; -ENOKEY when it carries none, -EACCES when wrong.
+ */
+int nt_stun_check_integrity(const uint8_t *buf, const struct nt_stun_msg *m, const uint8_t *key,
+			    size_t klen);
+
 /* An address attribute's value, XORed (XOR-MAPPED-ADDRESS and kin) with tid. */
 int nt_stun_xor_addr_decode(const struct nt_stun_attr *a, const uint8_t tid[NT_STUN_TID_LEN],
 			    struct nt_endpoint *ep);
@@ -100,6 +108,8 @@ void nt_stun_put(struct nt_stun_builder *b, uint16_t type, const void *val, size
 void nt_stun_put_xor_addr(struct nt_stun_builder *b, uint16_t type, const struct nt_endpoint *ep);
 /* ERROR-CODE: code 300..699 and a reason phrase (at most 127 bytes kept). */
 void nt_stun_put_error(struct nt_stun_builder *b, unsigned code, const char *reason);
+/* MESSAGE-INTEGRITY (HMAC-SHA1 under key) over everything put so far. */
+void nt_stun_put_integrity(struct nt_stun_builder *b, const uint8_t *key, size_t klen);
 /* FINGERPRINT last; the message's length, or the first error. */
 int nt_stun_finish(struct nt_stun_builder *b);
 

@@ -68,6 +68,15 @@ void nd_usage(FILE *f)
 	      "                          (default " NT_CTL_SOCKET_DEFAULT ")\n"
 	      "  --metrics [ADDR:]PORT   serve Prometheus metrics on GET /metrics (default off;\n"
 	      "                          ADDR defaults to 127.0.0.1)\n"
+	      "  --turn-secret-file FILE TURN over UDP (RFC 8656) on the media port, for standard\n"
+	      "                          clients (browsers' ICE): credentials as coturn's\n"
+	      "                          use-auth-secret with the secret in FILE's first line\n"
+	      "                          (default off)\n"
+	      "  --turn-realm REALM      realm of the TURN credentials (default nattrav)\n"
+	      "  --turn-ports MIN-MAX    relayed transport addresses' ports (default 49152-65535)\n"
+	      "  --turn-max-allocations N  TURN allocations at most (default 1024)\n"
+	      "  --turn-max-per-user N   TURN allocations of one user at most (default 16)\n"
+	      "  --turn-max-lifetime S   longest allocation lifetime granted (default 3600)\n"
 	      "  --config FILE           read settings from FILE first (default\n"
 	      "                          " ND_CONFIG_DEFAULT " when it exists; none: no file)\n"
 	      "  --help                  this text\n"
@@ -118,6 +127,12 @@ static const struct option opts[] = {
 	{ "force", no_argument, NULL, 0 },
 	{ "ctl-socket", required_argument, NULL, 0 },
 	{ "metrics", required_argument, NULL, 0 },
+	{ "turn-secret-file", required_argument, NULL, 0 },
+	{ "turn-realm", required_argument, NULL, 0 },
+	{ "turn-ports", required_argument, NULL, 0 },
+	{ "turn-max-allocations", required_argument, NULL, 0 },
+	{ "turn-max-per-user", required_argument, NULL, 0 },
+	{ "turn-max-lifetime", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -260,6 +275,28 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 			memset(&c->metrics, 0, sizeof(c->metrics));
 		else if (nt_listen_addr_parse(val, &c->metrics))
 			return bad(key, val, "is not PORT, ADDR:PORT, [V6]:PORT or off");
+	} else if (!strcmp(key, "turn-secret-file")) {
+		c->turn.secret_file = keep(val);
+	} else if (!strcmp(key, "turn-realm")) {
+		size_t n = strlen(val);
+
+		if (n == 0 || n > 63 || strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != n)
+			return bad(key, val, "is not 1..63 letters, digits, '.', '-' or '_'");
+		c->turn.realm = keep(val);
+	} else if (!strcmp(key, "turn-ports")) {
+		unsigned lo, hi;
+		char extra;
+
+		if (sscanf(val, "%u-%u%c", &lo, &hi, &extra) != 2 || lo < 1024 || hi > 65535 || lo > hi)
+			return bad(key, val, "is not MIN-MAX within 1024-65535");
+		c->turn.port_min = lo;
+		c->turn.port_max = hi;
+	} else if (!strcmp(key, "turn-max-allocations")) {
+		return set_u32(key, val, 1, 1u << 16, &c->turn.max_allocations);
+	} else if (!strcmp(key, "turn-max-per-user")) {
+		return set_u32(key, val, 1, 1u << 16, &c->turn.max_per_user);
+	} else if (!strcmp(key, "turn-max-lifetime")) {
+		return set_u32(key, val, 600, 86400, &c->turn.max_lifetime_s);
 	} else if (!strcmp(key, "keep-on-exit")) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
 			c->keep_on_exit = true;
@@ -317,6 +354,12 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	c->consent_s = 30;
 	c->log_level = NT_LOG_INFO;
 	c->ctl_socket = NT_CTL_SOCKET_DEFAULT;
+	c->turn.realm = "nattrav";
+	c->turn.port_min = 49152;
+	c->turn.port_max = 65535;
+	c->turn.max_allocations = 1024;
+	c->turn.max_per_user = 16;
+	c->turn.max_lifetime_s = 3600;
 	*help = false;
 
 	flags = calloc((size_t)argc + 1, sizeof(*flags));
@@ -401,6 +444,13 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	if (c->max_unauth > c->max_connections) {
 		fprintf(stderr, "nattravd: --max-unauth %u is more than --max-connections %u\n",
 			c->max_unauth, c->max_connections);
+		goto out;
+	}
+	if (c->turn.secret_file &&
+	    ((c->media_port >= c->turn.port_min && c->media_port <= c->turn.port_max) ||
+	     (c->control_port >= c->turn.port_min && c->control_port <= c->turn.port_max))) {
+		fprintf(stderr, "nattravd: --turn-ports %u-%u holds the media or control port\n",
+			c->turn.port_min, c->turn.port_max);
 		goto out;
 	}
 	rc = 0;

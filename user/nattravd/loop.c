@@ -112,6 +112,7 @@ static void on_tick(struct nd *d)
 	nd_ctl_tick(d, now);
 	nd_metrics_tick(d, now);
 	nd_wire_tick(d, now);
+	nd_turn_tick(d, now);
 	if (now - d->last_stats_ns >= 10000000000ull) {
 		d->last_stats_ns = now;
 		nt_dbg("stats: sessions=%zu groups=%zu mappings=%zu forwarded=%llu drop_unverified=%llu drop_no_peer=%llu control=%llu control_bad=%llu",
@@ -166,6 +167,9 @@ int nd_loop_run(struct nd *d)
 				break;
 			case ND_NETLINK:
 				nd_nh_event(d);
+				break;
+			case ND_TURN_RELAY:
+				nd_turn_relay_event(d, h);
 				break;
 			}
 		}

@@ -74,6 +74,9 @@ static int setup_bpf(struct nd *d)
 	memset(cfg.relay_v4, 0, sizeof(cfg.relay_v4));
 	memset(cfg.relay_v6, 0, sizeof(cfg.relay_v6));
 	cfg.media_port = htons(d->conf.media_port);
+	cfg.flags &= (__u16)~NT_CONFIG_F_TURN;
+	if (d->turn)
+		cfg.flags |= NT_CONFIG_F_TURN;
 	if (d->conf.have_v4)
 		memcpy(cfg.relay_v4, d->conf.addr_v4, 4);
 	if (d->conf.have_v6)
@@ -199,6 +202,12 @@ int main(int argc, char **argv)
 		goto out;
 	if (nd_metrics_open(&d))
 		goto out;
+	err = nd_turn_open(&d);
+	if (err) {
+		if (err != -EINVAL && err != -ENOENT)
+			nt_err("TURN: %s", strerror(-err));
+		goto out;
+	}
 	err = setup_bpf(&d);
 	if (err) {
 		/* missing capabilities: a restart cannot help (RestartPreventExitStatus=2) */
@@ -233,6 +242,7 @@ out:
 	nd_conns_shutdown(&d);
 	nd_ctl_close(&d);
 	nd_metrics_close(&d);
+	nd_turn_close(&d);
 	nd_nh_close(&d);
 	for (int i = 0; i < d.nlisten; i++)
 		close(d.listen[i].fd);

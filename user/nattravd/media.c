@@ -279,6 +279,8 @@ void nd_media_event(struct nd *d, struct nd_handle *h)
 					nd_wire_input(d, h, &ep, bufs[i], len);
 				continue;
 			}
+			if (d->turn && nd_turn_channel_data(d, h, &ep, bufs[i], len))
+				continue;
 			if (d->mode != NT_XDP_OFF) {
 				/* XDP judged it already (or its address is not one XDP relays) */
 				d->cnt.media_with_xdp++;

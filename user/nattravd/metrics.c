@@ -231,6 +231,42 @@ static void render_cert(struct nd *d, FILE *f)
 	fprintf(f, "nattrav_tls_certificate_expiry_timestamp_seconds %lld\n", (long long)timegm(&tm));
 }
 
+/* TURN (--turn-secret-file): allocations, requests, data through the userspace path. */
+static void render_turn(struct nd *d, FILE *f)
+{
+	static const char *const methods[ND_TREQ_MAX] = {
+		"allocate", "refresh", "create_permission", "channel_bind", "send",
+	};
+	static const char *const results[ND_TRES_MAX] = { "ok", "unauthorized", "refused" };
+	const struct nd_turn_stats *st = nd_turn_stats(d);
+
+	if (!st)
+		return;
+	HELP(f, "nattrav_turn_allocations", "gauge", "TURN allocations.");
+	fprintf(f, "nattrav_turn_allocations %zu\n", nd_turn_allocations(d));
+	HELP(f, "nattrav_turn_requests_total", "counter",
+	     "TURN requests and Send indications by method and result (unauthorized: 401/438).");
+	for (int i = 0; i < ND_TREQ_MAX; i++)
+		for (int r = 0; r < ND_TRES_MAX; r++)
+			fprintf(f, "nattrav_turn_requests_total{method=\"%s\",result=\"%s\"} %llu\n",
+				methods[i], results[r], (unsigned long long)st->req[i][r]);
+	HELP(f, "nattrav_turn_relayed_packets_total", "counter",
+	     "Datagrams TURN relayed, by direction and path.");
+	fprintf(f, "nattrav_turn_relayed_packets_total{direction=\"to_peer\",path=\"userspace\"} %llu\n"
+		   "nattrav_turn_relayed_packets_total{direction=\"to_client\",path=\"userspace\"} %llu\n",
+		(unsigned long long)st->to_peer_pkts, (unsigned long long)st->to_client_pkts);
+	HELP(f, "nattrav_turn_relayed_bytes_total", "counter",
+	     "Application bytes TURN relayed, by direction and path.");
+	fprintf(f, "nattrav_turn_relayed_bytes_total{direction=\"to_peer\",path=\"userspace\"} %llu\n"
+		   "nattrav_turn_relayed_bytes_total{direction=\"to_client\",path=\"userspace\"} %llu\n",
+		(unsigned long long)st->to_peer_bytes, (unsigned long long)st->to_client_bytes);
+	HELP(f, "nattrav_turn_dropped_packets_total", "counter",
+	     "Datagrams TURN did not relay, by reason.");
+	fprintf(f, "nattrav_turn_dropped_packets_total{reason=\"no_permission\"} %llu\n"
+		   "nattrav_turn_dropped_packets_total{reason=\"no_allocation\"} %llu\n",
+		(unsigned long long)st->drop_no_permission, (unsigned long long)st->drop_no_allocation);
+}
+
 static void render(struct nd *d, FILE *f)
 {
 	struct nt_counter c[NT_STAT_MAX];
@@ -277,6 +313,7 @@ static void render(struct nd *d, FILE *f)
 	for (int i = 0; i < ND_STUN_MAX; i++)
 		fprintf(f, "nattrav_stun_binding_requests_total{result=\"%s\"} %llu\n", stun_names[i],
 			(unsigned long long)d->cnt.stun_binding[i]);
+	render_turn(d, f);
 	HELP(f, "nattrav_udp_refused_total", "counter",
 	     "UDP control messages that got no answer, by reason.");
 	for (int i = 0; i < NT_REF_MAX; i++)

@@ -22,6 +22,7 @@
 #include "nt_ticket.h"
 #include "nt_token.h"
 #include "nt_verify.h"
+#include "turn.h"
 #include "nexthop.h"
 
 /* Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad usage or config. */
@@ -66,6 +67,7 @@ struct nd_conf {
 	bool force;			/* replace another's XDP / TC program */
 	const char *ctl_socket;		/* "off": none */
 	struct nt_endpoint metrics;	/* family 0: no metrics endpoint */
+	struct nd_turn_conf turn;
 };
 
 /* Parse flags and the config file into c. Returns 0, or the exit code to use. */
@@ -76,7 +78,7 @@ void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
 enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS,
-	       ND_NETLINK };
+	       ND_NETLINK, ND_TURN_RELAY };
 
 /* What epoll hands back: every watched object starts with one. */
 struct nd_handle {
@@ -175,6 +177,7 @@ struct nd {
 	uint64_t start_ns;
 	double start_unix_s;		/* the same moment on the wall clock */
 	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
+	struct nd_turn *turn;		/* NULL: TURN off */
 	bool stop;
 	uint64_t last_stats_ns;
 	int argc;			/* kept for SIGHUP */

@@ -19,6 +19,25 @@ static bool is_binding(const uint8_t *buf, size_t len)
 	return len >= 2 && ((buf[0] << 8 | buf[1]) & 0x3eef) == NT_STUN_METHOD_BINDING;
 }
 
+/* TURN's methods (RFC 8656 18); nattrav's own (0x0E1..) are not among them. */
+static bool turn_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
+		       const uint8_t *buf, size_t len)
+{
+	struct nt_stun_msg m;
+	uint16_t method = (uint16_t)((buf[0] << 8 | buf[1]) & 0x3eef);
+
+	if (method != ND_TURN_METHOD_ALLOCATE && method != ND_TURN_METHOD_REFRESH &&
+	    method != ND_TURN_METHOD_SEND && method != ND_TURN_METHOD_CREATE_PERMISSION &&
+	    method != ND_TURN_METHOD_CHANNEL_BIND)
+		return false;
+	if (nt_stun_parse(buf, len, &m)) {
+		d->cnt.stun_binding[ND_STUN_MALFORMED]++;
+		return true;
+	}
+	nd_turn_input(d, h, src, buf, len, &m);
+	return true;
+}
+
 bool nd_stun_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
 		   const uint8_t *buf, size_t len)
 {
@@ -27,7 +46,7 @@ bool nd_stun_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *
 	int n;
 
 	if (!is_binding(buf, len))
-		return false;
+		return d->turn ? turn_input(d, h, src, buf, len) : false;
 	n = nt_stun_binding_answer(buf, len, src, out, sizeof(out));
 	if (n == -ENOMSG) {
 		/* an indication (a client's keepalive) or a response: nothing owed */

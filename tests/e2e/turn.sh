@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# TURN over UDP (RFC 8656, issue 18 item 2) across a real NAT, against
+# coturn's own client: turnutils_uclient behind a cone NAT, with the REST
+# secret an application server would use for coturn (-W), relays through
+# nattravd to turnutils_peer (channels, then Send/Data indications) with
+# >= 99 % delivery; a wrong secret gets no allocation; peers the relay must
+# not reach (RFC 8656 21 and coturn's CVE-2018-4058, CVE-2020-26262:
+# loopback, 0.0.0.0, [::], v4-mapped loopback, private, link-local,
+# multicast, the relay itself) get 403 or 443, a lab peer 0; error
+# responses pad with zeros (CVE-2020-4067); metrics count it all; nattrav's
+# own clients relay beside it.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+. "$ROOT/scripts/lib.sh"
+
+. "$HERE/lib/relay_env.sh"
+nt_relay_env ntt c1=cone c2=symmetric c3=none
+MPORT=9475
+command -v turnutils_uclient >/dev/null || nt_fail "turnutils_uclient missing (coturn; scripts/deps.sh installs it)"
+openssl rand -hex 32 >"$work/secret"
+printf 'rest-secret-%s\n' "$P" >"$work/turn-secret"
+TURN_SECRET="rest-secret-$P"
+
+nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
+	--auth-secret-file "$work/secret" --config none --allow 203.0.113.0/24 \
+	--turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 \
+	--metrics "$MPORT" --log-level debug 2>>"$work/daemon.log" &
+DAEMON=$!
+nt_cleanup_push 'pkill -9 -f "$NT_DAEMON_PATTERN"'
+nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
+	{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
+metric() {
+	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
+		awk -v k="$1" '$1 == k { print $2 }'
+}
+
+ip netns exec "$C3_NS" turnutils_peer -L "$C3_IP" -p 3480 >"$work/peer.log" 2>&1 &
+nt_cleanup_push "kill $! 2>/dev/null"
+nt_wait_for -t 5 sh -c "ip netns exec '$C3_NS' ss -Hlun 'sport = :3480' | grep -q ." ||
+	nt_fail "turnutils_peer did not start"
+
+uclient() { # log extra-flags...
+	local log=$1
+	shift
+	ip netns exec "$C1_NS" timeout 40 turnutils_uclient -u alice -e "$C3_IP" -r 3480 \
+		-n 300 -l 160 -z 5 -c "$@" "$RELAY_V4" >"$log" 2>&1 || true
+}
+lost() { sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' "$1" | tail -1; }
+sent() { sed -n 's/.*tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\)$/\1/p' "$1" | tail -1; }
+
+uclient "$work/uclient-chan.log" -W "$TURN_SECRET"
+l=$(lost "$work/uclient-chan.log")
+s=$(sent "$work/uclient-chan.log")
+check "turnutils_uclient over channels: ${s:-0} sent, ${l:-?} lost (>= 99 % delivered)" \
+	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+chan_to_peer=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+check "channels: the relay counted them (to_peer $chan_to_peer)" test "${chan_to_peer:-0}" -ge 297
+check "channels: ChannelData passed up by XDP, bound by ChannelBind" \
+	test "$(metric 'nattrav_turn_requests_total{method="channel_bind",result="ok"}')" -ge 1
+
+uclient "$work/uclient-send.log" -W "$TURN_SECRET" -s
+l=$(lost "$work/uclient-send.log")
+s=$(sent "$work/uclient-send.log")
+check "turnutils_uclient with Send/Data indications: ${s:-0} sent, ${l:-?} lost" \
+	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+check "indications: counted as Send" \
+	test "$(metric 'nattrav_turn_requests_total{method="send",result="ok"}')" -ge 297
+
+unauth0=$(metric 'nattrav_turn_requests_total{method="allocate",result="unauthorized"}')
+uclient "$work/uclient-wrong.log" -W "not-the-secret"
+check "a wrong REST secret: no allocation, nothing relayed" \
+	sh -c "grep -q 'Cannot complete Allocation' '$work/uclient-wrong.log' && ! grep -q 'tot_recv_msgs=[1-9]' '$work/uclient-wrong.log'"
+
+check "a wrong REST secret: the Allocates answered 401" \
+	test "$(metric 'nattrav_turn_requests_total{method="allocate",result="unauthorized"}')" -gt "$unauth0"
+
+PY="python3 $HERE/lib/turnclient.py"
+ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" check-peers \
+	"$C3_IP" 127.0.0.1 0.0.0.0 10.0.2.2 169.254.1.1 224.0.0.1 255.255.255.255 "$RELAY_V4" \
+	:: ::1 ::ffff:127.0.0.1 >"$work/peers" 2>&1 || true
+cat "$work/peers" >>"$work/clients.log"
+code() { awk -v p="$1" '$1 == p { print $2 }' "$work/peers"; }
+check "a lab peer: permission granted" test "$(code "$C3_IP")" = 0
+for p in 127.0.0.1 0.0.0.0 10.0.2.2 169.254.1.1 224.0.0.1 255.255.255.255 "$RELAY_V4"; do
+	check "no open relay: peer $p refused (403)" test "$(code "$p")" = 403
+done
+for p in :: ::1 ::ffff:127.0.0.1; do
+	check "no open relay: IPv6 peer $p on an IPv4 allocation refused (443)" test "$(code "$p")" = 443
+done
+ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" padding >"$work/padding" 2>&1 || true
+check "error responses pad with zero bytes ($(cat "$work/padding"))" grep -Eq '^padding (0+|none)$' "$work/padding"
+
+client "$C1_NS" "$work/c1" --token "$(token alice)" --group "t-$P" --send 100 --rate 100 --wait 2 &
+a=$!
+client "$C2_NS" "$work/c2" --token "$(token bob)" --group "t-$P" --send 100 --rate 100 --wait 2 &
+b=$!
+wait $a || true
+wait $b || true
+check "nattrav's own clients relay beside TURN (c1 and c2 received 100)" \
+	test "$(json_field "$work/c1" summary received)" = 100 -a "$(json_field "$work/c2" summary received)" = 100
+
+stop_daemon
+check "no relayed port left open after stop" \
+	sh -c "! ip netns exec '$RELAY_NS' ss -Hlun | grep -q ':50[0-9][0-9][0-9] '"
+relay_summary

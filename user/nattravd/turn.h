@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * TURN over UDP (RFC 8656) in nattravd: allocations for clients that speak
+ * the standard (browsers, libnice, coturn's tools), with the credentials
+ * application servers mint for coturn (nt_turn_auth). Data between client
+ * and peer takes the userspace path here.
+ */
+#ifndef ND_TURN_H
+#define ND_TURN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "nt_stun.h"
+
+struct nd;
+struct nd_handle;
+struct nt_endpoint;
+
+#define ND_TURN_METHOD_ALLOCATE 0x003
+#define ND_TURN_METHOD_REFRESH 0x004
+#define ND_TURN_METHOD_SEND 0x006
+#define ND_TURN_METHOD_DATA 0x007
+#define ND_TURN_METHOD_CREATE_PERMISSION 0x008
+#define ND_TURN_METHOD_CHANNEL_BIND 0x009
+
+/* Requests and indications by method, for metrics: index with nd_turn_method_index(). */
+enum nd_turn_req { ND_TREQ_ALLOCATE, ND_TREQ_REFRESH, ND_TREQ_PERMISSION, ND_TREQ_CHANNEL_BIND,
+		   ND_TREQ_SEND, ND_TREQ_MAX };
+enum nd_turn_res { ND_TRES_OK, ND_TRES_UNAUTHORIZED, ND_TRES_REFUSED, ND_TRES_MAX };
+
+struct nd_turn_stats {
+	uint64_t req[ND_TREQ_MAX][ND_TRES_MAX];
+	uint64_t to_peer_pkts, to_peer_bytes, to_client_pkts, to_client_bytes;
+	uint64_t drop_no_permission, drop_no_allocation;
+};
+
+/* Settings; secret_file NULL: TURN off. */
+struct nd_turn_conf {
+	const char *realm;
+	const char *secret_file;
+	uint32_t port_min, port_max;
+	uint32_t max_allocations, max_per_user;
+	uint32_t max_lifetime_s;
+};
+
+int nd_turn_open(struct nd *d);
+void nd_turn_close(struct nd *d);
+bool nd_turn_enabled(const struct nd *d);
+/* A TURN request or indication (parsed m of method TURN's) from src on media socket h. */
+void nd_turn_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
+		   const uint8_t *buf, size_t len, const struct nt_stun_msg *m);
+/* True for a ChannelData message (RFC 8656 12.4), handled; false for anything else. */
+bool nd_turn_channel_data(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
+			  const uint8_t *buf, size_t len);
+/* A relayed socket is readable. */
+void nd_turn_relay_event(struct nd *d, struct nd_handle *h);
+void nd_turn_tick(struct nd *d, uint64_t now);
+size_t nd_turn_allocations(const struct nd *d);
+const struct nd_turn_stats *nd_turn_stats(const struct nd *d);
+
+#endif /* ND_TURN_H */
