@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * nattrav client: the session over the control channel (HELLO, AUTH, JOIN,
  * events, keepalives, media). The connection itself is in nt_client_tls.c,
