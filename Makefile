@@ -67,6 +67,10 @@ CLIENT_PC   := $(OUT)/nattrav-client.pc
 CLIENT_LIBS := -lssl -lcrypto
 CLIENT_OUT  := $(CLIENT_SO) $(CLIENT_SO_LINKS) $(CLIENT_A) $(CLIENT_PC)
 
+# examples/*.c: applications of the client library, built here against
+# build/ (tests/e2e/client_lib.sh builds them against an installed copy).
+EXAMPLE_BINS := $(patsubst examples/%.c,$(OUT)/examples/%,$(wildcard examples/*.c))
+
 # Each folder user/<tool>/ is one program, built as $(OUT)/<tool>.
 TOOLS     := $(notdir $(patsubst %/,%,$(filter-out user/lib/ user/libclient/,$(sort $(dir $(wildcard user/*/*.c))))))
 TOOL_BINS := $(addprefix $(OUT)/,$(TOOLS))
@@ -103,7 +107,8 @@ SYSUSERS_DIR ?= /usr/lib/sysusers.d
 .SECONDARY:
 .SECONDEXPANSION:
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(CLIENT_OUT) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(CLIENT_OUT) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS) \
+	$(EXAMPLE_BINS)
 
 $(OUT)/vmlinux/vmlinux.h:
 	$(call msg,GEN,$@)
@@ -163,7 +168,16 @@ $(CLIENT_A): $(CLIENT_OBJS)
 	$(Q)objcopy --localize-hidden $(OUT)/libclient/nattrav-client.o
 	$(Q)rm -f $@ && ar rcs $@ $(OUT)/libclient/nattrav-client.o
 
-$(CLIENT_PC): user/libclient/nattrav-client.pc.in Makefile
+# What the installed .pc and nattrav-client depend on: rebuilt when PREFIX or
+# LIBDIR change between two make runs.
+$(OUT)/install/vars: FORCE
+	$(Q)mkdir -p $(dir $@)
+	$(Q)echo '$(PREFIX) $(LIBDIR)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(CLIENT_PC): user/libclient/nattrav-client.pc.in Makefile $(OUT)/install/vars
 	$(call msg,GEN,$@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 		-e 's|@VERSION@|$(CLIENT_VERSION)|' $< > $@
@@ -180,9 +194,15 @@ $(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(LIB) $(LDLIBS) -o $@
 
+$(OUT)/examples/%: examples/%.c include/nattrav_client.h $(CLIENT_SO_LINKS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN/..' -o $@
+
 # No run path when LIBDIR is one the dynamic linker searches anyway.
 INSTALL_RPATH := $(if $(filter /usr/lib /usr/lib/$(DEB_HOST_MULTIARCH) /lib,$(LIBDIR)),,-Wl,-rpath,$(LIBDIR))
-$(OUT)/install/nattrav-client: $(wildcard user/nattrav-client/*.c) $(USER_HDRS) $(LIB) $(CLIENT_SO_LINKS)
+$(OUT)/install/nattrav-client: $(wildcard user/nattrav-client/*.c) $(USER_HDRS) $(LIB) $(CLIENT_SO_LINKS) \
+		$(OUT)/install/vars
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -L$(OUT) -lnattrav-client $(INSTALL_RPATH) $(LIB) $(LDLIBS) -o $@
