@@ -8,7 +8,8 @@
 # there (and the header from C++), then echoes media across the NAT lab:
 # nattrav-client (cone NAT) gets its RTP back, the Python binding (symmetric
 # NAT) gets DTLS records, QUIC, its own framing and random bytes back byte
-# for byte, one by one and in batches, and the XDP program relayed them.
+# for byte, one by one and in batches, and the XDP program relayed them;
+# then the same through the daemon's userspace path (--xdp-mode off).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -79,46 +80,59 @@ check "the header builds and links from C++ (extern \"C\")" \
 unset PKG_CONFIG_PATH PKG_CONFIG_LIBDIR PKG_CONFIG_SYSROOT_DIR
 
 # --- the example echoes across the NAT lab -------------------------------------
-nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
-	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
-	--auth-secret-file "$work/secret" --config none --ctl-socket off \
-	--allow 203.0.113.0/24 --log-level debug 2>>"$work/daemon.log" &
-DAEMON=$!
 nt_cleanup_push 'pkill -9 -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR"'
-nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
-	nt_fail "nattravd did not start"
 
-ip netns exec "$C3_NS" env LD_LIBRARY_PATH="$dest/usr/lib" "$work/echo" "$RELAY_V4" "$work/ca.pem" \
-	"$(token echo)" room 60 >"$work/echo.out" 2>>"$work/clients.log" &
-ECHO=$!
-nt_cleanup_push "kill $ECHO 2>/dev/null"
-check "echo (built from the DESTDIR, symmetric NAT) verified its mapping" \
-	nt_wait_for -t 15 grep -q '^verified ' "$work/echo.out"
+# echo_round LABEL [nattravd args...]: echo (c3), nattrav-client (c1), Python (c2)
+echo_round() {
+	local l=$1 fwd0 fwd echoed
+	shift
+	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
+		--auth-secret-file "$work/secret" --config none --ctl-socket off \
+		--allow 203.0.113.0/24 --log-level debug "$@" 2>>"$work/daemon.log" &
+	DAEMON=$!
+	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
+		nt_fail "nattravd did not start"
 
-client "$C1_NS" "$work/cli" --token "$(token cli)" --group room --send 100 --rate 200 --size 300 || true
-# its own SSRC coming back: counted as "own", not as received from others
-check "nattrav-client got its 100 packets back from echo ($(json_field "$work/cli" summary own))" \
-	test "$(json_field "$work/cli" summary own)" = 100
+	ip netns exec "$C3_NS" env LD_LIBRARY_PATH="$dest/usr/lib" "$work/echo" "$RELAY_V4" \
+		"$work/ca.pem" "$(token "echo-$l")" "room-$l" 60 >"$work/echo-$l.out" 2>>"$work/clients.log" &
+	ECHO=$!
+	nt_cleanup_push "kill $ECHO 2>/dev/null"
+	check "$l: echo (built from the DESTDIR, symmetric NAT) verified its mapping" \
+		nt_wait_for -t 15 grep -q '^verified ' "$work/echo-$l.out"
 
-fwd0=$(($(stat_of forwarded) + $(stat_of redirected)))
-ip netns exec "$C2_NS" env NATTRAV_CLIENT_LIB="$SO" python3 "$HERE/lib/py_media_peer.py" \
-	--server "$RELAY_V4" --ca "$work/ca.pem" --token "$(token py)" --group room \
-	>"$work/py.json" 2>>"$work/clients.log" || true
-jp() { python3 -c "import json; print(json.load(open('$work/py.json')).get('$1'))" 2>/dev/null || echo none; }
-check "python binding (symmetric NAT) verified" test "$(jp verified)" = True
-check "python: every datagram came back byte for byte ($(jp echoed_equal) of $(jp sent); missing: $(jp missing))" \
-	sh -c "[ '$(jp sent)' -ge 15 ] && [ '$(jp echoed_equal)' = '$(jp sent)' ]"
-check "python: a batch of 40 DTLS-range datagrams went in one call and came back unchanged ($(jp batch_equal))" \
-	sh -c "[ '$(jp batch_sent)' = 40 ] && [ '$(jp batch_equal)' = 40 ]"
-fwd=$(($(stat_of forwarded) + $(stat_of redirected) - fwd0))
-check "XDP relayed them both ways ($fwd packets >= 2 x 55)" test "$fwd" -ge 110
+	client "$C1_NS" "$work/cli-$l" --token "$(token "cli-$l")" --group "room-$l" \
+		--send 100 --rate 200 --size 300 || true
+	# its own SSRC coming back: counted as "own", not as received from others
+	check "$l: nattrav-client got its 100 packets back from echo ($(json_field "$work/cli-$l" summary own))" \
+		test "$(json_field "$work/cli-$l" summary own)" = 100
 
-kill -TERM $ECHO
-wait $ECHO || true
-echoed=$(sed -n 's/^echoed \([0-9]*\) failed 0$/\1/p' "$work/echo.out")
-check "echo left cleanly, having echoed all 155 datagrams ($(tail -1 "$work/echo.out"))" \
-	test "${echoed:-0}" -ge 155
+	[ "$l" = xdp ] && fwd0=$(($(stat_of forwarded) + $(stat_of redirected)))
+	ip netns exec "$C2_NS" env NATTRAV_CLIENT_LIB="$SO" python3 "$HERE/lib/py_media_peer.py" \
+		--server "$RELAY_V4" --ca "$work/ca.pem" --token "$(token "py-$l")" --group "room-$l" \
+		>"$work/py-$l.json" 2>>"$work/clients.log" || true
+	jp() { python3 -c "import json; print(json.load(open('$work/py-$l.json')).get('$1'))" 2>/dev/null || echo none; }
+	check "$l: python binding (symmetric NAT) verified" test "$(jp verified)" = True
+	check "$l: python: every datagram came back byte for byte ($(jp echoed_equal) of $(jp sent); missing: $(jp missing))" \
+		sh -c "[ '$(jp sent)' -ge 15 ] && [ '$(jp echoed_equal)' = '$(jp sent)' ]"
+	check "$l: python: a batch of 40 DTLS-range datagrams went in one call and came back unchanged ($(jp batch_equal))" \
+		sh -c "[ '$(jp batch_sent)' = 40 ] && [ '$(jp batch_equal)' = 40 ]"
+	if [ "$l" = xdp ]; then
+		fwd=$(($(stat_of forwarded) + $(stat_of redirected) - fwd0))
+		check "$l: the XDP program relayed them both ways ($fwd packets >= 2 x 55)" test "$fwd" -ge 110
+	else
+		check "$l: no XDP program attached" sh -c "! ip -n '$RELAY_NS' link show '$RELAY_IF' | grep -q xdp"
+	fi
 
-kill -TERM "$(daemon_pid)" 2>/dev/null || true
-wait "$DAEMON" 2>/dev/null || true
+	kill -TERM $ECHO
+	wait $ECHO || true
+	echoed=$(sed -n 's/^echoed \([0-9]*\) failed 0$/\1/p' "$work/echo-$l.out")
+	check "$l: echo left cleanly, having echoed all 155 datagrams ($(tail -1 "$work/echo-$l.out"))" \
+		test "${echoed:-0}" -ge 155
+	kill -TERM "$(daemon_pid)" 2>/dev/null || true
+	wait "$DAEMON" 2>/dev/null || true
+}
+
+echo_round xdp
+echo_round userspace --xdp-mode off
 relay_summary
