@@ -288,9 +288,33 @@ $(OUT)/asan/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
 $(ASAN_LIB): $(ASAN_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The client library under the sanitizers too, and the sanitized
+# nattrav-client on it, as the plain one runs on the plain library.
+ASAN_CLIENT_OBJS := $(addprefix $(OUT)/asan/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
+ASAN_CLIENT_SO := $(OUT)/asan/$(CLIENT_SONAME)
+
+$(OUT)/asan/libclient/%.o: user/lib/%.c $(USER_HDRS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(OUT)/asan/libclient/%.o: user/libclient/%.c $(USER_HDRS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(ASAN_CLIENT_SO): $(ASAN_CLIENT_OBJS) $(CLIENT_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) \
+		-Wl,--version-script=$(CLIENT_MAP) $(ASAN_CLIENT_OBJS) $(CLIENT_LIBS) -o $@
+	$(Q)ln -sf $(CLIENT_SONAME) $(OUT)/asan/libnattrav-client.so
+
+$(OUT)/asan/nattrav-client: $(ASAN_CLIENT_SO)
+$(OUT)/asan/nattrav-client: TOOL_LIBS = -L$(OUT)/asan -lnattrav-client -Wl,-rpath,'$$ORIGIN'
+
 $(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(ASAN_LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(ASAN_LIB) $(LDLIBS) -o $@
 
 # Daemon and clients under ASan/UBSan, then the daemon under valgrind (needs root).
 valgrind: all asan
