@@ -9,7 +9,8 @@
 # nattrav-client (cone NAT) gets its RTP back, the Python binding (symmetric
 # NAT) gets DTLS records, QUIC, its own framing and random bytes back byte
 # for byte, one by one and in batches, and the XDP program relayed them;
-# then the same through the daemon's userspace path (--xdp-mode off).
+# then the same through the daemon's userspace path (--xdp-mode off); and
+# examples/echo.py, the Python twin of echo.c, echoes nattrav-client's media.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -135,4 +136,26 @@ echo_round() {
 
 echo_round xdp
 echo_round userspace --xdp-mode off
+
+# --- examples/echo.py, the same flow over the Python binding -----------------------
+nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
+	--auth-secret-file "$work/secret" --config none --ctl-socket off \
+	--allow 203.0.113.0/24 --log-level debug 2>>"$work/daemon.log" &
+DAEMON=$!
+nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
+	nt_fail "nattravd did not start"
+ip netns exec "$C3_NS" env NATTRAV_CLIENT_LIB="$SO" python3 "$ROOT/examples/echo.py" "$RELAY_V4" \
+	"$work/ca.pem" "$(token echo-py)" room-py 60 >"$work/echo-py.out" 2>>"$work/clients.log" &
+ECHO=$!
+nt_cleanup_push "kill $ECHO 2>/dev/null"
+check "echo.py (symmetric NAT) verified its mapping" nt_wait_for -t 15 grep -q '^verified ' "$work/echo-py.out"
+client "$C1_NS" "$work/cli-py" --token "$(token cli-py)" --group room-py --send 50 --rate 100 || true
+check "nattrav-client got its 50 packets back from echo.py ($(json_field "$work/cli-py" summary own))" \
+	test "$(json_field "$work/cli-py" summary own)" = 50
+kill -TERM $ECHO
+wait $ECHO || true
+check "echo.py left cleanly ($(tail -1 "$work/echo-py.out"))" grep -qx 'echoed 50 failed 0' "$work/echo-py.out"
+kill -TERM "$(daemon_pid)" 2>/dev/null || true
+wait "$DAEMON" 2>/dev/null || true
 relay_summary
