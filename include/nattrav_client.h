@@ -74,7 +74,10 @@ struct nt_client_opts {
 	bool no_reconnect;
 };
 
-/* A struct nt_client_opts called NAME, its size set, fields as designated initializers. */
+/*
+ * A struct nt_client_opts called NAME, its size set, fields as designated
+ * initializers in declaration order (C99, or C++20).
+ */
 #define NT_CLIENT_OPTS(NAME, ...)                                          \
 	struct nt_client_opts NAME = { .sz = sizeof(struct nt_client_opts), \
 				       __VA_ARGS__ }

@@ -70,6 +70,8 @@ int nt_client_recv_media_batch(struct nt_client *c, struct nt_client_msg *msgs, 
 	struct iovec iov[BATCH_MAX];
 	unsigned int got = 0;
 
+	if (!n)
+		return 0;
 	if (n > BATCH_MAX)
 		n = BATCH_MAX;
 	memset(h, 0, sizeof(h[0]) * n);
