@@ -50,8 +50,29 @@ LIB_OBJS  := $(patsubst user/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
 LIB       := $(OUT)/libnattrav.a
 USER_HDRS := $(wildcard user/lib/*.h) $(wildcard include/*.h) $(wildcard user/*/*.h)
 
+# The client library for applications, libnattrav-client (.so and .a):
+# the client sources and the shared code they need, built with hidden
+# visibility; only the nt_client_* API of include/nattrav_client.h is
+# exported (the version script says so too). Licence: LGPL-2.1 OR BSD-2-Clause.
+CLIENT_VERSION := 1.0.0
+CLIENT_SONAME  := libnattrav-client.so.1
+CLIENT_SRCS := $(wildcard user/lib/nt_client*.c) $(wildcard user/libclient/*.c) \
+	user/lib/nt_endpoint.c user/lib/nt_line.c user/lib/nt_tls_policy.c user/lib/nt_wire.c
+CLIENT_OBJS := $(addprefix $(OUT)/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
+CLIENT_MAP  := user/libclient/libnattrav-client.map
+CLIENT_SO   := $(OUT)/libnattrav-client.so.$(CLIENT_VERSION)
+CLIENT_SO_LINKS := $(OUT)/$(CLIENT_SONAME) $(OUT)/libnattrav-client.so
+CLIENT_A    := $(OUT)/libnattrav-client.a
+CLIENT_PC   := $(OUT)/nattrav-client.pc
+CLIENT_LIBS := -lssl -lcrypto
+CLIENT_OUT  := $(CLIENT_SO) $(CLIENT_SO_LINKS) $(CLIENT_A) $(CLIENT_PC)
+
+# examples/*.c: applications of the client library, built here against
+# build/ (tests/e2e/client_lib.sh builds them against an installed copy).
+EXAMPLE_BINS := $(patsubst examples/%.c,$(OUT)/examples/%,$(wildcard examples/*.c))
+
 # Each folder user/<tool>/ is one program, built as $(OUT)/<tool>.
-TOOLS     := $(notdir $(patsubst %/,%,$(filter-out user/lib/,$(sort $(dir $(wildcard user/*/*.c))))))
+TOOLS     := $(notdir $(patsubst %/,%,$(filter-out user/lib/ user/libclient/,$(sort $(dir $(wildcard user/*/*.c))))))
 TOOL_BINS := $(addprefix $(OUT)/,$(TOOLS))
 
 # Each tests/unit/test_*.c and tests/bpf/test_*.c is one Criterion binary.
@@ -74,6 +95,9 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefin
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# Debian's multiarch folder when the packaging sets it: lib/x86_64-linux-gnu
+LIBDIR   ?= $(PREFIX)/lib$(if $(DEB_HOST_MULTIARCH),/$(DEB_HOST_MULTIARCH))
+INCLUDEDIR ?= $(PREFIX)/include
 SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 # systemd-sysusers reads /usr/lib/sysusers.d, not $(PREFIX)/lib
 SYSUSERS_DIR ?= /usr/lib/sysusers.d
@@ -81,8 +105,10 @@ SYSUSERS_DIR ?= /usr/lib/sysusers.d
 .PHONY: all clean test test-unit test-e2e demo fuzz install
 .DELETE_ON_ERROR:
 .SECONDARY:
+.SECONDEXPANSION:
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(CLIENT_OUT) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS) \
+	$(EXAMPLE_BINS)
 
 $(OUT)/vmlinux/vmlinux.h:
 	$(call msg,GEN,$@)
@@ -115,12 +141,71 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-.SECONDEXPANSION:
+CLIENT_CC = $(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+$(OUT)/libclient/%.o: user/lib/%.c $(USER_HDRS)
+	$(call msg,CC-PIC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLIENT_CC)
+
+$(OUT)/libclient/%.o: user/libclient/%.c $(USER_HDRS)
+	$(call msg,CC-PIC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLIENT_CC)
+
+$(CLIENT_SO): $(CLIENT_OBJS) $(CLIENT_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) -Wl,--version-script=$(CLIENT_MAP) \
+		-Wl,--no-undefined -Wl,-z,relro,-z,now $(CLIENT_OBJS) $(CLIENT_LIBS) -o $@
+
+$(CLIENT_SO_LINKS): $(CLIENT_SO)
+	$(Q)ln -sf $(notdir $<) $@
+
+# One relocatable object with the hidden symbols made local: an application
+# linking the .a sees only nt_client_* too (no clash with its own nt_line_*).
+$(CLIENT_A): $(CLIENT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(LD) -r $(CLIENT_OBJS) -o $(OUT)/libclient/nattrav-client.o
+	$(Q)objcopy --localize-hidden $(OUT)/libclient/nattrav-client.o
+	$(Q)rm -f $@ && ar rcs $@ $(OUT)/libclient/nattrav-client.o
+
+# What the installed .pc and nattrav-client depend on: rebuilt when PREFIX or
+# LIBDIR change between two make runs.
+$(OUT)/install/vars: FORCE
+	$(Q)mkdir -p $(dir $@)
+	$(Q)echo '$(PREFIX) $(LIBDIR)' | cmp -s - $@ || echo '$(PREFIX) $(LIBDIR)' > $@
+
+.PHONY: FORCE
+FORCE:
+
+$(CLIENT_PC): user/libclient/nattrav-client.pc.in Makefile $(OUT)/install/vars
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@VERSION@|$(CLIENT_VERSION)|' $< > $@
+
 $(OUT)/nattravd $(OUT)/asan/nattravd: LDLIBS += $(SYSTEMD_LIBS)
+
+# nattrav-client runs on the shared library, found next to it in $(OUT); the
+# copy make install installs looks in $(LIBDIR) instead. libnattrav.a after
+# it only gives the CLI's own helpers (number and line parsing).
+$(OUT)/nattrav-client: $(CLIENT_SO_LINKS)
+$(OUT)/nattrav-client: TOOL_LIBS = -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN'
 
 $(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(LIB) $(LDLIBS) -o $@
+
+$(OUT)/examples/%: examples/%.c include/nattrav_client.h $(CLIENT_SO_LINKS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN/..' -o $@
+
+# No run path when LIBDIR is one the dynamic linker searches anyway.
+INSTALL_RPATH := $(if $(filter /usr/lib /usr/lib/$(DEB_HOST_MULTIARCH) /lib,$(LIBDIR)),,-Wl,-rpath,$(LIBDIR))
+$(OUT)/install/nattrav-client: $(wildcard user/nattrav-client/*.c) $(USER_HDRS) $(LIB) $(CLIENT_SO_LINKS) \
+		$(OUT)/install/vars
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -L$(OUT) -lnattrav-client $(INSTALL_RPATH) $(LIB) $(LDLIBS) -o $@
 
 $(OUT)/tests/%: tests/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,TEST,$@)
@@ -152,20 +237,27 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 # The BPF objects are inside the programs (skeletons): nothing else to ship.
-install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
-		$(DESTDIR)$(PREFIX)/include/nattrav $(DESTDIR)$(SYSTEMD_DIR) \
+# Of the headers only the client library's public one: the rest is internal.
+install: all $(OUT)/install/nattrav-client
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(SYSTEMD_DIR) \
+		$(DESTDIR)$(PREFIX)/share/man/man3 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)/etc/nattrav $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 0755 $(OUT)/nattravd $(DESTDIR)$(PREFIX)/sbin/nattravd
 	install -m 0755 $(OUT)/nattravctl $(DESTDIR)$(PREFIX)/sbin/nattravctl
-	install -m 0755 $(OUT)/nattrav-client $(DESTDIR)$(PREFIX)/bin/nattrav-client
-	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnattrav.a
-	install -m 0644 include/*.h user/lib/*.h $(DESTDIR)$(PREFIX)/include/nattrav/
+	install -m 0755 $(OUT)/install/nattrav-client $(DESTDIR)$(PREFIX)/bin/nattrav-client
+	install -m 0755 $(CLIENT_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(CLIENT_SO)) $(DESTDIR)$(LIBDIR)/$(CLIENT_SONAME)
+	ln -sf $(CLIENT_SONAME) $(DESTDIR)$(LIBDIR)/libnattrav-client.so
+	install -m 0644 $(CLIENT_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(CLIENT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0644 include/nattrav_client.h $(DESTDIR)$(INCLUDEDIR)/
 	sed 's|/usr/local|$(PREFIX)|g' scripts/nattravd.service > $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
 	install -m 0644 scripts/nattrav.sysusers $(DESTDIR)$(SYSUSERS_DIR)/nattrav.conf
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	test -e $(DESTDIR)/etc/nattrav/nattravd.conf || \
 		install -m 0640 docs/nattravd.conf.example $(DESTDIR)/etc/nattrav/nattravd.conf
 	@# on this host (no DESTDIR): the user the unit runs as, and its config readable by it
@@ -196,9 +288,33 @@ $(OUT)/asan/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
 $(ASAN_LIB): $(ASAN_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
+# The client library under the sanitizers too, and the sanitized
+# nattrav-client on it, as the plain one runs on the plain library.
+ASAN_CLIENT_OBJS := $(addprefix $(OUT)/asan/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
+ASAN_CLIENT_SO := $(OUT)/asan/$(CLIENT_SONAME)
+
+$(OUT)/asan/libclient/%.o: user/lib/%.c $(USER_HDRS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(OUT)/asan/libclient/%.o: user/libclient/%.c $(USER_HDRS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(ASAN_CLIENT_SO): $(ASAN_CLIENT_OBJS) $(CLIENT_MAP)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) \
+		-Wl,--version-script=$(CLIENT_MAP) $(ASAN_CLIENT_OBJS) $(CLIENT_LIBS) -o $@
+	$(Q)ln -sf $(CLIENT_SONAME) $(OUT)/asan/libnattrav-client.so
+
+$(OUT)/asan/nattrav-client: $(ASAN_CLIENT_SO)
+$(OUT)/asan/nattrav-client: TOOL_LIBS = -L$(OUT)/asan -lnattrav-client -Wl,-rpath,'$$ORIGIN'
+
 $(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(ASAN_LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(ASAN_LIB) $(LDLIBS) -o $@
 
 # Daemon and clients under ASan/UBSan, then the daemon under valgrind (needs root).
 valgrind: all asan

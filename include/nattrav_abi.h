@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * What the XDP program and userspace share: map names, keys, values, counter
  * reasons and the marker of control messages. One definition, included by

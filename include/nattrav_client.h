@@ -1,11 +1,11 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * nattrav client library: what an application links to reach a nattrav
  * relay (docs/protocol.md). TLS control channel, token auth, group join,
  * mapping verification over UDP, keepalives, media on one UDP socket.
  *
- *	struct nt_client_opts o = { .server = "relay.example.org", .ca_file = ...,
- *				    .token = tok, .group = "room1" };
+ *	NT_CLIENT_OPTS(o, .server = "relay.example.org", .ca_file = ...,
+ *		       .token = tok, .group = "room1");
  *	struct nt_client *c;
  *	if (nt_client_open(&o, &c) || nt_client_verify(c, 5000)) {
  *		fprintf(stderr, "%s\n", c ? nt_client_error(c) : "out of memory");
@@ -17,7 +17,15 @@
  *
  * Functions return 0 (or a length) on success, a negative errno otherwise;
  * nt_client_error() then says what went wrong in one line. One client is
- * used by one thread at a time.
+ * used by one thread at a time; the library keeps no global state of its own.
+ *
+ * Media is any datagram: RTP, SRTP, DTLS, QUIC or the application's own
+ * framing. Only nattrav's control framing is reserved: a datagram of 20 bytes
+ * or more whose first two bits are 00 and whose bytes 4..7 are the STUN magic
+ * cookie 0x2112A442 (docs/protocol.md, "Telling control from media").
+ *
+ * Link with `pkg-config --cflags --libs nattrav-client`; only nt_client_*
+ * symbols are exported. Licence: LGPL-2.1 OR BSD-2-Clause.
  */
 #ifndef NATTRAV_CLIENT_H
 #define NATTRAV_CLIENT_H
@@ -27,6 +35,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What this header declares is the library's API: exported from the shared library. */
+#pragma GCC visibility push(default)
+
 #define NT_CLIENT_PORT_DEFAULT 4433	/* TLS control port */
 #define NT_CLIENT_KEY_LEN 32		/* session key bytes */
 #define NT_CLIENT_ADDRSTRLEN 56		/* "[v6]:port" + NUL */
@@ -34,7 +49,14 @@
 
 struct nt_client;
 
+/*
+ * Options of nt_client_open. sz is sizeof(struct nt_client_opts) as the
+ * caller was built: fields are only ever added at the end, a library reads
+ * the ones the caller knows of and refuses (-EINVAL) a larger struct whose
+ * extra fields it does not know are set. Declare it with NT_CLIENT_OPTS.
+ */
 struct nt_client_opts {
+	size_t sz;
 	const char *server;	/* "host", "host:port", "[v6]" or "[v6]:port" */
 	const char *ca_file;	/* PEM CA the server certificate must chain to */
 	const char *cert_file;	/* optional client certificate (mutual TLS) */
@@ -51,6 +73,14 @@ struct nt_client_opts {
 	 */
 	bool no_reconnect;
 };
+
+/*
+ * A struct nt_client_opts called NAME, its size set, fields as designated
+ * initializers in declaration order (C99, or C++20).
+ */
+#define NT_CLIENT_OPTS(NAME, ...)                                          \
+	struct nt_client_opts NAME = { .sz = sizeof(struct nt_client_opts), \
+				       __VA_ARGS__ }
 
 /* What the server granted with OK JOIN. */
 struct nt_client_grant {
@@ -115,8 +145,42 @@ int nt_client_verify(struct nt_client *c, int timeout_ms);
  */
 int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_callbacks *cb,
 		   void *arg);
-/* Send one media datagram to the relay; it must start with RTP version bits 10. */
+/*
+ * Send one media datagram (1..65507 bytes, any content but nattrav's control
+ * framing, see above) to the relay. -EINVAL for an empty, oversized or
+ * control-framed datagram; -EAGAIN when the socket buffer is full; an ICMP
+ * error for an earlier datagram may come back here (-ECONNREFUSED).
+ */
 int nt_client_send_media(struct nt_client *c, const void *buf, size_t len);
+
+/* One datagram of a batch. */
+struct nt_client_msg {
+	void *buf;
+	size_t len;	/* send: its length; receive: buf's capacity in, the length out */
+	uint32_t flags;	/* receive: NT_CLIENT_MSG_TRUNC */
+};
+#define NT_CLIENT_MSG_TRUNC 1u	/* longer than the buffer: the rest was dropped */
+
+/*
+ * Send n datagrams in one system call (sendmmsg). Returns how many were
+ * sent, from the first; fewer than n when the socket buffer filled up.
+ * -errno when not even the first went (-EINVAL: one of them is empty,
+ * oversized or control-framed; nothing is sent then).
+ */
+int nt_client_send_media_batch(struct nt_client *c, const struct nt_client_msg *msgs,
+			       unsigned int n);
+/*
+ * Receive up to n (at most 64) media datagrams from the relay without
+ * waiting (recvmmsg): returns how many were stored into msgs[0..], 0 when
+ * none is waiting. Control messages among them are taken as nt_client_poll
+ * takes them (their events come with the next poll), datagrams from anyone
+ * but the relay are dropped, and later datagrams are copied down to close
+ * the gaps: give every message a buffer of the same size, at least 1500
+ * bytes (a control message cut short is lost). Call it when
+ * nt_client_udp_fd() is readable; nt_client_poll still runs keepalives and
+ * events.
+ */
+int nt_client_recv_media_batch(struct nt_client *c, struct nt_client_msg *msgs, unsigned int n);
 /* LEAVE the group (session ends, mappings removed); the UDP socket stays open. */
 int nt_client_leave(struct nt_client *c);
 /* QUIT if still connected, close everything, free c. NULL is fine. */
@@ -197,5 +261,11 @@ int nt_client_stats_add(struct nt_client_stats *s, uint32_t ssrc, uint64_t seq,
 void nt_client_stats_summary(struct nt_client_stats *s, struct nt_client_stats_summary *out);
 /* Nearest-rank percentile (0 < pct <= 100) of n values, sorted in place. */
 uint64_t nt_client_percentile(uint64_t *v, size_t n, double pct);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* NATTRAV_CLIENT_H */

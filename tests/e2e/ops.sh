@@ -203,17 +203,19 @@ check "status with the daemon down: says so, still shows the interface from the 
 nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" detach --iface "$RELAY_IF" --purge >/dev/null
 
 # --- man pages and make install ----------------------------------------------
-for m in "$ROOT"/docs/man/*.[18]; do
+for m in "$ROOT"/docs/man/*.[138]; do
 	check "man page $(basename "$m") renders without warnings" \
 		sh -c "MANWIDTH=80 man --warnings -l '$m' 2>'$work/man.err' | grep -q 'SYNOPSIS' && ! [ -s '$work/man.err' ]"
 done
 dest="$work/dest"
 if make -C "$ROOT" -s install DESTDIR="$dest" PREFIX=/usr >"$work/install.log" 2>&1; then rc=0; else rc=$?; fi
 check "make install DESTDIR=... PREFIX=/usr succeeds" test "$rc" -eq 0
-for f in usr/sbin/nattravd usr/sbin/nattravctl usr/bin/nattrav-client usr/lib/libnattrav.a \
-	usr/include/nattrav/nattrav_abi.h usr/lib/systemd/system/nattravd.service \
+for f in usr/sbin/nattravd usr/sbin/nattravctl usr/bin/nattrav-client \
+	usr/lib/libnattrav-client.so.1 usr/lib/libnattrav-client.a usr/lib/pkgconfig/nattrav-client.pc \
+	usr/include/nattrav_client.h usr/lib/systemd/system/nattravd.service \
 	usr/share/man/man8/nattravd.8 usr/share/man/man8/nattravctl.8 \
-	usr/share/man/man1/nattrav-client.1 etc/nattrav/nattravd.conf usr/lib/sysusers.d/nattrav.conf; do
+	usr/share/man/man1/nattrav-client.1 usr/share/man/man3/nattrav_client.3 \
+	etc/nattrav/nattravd.conf usr/lib/sysusers.d/nattrav.conf; do
 	check "installed: /$f" test -s "$dest/$f"
 done
 check "installed unit runs /usr/sbin/nattravd" grep -q '^ExecStart=/usr/sbin/nattravd ' "$dest/usr/lib/systemd/system/nattravd.service"

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * nattrav client: the session over the control channel (HELLO, AUTH, JOIN,
  * events, keepalives, media). The connection itself is in nt_client_tls.c,
@@ -278,8 +278,10 @@ static int connect_hello(struct nt_client *c)
 	return err;
 }
 
-int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
+int nt_client_open(const struct nt_client_opts *uo, struct nt_client **out)
 {
+	struct nt_client_opts oc;
+	const struct nt_client_opts *o = &oc;
 	char host[256], port[8];
 	struct nt_client *c;
 	int err;
@@ -288,6 +290,9 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 	if (!c)
 		return -ENOMEM;
 	c->tcp = c->udp = -1;
+	err = ntc_opts_copy(c, uo, &oc);
+	if (err)
+		return err;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : TIMEOUT_DEFAULT_MS;
 	nt_line_reader_init(&c->rd);
 	if (!o->server || !o->ca_file || !o->token || !o->group)
@@ -411,7 +416,6 @@ static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb,
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct nt_endpoint a, b;
-		struct nt_wire_msg m;
 		ssize_t n = recvfrom(c->udp, buf, sizeof(buf), MSG_DONTWAIT,
 				     (struct sockaddr *)&ss, &sl);
 
@@ -430,15 +434,21 @@ static void udp_drain(struct nt_client *c, const struct nt_client_callbacks *cb,
 				cb->media(arg, buf, (size_t)n);
 			continue;
 		}
-		if (!nt_wire_decode(buf, (size_t)n, &m, c->grant.key) &&
-		    m.kind == NT_WIRE_ERROR && m.session_id == c->grant.session &&
-		    ntc_our_request(c, m.tid)) {
-			struct nt_client_event ev = { .kind = NT_CLIENT_EV_UDP_ERROR,
-						      .code = m.error_code };
+		ntc_udp_control(c, buf, (size_t)n);
+	}
+}
 
-			copy_field(ev.reason, sizeof(ev.reason), m.reason);
-			push_event(c, &ev);
-		}
+void ntc_udp_control(struct nt_client *c, const void *buf, size_t len)
+{
+	struct nt_wire_msg m;
+
+	if (!nt_wire_decode(buf, len, &m, c->grant.key) && m.kind == NT_WIRE_ERROR &&
+	    m.session_id == c->grant.session && ntc_our_request(c, m.tid)) {
+		struct nt_client_event ev = { .kind = NT_CLIENT_EV_UDP_ERROR,
+					      .code = m.error_code };
+
+		copy_field(ev.reason, sizeof(ev.reason), m.reason);
+		push_event(c, &ev);
 	}
 }
 
@@ -623,9 +633,7 @@ int nt_client_poll(struct nt_client *c, int timeout_ms, const struct nt_client_c
 
 int nt_client_send_media(struct nt_client *c, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-
-	if (!len || (p[0] & 0xc0) != 0x80 || len > 65507)
+	if (!ntc_media_ok(buf, len))
 		return -EINVAL;
 	/* -ECONNREFUSED and the like: an ICMP error for an earlier datagram */
 	if (sendto(c->udp, buf, len, 0, (struct sockaddr *)&c->grant.media, c->grant.media_len) < 0)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Test media for nattrav-client: RTP-like packets (version bits 10, so the
  * relay never takes them for a control message) carrying a 64-bit sequence

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Inside the client library: the client's state and what its files share
  * (nt_client.c: session and events; nt_client_tls.c: TCP and TLS).
@@ -98,5 +98,15 @@ int ntc_keepalive(struct nt_client *c);
  * and sent again later is ignored.
  */
 bool ntc_our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN]);
+
+/* nt_client.c: a control message that came on the UDP socket from the relay. */
+void ntc_udp_control(struct nt_client *c, const void *buf, size_t len);
+
+/* nt_client_opts.c: the caller's options (of any struct size) into out, checked. */
+int ntc_opts_copy(struct nt_client *c, const struct nt_client_opts *in,
+		  struct nt_client_opts *out);
+
+/* nt_client_batch.c: true when buf may go as media (non-empty, fits, not control). */
+bool ntc_media_ok(const void *buf, size_t len);
 
 #endif /* NT_CLIENT_PRIV_H */

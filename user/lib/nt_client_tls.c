@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The client's control connection: TCP connect with a deadline, TLS with the
  * server verified (versions and ciphers of nt_tls_policy.h), lines.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The UDP half of the client: the session grant, the probe / challenge /
  * answer exchange that proves our NAT mapping, keepalives. No TLS here, so

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Text and socket-address forms of struct nt_endpoint. Return 0 or -errno. */
 #ifndef NT_ENDPOINT_H
 #define NT_ENDPOINT_H

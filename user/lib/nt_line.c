@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Control channel lines: parse commands and replies, format them, and cut
  * a TLS byte stream into lines. Everything is bounded by NT_LINE_MAX, so a

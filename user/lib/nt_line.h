@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The TLS control channel's line protocol (docs/protocol.md): one command
  * or reply per line, "\n" terminated ("\r\n" accepted), at most

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /* Strict number parsing for flags and config: whole string, decimal, in range. */
 #ifndef NT_NUM_H
 #define NT_NUM_H

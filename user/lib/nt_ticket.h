@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Resume tickets: what a client needs to get its session back after its
  * TLS connection dropped or the relay restarted, sealed by the relay so

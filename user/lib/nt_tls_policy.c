@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The control channel's TLS versions and ciphers (nt_tls_policy.h). */
 #include <errno.h>
 #include "nt_tls_policy.h"

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The one TLS policy of the control channel, for the daemon and the client
  * alike: TLS 1.2 and 1.3 only; on 1.2 only ECDHE key exchange with AEAD

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * STUN-framed control messages (RFC 8489): encode, decode, integrity.
  * Every read of a datagram is bounded by the length the caller passed; the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The control messages on the media port, framed as STUN (RFC 8489) so the
  * XDP program tells them from media by two bits and the magic cookie, and

@@ -92,7 +92,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli cli = { .rate = 50, .size = 200, .wait_ms = 2000, .verify_ms = 10000 };
+	struct cli cli = { .opts.sz = sizeof(struct nt_client_opts), .rate = 50, .size = 200,
+			   .wait_ms = 2000, .verify_ms = 10000 };
 	const char *token = NULL, *token_file = NULL;
 	int c, err = 0;
 
