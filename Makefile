@@ -3,8 +3,16 @@
 # except vmlinux/<arch>/vmlinux.h (scripts/gen-vmlinux.sh).
 #
 #   make            build BPF objects, skeletons, tools, tests
+#   make tools      only the programs (what "make install" installs)
 #   make test       build and run every test (needs root)
+#   make install    PREFIX=/usr/local DESTDIR= (builds only what it installs)
+#   make uninstall  remove what "make install" put there (not the config)
 #   make V=1        show the commands
+#   make WERROR=1   warnings are errors (scripts/test.sh and CI set it)
+#
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment or the command line reach
+# every userspace object and program (a distribution's hardening flags); the
+# BPF objects take only their own flags (-target bpf).
 
 OUT      ?= build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
@@ -21,18 +29,40 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# vmlinux.h: from the running kernel's BTF when it has one, else the copy in git.
-ifneq ($(wildcard /sys/kernel/btf/vmlinux),)
-VMLINUX_H := $(OUT)/vmlinux/vmlinux.h
-else
+# vmlinux.h: the copy in git, vmlinux/<arch>/vmlinux.h, whatever kernel the
+# build host runs. The BPF programs are CO-RE: libbpf relocates every field
+# they touch against the BTF of the kernel they are loaded into, so the
+# header only has to declare the types; a header from the build host's own
+# kernel would make the build depend on that host (a package built on one
+# machine runs on others). VMLINUX_BTF=/sys/kernel/btf/vmlinux builds against
+# a BTF file instead (scripts/gen-vmlinux.sh refreshes the copy in git).
+VMLINUX_BTF ?=
 VMLINUX_H := vmlinux/$(UARCH)/vmlinux.h
+
+# The version the programs report (--version, metrics, nattravctl status):
+# NT_VERSION from the command line or the environment (debian/rules sets it
+# from debian/changelog), else git describe, else VERSION with the commit.
+VERSION  := 0.1.0
+ifeq ($(origin NT_VERSION),undefined)
+NT_VERSION := $(shell git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null | sed 's/^v//')
+ifeq ($(NT_VERSION),)
+NT_GIT_HASH := $(shell git rev-parse --short HEAD 2>/dev/null)
+NT_VERSION := $(VERSION)$(if $(NT_GIT_HASH),+g$(NT_GIT_HASH))
+endif
 endif
 
-WARN     := -Wall -Wextra -Werror -Wshadow -Wimplicit-fallthrough -Wno-unused-parameter
+# Warnings stay warnings by default: the next compiler's new warning must not
+# break a user's or a distribution's build. Tests and CI build with WERROR=1.
+WARN     := -Wall -Wextra -Wshadow -Wimplicit-fallthrough -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
 CFLAGS   ?= -O2 -g
 # Build-time limits of include/nattrav_abi.h, e.g. NT_DEFS=-DNT_GROUP_MAX_MEMBERS=32
 NT_DEFS  ?=
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS)
+# override: "make CFLAGS=..." (as packaging tools do) adds to these, not replaces them
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS) $(CPPFLAGS)
+LDFLAGS  ?=
 LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
 # nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
@@ -78,21 +108,30 @@ SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 # systemd-sysusers reads /usr/lib/sysusers.d, not $(PREFIX)/lib
 SYSUSERS_DIR ?= /usr/lib/sysusers.d
 
-.PHONY: all clean test test-unit test-e2e demo fuzz install
+.PHONY: all tools clean test test-unit test-e2e demo fuzz install uninstall FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
 
-$(OUT)/vmlinux/vmlinux.h:
+ifneq ($(VMLINUX_BTF),)
+$(OUT)/vmlinux/vmlinux.h: $(VMLINUX_BTF)
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
-ifneq ($(VMLINUX_H),$(OUT)/vmlinux/vmlinux.h)
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@
+else
 $(OUT)/vmlinux/vmlinux.h: $(VMLINUX_H)
+	$(Q)test -r $< || { echo "no $< for this architecture: make VMLINUX_BTF=/sys/kernel/btf/vmlinux, or scripts/gen-vmlinux.sh" >&2; exit 1; }
 	$(Q)mkdir -p $(dir $@) && cp $< $@
 endif
+
+# Rewritten only when the version changes, so a build without changes relinks nothing.
+$(OUT)/nt_version.h: FORCE
+	$(Q)mkdir -p $(dir $@)
+	$(Q)echo '#define NT_VERSION "$(NT_VERSION)"' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(OUT)/obj/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUT)/vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
@@ -118,14 +157,16 @@ $(LIB): $(LIB_OBJS)
 .SECONDEXPANSION:
 $(OUT)/nattravd $(OUT)/asan/nattravd: LDLIBS += $(SYSTEMD_LIBS)
 
-$(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
+$(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS) $(OUT)/nt_version.h
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) $(LIB) $(LDLIBS) -o $@
+
+tools: $(TOOL_BINS)
 
 $(OUT)/tests/%: tests/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -lcriterion -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests $< $(LIB) $(LDLIBS) -lcriterion -o $@
 
 # test.sh installs missing dependencies before it builds: a fresh machine
 # has no clang or libbpf yet, so this target must not depend on "all".
@@ -135,7 +176,7 @@ test:
 $(OUT)/bench/%: tests/bench/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 
@@ -152,10 +193,21 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_LIB) $(LDLIBS) -o $@
 
 # The BPF objects are inside the programs (skeletons): nothing else to ship.
-install: all
+# /etc/nattrav/nattravd.conf is written once and kept (it is the operator's).
+BASHCOMP_DIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(PREFIX)/sbin/nattravd $(PREFIX)/sbin/nattravctl $(PREFIX)/bin/nattrav-client \
+	$(PREFIX)/lib/libnattrav.a $(SYSTEMD_DIR)/nattravd.service $(SYSUSERS_DIR)/nattrav.conf \
+	$(BASHCOMP_DIR)/nattravctl \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man8/%,$(wildcard docs/man/*.8)) \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man5/%,$(wildcard docs/man/*.5)) \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man1/%,$(wildcard docs/man/*.1)) \
+	$(patsubst %,$(PREFIX)/include/nattrav/%,$(notdir $(wildcard include/*.h user/lib/*.h)))
+
+install: $(TOOL_BINS) $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
 		$(DESTDIR)$(PREFIX)/include/nattrav $(DESTDIR)$(SYSTEMD_DIR) \
-		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(BASHCOMP_DIR) \
 		$(DESTDIR)/etc/nattrav $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 0755 $(OUT)/nattravd $(DESTDIR)$(PREFIX)/sbin/nattravd
 	install -m 0755 $(OUT)/nattravctl $(DESTDIR)$(PREFIX)/sbin/nattravctl
@@ -163,8 +215,11 @@ install: all
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libnattrav.a
 	install -m 0644 include/*.h user/lib/*.h $(DESTDIR)$(PREFIX)/include/nattrav/
 	sed 's|/usr/local|$(PREFIX)|g' scripts/nattravd.service > $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
 	install -m 0644 scripts/nattrav.sysusers $(DESTDIR)$(SYSUSERS_DIR)/nattrav.conf
+	install -m 0644 scripts/nattravctl.bash-completion $(DESTDIR)$(BASHCOMP_DIR)/nattravctl
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	test -e $(DESTDIR)/etc/nattrav/nattravd.conf || \
 		install -m 0640 docs/nattravd.conf.example $(DESTDIR)/etc/nattrav/nattravd.conf
@@ -173,6 +228,13 @@ install: all
 		systemd-sysusers $(SYSUSERS_DIR)/nattrav.conf && \
 		chgrp nattrav /etc/nattrav/nattravd.conf; \
 	fi
+
+# What install wrote, except /etc/nattrav (the operator's settings, keys and
+# secret) and the nattrav user (files it owns may remain): removed by hand.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(PREFIX)/include/nattrav 2>/dev/null
+	@echo "kept: /etc/nattrav and the nattrav user (remove them by hand: rm -r /etc/nattrav; userdel nattrav)"
 
 clean:
 	$(Q)rm -rf $(OUT)
@@ -196,7 +258,7 @@ $(OUT)/asan/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
 $(ASAN_LIB): $(ASAN_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS)
+$(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS) $(OUT)/nt_version.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(ASAN_LIB) $(LDLIBS) -o $@
 

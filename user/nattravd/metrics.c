@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include "nattravd.h"
 #include "nt_ctlproto.h"
+#include "nt_version.h"
 #include "nt_endpoint.h"
 #include "nt_http.h"
 #include "nt_log.h"
