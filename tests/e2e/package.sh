@@ -51,7 +51,7 @@ snapshot() {
 snapshot >"$work/before"
 
 # --- build, in a copy: the tree is left as it is ----------------------------
-tree_state() { (cd "$ROOT" && git status --porcelain --ignored 2>/dev/null; ls -a debian ..) | sort; }
+tree_state() { (cd "$ROOT" && git status --porcelain --ignored 2>/dev/null; ls -a debian; ls .. | grep -E "^nattrav.*\.(deb|changes|buildinfo)\$") | sort; }
 tree_state >"$work/tree.before"
 src="$work/nattrav"
 mkdir -p "$src"
