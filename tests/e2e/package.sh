@@ -51,7 +51,12 @@ snapshot() {
 snapshot >"$work/before"
 
 # --- build, in a copy: the tree is left as it is ----------------------------
-tree_state() { (cd "$ROOT" && git status --porcelain --ignored 2>/dev/null; ls -a debian; ls .. | grep -E "^nattrav.*\.(deb|changes|buildinfo)\$") | sort; }
+tree_state() {
+	(cd "$ROOT" && git status --porcelain --ignored 2>/dev/null; ls -a debian
+		for f in ../nattrav*.deb ../nattrav*.changes ../nattrav*.buildinfo; do
+			[ ! -e "$f" ] || echo "$f"
+		done) | sort
+}
 tree_state >"$work/tree.before"
 src="$work/nattrav"
 mkdir -p "$src"
@@ -138,7 +143,7 @@ if [ "$had_user" -eq 0 ]; then
 	grep -v '^nattrav:' "$work/after" >"$work/after.nouser" || true
 	mv "$work/after.nouser" "$work/after"
 	userdel nattrav 2>/dev/null || true
-	getent group nattrav >/dev/null && groupdel nattrav 2>/dev/null || true
+	if getent group nattrav >/dev/null; then groupdel nattrav 2>/dev/null || true; fi
 fi
 check "the host is as it was before the install (nattrav paths, unit links, dpkg state)" \
 	diff -u "$work/before" "$work/after"
