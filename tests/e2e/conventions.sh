@@ -69,4 +69,24 @@ check "completion: 'nattravctl stats --w' gives --watch" test "$(complete_words 
 check "completion: 'nattravctl --pin-dir /x kick ' gives mapping, session" \
 	test "$(complete_words nattravctl --pin-dir /x kick '' | tr '\n' ' ')" = "mapping session "
 
+# --- the Makefile (make -n: nothing is built) ---------------------------------
+mk() { make -C "$ROOT" -n -B "$@" 2>/dev/null; }
+mk install DESTDIR="$work/d" >"$work/install.n"
+check "make install builds the programs and no test, benchmark or fuzz target" sh -c "
+	grep -q 'user/nattravd/main.c' '$work/install.n' && ! grep -Eq 'tests/(unit|bpf|bench|fuzz)/' '$work/install.n'"
+mk build/nattravctl CFLAGS='-O1 -DNT_T_CFLAGS' CPPFLAGS=-DNT_T_CPPFLAGS LDFLAGS=-Wl,-z,now >"$work/flags.n"
+check "CFLAGS, CPPFLAGS, LDFLAGS from the command line reach the compiler and the linker" sh -c "
+	grep -E 'user/lib/nt_json.c' '$work/flags.n' | grep -q -- '-DNT_T_CFLAGS.*-DNT_T_CPPFLAGS' &&
+	grep -E 'user/nattravctl/main.c' '$work/flags.n' | grep -q -- '-Wl,-z,now' &&
+	! grep -E 'clang .*-target bpf' '$work/flags.n' | grep -q NT_T_"
+CFLAGS='-O1 -DNT_T_ENV' LDFLAGS=-Wl,-z,relro mk build/nattravctl >"$work/env.n"
+check "... and from the environment" sh -c "
+	grep -E 'user/nattravctl/main.c' '$work/env.n' | grep -q -- '-DNT_T_ENV.*-Wl,-z,relro'"
+check "no -Werror by default, -Werror with WERROR=1" sh -c "
+	! env -u WERROR make -C '$ROOT' -n -B build/lib/nt_json.o | grep -q Werror &&
+	make -C '$ROOT' -n -B build/lib/nt_json.o WERROR=1 | grep -q Werror"
+check "vmlinux.h comes from vmlinux/, not the running kernel's BTF" sh -c "
+	make -C '$ROOT' -n -B build/vmlinux/vmlinux.h | grep -q 'cp vmlinux/' &&
+	! make -C '$ROOT' -n -B build/vmlinux/vmlinux.h | grep -q 'btf dump'"
+
 nt_summary
