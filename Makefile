@@ -3,8 +3,16 @@
 # except vmlinux/<arch>/vmlinux.h (scripts/gen-vmlinux.sh).
 #
 #   make            build BPF objects, skeletons, tools, tests
+#   make tools      only the programs (what "make install" installs)
 #   make test       build and run every test (needs root)
+#   make install    PREFIX=/usr/local DESTDIR= (builds only what it installs)
+#   make uninstall  remove what "make install" put there (not the config)
 #   make V=1        show the commands
+#   make WERROR=1   warnings are errors (scripts/test.sh and CI set it)
+#
+# CFLAGS, CPPFLAGS and LDFLAGS from the environment or the command line reach
+# every userspace object and program (a distribution's hardening flags); the
+# BPF objects take only their own flags (-target bpf).
 
 OUT      ?= build
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
@@ -21,18 +29,40 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# vmlinux.h: from the running kernel's BTF when it has one, else the copy in git.
-ifneq ($(wildcard /sys/kernel/btf/vmlinux),)
-VMLINUX_H := $(OUT)/vmlinux/vmlinux.h
-else
+# vmlinux.h: the copy in git, vmlinux/<arch>/vmlinux.h, whatever kernel the
+# build host runs. The BPF programs are CO-RE: libbpf relocates every field
+# they touch against the BTF of the kernel they are loaded into, so the
+# header only has to declare the types; a header from the build host's own
+# kernel would make the build depend on that host (a package built on one
+# machine runs on others). VMLINUX_BTF=/sys/kernel/btf/vmlinux builds against
+# a BTF file instead (scripts/gen-vmlinux.sh refreshes the copy in git).
+VMLINUX_BTF ?=
 VMLINUX_H := vmlinux/$(UARCH)/vmlinux.h
+
+# The version the programs report (--version, metrics, nattravctl status):
+# NT_VERSION from the command line or the environment (debian/rules sets it
+# from debian/changelog), else git describe, else VERSION with the commit.
+VERSION  := 0.1.0
+ifeq ($(origin NT_VERSION),undefined)
+NT_VERSION := $(shell git describe --tags --dirty --match 'v[0-9]*' 2>/dev/null | sed 's/^v//')
+ifeq ($(NT_VERSION),)
+NT_GIT_HASH := $(shell git rev-parse --short HEAD 2>/dev/null)
+NT_VERSION := $(VERSION)$(if $(NT_GIT_HASH),+g$(NT_GIT_HASH))
+endif
 endif
 
-WARN     := -Wall -Wextra -Werror -Wshadow -Wimplicit-fallthrough -Wno-unused-parameter
+# Warnings stay warnings by default: the next compiler's new warning must not
+# break a user's or a distribution's build. Tests and CI build with WERROR=1.
+WARN     := -Wall -Wextra -Wshadow -Wimplicit-fallthrough -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
 CFLAGS   ?= -O2 -g
 # Build-time limits of include/nattrav_abi.h, e.g. NT_DEFS=-DNT_GROUP_MAX_MEMBERS=32
 NT_DEFS  ?=
-CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS)
+# override: "make CFLAGS=..." (as packaging tools do) adds to these, not replaces them
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS) $(CPPFLAGS)
+LDFLAGS  ?=
 LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
 # nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
@@ -102,7 +132,7 @@ SYSTEMD_DIR ?= $(PREFIX)/lib/systemd/system
 # systemd-sysusers reads /usr/lib/sysusers.d, not $(PREFIX)/lib
 SYSUSERS_DIR ?= /usr/lib/sysusers.d
 
-.PHONY: all clean test test-unit test-e2e demo fuzz install
+.PHONY: all tools clean test test-unit test-e2e demo fuzz install uninstall FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 .SECONDEXPANSION:
@@ -110,15 +140,24 @@ SYSUSERS_DIR ?= /usr/lib/sysusers.d
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(CLIENT_OUT) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS) \
 	$(EXAMPLE_BINS)
 
-$(OUT)/vmlinux/vmlinux.h:
+ifneq ($(VMLINUX_BTF),)
+$(OUT)/vmlinux/vmlinux.h: $(VMLINUX_BTF)
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
-
-ifneq ($(VMLINUX_H),$(OUT)/vmlinux/vmlinux.h)
+	$(Q)$(BPFTOOL) btf dump file $< format c > $@
+else
 $(OUT)/vmlinux/vmlinux.h: $(VMLINUX_H)
+	$(Q)test -r $< || { echo "no $< for this architecture: make VMLINUX_BTF=/sys/kernel/btf/vmlinux, or scripts/gen-vmlinux.sh" >&2; exit 1; }
 	$(Q)mkdir -p $(dir $@) && cp $< $@
 endif
+
+# Rewritten only when the version changes, so a build without changes relinks nothing.
+$(OUT)/nt_version.h: FORCE
+	$(Q)mkdir -p $(dir $@)
+	$(Q)echo '#define NT_VERSION "$(NT_VERSION)"' > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(OUT)/obj/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUT)/vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
@@ -154,7 +193,7 @@ $(OUT)/libclient/%.o: user/libclient/%.c $(USER_HDRS)
 
 $(CLIENT_SO): $(CLIENT_OBJS) $(CLIENT_MAP)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) -Wl,--version-script=$(CLIENT_MAP) \
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(CLIENT_SONAME) -Wl,--version-script=$(CLIENT_MAP) \
 		-Wl,--no-undefined -Wl,-z,relro,-z,now $(CLIENT_OBJS) $(CLIENT_LIBS) -o $@
 
 $(CLIENT_SO_LINKS): $(CLIENT_SO)
@@ -190,27 +229,29 @@ $(OUT)/nattravd $(OUT)/asan/nattravd: LDLIBS += $(SYSTEMD_LIBS)
 $(OUT)/nattrav-client: $(CLIENT_SO_LINKS)
 $(OUT)/nattrav-client: TOOL_LIBS = -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN'
 
-$(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS)
+$(TOOL_BINS): $(OUT)/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(LIB) $(SKELS) $(OUT)/nt_version.h
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(LIB) $(LDLIBS) -o $@
+
+tools: $(TOOL_BINS) $(CLIENT_OUT)
 
 $(OUT)/examples/%: examples/%.c include/nattrav_client.h $(CLIENT_SO_LINKS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $< -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN/..' -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN/..' -o $@
 
 # No run path when LIBDIR is one the dynamic linker searches anyway.
 INSTALL_RPATH := $(if $(filter /usr/lib /usr/lib/$(DEB_HOST_MULTIARCH) /lib,$(LIBDIR)),,-Wl,-rpath,$(LIBDIR))
 $(OUT)/install/nattrav-client: $(wildcard user/nattrav-client/*.c) $(USER_HDRS) $(LIB) $(CLIENT_SO_LINKS) \
-		$(OUT)/install/vars
+		$(OUT)/install/vars $(OUT)/nt_version.h
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c,$^) -L$(OUT) -lnattrav-client $(INSTALL_RPATH) $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.c,$^) -L$(OUT) -lnattrav-client $(INSTALL_RPATH) $(LIB) $(LDLIBS) -o $@
 
 $(OUT)/tests/%: tests/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -lcriterion -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests $< $(LIB) $(LDLIBS) -lcriterion -o $@
 
 # test.sh installs missing dependencies before it builds: a fresh machine
 # has no clang or libbpf yet, so this target must not depend on "all".
@@ -220,7 +261,7 @@ test:
 $(OUT)/bench/%: tests/bench/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 
@@ -238,11 +279,25 @@ $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 
 # The BPF objects are inside the programs (skeletons): nothing else to ship.
 # Of the headers only the client library's public one: the rest is internal.
-install: all $(OUT)/install/nattrav-client
+# /etc/nattrav/nattravd.conf is written once and kept (it is the operator's).
+BASHCOMP_DIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALLED := $(PREFIX)/sbin/nattravd $(PREFIX)/sbin/nattravctl $(PREFIX)/bin/nattrav-client \
+	$(LIBDIR)/$(notdir $(CLIENT_SO)) $(LIBDIR)/$(CLIENT_SONAME) $(LIBDIR)/libnattrav-client.so \
+	$(LIBDIR)/$(notdir $(CLIENT_A)) $(LIBDIR)/pkgconfig/$(notdir $(CLIENT_PC)) \
+	$(INCLUDEDIR)/nattrav_client.h \
+	$(SYSTEMD_DIR)/nattravd.service $(SYSUSERS_DIR)/nattrav.conf \
+	$(BASHCOMP_DIR)/nattravctl \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man8/%,$(wildcard docs/man/*.8)) \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man5/%,$(wildcard docs/man/*.5)) \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man3/%,$(wildcard docs/man/*.3)) \
+	$(patsubst docs/man/%,$(PREFIX)/share/man/man1/%,$(wildcard docs/man/*.1))
+
+install: $(TOOL_BINS) $(CLIENT_OUT) $(OUT)/install/nattrav-client
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(SYSTEMD_DIR) \
-		$(DESTDIR)$(PREFIX)/share/man/man3 \
+		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(BASHCOMP_DIR) \
 		$(DESTDIR)/etc/nattrav $(DESTDIR)$(SYSUSERS_DIR)
 	install -m 0755 $(OUT)/nattravd $(DESTDIR)$(PREFIX)/sbin/nattravd
 	install -m 0755 $(OUT)/nattravctl $(DESTDIR)$(PREFIX)/sbin/nattravctl
@@ -254,8 +309,11 @@ install: all $(OUT)/install/nattrav-client
 	install -m 0644 $(CLIENT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 0644 include/nattrav_client.h $(DESTDIR)$(INCLUDEDIR)/
 	sed 's|/usr/local|$(PREFIX)|g' scripts/nattravd.service > $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_DIR)/nattravd.service
 	install -m 0644 scripts/nattrav.sysusers $(DESTDIR)$(SYSUSERS_DIR)/nattrav.conf
+	install -m 0644 scripts/nattravctl.bash-completion $(DESTDIR)$(BASHCOMP_DIR)/nattravctl
 	install -m 0644 docs/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 docs/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/man/*.3 $(DESTDIR)$(PREFIX)/share/man/man3/
 	test -e $(DESTDIR)/etc/nattrav/nattravd.conf || \
@@ -265,6 +323,12 @@ install: all $(OUT)/install/nattrav-client
 		systemd-sysusers $(SYSUSERS_DIR)/nattrav.conf && \
 		chgrp nattrav /etc/nattrav/nattravd.conf; \
 	fi
+
+# What install wrote, except /etc/nattrav (the operator's settings, keys and
+# secret) and the nattrav user (files it owns may remain): removed by hand.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@echo "kept: /etc/nattrav and the nattrav user (remove them by hand: rm -r /etc/nattrav; userdel nattrav)"
 
 clean:
 	$(Q)rm -rf $(OUT)
@@ -312,7 +376,7 @@ $(ASAN_CLIENT_SO): $(ASAN_CLIENT_OBJS) $(CLIENT_MAP)
 $(OUT)/asan/nattrav-client: $(ASAN_CLIENT_SO)
 $(OUT)/asan/nattrav-client: TOOL_LIBS = -L$(OUT)/asan -lnattrav-client -Wl,-rpath,'$$ORIGIN'
 
-$(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS)
+$(ASAN_BINS): $(OUT)/asan/%: $$(wildcard user/%/*.c) $(USER_HDRS) $(ASAN_LIB) $(SKELS) $(OUT)/nt_version.h
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ASAN_CFLAGS) $(filter %.c,$^) $(TOOL_LIBS) $(ASAN_LIB) $(LDLIBS) -o $@
 

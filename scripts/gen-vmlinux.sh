@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Regenerate the checked-in vmlinux/<arch>/vmlinux.h from this kernel's BTF.
-# The build prefers the running kernel's BTF; this copy is for machines without it.
+# The build uses this copy, never the build host's running kernel: the BPF
+# programs are CO-RE, relocated at load time against the target kernel's BTF,
+# so the header only declares types. Refresh it when a new kernel type is needed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 btf=/sys/kernel/btf/vmlinux

@@ -55,7 +55,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 scripts/deps.sh || exit 1
-make -j"$(nproc)" || exit 1
+make -j"$(nproc)" WERROR=1 || exit 1
 
 passed=0
 failed=0

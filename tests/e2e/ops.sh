@@ -7,7 +7,11 @@
 # forwarded counter matches nattravctl stats), SIGHUP reload of a deny list
 # while two clients exchange media (not one packet lost; a new client from
 # the newly denied range is refused), man pages render, make install into a
-# temporary DESTDIR.
+# temporary DESTDIR and make uninstall from it. Every --json output of
+# nattravctl and nattrav-client met on the way is read by a real JSON parser
+# (python3 -m json.tool, line by line), and so are outputs that carry odd
+# names (quotes, backslashes, control characters, UTF-8) in a group, a
+# user, a pin folder and a socket path.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -22,6 +26,17 @@ mkdir -m 0755 "$work/run"
 SOCK="$work/run/nattravd.sock"
 
 NT_CTL_EXTRA=(--ctl-socket "$SOCK")
+# Every line of FILE is one JSON document that python3 -m json.tool reads.
+json_lines_ok() {
+	local f=$1 n=0 line
+	[ -s "$f" ] || { echo "$f: empty"; return 1; }
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s' "$line" | python3 -m json.tool >/dev/null 2>"$work/json.err" ||
+			{ echo "$f line $n is not JSON: $line"; cat "$work/json.err"; return 1; }
+	done <"$f"
+}
+JSON_OUT=()
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 metric() { # name{labels} -> value
 	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
@@ -67,10 +82,46 @@ ctl status >"$work/status" 2>&1 || true
 check "status: daemon up, uptime and counts" grep -q '^daemon     up .*sessions' "$work/status"
 check "status: interface and XDP mode" grep -Eq "^interface  $RELAY_IF \(ifindex [0-9]+\): XDP (native|skb), program id [0-9]+; TC fan-out program id [0-9]+" "$work/status"
 ctl status --json >"$work/status.json"
+JSON_OUT+=(status.json)
 check "status --json: iface, mode, prog id, daemon facts" python3 -c "
 import json; d = json.load(open('$work/status.json'))
 assert d['iface'] == '$RELAY_IF' and d['xdp_mode'] in ('native', 'skb') and d['xdp_prog_id'] > 0
 assert d['daemon']['up'] and d['daemon']['xdp'] == d['xdp_mode'] and int(d['daemon']['uptime_s']) >= 0"
+check "status --json: the daemon's pid and counts are numbers (never \"pid\":?)" python3 -c "
+import json; d = json.load(open('$work/status.json'))['daemon']
+assert all(type(d[k]) is int for k in ('pid', 'uptime_s', 'sessions', 'groups', 'mappings', 'connections')), d"
+check "status --json: no '?' where a value should be" sh -c "! grep -q ':?' '$work/status.json'"
+
+# --- odd names through every JSON writer ---------------------------------------
+ODD=$'q"b\\s\x01\t\x7f\xc3\xa9\xe2\x82\xac'
+ODD_DIR="$NT_PIN_DIR-$ODD"
+ctl --pin-dir "$ODD_DIR" status --json >"$work/odd-pin.json" 2>"$work/odd-pin.err" || true
+JSON_OUT+=(odd-pin.json)
+check "status --json, pin folder with a quote, backslash, control chars, UTF-8: read back exactly" \
+	python3 -c "
+import json, sys
+d = json.load(open('$work/odd-pin.json', encoding='utf-8'))
+assert d['pin_dir'] == sys.argv[1] and d['maps'] is False and d['daemon']['up'], d" "$ODD_DIR"
+ctl --ctl-socket "$work/run/$ODD.sock" status --json >"$work/odd-sock.json" 2>/dev/null || true
+JSON_OUT+=(odd-sock.json)
+check "status --json, daemon socket path of odd bytes: the error names it exactly" \
+	python3 -c "
+import json, sys
+d = json.load(open('$work/odd-sock.json', encoding='utf-8'))
+assert not d['daemon']['up'] and sys.argv[1] in d['daemon']['error'], d" "$work/run/$ODD.sock"
+# a group name and a user name the relay refuses: the error event still parses
+client "$C1_NS" "$work/odd-group" --token "$(token alice)" --group "$ODD" --timeout 3 || true
+JSON_OUT+=(odd-group)
+check "nattrav-client --json, group of odd bytes: an error event, parsed" python3 -c "
+import json; e = [json.loads(l) for l in open('$work/odd-group', encoding='utf-8')]
+assert e and e[-1]['event'] == 'error' and e[-1]['message'], e"
+# v2:<expiry>:<user>:<groups>:<mac>, the user replaced
+IFS=: read -r tv texp _ tgroups tmac <<<"$(token alice)"
+client "$C1_NS" "$work/odd-user" --token "$tv:$texp:$ODD:$tgroups:$tmac" --group "ops-$P-o" --timeout 3 || true
+JSON_OUT+=(odd-user)
+check "nattrav-client --json, token with a user of odd bytes: an error event, parsed" python3 -c "
+import json; e = [json.loads(l) for l in open('$work/odd-user', encoding='utf-8')]
+assert e and e[-1]['event'] == 'error', e"
 
 # --- a real exchange: mappings, stats --watch, metrics ----------------------
 m_fwd0=$(metric 'nattrav_received_packets_total{path="xdp",verdict="forwarded"}')
@@ -82,6 +133,21 @@ b=$!
 nt_wait_for -t 10 sh -c "grep -q verified '$work/x-c1' && grep -q verified '$work/x-c2'" || true
 sleep 0.5
 ctl mappings --json >"$work/mappings.json"
+JSON_OUT+=(mappings.json)
+ctl stats --json >"$work/stats.json"
+ctl stats --json --watch 1 --count 2 >"$work/stats-watch.json"
+ctl config --json >"$work/config.json"
+ctl groups --json >"$work/groups.json" || true
+JSON_OUT+=(stats.json stats-watch.json config.json)
+check "stats --watch --json: two documents, the second with rates" python3 -c "
+import json; r = [json.loads(l) for l in open('$work/stats-watch.json')]
+assert len(r) == 2 and r[1]['round'] == 2 and 'pps' in r[1]['forwarded'], r"
+check "config --json: the media port" python3 -c "
+import json; assert json.load(open('$work/config.json'))['media_port'] == 3478"
+check "groups --json: every line parses (none or more groups)" sh -c "
+	[ ! -s '$work/groups.json' ] || python3 -c '
+import json, sys
+for l in open(sys.argv[1]): json.loads(l)' '$work/groups.json'"
 check "mappings --json: two mappings on the xdp path" python3 -c "
 import json; ms = [json.loads(l) for l in open('$work/mappings.json')]
 assert len(ms) == 2 and all(m['path'] == 'xdp' for m in ms), ms"
@@ -106,7 +172,7 @@ check "metrics: 2 verifications ok, TLS handshakes counted" \
 check "metrics: sessions ended counted as expiries" \
 	test "$(metric 'nattrav_expiries_total{reason="session_end"}')" -ge 2
 check "metrics: nattrav_info names the mode" \
-	sh -c "ip netns exec '$RELAY_NS' curl -sf http://127.0.0.1:$MPORT/metrics | grep -Eq '^nattrav_info\\{version=\"[0-9.]+\",iface=\"$RELAY_IF\",xdp_mode=\"(native|skb)\"\\} 1'"
+	sh -c "ip netns exec '$RELAY_NS' curl -sf http://127.0.0.1:$MPORT/metrics | grep -Eq '^nattrav_info\\{version=\"[0-9][^\"]*\",iface=\"$RELAY_IF\",xdp_mode=\"(native|skb)\"\\} 1'"
 check "metrics: other path 404, POST 405, garbage 400" sh -c "
 	[ \"\$(ip netns exec '$RELAY_NS' curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$MPORT/)\" = 404 ] &&
 	[ \"\$(ip netns exec '$RELAY_NS' curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:$MPORT/metrics)\" = 405 ] &&
@@ -150,8 +216,11 @@ nt_wait_for -t 3 sh -c "grep -q '\"expired\".*\"reason\":\"admin\"' '$work/k-c1'
 check "kick mapping: the client got EVT EXPIRED reason=admin" \
 	grep -q '"expired".*"reason":"admin"' "$work/k-c1"
 check "kick mapping: the daemon logged it" grep -q "mapping $c1_map .*removed: kicked by the operator" "$work/daemon.log"
-ctl kick session "$c2_sess" >"$work/kick2" 2>&1 || true
-check "kick session: nattravctl reports it" grep -q "session $c2_sess of user bob ended" "$work/kick2"
+ctl kick session "$c2_sess" --json >"$work/kick2.json" 2>"$work/kick2.err" || true
+JSON_OUT+=(kick2.json)
+check "kick session --json: nattravctl reports it" python3 -c "
+import json; d = json.load(open('$work/kick2.json'))
+assert d == {'kicked': 'session', 'session': '$c2_sess', 'user': 'bob'}, d"
 sleep 0.5
 ctl mappings --json >"$work/k-after.json"
 check "kick session: its mapping is gone" sh -c "! grep -q '$c2_sess' '$work/k-after.json'"
@@ -197,13 +266,26 @@ sleep 0.3
 stop_daemon
 check "SIGTERM: the control socket is removed" test ! -e "$SOCK"
 ctl status >"$work/status-down" 2>&1 || true
+ctl status --json >"$work/status-down.json" 2>/dev/null || true
+JSON_OUT+=(status-down.json)
+check "status --json with the daemon down: up false, the reason, no daemon counts" python3 -c "
+import json; d = json.load(open('$work/status-down.json'))
+assert d['daemon']['up'] is False and 'not running' in d['daemon']['error'] and d['maps'], d"
 check "status with the daemon down: says so, still shows the interface from the maps" \
 	sh -c "grep -q '^daemon     down: nattravd is not running' '$work/status-down' &&
 	       grep -q '^interface  $RELAY_IF ' '$work/status-down'"
 nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" detach --iface "$RELAY_IF" --purge >/dev/null
+"$B/nattravctl" token --secret-file "$work/secret" --user alice --group g1 --group g2 --json >"$work/token.json"
+JSON_OUT+=(token.json)
+
+# --- every --json output above, through python3 -m json.tool -----------------
+JSON_OUT+=(x-c1 x-c2 k-c1 k-c2 k-mappings.json k-after.json r-c1 r-c2 r-c3 r-c4)
+for f in "${JSON_OUT[@]}"; do
+	check "$f: every line is JSON (python3 -m json.tool)" json_lines_ok "$work/$f"
+done
 
 # --- man pages and make install ----------------------------------------------
-for m in "$ROOT"/docs/man/*.[138]; do
+for m in "$ROOT"/docs/man/*.[1358]; do
 	check "man page $(basename "$m") renders without warnings" \
 		sh -c "MANWIDTH=80 man --warnings -l '$m' 2>'$work/man.err' | grep -q 'SYNOPSIS' && ! [ -s '$work/man.err' ]"
 done
@@ -215,7 +297,8 @@ for f in usr/sbin/nattravd usr/sbin/nattravctl usr/bin/nattrav-client \
 	usr/include/nattrav_client.h usr/lib/systemd/system/nattravd.service \
 	usr/share/man/man8/nattravd.8 usr/share/man/man8/nattravctl.8 \
 	usr/share/man/man1/nattrav-client.1 usr/share/man/man3/nattrav_client.3 \
-	etc/nattrav/nattravd.conf usr/lib/sysusers.d/nattrav.conf; do
+	etc/nattrav/nattravd.conf usr/lib/sysusers.d/nattrav.conf \
+	usr/share/man/man5/nattravd.conf.5 usr/share/bash-completion/completions/nattravctl; do
 	check "installed: /$f" test -s "$dest/$f"
 done
 check "installed unit runs /usr/sbin/nattravd" grep -q '^ExecStart=/usr/sbin/nattravd ' "$dest/usr/lib/systemd/system/nattravd.service"
@@ -225,5 +308,12 @@ check "installed sysusers file makes the unit's User=" sh -c "
 check "installed config is the example, all of it commented" \
 	sh -c "! grep -Ev '^[[:space:]]*(#|$)' '$dest/etc/nattrav/nattravd.conf' | grep -q ."
 check "installed nattravd runs (--help)" sh -c "'$dest/usr/sbin/nattravd' --help >/dev/null"
+check "installed programs answer --version" sh -c "
+	'$dest/usr/sbin/nattravd' --version | grep -q '^nattravd [0-9]' &&
+	'$dest/usr/sbin/nattravctl' --version | grep -q '^nattravctl [0-9]' &&
+	'$dest/usr/bin/nattrav-client' --version | grep -q '^nattrav-client [0-9]'"
+make -C "$ROOT" -s uninstall DESTDIR="$dest" PREFIX=/usr >>"$work/install.log" 2>&1 || true
+check "make uninstall removes all but the operator's config" \
+	test "$(cd "$dest" && find . -type f)" = ./etc/nattrav/nattravd.conf
 
 relay_summary 30

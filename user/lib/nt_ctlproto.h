@@ -10,9 +10,6 @@
 #include <stdint.h>
 #include "nattrav_abi.h"
 
-/* what nattravd reports (ctl STATUS, nattrav_info) */
-#define NT_VERSION "0.1.0"
-
 #define NT_CTL_SOCKET_DEFAULT "/run/nattrav/nattravd.sock"
 #define NT_CTL_LINE_MAX 256	/* request bytes before "\n" */
 #define NT_CTL_REPLY_MAX 1024	/* reply bytes, "\n" included */

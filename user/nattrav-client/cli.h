@@ -34,8 +34,7 @@ int cli_token(struct cli *cli, const char *arg, const char *file);
 /* Connect, verify, send and count; returns the exit code. */
 int cli_run(const struct cli *cli);
 
-/* Output helpers (out.c): JSON string escaping, error lines. */
-void json_str(const char *s);
+/* An error line on stderr "nattrav-client: ..."; returns code. */
 int cli_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* NT_CLI_H */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "cli.h"
 #include "nt_num.h"
+#include "nt_version.h"
 
 static const char usage[] =
 	"usage: nattrav-client --server HOST[:PORT] --ca FILE\n"
@@ -43,6 +44,8 @@ static const char usage[] =
 	"                        session and mapping when the relay kept them), media\n"
 	"                        going on meanwhile, and reports {\"event\":\"reconnected\"}\n"
 	"  --json                one JSON object per line on stdout\n"
+	"  -h, --help            this text\n"
+	"  -V, --version         the version\n"
 	"\n"
 	"Environment:\n"
 	"  NATTRAV_TOKEN         the token, when neither --token nor --token-file is given\n"
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
 {
 	enum { O_SERVER = 256, O_CA, O_TOKEN, O_TOKEN_FILE, O_GROUP, O_BIND, O_SEND, O_RATE, O_SIZE,
 	       O_DURATION, O_WAIT, O_LEAVE, O_TIMEOUT, O_CERT, O_KEY, O_JSON, O_HELP,
-	       O_NO_RECONNECT };
+	       O_NO_RECONNECT, O_VERSION };
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
 		{ "ca", required_argument, NULL, O_CA },
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, O_JSON },
 		{ "no-reconnect", no_argument, NULL, O_NO_RECONNECT },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .opts.sz = sizeof(struct nt_client_opts), .rate = 50, .size = 200,
@@ -98,7 +102,7 @@ int main(int argc, char **argv)
 	int c, err = 0;
 
 	opterr = 0;
-	while (!err && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case O_SERVER:
 			cli.opts.server = optarg;
@@ -157,8 +161,13 @@ int main(int argc, char **argv)
 		case O_NO_RECONNECT:
 			cli.opts.no_reconnect = true;
 			break;
+		case 'h':
 		case O_HELP:
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+		case O_VERSION:
+			printf("nattrav-client %s\n", NT_VERSION);
 			return 0;
 		default:
 			if (optopt >= O_SERVER)

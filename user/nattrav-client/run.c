@@ -10,6 +10,7 @@
 #include <time.h>
 #include <openssl/rand.h>
 #include "cli.h"
+#include "nt_json.h"
 #include "nt_line.h"
 
 static volatile sig_atomic_t stop;
@@ -29,22 +30,6 @@ int cli_error(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
-}
-
-void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch > 0x7e)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
 }
 
 struct run {
@@ -82,21 +67,20 @@ static void session_hex(const struct run *r, char *buf, size_t len)
 static void json_event(const char *name, ...)
 {
 	const char *k, *v;
+	struct nt_json j;
 	va_list ap;
 
-	printf("{\"event\":");
-	json_str(name);
+	nt_json_begin(&j, stdout);
+	nt_json_obj(&j);
+	nt_json_kstr(&j, "event", name);
 	va_start(ap, name);
 	while ((k = va_arg(ap, const char *))) {
 		v = va_arg(ap, const char *);
-		printf(",");
-		json_str(k);
-		printf(":");
-		json_str(v);
+		nt_json_kstr(&j, k, v);
 	}
 	va_end(ap);
-	printf("}\n");
-	fflush(stdout);
+	nt_json_obj_end(&j);
+	nt_json_end(&j);
 }
 
 static int fail(const struct run *r, const char *stage, int err)
@@ -104,11 +88,16 @@ static int fail(const struct run *r, const char *stage, int err)
 	const char *msg = r->c ? nt_client_error(r->c) : strerror(-err);
 
 	if (r->cli->json) {
-		printf("{\"event\":\"error\",\"stage\":\"%s\",\"code\":%d,\"message\":", stage,
-		       r->c ? nt_client_err_code(r->c) : 0);
-		json_str(msg);
-		printf("}\n");
-		fflush(stdout);
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "event", "error");
+		nt_json_kstr(&j, "stage", stage);
+		nt_json_ki64(&j, "code", r->c ? nt_client_err_code(r->c) : 0);
+		nt_json_kstr(&j, "message", msg);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 	}
 	return cli_error(CLI_EXIT_FAIL, "%s", msg);
 }
@@ -151,6 +140,7 @@ static void json_other(const struct nt_client_event *ev)
 {
 	struct nt_line_reply rp;
 	char name[sizeof(ev->name)];
+	struct nt_json j;
 	size_t i;
 
 	if (nt_line_parse_reply(ev->line, strlen(ev->line), &rp))
@@ -158,17 +148,30 @@ static void json_other(const struct nt_client_event *ev)
 	for (i = 0; ev->name[i]; i++)
 		name[i] = (char)(ev->name[i] | 0x20);
 	name[i] = '\0';
-	printf("{\"event\":");
-	json_str(name);
+	nt_json_begin(&j, stdout);
+	nt_json_obj(&j);
+	nt_json_kstr(&j, "event", name);
 	for (i = 0; i < rp.nkv; i++) {
 		if (!strcmp(rp.kv[i].key, "event"))
 			continue;
-		printf(",");
-		json_str(rp.kv[i].key);
-		printf(":");
-		json_str(rp.kv[i].val);
+		nt_json_kstr(&j, rp.kv[i].key, rp.kv[i].val);
 	}
-	printf("}\n");
+	nt_json_obj_end(&j);
+	nt_json_end(&j);
+}
+
+static void json_udp_error(const char *name, const char *sid, const struct nt_client_event *ev)
+{
+	struct nt_json j;
+
+	nt_json_begin(&j, stdout);
+	nt_json_obj(&j);
+	nt_json_kstr(&j, "event", name);
+	nt_json_kstr(&j, "session", sid);
+	nt_json_ki64(&j, "code", ev->code);
+	nt_json_kstr(&j, "reason", ev->reason);
+	nt_json_obj_end(&j);
+	nt_json_end(&j);
 }
 
 static void on_event(void *arg, const struct nt_client_event *ev)
@@ -201,8 +204,7 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 	snprintf(code, sizeof(code), "%d", ev->code);
 	if (r->cli->json) {
 		if (ev->kind == NT_CLIENT_EV_UDP_ERROR)
-			printf("{\"event\":\"%s\",\"session\":\"%s\",\"code\":%d,\"reason\":", name,
-			       sid, ev->code), json_str(ev->reason), printf("}\n");
+			json_udp_error(name, sid, ev);
 		else if (ev->kind == NT_CLIENT_EV_OTHER)
 			json_other(ev);
 		else
@@ -223,17 +225,31 @@ static void print_summary(const struct run *r)
 
 	nt_client_stats_summary(r->st, &s);
 	if (r->cli->json) {
-		printf("{\"event\":\"summary\",\"sent\":%" PRIu64 ",\"received\":%" PRIu64
-		       ",\"lost\":%" PRIu64 ",\"out_of_order\":%" PRIu64 ",\"duplicates\":%" PRIu64
-		       ",\"senders\":%" PRIu64 ",\"send_errors\":%" PRIu64 ",\"invalid\":%" PRIu64
-		       ",\"own\":%" PRIu64,
-		       r->sent, s.received, s.lost, s.out_of_order, s.duplicates, s.senders,
-		       r->send_errors, r->invalid, r->own);
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "event", "summary");
+		nt_json_ku64(&j, "sent", r->sent);
+		nt_json_ku64(&j, "received", s.received);
+		nt_json_ku64(&j, "lost", s.lost);
+		nt_json_ku64(&j, "out_of_order", s.out_of_order);
+		nt_json_ku64(&j, "duplicates", s.duplicates);
+		nt_json_ku64(&j, "senders", s.senders);
+		nt_json_ku64(&j, "send_errors", r->send_errors);
+		nt_json_ku64(&j, "invalid", r->invalid);
+		nt_json_ku64(&j, "own", r->own);
 		if (r->cli->leave_ms)
-			printf(",\"received_after_leave\":%" PRIu64, r->after_leave);
-		printf(",\"latency_us\":{\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
-		       ",\"max\":%" PRIu64 "}}\n",
-		       s.lat_p50_us, s.lat_p90_us, s.lat_p99_us, s.lat_max_us);
+			nt_json_ku64(&j, "received_after_leave", r->after_leave);
+		nt_json_key(&j, "latency_us");
+		nt_json_obj(&j);
+		nt_json_ku64(&j, "p50", s.lat_p50_us);
+		nt_json_ku64(&j, "p90", s.lat_p90_us);
+		nt_json_ku64(&j, "p99", s.lat_p99_us);
+		nt_json_ku64(&j, "max", s.lat_max_us);
+		nt_json_obj_end(&j);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 	} else {
 		printf("sent %" PRIu64 " (%" PRIu64 " send errors), received %" PRIu64
 		       " from %" PRIu64 " sender(s): lost %" PRIu64 ", out of order %" PRIu64
@@ -255,14 +271,20 @@ static void print_connected(const struct run *r)
 
 	session_hex(r, sid, sizeof(sid));
 	if (r->cli->json) {
-		printf("{\"event\":\"connected\",\"server\":");
-		json_str(r->cli->opts.server);
-		printf(",\"user\":");
-		json_str(nt_client_user(r->c));
-		printf(",\"group\":");
-		json_str(g->group);
-		printf(",\"session\":\"%s\",\"media\":\"%s\",\"consent\":%u,\"keepalive\":%u}\n",
-		       sid, g->media_str, g->consent_s, g->keepalive_s);
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "event", "connected");
+		nt_json_kstr(&j, "server", r->cli->opts.server);
+		nt_json_kstr(&j, "user", nt_client_user(r->c));
+		nt_json_kstr(&j, "group", g->group);
+		nt_json_kstr(&j, "session", sid);
+		nt_json_kstr(&j, "media", g->media_str);
+		nt_json_ku64(&j, "consent", g->consent_s);
+		nt_json_ku64(&j, "keepalive", g->keepalive_s);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 	} else
 		printf("connected to %s as %s: group %s, session %s, media %s\n",
 		       r->cli->opts.server, nt_client_user(r->c), g->group, sid, g->media_str);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "nt_json.h"
 #include "nt_iface.h"
 #include "nt_num.h"
 
@@ -102,10 +103,18 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 	nt_xdp_close(x);
 	if (err)
 		return ctl_error(CTL_EXIT_FAIL, "cannot attach to %s: %s", iface, strerror(-err));
-	if (ctl->json)
-		printf("{\"event\":\"attached\",\"iface\":\"%s\",\"mode\":\"%s\",\"pin_dir\":\"%s\"}\n",
-		       iface, used == NT_XDP_NATIVE ? "native" : "skb", ctl->pin_dir);
-	else
+	if (ctl->json) {
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "event", "attached");
+		nt_json_kstr(&j, "iface", iface);
+		nt_json_kstr(&j, "mode", used == NT_XDP_NATIVE ? "native" : "skb");
+		nt_json_kstr(&j, "pin_dir", ctl->pin_dir);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
+	} else
 		printf("attached to %s in %s mode, maps pinned under %s\n", iface,
 		       used == NT_XDP_NATIVE ? "native" : "skb", ctl->pin_dir);
 	return 0;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "ctl.h"
+#include "nt_json.h"
 #include "nt_endpoint.h"
 #include "nt_num.h"
 
@@ -95,14 +96,25 @@ static void print_group(__u32 id, const struct nt_fanout_group *g, bool json)
 	__u32 n = g->n_members < NT_GROUP_MAX_MEMBERS ? g->n_members : NT_GROUP_MAX_MEMBERS;
 
 	if (json) {
-		printf("{\"group\":%u,\"members\":[", id);
-		for (__u32 i = 0; i < n; i++)
-			printf("%s{\"endpoint\":\"%s\",\"delivered\":%llu}", i ? "," : "",
-			       nt_endpoint_format(&g->members[i], ep, sizeof(ep)),
-			       (unsigned long long)g->delivered[i]);
-		printf("],\"packets_in\":%llu,\"copies_out\":%llu,\"bytes_out\":%llu}\n",
-		       (unsigned long long)g->packets_in, (unsigned long long)g->copies_out,
-		       (unsigned long long)g->bytes_out);
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_ku64(&j, "group", id);
+		nt_json_key(&j, "members");
+		nt_json_arr(&j);
+		for (__u32 i = 0; i < n; i++) {
+			nt_json_obj(&j);
+			nt_json_kstr(&j, "endpoint", nt_endpoint_format(&g->members[i], ep, sizeof(ep)));
+			nt_json_ku64(&j, "delivered", g->delivered[i]);
+			nt_json_obj_end(&j);
+		}
+		nt_json_arr_end(&j);
+		nt_json_ku64(&j, "packets_in", g->packets_in);
+		nt_json_ku64(&j, "copies_out", g->copies_out);
+		nt_json_ku64(&j, "bytes_out", g->bytes_out);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 		return;
 	}
 	printf("group %u: %u members, %llu packets in, %llu copies out (%llu bytes)\n", id, n,

@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 #include "ctl.h"
 #include "nt_ctlproto.h"
+#include "nt_json.h"
+#include "nt_num.h"
 
 struct map_counts {
 	unsigned mappings, statics, fanout, groups;
@@ -47,6 +49,74 @@ static const char *get(const char *reply, const char *key, char *buf)
 	const char *v = ctl_reply_get(reply, key, buf, 64);
 
 	return v ? v : "?";
+}
+
+/* A field of the daemon's reply: a string, or null when the daemon did not send it. */
+static void json_reply_str(struct nt_json *j, const char *reply, const char *key)
+{
+	char b[64];
+
+	nt_json_kstr(j, key, ctl_reply_get(reply, key, b, sizeof(b)));
+}
+
+/* A count of the daemon's reply: a number, or null when missing or not a number. */
+static void json_reply_u64(struct nt_json *j, const char *reply, const char *key,
+			   const char *name)
+{
+	char b[64];
+	uint64_t v;
+
+	if (ctl_reply_get(reply, key, b, sizeof(b)) && !nt_parse_u64(b, 0, UINT64_MAX, &v))
+		nt_json_ku64(j, name, v);
+	else
+		nt_json_knull(j, name);
+}
+
+static void status_json(const struct ctl *ctl, const char *reply, bool up, int derr,
+			const struct ctl_attach *a, bool maps, const struct nt_config *cfg,
+			const char *v4, const char *v6, const struct map_counts *mc)
+{
+	struct nt_json j;
+	char errb[200];
+
+	nt_json_begin(&j, stdout);
+	nt_json_obj(&j);
+	nt_json_key(&j, "daemon");
+	nt_json_obj(&j);
+	nt_json_kbool(&j, "up", up);
+	if (up) {
+		json_reply_str(&j, reply, "version");
+		json_reply_u64(&j, reply, "pid", "pid");
+		json_reply_u64(&j, reply, "uptime", "uptime_s");
+		json_reply_str(&j, reply, "iface");
+		json_reply_str(&j, reply, "xdp");
+		json_reply_u64(&j, reply, "sessions", "sessions");
+		json_reply_u64(&j, reply, "groups", "groups");
+		json_reply_u64(&j, reply, "mappings", "mappings");
+		json_reply_u64(&j, reply, "connections", "connections");
+		json_reply_str(&j, reply, "metrics");
+	} else {
+		nt_json_kstr(&j, "error", ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));
+	}
+	nt_json_obj_end(&j);
+	nt_json_kstr(&j, "iface", a->ifindex ? a->iface : "");
+	nt_json_ki64(&j, "ifindex", a->ifindex);
+	nt_json_kstr(&j, "xdp_mode", a->ifindex ? a->mode : "none");
+	nt_json_ku64(&j, "xdp_prog_id", a->xdp_prog_id);
+	nt_json_ku64(&j, "tc_prog_id", a->tc_prog_id);
+	nt_json_kstr(&j, "pin_dir", ctl->pin_dir);
+	nt_json_kbool(&j, "maps", maps);
+	if (maps) {
+		nt_json_kstr(&j, "relay_v4", v4);
+		nt_json_kstr(&j, "relay_v6", v6);
+		nt_json_ku64(&j, "media_port", ntohs(cfg->media_port));
+		nt_json_ku64(&j, "map_mappings", mc->mappings);
+		nt_json_ku64(&j, "map_static", mc->statics);
+		nt_json_ku64(&j, "map_fanout", mc->fanout);
+		nt_json_ku64(&j, "fanout_groups", mc->groups);
+	}
+	nt_json_obj_end(&j);
+	nt_json_end(&j);
 }
 
 static void print_uptime(unsigned long long s)
@@ -92,27 +162,7 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 		nt_maps_close(&m);
 	}
 	if (ctl->json) {
-		printf("{\"daemon\":");
-		if (up)
-			printf("{\"up\":true,\"version\":\"%s\",\"pid\":%s,\"uptime_s\":%s,\"iface\":\"%s\","
-			       "\"xdp\":\"%s\",\"sessions\":%s,\"groups\":%s,\"mappings\":%s,"
-			       "\"connections\":%s,\"metrics\":\"%s\"}",
-			       get(reply, "version", b[0]), get(reply, "pid", b[1]),
-			       get(reply, "uptime", b[2]), get(reply, "iface", b[3]),
-			       get(reply, "xdp", b[4]), get(reply, "sessions", b[5]),
-			       get(reply, "groups", b[6]), get(reply, "mappings", b[7]),
-			       get(reply, "connections", b[8]), get(reply, "metrics", b[9]));
-		else
-			printf("{\"up\":false,\"error\":\"%s\"}", ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));
-		printf(",\"iface\":\"%s\",\"ifindex\":%d,\"xdp_mode\":\"%s\",\"xdp_prog_id\":%u,"
-		       "\"tc_prog_id\":%u,\"pin_dir\":\"%s\",\"maps\":%s",
-		       a.ifindex ? a.iface : "", a.ifindex, a.ifindex ? a.mode : "none",
-		       a.xdp_prog_id, a.tc_prog_id, ctl->pin_dir, maps ? "true" : "false");
-		if (maps)
-			printf(",\"relay_v4\":\"%s\",\"relay_v6\":\"%s\",\"media_port\":%u,"
-			       "\"map_mappings\":%u,\"map_static\":%u,\"map_fanout\":%u,\"fanout_groups\":%u",
-			       v4, v6, ntohs(cfg.media_port), mc.mappings, mc.statics, mc.fanout, mc.groups);
-		printf("}\n");
+		status_json(ctl, reply, up, derr, &a, maps, &cfg, v4, v6, &mc);
 		return 0;
 	}
 	if (up) {
@@ -179,11 +229,17 @@ int ctl_kick(struct ctl *ctl, int argc, char **argv)
 		return ctl_error(CTL_EXIT_FAIL, "nattravd refused: %s",
 				 !strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
 	if (ctl->json) {
-		printf("{\"kicked\":\"%s\"", r.cmd == NT_CTL_KICK_MAPPING ? "mapping" : "session");
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "kicked", r.cmd == NT_CTL_KICK_MAPPING ? "mapping" : "session");
 		if (ctl_reply_get(reply, "mapping", b[0], 64))
-			printf(",\"mapping\":\"%s\"", b[0]);
-		printf(",\"session\":\"%s\",\"user\":\"%s\"}\n", get(reply, "session", b[1]),
-		       ctl_reply_get(reply, "user", b[2], 64) ? b[2] : "");
+			nt_json_kstr(&j, "mapping", b[0]);
+		json_reply_str(&j, reply, "session");
+		nt_json_kstr(&j, "user", ctl_reply_get(reply, "user", b[2], 64) ? b[2] : "");
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 	} else if (r.cmd == NT_CTL_KICK_MAPPING) {
 		printf("mapping %s removed (session %s%s%s); the client was told\n",
 		       get(reply, "mapping", b[0]), get(reply, "session", b[1]),

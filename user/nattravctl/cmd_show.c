@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "ctl.h"
 #include "nt_endpoint.h"
+#include "nt_json.h"
 #include "nt_num.h"
 
 static const char *const stat_names[NT_STAT_MAX] = NT_STAT_NAMES;
@@ -53,15 +54,26 @@ static int print_mapping(const struct nt_endpoint *src, const struct nt_mapping 
 
 	nt_endpoint_format(src, s, sizeof(s));
 	nt_endpoint_format(&v->peer, p, sizeof(p));
-	if (st->json)
-		printf("{\"src\":\"%s\",\"peer\":\"%s\",\"group\":%u,\"session\":\"%016llx\","
-		       "\"path\":\"%s\",\"age_s\":%.1f,\"idle_s\":%.1f,\"packets\":%llu,"
-		       "\"bytes\":%llu,\"static\":%s}\n",
-		       s, p, v->group_id, (unsigned long long)v->session_id, path_of(st, v),
-		       secs_since(v->created_ns), secs_since(v->last_seen_ns),
-		       (unsigned long long)v->packets, (unsigned long long)v->bytes,
-		       v->flags & NT_MAPPING_F_STATIC ? "true" : "false");
-	else
+	if (st->json) {
+		struct nt_json j;
+		char sid[17];
+
+		snprintf(sid, sizeof(sid), "%016llx", (unsigned long long)v->session_id);
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "src", s);
+		nt_json_kstr(&j, "peer", p);
+		nt_json_ku64(&j, "group", v->group_id);
+		nt_json_kstr(&j, "session", sid);
+		nt_json_kstr(&j, "path", path_of(st, v));
+		nt_json_kdouble(&j, "age_s", secs_since(v->created_ns), 1);
+		nt_json_kdouble(&j, "idle_s", secs_since(v->last_seen_ns), 1);
+		nt_json_ku64(&j, "packets", v->packets);
+		nt_json_ku64(&j, "bytes", v->bytes);
+		nt_json_kbool(&j, "static", v->flags & NT_MAPPING_F_STATIC);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
+	} else
 		printf("%-46s %-46s %6u %-9s %8.1f %8.1f %12llu %14llu%s\n", s, p, v->group_id,
 		       path_of(st, v), secs_since(v->created_ns), secs_since(v->last_seen_ns),
 		       (unsigned long long)v->packets, (unsigned long long)v->bytes,
@@ -108,19 +120,27 @@ static void print_stats(const struct ctl *ctl, const struct nt_counter *c,
 	bool rates = prev && dt > 0;
 
 	if (ctl->json) {
-		printf("{");
-		if (prev)
-			printf("\"round\":%u,\"interval_s\":%.3f,", round, dt);
-		for (int i = 0; i < NT_STAT_MAX; i++) {
-			printf("%s\"%s\":{\"packets\":%llu,\"bytes\":%llu", i ? "," : "", stat_names[i],
-			       (unsigned long long)c[i].packets, (unsigned long long)c[i].bytes);
-			if (rates)
-				printf(",\"pps\":%.1f,\"bps\":%.1f",
-				       (double)(c[i].packets - prev[i].packets) / dt,
-				       (double)(c[i].bytes - prev[i].bytes) * 8 / dt);
-			printf("}");
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		if (prev) {
+			nt_json_ku64(&j, "round", round);
+			nt_json_kdouble(&j, "interval_s", dt, 3);
 		}
-		printf("}\n");
+		for (int i = 0; i < NT_STAT_MAX; i++) {
+			nt_json_key(&j, stat_names[i]);
+			nt_json_obj(&j);
+			nt_json_ku64(&j, "packets", c[i].packets);
+			nt_json_ku64(&j, "bytes", c[i].bytes);
+			if (rates) {
+				nt_json_kdouble(&j, "pps", (double)(c[i].packets - prev[i].packets) / dt, 1);
+				nt_json_kdouble(&j, "bps", (double)(c[i].bytes - prev[i].bytes) * 8 / dt, 1);
+			}
+			nt_json_obj_end(&j);
+		}
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 		return;
 	}
 	if (prev)
@@ -218,10 +238,18 @@ int ctl_config(struct ctl *ctl, int argc, char **argv)
 		return ctl_error(CTL_EXIT_FAIL, "cannot read config: %s", strerror(-err));
 	inet_ntop(AF_INET, cfg.relay_v4, v4, sizeof(v4));
 	inet_ntop(AF_INET6, cfg.relay_v6, v6, sizeof(v6));
-	if (ctl->json)
-		printf("{\"relay_v4\":\"%s\",\"relay_v6\":\"%s\",\"media_port\":%u,\"fib\":%s}\n", v4,
-		       v6, ntohs(cfg.media_port), cfg.flags & NT_CONFIG_F_NO_FIB ? "false" : "true");
-	else
+	if (ctl->json) {
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "relay_v4", v4);
+		nt_json_kstr(&j, "relay_v6", v6);
+		nt_json_ku64(&j, "media_port", ntohs(cfg.media_port));
+		nt_json_kbool(&j, "fib", !(cfg.flags & NT_CONFIG_F_NO_FIB));
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
+	} else
 		printf("relay_v4   %s\nrelay_v6   %s\nmedia_port %u\nfib        %s\n", v4, v6,
 		       ntohs(cfg.media_port), cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
 	return 0;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <openssl/crypto.h>
 #include "ctl.h"
+#include "nt_json.h"
 #include "nt_num.h"
 #include "nt_token.h"
 
@@ -103,11 +104,20 @@ int ctl_token(struct ctl *ctl, int argc, char **argv)
 	if (n < 0)
 		return ctl_error(CTL_EXIT_FAIL, "cannot mint token: %s", strerror(-n));
 	if (ctl->json) {
-		/* user, groups and token are of charsets without '"' or '\\' */
-		printf("{\"user\":\"%s\",\"ttl\":%llu,\"groups\":[", user, (unsigned long long)ttl);
+		struct nt_json j;
+
+		nt_json_begin(&j, stdout);
+		nt_json_obj(&j);
+		nt_json_kstr(&j, "user", user);
+		nt_json_ku64(&j, "ttl", ttl);
+		nt_json_key(&j, "groups");
+		nt_json_arr(&j);
 		for (size_t i = 0; i < ngroups; i++)
-			printf("%s\"%s\"", i ? "," : "", groups[i]);
-		printf("],\"token\":\"%s\"}\n", token);
+			nt_json_str(&j, groups[i]);
+		nt_json_arr_end(&j);
+		nt_json_kstr(&j, "token", token);
+		nt_json_obj_end(&j);
+		nt_json_end(&j);
 	} else {
 		printf("%s\n", token);
 	}

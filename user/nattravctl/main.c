@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "nt_ctlproto.h"
 #include "nt_log.h"
+#include "nt_version.h"
 
 static const char usage[] =
 	"usage: nattravctl [--pin-dir DIR] [--ctl-socket PATH] [--json] [-v] COMMAND [ARGS]\n"
@@ -44,6 +45,8 @@ static const char usage[] =
 	"  --ctl-socket PATH  nattravd's control socket (default " NT_CTL_SOCKET_DEFAULT ")\n"
 	"  --json             machine-readable output, one JSON object per line\n"
 	"  -v                 verbose (libbpf messages)\n"
+	"  -h, --help         this text\n"
+	"  -V, --version      the version\n"
 	"\n"
 	"Examples:\n"
 	"  nattravctl attach --iface eth0 --addr 203.0.113.1 --media-port 3478\n"
@@ -122,6 +125,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl ctl = { .pin_dir = NT_PIN_DIR_DEFAULT, .ctl_socket = NT_CTL_SOCKET_DEFAULT };
@@ -130,13 +134,16 @@ int main(int argc, char **argv)
 	nt_log_set_level(NT_LOG_WARN);
 	argc = take_global_opts(&ctl, argc, argv);
 	/* '+': stop at the command name, its options are its own */
-	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hvV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			nt_log_set_level(NT_LOG_DEBUG);
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("nattravctl %s\n", NT_VERSION);
 			return 0;
 		default:
 			fputs(usage, stderr);

@@ -12,6 +12,7 @@
 #include "nt_ctlproto.h"
 #include "nt_log.h"
 #include "nt_num.h"
+#include "nt_version.h"
 
 void nd_usage(FILE *f)
 {
@@ -79,7 +80,8 @@ void nd_usage(FILE *f)
 	      "  --turn-max-lifetime S   longest allocation lifetime granted (default 3600)\n"
 	      "  --config FILE           read settings from FILE first (default\n"
 	      "                          " ND_CONFIG_DEFAULT " when it exists; none: no file)\n"
-	      "  --help                  this text\n"
+	      "  -h, --help              this text\n"
+	      "  -V, --version           the version\n"
 	      "\n"
 	      "Examples:\n"
 	      "  nattravd --iface eth0 --cert /etc/nattrav/server.pem --key /etc/nattrav/server.key \\\n"
@@ -135,6 +137,7 @@ static const struct option opts[] = {
 	{ "turn-max-lifetime", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -320,7 +323,7 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 
 static int file_set(const char *key, const char *val, void *arg)
 {
-	if (!strcmp(key, "config") || !strcmp(key, "help")) {
+	if (!strcmp(key, "config") || !strcmp(key, "help") || !strcmp(key, "version")) {
 		snprintf(conf_err, sizeof(conf_err), "'%s' cannot be set in a config file", key);
 		return -EINVAL;
 	}
@@ -367,8 +370,12 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 		return ND_EXIT_FAIL;
 	opterr = 0;
 	optind = 0; /* full getopt re-init: SIGHUP parses argv again */
-	while ((ch = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
-		if (ch == 'h') {
+	while ((ch = getopt_long(argc, argv, ":hV", opts, &idx)) != -1) {
+		if (ch == 'h' || ch == 'V') {
+			if (ch == 'h')
+				nd_usage(stdout);
+			else
+				printf("nattravd %s\n", NT_VERSION);
 			*help = true;
 			rc = 0;
 			goto out;

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include "conn.h"
 #include "nt_ctlproto.h"
+#include "nt_version.h"
 #include "nt_endpoint.h"
 #include "nt_log.h"
 

@@ -154,8 +154,6 @@ int main(int argc, char **argv)
 	d.argv = argv;
 	rc = nd_conf_parse(&d.conf, argc, argv, &help);
 	if (rc || help) {
-		if (help)
-			nd_usage(stdout);
 		nd_conf_free(&d.conf);
 		nd_conf_strings_free();
 		return rc;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include "nattravd.h"
 #include "nt_ctlproto.h"
+#include "nt_version.h"
 #include "nt_endpoint.h"
 #include "nt_http.h"
 #include "nt_log.h"

@@ -70,7 +70,10 @@ struct nd_conf {
 	struct nd_turn_conf turn;
 };
 
-/* Parse flags and the config file into c. Returns 0, or the exit code to use. */
+/*
+ * Parse flags and the config file into c. Returns 0, or the exit code to use.
+ * *help: --help or --version was asked for and answered on stdout; exit 0.
+ */
 int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help);
 /* Frees what one parse owns (the deny list); its strings stay for the process. */
 void nd_conf_free(struct nd_conf *c);
