@@ -311,7 +311,7 @@ check "installed nattravd runs (--help)" sh -c "'$dest/usr/sbin/nattravd' --help
 check "installed programs answer --version" sh -c "
 	'$dest/usr/sbin/nattravd' --version | grep -q '^nattravd [0-9]' &&
 	'$dest/usr/sbin/nattravctl' --version | grep -q '^nattravctl [0-9]' &&
-	'$dest/usr/bin/nattrav-client' --version | grep -q '^nattrav-client [0-9]'"
+	LD_LIBRARY_PATH='$dest/usr/lib' '$dest/usr/bin/nattrav-client' --version | grep -q '^nattrav-client [0-9]'"
 make -C "$ROOT" -s uninstall DESTDIR="$dest" PREFIX=/usr >>"$work/install.log" 2>&1 || true
 check "make uninstall removes all but the operator's config" \
 	test "$(cd "$dest" && find . -type f)" = ./etc/nattrav/nattravd.conf
