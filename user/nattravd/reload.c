@@ -41,6 +41,17 @@ static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
 		nt_warn(fmt, "next-hop");
 	if (nc->max_groups != old->max_groups)
 		nt_warn(fmt, "max-groups");
+	/* TURN's settings size its tables and sockets at start */
+	if (str_changed(old->turn.secret_file, nc->turn.secret_file))
+		nt_warn(fmt, "turn-secret-file");
+	if (str_changed(old->turn.realm, nc->turn.realm))
+		nt_warn(fmt, "turn-realm");
+	if (nc->turn.port_min != old->turn.port_min || nc->turn.port_max != old->turn.port_max)
+		nt_warn(fmt, "turn-ports");
+	if (nc->turn.max_allocations != old->turn.max_allocations ||
+	    nc->turn.max_per_user != old->turn.max_per_user ||
+	    nc->turn.max_lifetime_s != old->turn.max_lifetime_s)
+		nt_warn(fmt, "turn-max-allocations, turn-max-per-user or turn-max-lifetime");
 	if (nc->max_connections != old->max_connections)
 		nt_warn(fmt, "max-connections");
 	if (nc->max_unauth != old->max_unauth)
