@@ -63,6 +63,10 @@ TEST_HDRS := $(wildcard tests/*.h) $(wildcard tests/*/*.h)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
+# Each tests/e2e/lib/*.c is a helper program of the e2e tests, build/e2e/<name>.
+E2E_SRCS := $(wildcard tests/e2e/lib/*.c)
+E2E_BINS := $(patsubst tests/e2e/lib/%.c,$(OUT)/e2e/%,$(E2E_SRCS))
+
 # libFuzzer targets: tests/fuzz/fuzz_*.c, with the library rebuilt by clang
 # under ASan and UBSan. Not part of "all": run with scripts/fuzz.sh.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -82,7 +86,7 @@ SYSUSERS_DIR ?= /usr/lib/sysusers.d
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS) $(E2E_BINS)
 
 $(OUT)/vmlinux/vmlinux.h:
 	$(call msg,GEN,$@)
@@ -136,6 +140,11 @@ $(OUT)/bench/%: tests/bench/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+
+$(OUT)/e2e/%: tests/e2e/lib/%.c $(USER_HDRS) $(LIB) $(SKELS)
+	$(call msg,E2E,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 

@@ -742,7 +742,40 @@ static void conn_step(struct nt_client *c, int64_t now)
 
 /* ---- UDP: media, control messages, keepalives ---- */
 
-static void udp_input(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg)
+/*
+ * Media that arrives while a blocking call runs the machine (no callbacks):
+ * kept for the next nt_client_process / poll, as the socket buffer would.
+ */
+static void hold_media(struct nt_client *c, const uint8_t *buf, size_t len)
+{
+	uint8_t *copy;
+
+	if (c->held_n == UDP_HOLD || c->held_bytes + len > UDP_HOLD_BYTES)
+		return;
+	copy = malloc(len);
+	if (!copy)
+		return;
+	memcpy(copy, buf, len);
+	c->held[c->held_n].buf = copy;
+	c->held[c->held_n].len = len;
+	c->held_n++;
+	c->held_bytes += len;
+}
+
+static void held_deliver(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg)
+{
+	for (unsigned int i = 0; i < c->held_n; i++) {
+		if (cb->media)
+			cb->media(arg, c->held[i].buf, c->held[i].len);
+		free(c->held[i].buf);
+	}
+	c->held_n = 0;
+	c->held_bytes = 0;
+}
+
+/* hold: a blocking call runs the machine; keep media for the application */
+static void udp_input(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg,
+		      bool hold)
 {
 	if (c->udp < 0)
 		return;
@@ -768,6 +801,8 @@ static void udp_input(struct nt_client *c, const struct nt_client_callbacks *cb,
 		if (!nt_wire_is_control(buf, (size_t)n)) {
 			if (cb && cb->media)
 				cb->media(arg, buf, (size_t)n);
+			else if (hold)
+				hold_media(c, buf, (size_t)n);
 			continue;
 		}
 		if (c->vf.active && !c->vf.answered) {
@@ -826,7 +861,9 @@ static void deliver(struct nt_client *c, const struct nt_client_callbacks *cb, v
 
 int nt_client_process(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg)
 {
-	udp_input(c, cb, arg);
+	if (c->held_n)
+		held_deliver(c, cb ? cb : &(struct nt_client_callbacks){ 0 }, arg);
+	udp_input(c, cb, arg, false);
 	step(c);
 	if (cb)
 		deliver(c, cb, arg);
@@ -859,7 +896,7 @@ int nt_client_next_timeout(const struct nt_client *c)
 {
 	int64_t now = ntc_mono_ms(), t = INT64_MAX;
 
-	if (c->evq_n || c->in_off < c->in_len || (c->ssl && SSL_pending(c->ssl)))
+	if (c->evq_n || c->held_n || c->in_off < c->in_len || (c->ssl && SSL_pending(c->ssl)))
 		return 0;
 	if (c->st == NTC_DONE)
 		return -1;
@@ -956,7 +993,7 @@ static int wait_step(struct nt_client *c, int64_t until)
 		t = until > now ? (int)(until - now) : 0;
 	if (poll(pfd, (nfds_t)n, t) < 0 && errno != EINTR)
 		return -errno;
-	udp_input(c, NULL, NULL);
+	udp_input(c, NULL, NULL, true);
 	step(c);
 	return 0;
 }
@@ -1126,6 +1163,7 @@ void nt_client_close(struct nt_client *c)
 			if (wait_step(c, until))
 				break;
 	}
+	held_deliver(c, &(struct nt_client_callbacks){ 0 }, NULL);
 	ntc_tls_drop(c);
 	SSL_SESSION_free(c->tls_sess);
 	BIO_meth_free(c->bio_meth);

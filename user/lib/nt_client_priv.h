@@ -20,6 +20,8 @@
 #define EVQ_LEN 32		/* events kept between two polls */
 #define INBUF_LEN 4096
 #define UDP_BURST 64		/* datagrams taken per poll, so TLS is not starved */
+#define UDP_HOLD 256		/* media datagrams kept during a blocking call */
+#define UDP_HOLD_BYTES (1 << 20)
 #define NTC_TID_LEN 12		/* a UDP control message's transaction id */
 #define NTC_KA_TIDS 4		/* keepalives whose ERROR we would still take */
 
@@ -96,6 +98,13 @@ struct nt_client {
 	uint8_t ans_tid[NTC_TID_LEN];
 	bool ans_sent;
 	uint64_t probe_last;	/* the last PROBE's NT-SEQUENCE */
+
+	struct {
+		uint8_t *buf;
+		size_t len;
+	} held[UDP_HOLD];
+	unsigned int held_n;
+	size_t held_bytes;
 
 	struct nt_client_event evq[EVQ_LEN];
 	unsigned evq_head, evq_n;
