@@ -195,9 +195,10 @@ int nt_client_start(const struct nt_client_opts *opts, struct nt_client **out);
 /*
  * The descriptors to watch now and what for (POLLIN, POLLOUT) into fds
  * (room for max; 2 is always enough); returns how many. They change: the
- * TLS socket is a new one after each reconnection and wants POLLOUT while
- * connecting. Call it after every nt_client_process and update the loop's
- * registration (level-triggered).
+ * TLS socket is a new one after each reconnection (possibly with the same
+ * number, the old one closed) and wants POLLOUT while connecting. Call it
+ * after every nt_client_process and register again, level-triggered: with
+ * epoll, EPOLL_CTL_ADD, and EPOLL_CTL_MOD when that says EEXIST.
  */
 int nt_client_fds(const struct nt_client *c, struct pollfd *fds, int max);
 /* Milliseconds until nt_client_process must run even with no fd ready; 0: now, -1: none. */
