@@ -911,10 +911,11 @@ int nt_client_next_timeout(const struct nt_client *c)
 	if (c->vf.active) {
 		sooner(&t, c->vf.deadline);
 		sooner(&t, c->vf.answered ? c->vf.verdict_until : c->vf.next_probe);
-	} else if (c->vf_retry && c->joined) {
+	} else if (c->vf_retry && c->joined && c->session_up) {
 		sooner(&t, c->vf_retry);
 	}
-	if (c->opts.token_refresh && c->st == NTC_UP && c->session_up) {
+	/* both wait for the connection (or its command) otherwise: no timer to spin on */
+	if (c->opts.token_refresh && c->st == NTC_UP && c->session_up && c->cmd < 0) {
 		int64_t exp = token_expiry(c->opts.token);
 
 		int64_t when = now + (exp - TOKEN_MARGIN_S - (int64_t)time(NULL)) * 1000;
