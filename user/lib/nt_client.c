@@ -688,7 +688,7 @@ static void conn_step(struct nt_client *c, int64_t now)
 			conn_failed(c, rc);
 			return;
 		}
-		/* fall through */
+		__attribute__((fallthrough));
 	case NTC_TCP:
 		rc = ntc_tcp_step(c);
 		if (rc == 0 && now >= c->conn_deadline)
@@ -705,7 +705,7 @@ static void conn_step(struct nt_client *c, int64_t now)
 			return;
 		}
 		c->st = NTC_TLS;
-		/* fall through */
+		__attribute__((fallthrough));
 	case NTC_TLS:
 		rc = ntc_tls_step(c);
 		if (rc == 0 && now >= c->conn_deadline)
@@ -721,7 +721,7 @@ static void conn_step(struct nt_client *c, int64_t now)
 			conn_failed(c, rc);
 			return;
 		}
-		/* fall through */
+		__attribute__((fallthrough));
 	case NTC_UP:
 		rc = c->out_len ? ntc_tls_flush(c) : 1;
 		if (rc >= 0)
