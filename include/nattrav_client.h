@@ -35,8 +35,11 @@
  * Threads: the library has no global state (no static variables, no
  * signal handlers, no global OpenSSL settings changed), so clients on
  * different threads are independent. One client is used by one thread at
- * a time: calls on the same client must not overlap, and callbacks run on
- * the thread inside nt_client_process / poll / open / verify.
+ * a time: calls on the same client must not overlap. Callbacks (media,
+ * event, token_refresh) run on the calling thread, inside
+ * nt_client_process or nt_client_poll (token_refresh also inside the
+ * blocking calls); media that arrives during open / verify / leave is kept
+ * for the next of those.
  *
  * Signals: nothing it sends raises SIGPIPE (MSG_NOSIGNAL on every socket
  * write, TLS included), so a relay that resets the connection cannot kill
