@@ -4,7 +4,9 @@
  * each joins the group, verifies its mapping, then sends media at --rate to
  * the other; the relay may restart meanwhile and both must resume. No
  * blocking call of the library is used. Prints one JSON line per event and
- * a summary per client at the end; exits 1 when a client ended.
+ * a summary per client at the end (after_reverify: media received after an
+ * EVT VERIFIED with another mapping than the first, as after a NAT
+ * rebinding); exits 1 when a client ended.
  *
  *	nb_pair --server IP --ca FILE --group G --token T1 --token T2 [--rate PPS]
  *		[--run SECONDS after both verified]
@@ -26,8 +28,10 @@ struct peer {
 	struct nt_client *c;
 	uint32_t ssrc;
 	bool joined, verified, ended;
-	uint64_t sent, received, after_resume, own;
-	int resumed, rejoined;
+	bool rebound;		/* verified with another mapping than the first */
+	char first_mapping[NT_CLIENT_ADDRSTRLEN];
+	uint64_t sent, received, after_resume, after_reverify, own;
+	int resumed, rejoined, verifies;
 	int64_t next_send_ms;
 };
 
@@ -70,6 +74,11 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		break;
 	case NT_CLIENT_EV_VERIFIED:
 		p->verified = true;
+		p->verifies++;
+		if (!p->first_mapping[0])
+			snprintf(p->first_mapping, sizeof(p->first_mapping), "%s", ev->mapping);
+		else if (strcmp(p->first_mapping, ev->mapping))
+			p->rebound = true;
 		break;
 	case NT_CLIENT_EV_RECONNECTED:
 		if (!strcmp(ev->reason, "resumed"))
@@ -100,6 +109,8 @@ static void on_media(void *arg, const void *buf, size_t len)
 	p->received++;
 	if (p->resumed)
 		p->after_resume++;
+	if (p->rebound)
+		p->after_reverify++;
 }
 
 /* Register what each client wants now: ADD, or MOD when the fd is there already. */
@@ -218,9 +229,10 @@ int main(int argc, char **argv)
 		struct peer *p = &peers[i];
 
 		printf("{\"client\":%d,\"event\":\"summary\",\"sent\":%" PRIu64 ",\"received\":%" PRIu64
-		       ",\"after_resume\":%" PRIu64 ",\"own\":%" PRIu64 ",\"resumed\":%d,\"rejoined\":%d,"
-		       "\"error\":\"%s\"}\n",
-		       p->id, p->sent, p->received, p->after_resume, p->own, p->resumed, p->rejoined,
+		       ",\"after_resume\":%" PRIu64 ",\"after_reverify\":%" PRIu64 ",\"own\":%" PRIu64
+		       ",\"resumed\":%d,\"rejoined\":%d,\"verifies\":%d,\"error\":\"%s\"}\n",
+		       p->id, p->sent, p->received, p->after_resume, p->after_reverify, p->own,
+		       p->resumed, p->rejoined, p->verifies,
 		       p->ended ? nt_client_error(p->c) : "");
 		nt_client_quit_start(p->c);
 	}
