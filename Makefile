@@ -114,6 +114,10 @@ TEST_HDRS := $(wildcard tests/*.h) $(wildcard tests/*/*.h)
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 
+# Each tests/e2e/lib/*.c is a helper program of the e2e tests, build/e2e/<name>.
+E2E_SRCS := $(wildcard tests/e2e/lib/*.c)
+E2E_BINS := $(patsubst tests/e2e/lib/%.c,$(OUT)/e2e/%,$(E2E_SRCS))
+
 # libFuzzer targets: tests/fuzz/fuzz_*.c, with the library rebuilt by clang
 # under ASan and UBSan. Not part of "all": run with scripts/fuzz.sh.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -138,7 +142,7 @@ SYSUSERS_DIR ?= /usr/lib/sysusers.d
 .SECONDEXPANSION:
 
 all: $(BPF_OBJS) $(SKELS) $(LIB) $(CLIENT_OUT) $(TOOL_BINS) $(UNIT_BINS) $(BENCH_BINS) \
-	$(EXAMPLE_BINS)
+	$(EXAMPLE_BINS) $(E2E_BINS)
 
 ifneq ($(VMLINUX_BTF),)
 $(OUT)/vmlinux/vmlinux.h: $(VMLINUX_BTF)
@@ -262,6 +266,12 @@ $(OUT)/bench/%: tests/bench/%.c $(TEST_HDRS) $(USER_HDRS) $(LIB) $(SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -Itests $< $(LIB) $(LDLIBS) -o $@
+
+# end-to-end test programs run on the shared library, as applications do
+$(OUT)/e2e/%: tests/e2e/lib/%.c $(USER_HDRS) $(LIB) $(SKELS) $(CLIENT_SO_LINKS)
+	$(call msg,E2E,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -L$(OUT) -lnattrav-client -Wl,-rpath,'$$ORIGIN/..' $(LIB) $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 

@@ -15,9 +15,22 @@
  *		nt_client_poll(c, 100, &callbacks, app);	// media in, keepalives, events
  *	nt_client_close(c);
  *
+ * The same flow without blocking, from the application's own event loop
+ * (epoll, libuv, GLib): nt_client_start(), then on every wake-up
+ *
+ *	n = nt_client_fds(c, pfd, 2);		// (re)register these, level-triggered
+ *	t = nt_client_next_timeout(c);		// ms until process must run, -1: none
+ *	... wait ...
+ *	err = nt_client_process(c, &callbacks, app);	// never blocks
+ *
+ * The library then connects, authenticates, joins, verifies the mapping,
+ * sends keepalives, re-verifies after a NAT rebinding, reconnects and
+ * resumes after a drop or a relay restart, and reports each step as an
+ * event. nt_client_open / verify / leave / close are that same state
+ * machine, run to completion with poll(2).
+ *
  * Functions return 0 (or a length) on success, a negative errno otherwise;
- * nt_client_error() then says what went wrong in one line. One client is
- * used by one thread at a time; the library keeps no global state of its own.
+ * nt_client_error() then says what went wrong in one line.
  *
  * Media is any datagram: RTP, SRTP, DTLS, QUIC or the application's own
  * framing. Only nattrav's control framing is reserved: a datagram of 20 bytes
@@ -26,6 +39,23 @@
  *
  * Link with `pkg-config --cflags --libs nattrav-client`; only nt_client_*
  * symbols are exported. Licence: LGPL-2.1 OR BSD-2-Clause.
+ *
+ * Threads: the library has no global state (no static variables, no
+ * signal handlers, no global OpenSSL settings changed), so clients on
+ * different threads are independent. One client is used by one thread at
+ * a time: calls on the same client must not overlap. Callbacks (media,
+ * event, token_refresh) run on the calling thread, inside
+ * nt_client_process or nt_client_poll (token_refresh also inside the
+ * blocking calls); media that arrives during open / verify / leave is kept
+ * for the next of those.
+ *
+ * Signals: nothing it sends raises SIGPIPE (MSG_NOSIGNAL on every socket
+ * write, TLS included), so a relay that resets the connection cannot kill
+ * an application that keeps SIGPIPE at its default disposition.
+ *
+ * Blocking: the one step that can block is the name lookup (getaddrinfo)
+ * when opts->server is a host name, at each connection attempt; pass an IP
+ * literal for a loop that must never block.
  */
 #ifndef NATTRAV_CLIENT_H
 #define NATTRAV_CLIENT_H
@@ -33,6 +63,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #ifdef __cplusplus
@@ -72,6 +103,24 @@ struct nt_client_opts {
 	 * its UDP socket. true: a drop ends the client (NT_CLIENT_EV_CLOSED).
 	 */
 	bool no_reconnect;
+	/*
+	 * By default the library proves the mapping again on its own when it
+	 * learns the old one is gone: EVT EXPIRED for it, a signed 438 to a
+	 * keepalive (the NAT rebound: the relay sees a new source), or a
+	 * resumption that found no mapping; failures are retried every 5 s.
+	 * true: leave that to the application (nt_client_verify*).
+	 */
+	bool no_auto_verify;
+	/*
+	 * Optional: called from the library's own loop when the token expires
+	 * within 60 s, before a reconnection authenticates with it and while
+	 * connected (the relay then extends the session with AUTH, and sends a
+	 * new resume ticket). Write a fresh token ("<expiry>:<user>:<mac>",
+	 * same user) and its NUL into buf (cap bytes) and return 0; a negative
+	 * errno keeps the old token (asked again 10 s later).
+	 */
+	int (*token_refresh)(void *arg, char *buf, size_t cap);
+	void *token_refresh_arg;
 };
 
 /*
@@ -104,6 +153,13 @@ enum nt_client_event_kind {
 	NT_CLIENT_EV_OTHER,		/* an EVT this library does not know */
 	NT_CLIENT_EV_RECONNECTED,	/* back after a drop: reason "resumed" (same session)
 					 * or "rejoined" (a new one); mapping if verified */
+	NT_CLIENT_EV_JOINED,		/* nt_client_start: the session is granted
+					 * (nt_client_grant() is valid) */
+	NT_CLIENT_EV_VERIFY_FAILED,	/* a verification the library ran (or
+					 * nt_client_verify_start) failed: code = -errno,
+					 * reason = the error text */
+	NT_CLIENT_EV_LEFT,		/* nt_client_leave_start: LEAVE done */
+	NT_CLIENT_EV_TOKEN_REFRESHED,	/* token_refresh gave a new token, now in use */
 };
 
 struct nt_client_event {
@@ -136,9 +192,9 @@ int nt_client_open(const struct nt_client_opts *opts, struct nt_client **out);
  */
 int nt_client_verify(struct nt_client *c, int timeout_ms);
 /*
- * One round of work, waiting at most timeout_ms: keepalives that are due,
- * datagrams received (media to cb->media), TLS events (to cb->event), and
- * after a drop the reconnection (it may block up to the timeout of opts).
+ * One round of work, waiting at most timeout_ms: poll(2) on nt_client_fds
+ * until nt_client_next_timeout, then nt_client_process (keepalives,
+ * media to cb->media, events to cb->event, the reconnection after a drop).
  * Returns 0, or -ECONNRESET once the TLS connection is gone for good (a
  * drop with no_reconnect, BYE reason=admin or token-expired, or a relay
  * that stayed away longer than it could resume).
@@ -183,8 +239,64 @@ int nt_client_send_media_batch(struct nt_client *c, const struct nt_client_msg *
 int nt_client_recv_media_batch(struct nt_client *c, struct nt_client_msg *msgs, unsigned int n);
 /* LEAVE the group (session ends, mappings removed); the UDP socket stays open. */
 int nt_client_leave(struct nt_client *c);
-/* QUIT if still connected, close everything, free c. NULL is fine. */
+/*
+ * QUIT if still connected (waiting up to 500 ms for OK QUIT, unless
+ * nt_client_quit_start ran first), close everything, free c. NULL is fine.
+ */
 void nt_client_close(struct nt_client *c);
+
+/* ---- non-blocking: the same client driven from the application's loop ---- */
+
+/*
+ * Check the options, copy them, and start connecting (the TCP connect is
+ * under way when this returns). Nothing else happens until
+ * nt_client_process: TLS, HELLO, AUTH, JOIN (NT_CLIENT_EV_JOINED), then
+ * the mapping's verification (NT_CLIENT_EV_VERIFIED, or
+ * NT_CLIENT_EV_VERIFY_FAILED and another try 5 s later unless the relay
+ * denied the address). A failure before JOIN ends the client:
+ * NT_CLIENT_EV_CLOSED with the reason, and nt_client_process returns the
+ * error (-EACCES refused, -EPROTO TLS or protocol, -ETIMEDOUT, -errno of
+ * connect). *out is set even on failure (unless -ENOMEM); close it either way.
+ */
+int nt_client_start(const struct nt_client_opts *opts, struct nt_client **out);
+/*
+ * The descriptors to watch now and what for (POLLIN, POLLOUT) into fds
+ * (room for max; 2 is always enough); returns how many. They change: the
+ * TLS socket is a new one after each reconnection (possibly with the same
+ * number, the old one closed) and wants POLLOUT while connecting. Call it
+ * after every nt_client_process and register again, level-triggered: with
+ * epoll, EPOLL_CTL_ADD, and EPOLL_CTL_MOD when that says EEXIST.
+ */
+int nt_client_fds(const struct nt_client *c, struct pollfd *fds, int max);
+/* Milliseconds until nt_client_process must run even with no fd ready; 0: now, -1: none. */
+int nt_client_next_timeout(const struct nt_client *c);
+/*
+ * Do what is ready and due, without blocking: read the sockets, advance
+ * the connection, the verification and a reconnection, send keepalives,
+ * then give media and queued events to cb (NULL: events wait for a later
+ * call). 0, or the negative errno that ended the client for good (see
+ * nt_client_start and nt_client_poll); NT_CLIENT_EV_CLOSED is its event.
+ */
+int nt_client_process(struct nt_client *c, const struct nt_client_callbacks *cb, void *arg);
+/*
+ * Start proving the mapping (as nt_client_verify, without waiting): the
+ * outcome comes as NT_CLIENT_EV_VERIFIED or NT_CLIENT_EV_VERIFY_FAILED
+ * within timeout_ms. One already under way is restarted. -ENOTCONN when
+ * not joined.
+ */
+int nt_client_verify_start(struct nt_client *c, int timeout_ms);
+/*
+ * Send LEAVE; NT_CLIENT_EV_LEFT when the relay confirmed. -ENOTCONN when
+ * not joined or not connected, -EBUSY while another command is pending.
+ */
+int nt_client_leave_start(struct nt_client *c);
+/*
+ * Send QUIT (no reconnection after it); NT_CLIENT_EV_CLOSED when the relay
+ * closed the connection, after which nt_client_close does not wait.
+ */
+int nt_client_quit_start(struct nt_client *c);
+/* True from JOIN (or open) until LEAVE or the end of the client. */
+bool nt_client_joined(const struct nt_client *c);
 
 int nt_client_udp_fd(const struct nt_client *c);
 int nt_client_tls_fd(const struct nt_client *c);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The client's control connection: TCP connect with a deadline, TLS with the
- * server verified (versions and ciphers of nt_tls_policy.h), lines.
+ * The client's control connection, each step non-blocking: TCP connect, TLS
+ * with the server verified (versions and ciphers of nt_tls_policy.h), lines;
+ * every write with MSG_NOSIGNAL.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,75 +79,143 @@ int ntc_split_server(const char *s, char *host, size_t hlen, char *port, size_t 
 	return 0;
 }
 
-static int wait_fd(int fd, short events, int64_t deadline)
+/*
+ * A socket BIO of our own: OpenSSL's writes with write(2), which raises
+ * SIGPIPE when the relay has reset the connection. send(MSG_NOSIGNAL)
+ * gets EPIPE instead, whatever the application does with the signal.
+ */
+static int nsb_write(BIO *b, const char *buf, int len)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
-	int64_t now;
-	int n;
+	int fd = (int)(intptr_t)BIO_get_data(b);
+	ssize_t n;
 
-	do {
-		now = ntc_mono_ms();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		n = poll(&pfd, 1, (int)(deadline - now));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n ? 0 : -ETIMEDOUT;
+	BIO_clear_retry_flags(b);
+	n = send(fd, buf, (size_t)len, MSG_NOSIGNAL);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			BIO_set_retry_write(b);
+		return -1;
+	}
+	return (int)n;
 }
 
-int ntc_tcp_connect(struct nt_client *c, const char *host, const char *port, int64_t deadline)
+static int nsb_read(BIO *b, char *buf, int len)
+{
+	int fd = (int)(intptr_t)BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	n = recv(fd, buf, (size_t)len, 0);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			BIO_set_retry_read(b);
+		return -1;
+	}
+	return (int)n;
+}
+
+static long nsb_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	int fd = (int)(intptr_t)BIO_get_data(b);
+
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_C_GET_FD:
+		if (ptr)
+			*(int *)ptr = fd;
+		return fd;
+	default:
+		return 0;
+	}
+}
+
+/* The method is the client's own (freed with it): no state shared between clients. */
+static BIO *nosig_bio(struct nt_client *c)
+{
+	BIO *b;
+
+	if (!c->bio_meth) {
+		c->bio_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+					   BIO_TYPE_DESCRIPTOR, "nattrav socket");
+		if (!c->bio_meth || BIO_meth_set_write(c->bio_meth, nsb_write) != 1 ||
+		    BIO_meth_set_read(c->bio_meth, nsb_read) != 1 ||
+		    BIO_meth_set_ctrl(c->bio_meth, nsb_ctrl) != 1)
+			return NULL;
+	}
+	b = BIO_new(c->bio_meth);
+	if (!b)
+		return NULL;
+	BIO_set_data(b, (void *)(intptr_t)c->tcp);
+	BIO_set_init(b, 1);
+	return b;
+}
+
+int ntc_resolve(struct nt_client *c)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *res, *ai;
-	int rc, err = -EHOSTUNREACH;
+	int rc;
 
-	rc = getaddrinfo(host, port, &hints, &res);
-	if (rc)
-		return ntc_fail(c, -EHOSTUNREACH, "cannot resolve %s: %s", host, gai_strerror(rc));
-	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				ai->ai_protocol);
-		socklen_t sl = sizeof(err);
-		int soerr = 0;
-
-		if (fd < 0) {
-			err = -errno;
-			continue;
-		}
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
-			err = -errno;
-			close(fd);
-			continue;
-		}
-		err = wait_fd(fd, POLLOUT, deadline);
-		if (!err && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr)
-			err = -soerr;
-		if (err) {
-			close(fd);
-			continue;
-		}
-		c->tcp = fd;
-		break;
+	freeaddrinfo(c->ai_res);
+	c->ai_res = c->ai_cur = NULL;
+	rc = getaddrinfo(c->host, c->port, &hints, &c->ai_res);
+	if (rc) {
+		c->ai_res = NULL;
+		return ntc_fail(c, -EHOSTUNREACH, "cannot resolve %s: %s", c->host,
+				gai_strerror(rc));
 	}
-	freeaddrinfo(res);
-	if (c->tcp < 0)
-		return ntc_fail(c, err, "cannot connect to %s port %s: %s", host, port, strerror(-err));
+	c->ai_cur = c->ai_res;
+	c->conn_err = -EHOSTUNREACH;
 	return 0;
 }
 
-/* Run an SSL call to completion on the non-blocking socket, by deadline. */
-static int ssl_wait(struct nt_client *c, int rc, int64_t deadline)
+static void next_addr(struct nt_client *c, int err)
 {
-	switch (SSL_get_error(c->ssl, rc)) {
-	case SSL_ERROR_WANT_READ:
-		return wait_fd(c->tcp, POLLIN, deadline) ?: 1;
-	case SSL_ERROR_WANT_WRITE:
-		return wait_fd(c->tcp, POLLOUT, deadline) ?: 1;
-	case SSL_ERROR_ZERO_RETURN:
-		return -ECONNRESET;
-	default:
-		return -EPROTO;
+	c->conn_err = err;
+	if (c->tcp >= 0)
+		close(c->tcp);
+	c->tcp = -1;
+	c->ai_cur = c->ai_cur->ai_next;
+}
+
+int ntc_tcp_step(struct nt_client *c)
+{
+	for (;;) {
+		struct addrinfo *ai = c->ai_cur;
+		struct pollfd pfd;
+		socklen_t sl = sizeof(int);
+		int soerr = 0;
+
+		if (!ai) {
+			int err = c->conn_err;
+
+			freeaddrinfo(c->ai_res);
+			c->ai_res = NULL;
+			return ntc_fail(c, err, "cannot connect to %s port %s: %s", c->host, c->port,
+					strerror(-err));
+		}
+		if (c->tcp < 0) {
+			c->tcp = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					ai->ai_protocol);
+			if (c->tcp < 0) {
+				next_addr(c, -errno);
+				continue;
+			}
+			if (connect(c->tcp, ai->ai_addr, ai->ai_addrlen) && errno != EINPROGRESS) {
+				next_addr(c, -errno);
+				continue;
+			}
+		}
+		pfd = (struct pollfd){ .fd = c->tcp, .events = POLLOUT };
+		if (poll(&pfd, 1, 0) == 0)
+			return 0; /* still connecting */
+		if (getsockopt(c->tcp, SOL_SOCKET, SO_ERROR, &soerr, &sl) || soerr) {
+			next_addr(c, soerr ? -soerr : -errno);
+			continue;
+		}
+		freeaddrinfo(c->ai_res);
+		c->ai_res = c->ai_cur = NULL;
+		return 1;
 	}
 }
 
@@ -170,13 +240,14 @@ static int keep_session(SSL *ssl, SSL_SESSION *s)
 	return 0; /* the library keeps its reference */
 }
 
-int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const char *host,
-		     int64_t deadline)
+int ntc_tls_begin(struct nt_client *c)
 {
+	const struct nt_client_opts *o = &c->opts;
+	const char *host = c->host;
 	char eb[200];
 	struct in6_addr a6;
 	bool ip = inet_pton(AF_INET, host, &a6) == 1 || inet_pton(AF_INET6, host, &a6) == 1;
-	int rc;
+	BIO *bio;
 
 	c->ctx = SSL_CTX_new(TLS_client_method());
 	if (!c->ctx)
@@ -199,9 +270,13 @@ int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const cha
 	}
 	SSL_CTX_set_session_cache_mode(c->ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(c->ctx, keep_session);
+	SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+				 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	c->ssl = SSL_new(c->ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, c->tcp) != 1)
+	bio = c->ssl ? nosig_bio(c) : NULL;
+	if (!bio)
 		return ntc_fail(c, -ENOMEM, "TLS: %s", ssl_errstr(eb, sizeof(eb)));
+	SSL_set_bio(c->ssl, bio, bio);
 	SSL_set_app_data(c->ssl, c);
 	/* a reconnection (the same server): resume when the ticket is still good */
 	if (c->tls_sess && SSL_set_session(c->ssl, c->tls_sess) != 1)
@@ -213,55 +288,71 @@ int ntc_tls_setup(struct nt_client *c, const struct nt_client_opts *o, const cha
 		   SSL_set_tlsext_host_name(c->ssl, host) != 1) {
 		return ntc_fail(c, -EINVAL, "TLS: bad host name %s", host);
 	}
-	while ((rc = SSL_connect(c->ssl)) != 1) {
-		int w = ssl_wait(c, rc, deadline);
-
-		if (w == 1)
-			continue;
-		if (w == -ETIMEDOUT)
-			return ntc_fail(c, w, "TLS handshake with %s timed out", host);
-		if (SSL_get_verify_result(c->ssl) != X509_V_OK)
-			return ntc_fail(c, -EPROTO, "TLS: server certificate of %s refused: %s", host,
-				    X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
-		return ntc_fail(c, -EPROTO, "TLS handshake with %s failed: %s", host,
-			    ssl_errstr(eb, sizeof(eb)));
-	}
-	c->tls_up = true;
 	return 0;
 }
 
-int ntc_tls_write(struct nt_client *c, const char *buf, size_t len)
+int ntc_tls_step(struct nt_client *c)
 {
-	int64_t deadline = ntc_mono_ms() + c->timeout_ms;
+	char eb[200];
+	int rc = SSL_connect(c->ssl);
+
+	if (rc == 1) {
+		c->tls_up = true;
+		c->ssl_want = POLLIN;
+		return 1;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		c->ssl_want = POLLIN;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->ssl_want = POLLOUT;
+		return 0;
+	default:
+		break;
+	}
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK)
+		return ntc_fail(c, -EPROTO, "TLS: server certificate of %s refused: %s", c->host,
+				X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+	return ntc_fail(c, -EPROTO, "TLS handshake with %s failed: %s", c->host,
+			ssl_errstr(eb, sizeof(eb)));
+}
+
+int ntc_tls_flush(struct nt_client *c)
+{
 	char eb[200];
 
-	while (len) {
-		int rc = SSL_write(c->ssl, buf, (int)len), w;
+	while (c->out_off < c->out_len) {
+		int rc = SSL_write(c->ssl, c->out + c->out_off, (int)(c->out_len - c->out_off));
 
 		if (rc > 0) {
-			buf += rc;
-			len -= (size_t)rc;
+			c->out_off += (size_t)rc;
 			continue;
 		}
-		w = ssl_wait(c, rc, deadline);
-		if (w == 1)
-			continue;
-		c->closed = true;
-		return ntc_fail(c, w == -ETIMEDOUT ? w : -ECONNRESET, "TLS write failed: %s",
-			    w == -ETIMEDOUT ? "timed out" : ssl_errstr(eb, sizeof(eb)));
+		switch (SSL_get_error(c->ssl, rc)) {
+		case SSL_ERROR_WANT_WRITE:
+			c->ssl_want = POLLOUT;
+			return 0;
+		case SSL_ERROR_WANT_READ:
+			c->ssl_want = POLLIN;
+			return 0;
+		default:
+			c->closed = true;
+			return ntc_fail(c, -ECONNRESET, "TLS write failed: %s",
+					ssl_errstr(eb, sizeof(eb)));
+		}
 	}
-	return 0;
+	c->out_off = c->out_len = 0;
+	c->ssl_want = POLLIN;
+	return 1;
 }
 
-/*
- * Next line from the server by deadline (mono ms; now = do not wait).
- * 1 with the line, 0 when none yet, -ECONNRESET when the server closed.
- */
-int ntc_tls_read_line(struct nt_client *c, int64_t deadline, const char **line, size_t *len)
+/* Next line from the server, not waiting: 1 with the line, 0 none yet, -ECONNRESET. */
+int ntc_tls_read_line(struct nt_client *c, const char **line, size_t *len)
 {
 	char eb[200];
 
-	if (c->closed)
+	if (c->closed || !c->ssl)
 		return -ECONNRESET;
 	for (;;) {
 		while (c->in_off < c->in_len) {
@@ -284,13 +375,12 @@ int ntc_tls_read_line(struct nt_client *c, int64_t deadline, const char **line, 
 		}
 		switch (SSL_get_error(c->ssl, rc)) {
 		case SSL_ERROR_WANT_READ:
-			if (wait_fd(c->tcp, POLLIN, deadline))
-				return 0;
-			continue;
+			if (!c->out_len)
+				c->ssl_want = POLLIN;
+			return 0;
 		case SSL_ERROR_WANT_WRITE:
-			if (wait_fd(c->tcp, POLLOUT, deadline))
-				return 0;
-			continue;
+			c->ssl_want = POLLOUT;
+			return 0;
 		case SSL_ERROR_ZERO_RETURN:
 			c->closed = true;
 			return ntc_fail(c, -ECONNRESET, "server closed the connection");
@@ -300,4 +390,22 @@ int ntc_tls_read_line(struct nt_client *c, int64_t deadline, const char **line, 
 				    ssl_errstr(eb, sizeof(eb)));
 		}
 	}
+}
+
+void ntc_tls_drop(struct nt_client *c)
+{
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	SSL_CTX_free(c->ctx);
+	c->ctx = NULL;
+	if (c->tcp >= 0)
+		close(c->tcp);
+	c->tcp = -1;
+	freeaddrinfo(c->ai_res);
+	c->ai_res = c->ai_cur = NULL;
+	c->tls_up = false;
+	c->ssl_want = 0;
+	nt_line_reader_init(&c->rd);
+	c->in_off = c->in_len = 0;
+	c->out_off = c->out_len = 0;
 }

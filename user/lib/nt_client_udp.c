@@ -83,7 +83,8 @@ static int send_msg(int fd, const struct nt_client_grant *g, const struct nt_wir
 
 	if (n < 0)
 		return n;
-	if (sendto(fd, buf, (size_t)n, 0, (const struct sockaddr *)&g->media, g->media_len) < 0) {
+	if (sendto(fd, buf, (size_t)n, MSG_NOSIGNAL, (const struct sockaddr *)&g->media,
+		   g->media_len) < 0) {
 		/* an ICMP error from an earlier datagram: the next one may pass */
 		if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
 			return 0;
@@ -129,19 +130,19 @@ bool ntc_our_request(const struct nt_client *c, const uint8_t tid[NTC_TID_LEN])
 /*
  * The NT-SEQUENCE of a PROBE: above every earlier one of the session, which
  * the server requires so a recorded PROBE is worth nothing. CLOCK_MONOTONIC
- * nanoseconds never go back while the session (and so this process) lives.
+ * nanoseconds never go back while the session (and so this process) lives;
+ * *last (the caller's, no global state) guards two PROBEs in one tick.
  */
-static uint64_t probe_seq(void)
+static uint64_t probe_seq(uint64_t *last)
 {
-	static _Thread_local uint64_t last;
 	struct timespec ts;
 	uint64_t v;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	v = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	if (v <= last)
-		v = last + 1;
-	last = v;
+	if (v <= *last)
+		v = *last + 1;
+	*last = v;
 	return v;
 }
 
@@ -160,7 +161,7 @@ static bool from_media(const struct nt_client_grant *g, const struct sockaddr_st
  * ANSWER went out, 0 to keep waiting, -EAGAIN to probe again at once, or
  * an error that ends the exchange.
  */
-static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_wire_msg *probe,
+static int on_datagram(int fd, const struct nt_client_grant *g, const uint8_t *probe_tid,
 		       const uint8_t *buf, size_t len, char *mapping, size_t mapping_len,
 		       uint8_t *ans_tid)
 {
@@ -177,7 +178,7 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 	 * session recorded earlier (an old 403, a 438 of a finished exchange)
 	 * and sent again must not end this one.
 	 */
-	if (memcmp(m.tid, probe->tid, sizeof(m.tid)))
+	if (memcmp(m.tid, probe_tid, sizeof(m.tid)))
 		return 0;
 	if (m.kind == NT_WIRE_ERROR) {
 		if (m.error_code == NT_WIRE_ERR_FORBIDDEN)
@@ -205,10 +206,10 @@ static int on_datagram(int fd, const struct nt_client_grant *g, const struct nt_
 	return 1;
 }
 
-int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
-		 const struct ntc_wake *wake, char *mapping, size_t mapping_len,
-		 uint8_t ans_tid[NTC_TID_LEN])
+int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, char *mapping,
+		       size_t mapping_len)
 {
+	uint64_t last = 0;
 	struct nt_wire_msg probe = { .kind = NT_WIRE_PROBE, .session_id = g->session,
 				     .pad_to = NT_WIRE_PROBE_MIN };
 	int64_t now = mono_ms(), deadline = now + timeout_ms, next = now;
@@ -220,17 +221,13 @@ int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
 	if (err)
 		return err;
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
-					 { .fd = wake ? wake->fd : -1, .events = POLLIN } };
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		uint8_t buf[NT_WIRE_MAX + 1];
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		ssize_t n;
 		int wait;
 
-		/* what came over TLS may end the exchange (EVT DENIED: no UDP 403 comes) */
-		if (wake && wake->fn(wake->arg))
-			return -ECANCELED;
 		now = mono_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
@@ -241,7 +238,7 @@ int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
 			 * earlier one that won a race to the server does not make
 			 * this one a replay there.
 			 */
-			probe.seq = probe_seq();
+			probe.seq = probe_seq(&last);
 			err = send_msg(fd, g, &probe);
 			if (err)
 				return err;
@@ -249,12 +246,12 @@ int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
 			rto = rto * 2 > PROBE_RTO_MAX_MS ? PROBE_RTO_MAX_MS : rto * 2;
 		}
 		wait = (int)((next < deadline ? next : deadline) - now);
-		if (poll(pfd, 2, wait) < 0) {
+		if (poll(&pfd, 1, wait) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (!(pfd[0].revents & (POLLIN | POLLERR)))
+		if (!(pfd.revents & (POLLIN | POLLERR)))
 			continue;
 		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
 		if (n < 0) {
@@ -265,7 +262,7 @@ int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
 		}
 		if (!from_media(g, &ss))
 			continue;
-		err = on_datagram(fd, g, &probe, buf, (size_t)n, mapping, mapping_len, ans_tid);
+		err = on_datagram(fd, g, probe.tid, buf, (size_t)n, mapping, mapping_len, NULL);
 		if (err == 1)
 			return 0;
 		if (err == -EAGAIN) {
@@ -280,8 +277,22 @@ int ntc_exchange(int fd, const struct nt_client_grant *g, int timeout_ms,
 	}
 }
 
-int nt_client_exchange(int fd, const struct nt_client_grant *g, int timeout_ms, char *mapping,
-		       size_t mapping_len)
+int ntc_probe_send(struct nt_client *c)
 {
-	return ntc_exchange(fd, g, timeout_ms, NULL, mapping, mapping_len, NULL);
+	struct nt_wire_msg probe = { .kind = NT_WIRE_PROBE, .session_id = c->grant.session,
+				     .pad_to = NT_WIRE_PROBE_MIN };
+
+	memcpy(probe.tid, c->vf.tid, sizeof(probe.tid));
+	probe.seq = probe_seq(&c->probe_last);
+	return send_msg(c->udp, &c->grant, &probe);
+}
+
+int ntc_verify_datagram(struct nt_client *c, const uint8_t *buf, size_t len)
+{
+	int err = on_datagram(c->udp, &c->grant, c->vf.tid, buf, len, c->vf.observed,
+			      sizeof(c->vf.observed), c->ans_tid);
+
+	if (err == 1)
+		c->ans_sent = true;
+	return err;
 }

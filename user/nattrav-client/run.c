@@ -38,7 +38,8 @@ struct run {
 	struct nt_client_stats *st;
 	uint32_t ssrc;
 	uint64_t sent, send_errors, invalid, own, after_leave;
-	bool left, expired, closed;
+	bool left, closed;
+	int verify_failed;	/* a verification the library ran failed: -errno */
 	int64_t last_rx_ms;
 };
 
@@ -182,24 +183,25 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		[NT_CLIENT_EV_DENIED] = "denied",     [NT_CLIENT_EV_BYE] = "bye",
 		[NT_CLIENT_EV_CLOSED] = "closed",     [NT_CLIENT_EV_UDP_ERROR] = "udp_error",
 		[NT_CLIENT_EV_OTHER] = "server_event", [NT_CLIENT_EV_RECONNECTED] = "reconnected",
+		[NT_CLIENT_EV_JOINED] = "joined", [NT_CLIENT_EV_VERIFY_FAILED] = "verify_failed",
+		[NT_CLIENT_EV_LEFT] = "left", [NT_CLIENT_EV_TOKEN_REFRESHED] = "token_refreshed",
 	};
-	const char *name = names[ev->kind];
+	const char *name = ev->kind < sizeof(names) / sizeof(names[0]) && names[ev->kind] ?
+				   names[ev->kind] : "server_event";
 	char sid[20], code[16];
 
+	/* the mapping proven again (the library does it after a rebinding or expiry) */
 	if (ev->kind == NT_CLIENT_EV_VERIFIED && !strcmp(ev->mapping, nt_client_mapping(r->c)))
 		return print_verified(r);
-	/*
-	 * Our mapping is gone (consent, rebind) or the relay no longer takes our
-	 * source (438 to a keepalive after a NAT rebinding): prove the current one.
-	 */
-	if ((ev->kind == NT_CLIENT_EV_EXPIRED && !nt_client_mapping(r->c)[0]) ||
-	    (ev->kind == NT_CLIENT_EV_UDP_ERROR && ev->code == 438))
-		r->expired = true;
+	/* open and leave report these themselves */
+	if (ev->kind == NT_CLIENT_EV_JOINED || ev->kind == NT_CLIENT_EV_LEFT)
+		return;
+	if (ev->kind == NT_CLIENT_EV_VERIFY_FAILED && !r->left) {
+		r->verify_failed = -ev->code;
+		return;
+	}
 	if (ev->kind == NT_CLIENT_EV_CLOSED)
 		r->closed = true;
-	/* back, but the mapping could not be proven yet: the loop tries again */
-	if (ev->kind == NT_CLIENT_EV_RECONNECTED && !nt_client_mapping(r->c)[0])
-		r->expired = true;
 	session_hex(r, sid, sizeof(sid));
 	snprintf(code, sizeof(code), "%d", ev->code);
 	if (r->cli->json) {
@@ -346,14 +348,9 @@ static int loop(struct run *r)
 				printf("left group (session %s)\n", sid);
 			fflush(stdout);
 		}
-		if (r->expired && !r->left && !r->closed) {
-			/* the mapping is gone (consent, rebind): prove the current one */
-			r->expired = false;
-			err = nt_client_verify(r->c, (int)cli->verify_ms);
-			if (err)
-				return fail(r, "verify", err);
-			print_verified(r);
-		}
+		/* the mapping could not be proven again (rebinding, expiry, reconnection) */
+		if (r->verify_failed)
+			return fail(r, "verify", r->verify_failed);
 		if (!r->left) {
 			send_due(r, &next_ns, interval_ns);
 			if (!done_sending && r->sent + r->send_errors >= cli->send)
