@@ -19,6 +19,8 @@
 #define NT_MAP_STATS "nt_stats"
 #define NT_MAP_GROUPS "nt_groups"
 #define NT_MAP_EGRESS "nt_egress"
+#define NT_MAP_TURN_CHANS "nt_turn_chans"
+#define NT_MAP_TURN_PEERS "nt_turn_peers"
 
 /* How long the XDP program trusts a cached FIB answer. */
 #define NT_ROUTE_CACHE_NS 1000000000ull
