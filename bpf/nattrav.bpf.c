@@ -18,6 +18,7 @@
 #include "nt_parse.h"
 #include "nt_csum.h"
 #include "nt_common.h"
+#include "nt_turn.h"
 
 /* What the rewrite needs to know about the packet, whatever its family. */
 struct nt_pkt {
@@ -261,8 +262,15 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
 	if (nt_parse_udp(c, &udp) < 0)
 		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
-	if (udp->dest != cfg->media_port)
+	if (udp->dest != cfg->media_port) {
+		/* a TURN peer's datagram to a relayed address, of a channel XDP relays */
+		if (cfg->flags & NT_CONFIG_F_TURN) {
+			verdict = nt_turn_from_peer(ctx, eth, c->end);
+			if (verdict >= 0)
+				return verdict;
+		}
 		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	}
 	if (ip->frag_off & bpf_htons(NT_IP_MF))
 		return nt_verdict(NT_STAT_DROP_FRAGMENT, tot_len, XDP_DROP);
 	if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > tot_len - ihl_len)
@@ -272,6 +280,12 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	if (ihl_len != sizeof(*ip))
 		return nt_verdict(NT_STAT_DROP_IP_OPTIONS, tot_len, XDP_DROP);
 media:
+	/* TURN ChannelData of a channel XDP relays (only with TURN on) */
+	if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, c->end)) {
+		verdict = nt_turn_from_client(ctx, eth, c->end);
+		if (verdict >= 0)
+			return verdict;
+	}
 	src.addr[10] = 0xff;
 	src.addr[11] = 0xff;
 	__builtin_memcpy(&src.addr[12], &ip->saddr, 4);

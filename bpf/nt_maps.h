@@ -84,4 +84,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_egress SEC(".maps");
 
+/* TURN channels relayed in XDP, client side and peer side (nt_turn.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_TURN_CHANNELS);
+	__type(key, struct nt_turn_chan_key);
+	__type(value, struct nt_turn_fwd);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_turn_chans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_TURN_CHANNELS);
+	__type(key, struct nt_turn_peer_key);
+	__type(value, struct nt_turn_fwd);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_turn_peers SEC(".maps");
+
 #endif /* NT_MAPS_H */

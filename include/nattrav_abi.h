@@ -19,6 +19,8 @@
 #define NT_MAP_STATS "nt_stats"
 #define NT_MAP_GROUPS "nt_groups"
 #define NT_MAP_EGRESS "nt_egress"
+#define NT_MAP_TURN_CHANS "nt_turn_chans"
+#define NT_MAP_TURN_PEERS "nt_turn_peers"
 
 /* How long the XDP program trusts a cached FIB answer. */
 #define NT_ROUTE_CACHE_NS 1000000000ull
@@ -32,6 +34,9 @@
 /* Limits; override at build time with -D. */
 #ifndef NT_MAX_MAPPINGS
 #define NT_MAX_MAPPINGS 1048576
+#endif
+#ifndef NT_MAX_TURN_CHANNELS
+#define NT_MAX_TURN_CHANNELS 65536	/* each side of a TURN channel in XDP */
 #endif
 #ifndef NT_MAX_GROUPS
 #define NT_MAX_GROUPS 65536
@@ -169,6 +174,38 @@ enum nt_stat {
 	NT_STAT_MAX,
 };
 
+/*
+ * TURN channels relayed by the XDP program (IPv4). A channel's client side:
+ * ChannelData from client on channel loses its 4-byte header and goes from
+ * the relayed address to the peer. Its peer side: a datagram from peer to
+ * the relayed address gains the header and goes from the media port to the
+ * client. nattravd writes both once ChannelBind passed its checks (and the
+ * peer's permission holds), and removes them when either lapses.
+ */
+struct nt_turn_chan_key {
+	struct nt_endpoint client;
+	__u16 channel; /* host order: bpftool prints the number */
+	__u16 pad;     /* must be zero: part of the key */
+};
+
+struct nt_turn_peer_key {
+	struct nt_endpoint relayed;
+	struct nt_endpoint peer;
+};
+
+struct nt_turn_fwd {
+	struct nt_endpoint from; /* the frame's new source */
+	struct nt_endpoint to;   /* and destination */
+	__u16 channel;           /* host order; the peer side prepends it */
+	__u8 route_dmac[6];      /* the next hop towards to, as nattravd resolved it */
+	__u8 route_smac[6];
+	__u16 pad;
+	__u32 route_ifindex;     /* must be the ingress: XDP_TX; else nattravd relays */
+	__u32 pad2;
+	__u64 packets;           /* relayed by XDP (plain adds, as nt_touch) */
+	__u64 bytes;             /* their application bytes */
+};
+
 /* Names of enum nt_stat, for tools; index with the enum. */
 #define NT_STAT_NAMES                                                        \
 	{                                                                    \
@@ -201,6 +238,9 @@ _Static_assert((NT_GROUP_MAX_MEMBERS & (NT_GROUP_MAX_MEMBERS - 1)) == 0,
 _Static_assert(sizeof(struct nt_fan_route) == 24, "nt_fan_route layout");
 _Static_assert(sizeof(struct nt_fanout_group) == 32 + NT_GROUP_MAX_MEMBERS * 52, "nt_fanout_group layout");
 _Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
+_Static_assert(sizeof(struct nt_turn_chan_key) == 24, "nt_turn_chan_key layout");
+_Static_assert(sizeof(struct nt_turn_peer_key) == 40, "nt_turn_peer_key layout");
+_Static_assert(sizeof(struct nt_turn_fwd) == 80, "nt_turn_fwd layout");
 #endif
 
 #endif /* NATTRAV_ABI_H */

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# TURN over UDP (RFC 8656, issue 18 item 2) across a real NAT, against
+# TURN over UDP (RFC 8656, issue 18 items 2-3) across a real NAT, against
 # coturn's own client: turnutils_uclient behind a cone NAT, with the REST
 # secret an application server would use for coturn (-W), relays through
-# nattravd to turnutils_peer (channels, then Send/Data indications) with
-# >= 99 % delivery; a wrong secret gets no allocation; peers the relay must
+# nattravd to turnutils_peer (channels, relayed both ways by the XDP
+# program; then Send/Data indications, through nattravd) with >= 99 %
+# delivery; a wrong secret gets no allocation; peers the relay must
 # not reach (RFC 8656 21 and coturn's CVE-2018-4058, CVE-2020-26262:
 # loopback, 0.0.0.0, [::], v4-mapped loopback, private, link-local,
 # multicast, the relay itself) get 403 or 443, a lab peer 0; error
@@ -57,8 +58,14 @@ l=$(lost "$work/uclient-chan.log")
 s=$(sent "$work/uclient-chan.log")
 check "turnutils_uclient over channels: ${s:-0} sent, ${l:-?} lost (>= 99 % delivered)" \
 	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
-chan_to_peer=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
-check "channels: the relay counted them (to_peer $chan_to_peer)" test "${chan_to_peer:-0}" -ge 297
+xdp_to_peer=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdp_to_client=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
+us_to_peer=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+check "channels: the relay counted them all (xdp $xdp_to_peer + userspace $us_to_peer to the peer)" \
+	test $((${xdp_to_peer:-0} + ${us_to_peer:-0})) -ge 297
+# the first datagrams may pass through nattravd while the channel is being installed
+check "channels: relayed by the XDP program both ways (to peer $xdp_to_peer, to client $xdp_to_client)" \
+	test "${xdp_to_peer:-0}" -ge 250 -a "${xdp_to_client:-0}" -ge 250
 check "channels: ChannelData passed up by XDP, bound by ChannelBind" \
 	test "$(metric 'nattrav_turn_requests_total{method="channel_bind",result="ok"}')" -ge 1
 

@@ -27,6 +27,7 @@ struct nt_maps {
 	int stats_fd;
 	int groups_fd;
 	int egress_fd; /* -1 when pinned by a version without it */
+	int turn_chans_fd, turn_peers_fd; /* TURN channels in XDP; -1 likewise */
 };
 
 /* Open the maps pinned under pin_dir. -ENOENT when nothing is pinned there. */

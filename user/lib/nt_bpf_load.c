@@ -348,6 +348,8 @@ void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
 	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);
 	m->egress_fd = bpf_map__fd(x->skel->maps.nt_egress);
+	m->turn_chans_fd = bpf_map__fd(x->skel->maps.nt_turn_chans);
+	m->turn_peers_fd = bpf_map__fd(x->skel->maps.nt_turn_peers);
 }
 
 void nt_xdp_close(struct nt_xdp *x)

@@ -24,6 +24,7 @@ static int open_pinned(const char *pin_dir, const char *name)
 int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 {
 	m->mappings_fd = m->config_fd = m->stats_fd = m->groups_fd = m->egress_fd = -1;
+	m->turn_chans_fd = m->turn_peers_fd = -1;
 	m->mappings_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS);
 	if (m->mappings_fd < 0)
 		goto fail;
@@ -40,6 +41,12 @@ int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 	m->egress_fd = open_pinned(pin_dir, NT_MAP_EGRESS);
 	if (m->egress_fd < 0)
 		m->egress_fd = -1;
+	m->turn_chans_fd = open_pinned(pin_dir, NT_MAP_TURN_CHANS);
+	if (m->turn_chans_fd < 0)
+		m->turn_chans_fd = -1;
+	m->turn_peers_fd = open_pinned(pin_dir, NT_MAP_TURN_PEERS);
+	if (m->turn_peers_fd < 0)
+		m->turn_peers_fd = -1;
 	return 0;
 fail: {
 	int err = m->mappings_fd < 0 ? m->mappings_fd :
@@ -54,7 +61,7 @@ fail: {
 void nt_maps_close(struct nt_maps *m)
 {
 	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd, &m->groups_fd,
-		       &m->egress_fd };
+		       &m->egress_fd, &m->turn_chans_fd, &m->turn_peers_fd };
 
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

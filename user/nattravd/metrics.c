@@ -240,6 +240,7 @@ static void render_turn(struct nd *d, FILE *f)
 	};
 	static const char *const results[ND_TRES_MAX] = { "ok", "unauthorized", "refused" };
 	const struct nd_turn_stats *st = nd_turn_stats(d);
+	uint64_t xp[2], xb[2];
 
 	if (!st)
 		return;
@@ -251,16 +252,23 @@ static void render_turn(struct nd *d, FILE *f)
 		for (int r = 0; r < ND_TRES_MAX; r++)
 			fprintf(f, "nattrav_turn_requests_total{method=\"%s\",result=\"%s\"} %llu\n",
 				methods[i], results[r], (unsigned long long)st->req[i][r]);
+	nd_turn_xdp_counts(d, xp, xb);
 	HELP(f, "nattrav_turn_relayed_packets_total", "counter",
-	     "Datagrams TURN relayed, by direction and path.");
+	     "Datagrams TURN relayed, by direction and path (xdp: channels relayed by the XDP program).");
 	fprintf(f, "nattrav_turn_relayed_packets_total{direction=\"to_peer\",path=\"userspace\"} %llu\n"
-		   "nattrav_turn_relayed_packets_total{direction=\"to_client\",path=\"userspace\"} %llu\n",
-		(unsigned long long)st->to_peer_pkts, (unsigned long long)st->to_client_pkts);
+		   "nattrav_turn_relayed_packets_total{direction=\"to_client\",path=\"userspace\"} %llu\n"
+		   "nattrav_turn_relayed_packets_total{direction=\"to_peer\",path=\"xdp\"} %llu\n"
+		   "nattrav_turn_relayed_packets_total{direction=\"to_client\",path=\"xdp\"} %llu\n",
+		(unsigned long long)st->to_peer_pkts, (unsigned long long)st->to_client_pkts,
+		(unsigned long long)xp[0], (unsigned long long)xp[1]);
 	HELP(f, "nattrav_turn_relayed_bytes_total", "counter",
 	     "Application bytes TURN relayed, by direction and path.");
 	fprintf(f, "nattrav_turn_relayed_bytes_total{direction=\"to_peer\",path=\"userspace\"} %llu\n"
-		   "nattrav_turn_relayed_bytes_total{direction=\"to_client\",path=\"userspace\"} %llu\n",
-		(unsigned long long)st->to_peer_bytes, (unsigned long long)st->to_client_bytes);
+		   "nattrav_turn_relayed_bytes_total{direction=\"to_client\",path=\"userspace\"} %llu\n"
+		   "nattrav_turn_relayed_bytes_total{direction=\"to_peer\",path=\"xdp\"} %llu\n"
+		   "nattrav_turn_relayed_bytes_total{direction=\"to_client\",path=\"xdp\"} %llu\n",
+		(unsigned long long)st->to_peer_bytes, (unsigned long long)st->to_client_bytes,
+		(unsigned long long)xb[0], (unsigned long long)xb[1]);
 	HELP(f, "nattrav_turn_dropped_packets_total", "counter",
 	     "Datagrams TURN did not relay, by reason.");
 	fprintf(f, "nattrav_turn_dropped_packets_total{reason=\"no_permission\"} %llu\n"

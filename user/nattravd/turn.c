@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <bpf/bpf.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
 #include "nt_index.h"
@@ -51,6 +52,7 @@ struct perm {
 
 struct chan {
 	uint16_t num;		/* 0: free */
+	bool in_xdp;		/* its two sides are in nt_turn_chans / nt_turn_peers */
 	struct nt_endpoint peer;
 	uint64_t expires_ns;
 };
@@ -170,6 +172,128 @@ static struct alloc *find(struct nd_turn *t, const struct nt_endpoint *client)
 	return NULL;
 }
 
+static struct perm *perm_find(struct alloc *a, const uint8_t addr[16], uint64_t now);
+
+/* --- channels in XDP ----------------------------------------------------------- */
+
+/*
+ * The daemon's next hop towards to, as the XDP program copies it into the
+ * frame: only back out of the relay's interface (XDP_TX). Elsewhere, not
+ * resolved or --next-hop fib: false, and nattravd relays the channel.
+ */
+static bool xdp_route(struct nd *d, const struct nt_endpoint *to, struct nt_turn_fwd *f)
+{
+	struct nt_mapping m = { .peer = *to };
+
+	nd_nh_fill_mapping(d, &m);
+	if (m.route_ifindex != (__u32)d->ifindex)
+		return false;
+	memcpy(f->route_dmac, m.route_dmac, 6);
+	memcpy(f->route_smac, m.route_smac, 6);
+	f->route_ifindex = m.route_ifindex;
+	return true;
+}
+
+static void chan_keys(const struct nd *d, const struct alloc *a, const struct chan *ch,
+		      struct nt_turn_chan_key *ck, struct nt_turn_peer_key *pk)
+{
+	(void)d;
+	memset(ck, 0, sizeof(*ck));
+	memset(pk, 0, sizeof(*pk));
+	ck->client = a->client;
+	ck->channel = ch->num;
+	pk->relayed = a->relayed;
+	pk->peer = ch->peer;
+}
+
+static void xdp_remove(struct nd *d, struct alloc *a, struct chan *ch)
+{
+	struct nd_turn *t = d->turn;
+	struct nt_turn_chan_key ck;
+	struct nt_turn_peer_key pk;
+	struct nt_turn_fwd f;
+
+	if (!ch->in_xdp)
+		return;
+	chan_keys(d, a, ch, &ck, &pk);
+	/* what the program counted stays counted */
+	if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
+		t->st.xdp_to_peer_pkts += f.packets;
+		t->st.xdp_to_peer_bytes += f.bytes;
+	}
+	if (!bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
+		t->st.xdp_to_client_pkts += f.packets;
+		t->st.xdp_to_client_bytes += f.bytes;
+	}
+	bpf_map_delete_elem(d->maps.turn_chans_fd, &ck);
+	bpf_map_delete_elem(d->maps.turn_peers_fd, &pk);
+	ch->in_xdp = false;
+}
+
+/* Both sides of a channel into the XDP maps, when the program can relay it. */
+static void xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
+{
+	struct nt_turn_fwd cf = { .from = a->relayed, .to = ch->peer, .channel = ch->num };
+	struct nt_turn_fwd pf = { .from = a->relayed, .to = a->client, .channel = ch->num };
+	struct nt_turn_chan_key ck;
+	struct nt_turn_peer_key pk;
+	char p[NT_ENDPOINT_STRLEN];
+
+	if (ch->in_xdp || d->mode == NT_XDP_OFF || d->maps.turn_chans_fd < 0 ||
+	    d->maps.turn_peers_fd < 0 || a->client.family != NT_FAMILY_V4 ||
+	    ch->peer.family != NT_FAMILY_V4)
+		return;
+	/* to the client, from the media port it talks to */
+	pf.from.port = htons(d->conf.media_port);
+	if (!xdp_route(d, &ch->peer, &cf) || !xdp_route(d, &a->client, &pf))
+		return;
+	chan_keys(d, a, ch, &ck, &pk);
+	if (bpf_map_update_elem(d->maps.turn_chans_fd, &ck, &cf, 0) ||
+	    bpf_map_update_elem(d->maps.turn_peers_fd, &pk, &pf, 0)) {
+		bpf_map_delete_elem(d->maps.turn_chans_fd, &ck);
+		nt_dbg("TURN channel 0x%04x to %s stays in userspace: %s", ch->num,
+		       nt_endpoint_format(&ch->peer, p, sizeof(p)), strerror(errno));
+		return;
+	}
+	ch->in_xdp = true;
+	nt_dbg("TURN channel 0x%04x of user=%s to %s relayed by XDP", ch->num, a->user,
+	       nt_endpoint_format(&ch->peer, p, sizeof(p)));
+}
+
+void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
+{
+	const struct nd_turn *t = d->turn;
+
+	pkts[0] = pkts[1] = bytes[0] = bytes[1] = 0;
+	if (!t)
+		return;
+	pkts[0] = t->st.xdp_to_peer_pkts;
+	bytes[0] = t->st.xdp_to_peer_bytes;
+	pkts[1] = t->st.xdp_to_client_pkts;
+	bytes[1] = t->st.xdp_to_client_bytes;
+	for (uint32_t i = 0; i < t->cap; i++) {
+		const struct alloc *a = &t->a[i];
+
+		for (int k = 0; a->used && k < CHANS_MAX; k++) {
+			struct nt_turn_chan_key ck;
+			struct nt_turn_peer_key pk;
+			struct nt_turn_fwd f;
+
+			if (!a->chan[k].in_xdp)
+				continue;
+			chan_keys(d, a, &a->chan[k], &ck, &pk);
+			if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
+				pkts[0] += f.packets;
+				bytes[0] += f.bytes;
+			}
+			if (!bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
+				pkts[1] += f.packets;
+				bytes[1] += f.bytes;
+			}
+		}
+	}
+}
+
 static void release(struct nd *d, struct alloc *a, const char *why)
 {
 	struct nd_turn *t = d->turn;
@@ -179,6 +303,8 @@ static void release(struct nd *d, struct alloc *a, const char *why)
 	nt_info("TURN allocation %s of user=%s for %s released: %s",
 		nt_endpoint_format(&a->relayed, r, sizeof(r)), a->user,
 		nt_endpoint_format(&a->client, c, sizeof(c)), why);
+	for (int k = 0; k < CHANS_MAX; k++)
+		xdp_remove(d, a, &a->chan[k]);
 	close(a->h.fd); /* leaves the epoll set with it */
 	nt_hidx_del(&t->by_client, client_hash(t, &a->client), i);
 	memset(a, 0, sizeof(*a));
@@ -217,9 +343,19 @@ void nd_turn_tick(struct nd *d, uint64_t now)
 			release(d, a, "lifetime over");
 			continue;
 		}
-		for (int k = 0; k < CHANS_MAX; k++)
-			if (a->chan[k].num && now > a->chan[k].expires_ns)
-				a->chan[k].num = 0;
+		for (int k = 0; k < CHANS_MAX; k++) {
+			struct chan *ch = &a->chan[k];
+
+			if (ch->num && now > ch->expires_ns) {
+				xdp_remove(d, a, ch);
+				ch->num = 0;
+			}
+			/* in XDP exactly while the channel and its peer's permission hold */
+			if (ch->num && !perm_find(a, ch->peer.addr, now))
+				xdp_remove(d, a, ch);
+			else if (ch->num && !ch->in_xdp)
+				xdp_install(d, a, ch);
+		}
 	}
 }
 
@@ -694,6 +830,7 @@ static void on_channel_bind(struct nd *d, struct nd_handle *h, const struct nt_e
 	byn->num = num;
 	byn->peer = peer;
 	byn->expires_ns = now + CHAN_NS;
+	xdp_install(d, a, byn);
 	nt_stun_begin(&b, out, sizeof(out), m->method, NT_STUN_SUCCESS, m->tid);
 	nt_stun_put_integrity(&b, a->key, NT_TURN_KEY_LEN);
 	reply_ok(d, h, src, m, &b, out);

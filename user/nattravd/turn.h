@@ -33,6 +33,8 @@ struct nd_turn_stats {
 	uint64_t req[ND_TREQ_MAX][ND_TRES_MAX];
 	uint64_t to_peer_pkts, to_peer_bytes, to_client_pkts, to_client_bytes;
 	uint64_t drop_no_permission, drop_no_allocation;
+	/* relayed by the XDP program on channels since removed (live ones: nd_turn_xdp_counts) */
+	uint64_t xdp_to_peer_pkts, xdp_to_peer_bytes, xdp_to_client_pkts, xdp_to_client_bytes;
 };
 
 /* Settings; secret_file NULL: TURN off. */
@@ -57,6 +59,8 @@ bool nd_turn_channel_data(struct nd *d, struct nd_handle *h, const struct nt_end
 void nd_turn_relay_event(struct nd *d, struct nd_handle *h);
 void nd_turn_tick(struct nd *d, uint64_t now);
 size_t nd_turn_allocations(const struct nd *d);
+/* What the XDP program relayed on TURN channels, removed ones included: pkts[2], bytes[2] to peer, to client. */
+void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2]);
 const struct nd_turn_stats *nd_turn_stats(const struct nd *d);
 
 #endif /* ND_TURN_H */
