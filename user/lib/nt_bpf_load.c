@@ -102,6 +102,27 @@ static int egress_pin(struct bpf_map *map, const char *pin_dir)
 	return bpf_obj_pin(bpf_map__fd(map), path) < 0 ? -errno : 0;
 }
 
+/*
+ * Pins of a version that kept IPv4 senders in nt_mappings: into nt_mappings4.
+ * When nt_mappings was carried over to a new layout the running program
+ * still has its old map and relays on until it is replaced; when it is the
+ * same map, it is a program of this layout, which keeps none there.
+ */
+static int mappings4_move(struct nt_xdp *x, const char *pin_dir)
+{
+	__u32 moved = 0;
+	int err = nt_migrate_mappings4(bpf_map__fd(x->skel->maps.nt_mappings),
+				       bpf_map__fd(x->skel->maps.nt_mappings4), &moved);
+
+	if (err)
+		nt_err("cannot move the IPv4 mappings under %s into %s: %s", pin_dir,
+		       NT_MAP_MAPPINGS4, strerror(-err));
+	else if (moved)
+		nt_info("%u IPv4 mappings moved from %s/%s into %s", moved, pin_dir,
+			NT_MAP_MAPPINGS, NT_MAP_MAPPINGS4);
+	return err;
+}
+
 /* the verifier's log of a refused program; a longer one keeps its last part (the reason) */
 #define NT_VERIFIER_LOG_SIZE (1u << 20)
 
@@ -178,6 +199,8 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 	if (err)
 		nt_err("cannot carry the pinned maps under %s over to the new layout: %s", pin_dir,
 		       strerror(-err));
+	if (!err)
+		err = mappings4_move(x, pin_dir);
 	if (!err && !egress_reused) {
 		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
 		if (err)
@@ -344,6 +367,7 @@ int nt_xdp_prog_fd(const struct nt_xdp *x)
 void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 {
 	m->mappings_fd = bpf_map__fd(x->skel->maps.nt_mappings);
+	m->mappings4_fd = bpf_map__fd(x->skel->maps.nt_mappings4);
 	m->config_fd = bpf_map__fd(x->skel->maps.nt_config);
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
 	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);

@@ -455,6 +455,56 @@ int nt_migrate_finish(struct nt_migration *mig)
 	return 0;
 }
 
+/*
+ * The keys first, then the moves: a walk that went on from a deleted key
+ * would restart from the first bucket (the kernel's get_next_key of a
+ * missing key), quadratic in a big map.
+ */
+int nt_migrate_mappings4(int v6_fd, int v4_fd, __u32 *moved)
+{
+	struct nt_endpoint key, next, *keys = NULL;
+	size_t n = 0, cap = 0;
+	struct nt_mapping val;
+	struct nt_key4 k4;
+	bool first = true;
+	int err = 0;
+
+	*moved = 0;
+	while (!bpf_map_get_next_key(v6_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (nt_key4_from_endpoint(&key, &k4))
+			continue; /* an IPv6 sender: where it belongs */
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 256;
+			struct nt_endpoint *k = realloc(keys, c * sizeof(*k));
+
+			if (!k) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = k;
+			cap = c;
+		}
+		keys[n++] = key;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	for (size_t i = 0; i < n && !err; i++) {
+		nt_key4_from_endpoint(&keys[i], &k4);
+		if (bpf_map_lookup_elem(v6_fd, &keys[i], &val))
+			continue; /* deleted meanwhile */
+		if (bpf_map_update_elem(v4_fd, &k4, &val, BPF_NOEXIST) && errno != EEXIST)
+			err = -errno;
+		else if (bpf_map_delete_elem(v6_fd, &keys[i]) && errno != ENOENT)
+			err = -errno;
+		else
+			(*moved)++;
+	}
+	free(keys);
+	return err;
+}
+
 void nt_migrate_free(struct nt_migration *mig)
 {
 	if (!mig)
