@@ -46,7 +46,7 @@
 #define PEER4 "198.51.100.20:50000"
 #define PEER6 "[2001:db8:1::20]:50000"
 #define MAX_ROUNDS 64
-#define MAX_VARIANTS 4
+#define MAX_VARIANTS 6
 #define NT_DROP_HEAD_LEN 64 /* value size of nt_drop_orig, checked after load */
 #define BIG_MAPPINGS NT_MAX_MAPPINGS
 /*
@@ -524,8 +524,13 @@ static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_
 static struct meas *add(struct bench *b, const char *prog, int fam, unsigned pl,
 			unsigned long maps, int fd, struct nt_inst *in, bool fib)
 {
-	struct meas *m = &b->m[b->nm++];
+	struct meas *m;
 
+	if (b->nm == sizeof(b->m) / sizeof(b->m[0])) {
+		logp("too many cells: fewer --variant or one --payload");
+		exit(2);
+	}
+	m = &b->m[b->nm++];
 	*m = (struct meas){ .prog = prog, .family = fam, .payload = pl, .mappings = maps,
 			    .prog_fd = fd, .inst = in, .fib = fib };
 	return m;
@@ -1274,7 +1279,7 @@ static int usage(const char *argv0, int rc)
 		"  --senders N    also an IPv4 row at 1M mappings whose frames come from N\n"
 		"                 senders in turn (the sink rewrites each frame's source)\n"
 		"  --variant      also measure this build of nattrav as program NAME, in the\n"
-		"                 same rounds (up to 4), as nattrav-defaults: 1 mapping, the\n"
+		"                 same rounds (up to 6), as nattrav-defaults: 1 mapping, the\n"
 		"                 daemon's next hop, rate limiter on (1 ns a frame); with\n"
 		"                 --senders also NAME-1 and NAME-senders, as nattrav and\n"
 		"                 nattrav-senders (a second instance at 1M mappings)\n"

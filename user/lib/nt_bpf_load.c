@@ -20,6 +20,9 @@
 
 struct nt_xdp {
 	struct nattrav_bpf *skel;
+	/* IPv4 keys copied from an older version's nt_mappings: dropped there once attached */
+	struct nt_endpoint *stale4;
+	size_t n_stale4;
 	int ifindex;    /* 0 while not attached */
 	__u32 xdp_flags; /* the mode it was attached with */
 };
@@ -103,24 +106,41 @@ static int egress_pin(struct bpf_map *map, const char *pin_dir)
 }
 
 /*
- * Pins of a version that kept IPv4 senders in nt_mappings: into nt_mappings4.
- * When nt_mappings was carried over to a new layout the running program
- * still has its old map and relays on until it is replaced; when it is the
- * same map, it is a program of this layout, which keeps none there.
+ * Pins of a version that kept IPv4 senders in nt_mappings: copied into
+ * nt_mappings4 now, deleted from nt_mappings once this program replaced the
+ * old one (nt_xdp_attach), which reads them there until then when the map
+ * is the same (same value layout). Userspace no longer sees them there.
  */
-static int mappings4_move(struct nt_xdp *x, const char *pin_dir)
+static int mappings4_copy(struct nt_xdp *x, const char *pin_dir)
 {
-	__u32 moved = 0;
 	int err = nt_migrate_mappings4(bpf_map__fd(x->skel->maps.nt_mappings),
-				       bpf_map__fd(x->skel->maps.nt_mappings4), &moved);
+				       bpf_map__fd(x->skel->maps.nt_mappings4), &x->stale4,
+				       &x->n_stale4);
 
 	if (err)
-		nt_err("cannot move the IPv4 mappings under %s into %s: %s", pin_dir,
+		nt_err("cannot copy the IPv4 mappings under %s into %s: %s", pin_dir,
 		       NT_MAP_MAPPINGS4, strerror(-err));
-	else if (moved)
-		nt_info("%u IPv4 mappings moved from %s/%s into %s", moved, pin_dir,
+	else if (x->n_stale4)
+		nt_info("%zu IPv4 mappings copied from %s/%s into %s", x->n_stale4, pin_dir,
 			NT_MAP_MAPPINGS, NT_MAP_MAPPINGS4);
 	return err;
+}
+
+/* After the swap: the old program no longer reads the IPv4 keys in nt_mappings. */
+static void mappings4_drop_stale(struct nt_xdp *x)
+{
+	int err;
+
+	if (!x->n_stale4)
+		return;
+	err = nt_migrate_mappings4_drop(bpf_map__fd(x->skel->maps.nt_mappings), x->stale4,
+					x->n_stale4);
+	if (err)
+		nt_warn("cannot delete the IPv4 mappings copied out of %s: %s", NT_MAP_MAPPINGS,
+			strerror(-err));
+	free(x->stale4);
+	x->stale4 = NULL;
+	x->n_stale4 = 0;
 }
 
 /* the verifier's log of a refused program; a longer one keeps its last part (the reason) */
@@ -200,7 +220,7 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 		nt_err("cannot carry the pinned maps under %s over to the new layout: %s", pin_dir,
 		       strerror(-err));
 	if (!err)
-		err = mappings4_move(x, pin_dir);
+		err = mappings4_copy(x, pin_dir);
 	if (!err && !egress_reused) {
 		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
 		if (err)
@@ -301,6 +321,7 @@ int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode, bool for
 		nt_xdp_detach(x);
 		return err;
 	}
+	mappings4_drop_stale(x);
 	return 0;
 }
 
@@ -379,5 +400,6 @@ void nt_xdp_close(struct nt_xdp *x)
 	if (!x)
 		return;
 	nattrav_bpf__destroy(x->skel);
+	free(x->stale4);
 	free(x);
 }

@@ -187,6 +187,9 @@ int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *ar
 	while (bpf_map_get_next_key(m->mappings_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
+		/* an older version's copy, left until the upgrade's swap: not the mapping */
+		if (m->mappings4_fd >= 0 && key.family == NT_FAMILY_V4)
+			continue;
 		if (bpf_map_lookup_elem(m->mappings_fd, &key, &val) < 0)
 			continue; /* deleted meanwhile */
 		rc = fn(&key, &val, arg);
