@@ -156,15 +156,15 @@ static __always_inline __u32 nt_ports(__be16 sport, __be16 dport)
 }
 
 /*
- * The verified mapping of src if its media is to be rewritten here, with the
- * packet accounted to it; otherwise NULL and *verdict, counted.
+ * m, the sender's mapping as looked up (NULL: none), if its media is to be
+ * rewritten here, with the packet accounted to it; otherwise NULL and
+ * *verdict, counted.
  */
 static __always_inline struct nt_mapping *nt_admit(const struct nt_config *cfg,
-						   const struct nt_endpoint *src, __u32 tot_len,
-						   struct udphdr *udp, void *end,
+						   struct nt_mapping *m, __u8 family,
+						   __u32 tot_len, struct udphdr *udp, void *end,
 						   __u64 *now, int *verdict)
 {
-	struct nt_mapping *m = bpf_map_lookup_elem(&nt_mappings, src);
 	enum nt_stat why;
 
 	if (!m) {
@@ -192,7 +192,7 @@ static __always_inline struct nt_mapping *nt_admit(const struct nt_config *cfg,
 		why = NT_STAT_DROP_NO_PEER;
 		goto refuse;
 	}
-	if (m->peer.family != src->family) {
+	if (m->peer.family != family) {
 		why = NT_STAT_DROP_FAMILY;
 		goto refuse;
 	}
@@ -207,7 +207,10 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 					struct nt_cursor *c, struct ethhdr *eth)
 {
 	struct iphdr *ip = c->pos;
-	struct nt_endpoint src = {};
+	union {
+		struct nt_key4 k;
+		__u64 word; /* aligned: the address goes in as one 32-bit store */
+	} src;
 	struct nt_mapping *m;
 	struct udphdr *udp;
 	struct nt_pkt pkt;
@@ -286,12 +289,11 @@ media:
 		if (verdict >= 0)
 			return verdict;
 	}
-	src.addr[10] = 0xff;
-	src.addr[11] = 0xff;
-	__builtin_memcpy(&src.addr[12], &ip->saddr, 4);
-	src.port = udp->source;
-	src.family = NT_FAMILY_V4;
-	m = nt_admit(cfg, &src, tot_len, udp, c->end, &now, &verdict);
+	*(__be32 *)src.k.addr = ip->saddr;
+	src.k.port = bpf_ntohs(udp->source);
+	src.k.pad = 0;
+	m = bpf_map_lookup_elem(&nt_mappings4, &src.k);
+	m = nt_admit(cfg, m, NT_FAMILY_V4, tot_len, udp, c->end, &now, &verdict);
 	if (!m)
 		return verdict;
 	if (ip->ttl <= 1)
@@ -386,7 +388,8 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	__builtin_memcpy(src.addr, &ip6->saddr, 16);
 	src.port = udp->source;
 	src.family = NT_FAMILY_V6;
-	m = nt_admit(cfg, &src, tot_len, udp, c->end, &now, &verdict);
+	m = bpf_map_lookup_elem(&nt_mappings, &src);
+	m = nt_admit(cfg, m, NT_FAMILY_V6, tot_len, udp, c->end, &now, &verdict);
 	if (!m)
 		return verdict;
 	if (ip6->hop_limit <= 1)

@@ -327,7 +327,14 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	fc.sender.port = udp->source;
 	fc.sender.family = fc.family;
 
-	m = bpf_map_lookup_elem(&nt_mappings, &fc.sender);
+	if (fc.family == NT_FAMILY_V4) {
+		struct nt_key4 k4 = { .port = bpf_ntohs(udp->source) };
+
+		__builtin_memcpy(k4.addr, &fc.sender.addr[12], 4);
+		m = bpf_map_lookup_elem(&nt_mappings4, &k4);
+	} else {
+		m = bpf_map_lookup_elem(&nt_mappings, &fc.sender);
+	}
 	if (!m || !(m->flags & NT_MAPPING_F_FANOUT))
 		return NT_TC_ACT_OK;
 	/*

@@ -14,6 +14,7 @@
 /*
  * Verified mappings: NAT external endpoint -> where its media goes. A plain
  * hash, not LRU: an attacker must not be able to evict verified entries.
+ * IPv6 senders here, IPv4 ones in nt_mappings4 (a shorter key).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -23,6 +24,15 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_mappings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NT_MAX_MAPPINGS);
+	__type(key, struct nt_key4);
+	__type(value, struct nt_mapping);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_mappings4 SEC(".maps");
 
 /* Relay address and media port; written by userspace, read per packet. */
 struct {

@@ -14,7 +14,8 @@
 
 /* Pin root and map names: the kernel keeps 15 characters of a map name. */
 #define NT_PIN_DIR_DEFAULT "/sys/fs/bpf/nattrav"
-#define NT_MAP_MAPPINGS "nt_mappings"
+#define NT_MAP_MAPPINGS "nt_mappings"   /* IPv6 senders (struct nt_endpoint keys) */
+#define NT_MAP_MAPPINGS4 "nt_mappings4" /* IPv4 senders (struct nt_key4 keys) */
 #define NT_MAP_CONFIG "nt_config"
 #define NT_MAP_STATS "nt_stats"
 #define NT_MAP_GROUPS "nt_groups"
@@ -63,6 +64,19 @@ struct nt_endpoint {
 	__be16 port;
 	__u8 family; /* NT_FAMILY_V4 or NT_FAMILY_V6 */
 	__u8 pad;    /* must be zero: part of hash keys */
+};
+
+/*
+ * Key of NT_MAP_MAPPINGS4, the IPv4 senders' mappings: 8 bytes hash and
+ * compare in a fraction of the time of a 20-byte nt_endpoint, and make a
+ * smaller entry. Laid out for `bpftool map dump`: the address as its four
+ * bytes in network order (the dotted quad), the port in host byte order
+ * (its number).
+ */
+struct nt_key4 {
+	__u8 addr[4]; /* network byte order */
+	__u16 port;   /* host byte order */
+	__u16 pad;    /* must be zero: part of the hash key */
 };
 
 /* A verified mapping: media from key (the NAT's external addr:port) goes to peer. */
@@ -231,6 +245,7 @@ struct nt_counter {
 
 #if !defined(__cplusplus)
 _Static_assert(sizeof(struct nt_endpoint) == 20, "nt_endpoint layout");
+_Static_assert(sizeof(struct nt_key4) == 8, "nt_key4 layout");
 _Static_assert(sizeof(struct nt_mapping) == 120, "nt_mapping layout");
 _Static_assert(sizeof(struct nt_config) == 48, "nt_config layout");
 _Static_assert((NT_GROUP_MAX_MEMBERS & (NT_GROUP_MAX_MEMBERS - 1)) == 0,

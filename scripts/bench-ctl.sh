@@ -76,7 +76,7 @@ for n in $counts; do
 	nt_nsexec "$C1_NS" "$B/bench/bench_ctl" --server "$RELAY_V4" --ca "$work/ca.pem" \
 		--secret "$work/secret" --clients "$n" --inflight 64 --timeout $((30 + n / 200)) --pid "$dpid" \
 		--src-base 198.18.0.1 --src-count "$nsrc" \
-		--map "$NT_PIN_DIR/nt_mappings" >"$work/ctl-$n" || true
+		--map "$NT_PIN_DIR/nt_mappings4" >"$work/ctl-$n" || true
 	cat "$work/ctl-$n" >&2
 	[ -z "${NT_BENCH_LOG:-}" ] || tail -20 "$work/daemon.log" >&2
 	python3 - "$work/ctl-$n" >>"$csv" <<'EOF'

@@ -160,7 +160,7 @@ if ctl:
              "is a floor. nattravd answers one address at most 50 probes a second (amplification limit), so the UDP "
              "side uses 100 source addresses, and with 10k clients (100 per address) that limit is what bounds "
              "verifications/s (about 100 per address take at least 2 s). RSS from `/proc/PID/status` before and with all sessions open; map "
-             "memory from the pinned `nt_mappings`' fdinfo memlock.\n")
+             "memory from the pinned `nt_mappings4`' fdinfo memlock (the clients are IPv4).\n")
 L.append("## Not measured\n")
 L.append("- rtpengine: not attempted. It needs an ng-protocol (bencode over UDP) offer/answer with SDP per call to "
          "open its userspace relay ports; within this benchmark's time budget it was left out rather than half done.")

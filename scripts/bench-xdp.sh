@@ -11,10 +11,18 @@
 # scaling, the reflector's being the machine's own, in
 # bench/results/<date>-xdp-2cpu.csv and .md.
 #
-#   scripts/bench-xdp.sh           full run (7 rounds, about 5 minutes)
-#   scripts/bench-xdp.sh --quick   3 short rounds, about 45 s
+# The 1M-mapping cells include frames from 100k distinct IPv4 senders
+# (nattrav-senders, issue 14 item 2: cache-cold lookups).
+#
+#   scripts/bench-xdp.sh           full run (7 rounds, about 6 minutes)
+#   scripts/bench-xdp.sh --quick   3 short rounds, about 1 minute
 #   scripts/bench-xdp.sh --out DIR results elsewhere (default bench/results)
 #   scripts/bench-xdp.sh --no-cpus without the 2-CPU comparison
+#   scripts/bench-xdp.sh --variant NAME=FILE
+#                                  also another build of nattrav.bpf.o (e.g. of
+#                                  an older commit with the same struct
+#                                  nt_mapping), alternating in the same
+#                                  rounds: defaults, 1-mapping and senders rows
 #
 # Traffic never leaves a network namespace the benchmark process makes for
 # itself (unshare): its veth pair goes away with the process, however it ends.
@@ -22,13 +30,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-rounds=7 packets=1000000 limit=420 outdir=bench/results cpus=1 run_ms=500
+rounds=7 packets=1000000 limit=420 outdir=bench/results cpus=1 run_ms=500 senders=100000
+variants=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--quick) rounds=3 packets=150000 limit=120 run_ms=200 ;;
+	--quick) rounds=3 packets=150000 limit=180 run_ms=200 senders=20000 ;;
 	--out) outdir=${2:?--out needs a folder}; shift ;;
 	--no-cpus) cpus=0 ;;
-	-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--variant)
+		[ -f "${2#*=}" ] && [ "${2%%=*}" != "$2" ] ||
+			nt_fail "bench-xdp.sh: --variant needs NAME=FILE of an object"
+		variants+=(--variant "$2") limit=$((limit + 240)); shift ;;
+	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-xdp.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -46,8 +59,8 @@ nt_cleanup_trap
 
 nt_log "bench-xdp: $rounds rounds of $packets frames per cell (stops after ${limit} s at most)"
 timeout --signal=INT --kill-after=10 "$limit" \
-	build/bench/bench_xdp --rounds "$rounds" --packets "$packets" \
-	--csv "$tmp/xdp.csv" --md "$tmp/xdp.md"
+	build/bench/bench_xdp --rounds "$rounds" --packets "$packets" --senders "$senders" \
+	"${variants[@]}" --csv "$tmp/xdp.csv" --md "$tmp/xdp.md"
 mv "$tmp/xdp.csv" "$base.csv"
 mv "$tmp/xdp.md" "$base.md"
 nt_log "bench-xdp: wrote $base.csv and $base.md"

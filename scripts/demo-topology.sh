@@ -56,8 +56,8 @@ step "while the media flows: nattravctl mappings"
 ctl mappings
 step "nattravctl stats (the XDP program's counters)"
 ctl stats
-step "bpftool map dump pinned $NT_PIN_DIR/nt_mappings"
-bpftool map dump pinned "$NT_PIN_DIR/nt_mappings"
+step "bpftool map dump pinned $NT_PIN_DIR/nt_mappings4 (IPv4 senders)"
+bpftool map dump pinned "$NT_PIN_DIR/nt_mappings4"
 step "bpftool map dump pinned $NT_PIN_DIR/nt_config"
 bpftool map dump pinned "$NT_PIN_DIR/nt_config"
 

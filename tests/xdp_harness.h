@@ -47,6 +47,7 @@ static inline int harness_open(struct harness *h, bool own_netns)
 		return err;
 	}
 	h->maps.mappings_fd = bpf_map__fd(h->skel->maps.nt_mappings);
+	h->maps.mappings4_fd = bpf_map__fd(h->skel->maps.nt_mappings4);
 	h->maps.config_fd = bpf_map__fd(h->skel->maps.nt_config);
 	h->maps.stats_fd = bpf_map__fd(h->skel->maps.nt_stats);
 	h->maps.groups_fd = bpf_map__fd(h->skel->maps.nt_groups);

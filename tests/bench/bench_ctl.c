@@ -402,7 +402,7 @@ static int usage(int rc)
 		"prints sessions/s, verifications/s, daemon RSS and map memory per session.\n"
 		"EXAMPLES\n"
 		"  bench_ctl --server 203.0.113.1 --ca ca.pem --secret secret --clients 1000 \\\n"
-		"      --pid $(pgrep -x nattravd) --map /sys/fs/bpf/nattrav/nt_mappings\n");
+		"      --pid $(pgrep -x nattravd) --map /sys/fs/bpf/nattrav/nt_mappings4\n");
 	return rc;
 }
 

@@ -46,7 +46,7 @@
 #define PEER4 "198.51.100.20:50000"
 #define PEER6 "[2001:db8:1::20]:50000"
 #define MAX_ROUNDS 64
-#define MAX_VARIANTS 4
+#define MAX_VARIANTS 6
 #define NT_DROP_HEAD_LEN 64 /* value size of nt_drop_orig, checked after load */
 #define BIG_MAPPINGS NT_MAX_MAPPINGS
 /*
@@ -77,6 +77,7 @@ struct opts {
 	unsigned nvar;  /* --variant NAME=FILE: more objects measured side by side */
 	char *var_name[MAX_VARIANTS];
 	const char *var_obj[MAX_VARIANTS];
+	char *var_one[MAX_VARIANTS], *var_senders[MAX_VARIANTS]; /* NAME-1, NAME-senders */
 };
 
 static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -128,6 +129,11 @@ static int inst_open(struct nt_inst *in, const char *path)
 		return -ENOENT;
 	in->prog_fd = bpf_program__fd(prog);
 	in->maps.mappings_fd = bpf_object__find_map_fd_by_name(in->obj, NT_MAP_MAPPINGS);
+	/* a --variant built before IPv4 senders had a map of their own: -1, nt_mappings */
+	in->maps.mappings4_fd = bpf_object__find_map_fd_by_name(in->obj, NT_MAP_MAPPINGS4);
+	if (in->maps.mappings4_fd < 0)
+		in->maps.mappings4_fd = -1;
+	in->maps.groups_fd = in->maps.egress_fd = -1;
 	in->maps.config_fd = bpf_object__find_map_fd_by_name(in->obj, NT_MAP_CONFIG);
 	in->maps.stats_fd = bpf_object__find_map_fd_by_name(in->obj, NT_MAP_STATS);
 	if (in->maps.mappings_fd < 0 || in->maps.config_fd < 0 || in->maps.stats_fd < 0)
@@ -233,17 +239,39 @@ static int fill_loop(struct nt_inst *in, unsigned long n)
 }
 
 #define CHUNK 65536
+/* Keys i..i+cnt of the population, the IPv4 ones as nt_key4 when the map is there. */
+struct chunk {
+	struct nt_endpoint k6[CHUNK];
+	struct nt_key4 k4[CHUNK];
+	struct nt_mapping v6[CHUNK], v4[CHUNK];
+	__u32 n6, n4;
+};
+
+static void chunk_fill(const struct nt_inst *in, struct chunk *c, unsigned long i, __u32 cnt)
+{
+	struct nt_endpoint k;
+	struct nt_mapping v;
+
+	c->n6 = c->n4 = 0;
+	for (__u32 j = 0; j < cnt; j++) {
+		synth_key(i + j, &k, &v);
+		if (in->maps.mappings4_fd >= 0 && !nt_key4_from_endpoint(&k, &c->k4[c->n4])) {
+			c->v4[c->n4++] = v;
+		} else {
+			c->k6[c->n6] = k;
+			c->v6[c->n6++] = v;
+		}
+	}
+}
+
 static int fill_batch(struct nt_inst *in, unsigned long n)
 {
-	static struct nt_endpoint keys[CHUNK];
-	static struct nt_mapping vals[CHUNK];
+	static struct chunk c;
 
 	for (unsigned long i = 0; i < n; i += CHUNK) {
-		__u32 cnt = (__u32)(n - i < CHUNK ? n - i : CHUNK);
-
-		for (__u32 j = 0; j < cnt; j++)
-			synth_key(i + j, &keys[j], &vals[j]);
-		if (bpf_map_update_batch(in->maps.mappings_fd, keys, vals, &cnt, NULL))
+		chunk_fill(in, &c, i, (__u32)(n - i < CHUNK ? n - i : CHUNK));
+		if ((c.n6 && bpf_map_update_batch(in->maps.mappings_fd, c.k6, c.v6, &c.n6, NULL)) ||
+		    (c.n4 && bpf_map_update_batch(in->maps.mappings4_fd, c.k4, c.v4, &c.n4, NULL)))
 			return -errno;
 	}
 	return 0;
@@ -251,15 +279,12 @@ static int fill_batch(struct nt_inst *in, unsigned long n)
 
 static int delete_batch(struct nt_inst *in, unsigned long n)
 {
-	static struct nt_endpoint keys[CHUNK];
-	struct nt_mapping v;
+	static struct chunk c;
 
 	for (unsigned long i = 0; i < n; i += CHUNK) {
-		__u32 cnt = (__u32)(n - i < CHUNK ? n - i : CHUNK);
-
-		for (__u32 j = 0; j < cnt; j++)
-			synth_key(i + j, &keys[j], &v);
-		if (bpf_map_delete_batch(in->maps.mappings_fd, keys, &cnt, NULL))
+		chunk_fill(in, &c, i, (__u32)(n - i < CHUNK ? n - i : CHUNK));
+		if ((c.n6 && bpf_map_delete_batch(in->maps.mappings_fd, c.k6, &c.n6, NULL)) ||
+		    (c.n4 && bpf_map_delete_batch(in->maps.mappings4_fd, c.k4, &c.n4, NULL)))
 			return -errno;
 	}
 	return 0;
@@ -298,6 +323,16 @@ static long long memlock_of(int fd)
 			break;
 	fclose(f);
 	return v;
+}
+
+/* Both mapping maps' memory. */
+static long long maps_memlock(const struct nt_inst *in)
+{
+	long long v6 = memlock_of(in->maps.mappings_fd), v4 = 0;
+
+	if (in->maps.mappings4_fd >= 0)
+		v4 = memlock_of(in->maps.mappings4_fd);
+	return v6 < 0 || v4 < 0 ? -1 : v6 + v4;
 }
 
 static int sh(const char *cmd)
@@ -373,7 +408,8 @@ struct meas {
 	double wall_mpps[MAX_ROUNDS]; /* from the wall clock: includes other tasks' time */
 	double ratio[MAX_ROUNDS]; /* vs the reflector of the same round */
 	double wall_ratio[MAX_ROUNDS]; /* the same from the wall-clock rates */
-	double ratio_1[MAX_ROUNDS]; /* vs nattrav with 1 mapping, same round */
+	double ratio_1[MAX_ROUNDS]; /* vs one (NULL: nattrav with 1 mapping), same round */
+	struct meas *one;
 	double extra_ns[MAX_ROUNDS]; /* ns per frame above the reflector, same round */
 	unsigned bad;             /* rounds where not every frame came out */
 };
@@ -383,7 +419,7 @@ struct bench {
 	int ifindex, drop_fd, orig_fd, vary_fd;
 	uint8_t frames[N_FAMILIES][N_PAYLOADS][PKT_MAX];
 	size_t frame_len[N_FAMILIES][N_PAYLOADS];
-	struct meas m[96];
+	struct meas m[128];
 	unsigned nm;
 	cpu_set_t allowed; /* the CPUs the process could run on before it pinned itself */
 };
@@ -488,8 +524,13 @@ static int run_live(struct bench *b, struct meas *m, double *mpps, double *wall_
 static struct meas *add(struct bench *b, const char *prog, int fam, unsigned pl,
 			unsigned long maps, int fd, struct nt_inst *in, bool fib)
 {
-	struct meas *m = &b->m[b->nm++];
+	struct meas *m;
 
+	if (b->nm == sizeof(b->m) / sizeof(b->m[0])) {
+		logp("too many cells: fewer --variant or one --payload");
+		exit(2);
+	}
+	m = &b->m[b->nm++];
 	*m = (struct meas){ .prog = prog, .family = fam, .payload = pl, .mappings = maps,
 			    .prog_fd = fd, .inst = in, .fib = fib };
 	return m;
@@ -551,7 +592,7 @@ static int run_rounds(struct bench *b)
 
 		for (int f = 0; f < N_FAMILIES; f++) {
 			for (unsigned p = 0; p < N_PAYLOADS; p++) {
-				struct meas *g[16];
+				struct meas *g[48];
 				unsigned ng = 0;
 
 				for (unsigned i = 0; i < b->nm; i++)
@@ -580,7 +621,7 @@ static int run_rounds(struct bench *b)
 			struct meas *m = &b->m[i], *ref, *one;
 
 			ref = find(b, "reflector", m->family, m->payload, 1);
-			one = find(b, "nattrav", m->family, m->payload, 1);
+			one = m->one ? m->one : find(b, "nattrav", m->family, m->payload, 1);
 			m->ratio[r] = m->mpps[r] / ref->mpps[r];
 			m->wall_ratio[r] = m->wall_mpps[r] / ref->wall_mpps[r];
 			m->ratio_1[r] = m->mpps[r] / one->mpps[r];
@@ -599,6 +640,10 @@ static int run_rounds(struct bench *b)
 			logp("  %s: v4 %.2fx / %.2fx wall, v6 %.2fx / %.2fx wall", n4->prog,
 			     n4->ratio[r], n4->wall_ratio[r], n6->ratio[r], n6->wall_ratio[r]);
 		}
+		for (unsigned i = 0; i < b->nm; i++)
+			if (b->m[i].senders)
+				logp("  %s (%u senders): %.2fx of 1 mapping", b->m[i].prog,
+				     b->m[i].senders, b->m[i].ratio_1[r]);
 	}
 	return 0;
 }
@@ -650,7 +695,7 @@ static int scale_tail(struct nt_inst *big, struct scale *s)
 	if ((err = sweep(big, n, true)))
 		return err;
 	s->expire_s = now_s() - t0;
-	s->memlock_empty = memlock_of(big->maps.mappings_fd);
+	s->memlock_empty = maps_memlock(big);
 	logp("scale: refilling with bpf_map_update_batch, then bpf_map_delete_batch");
 	t0 = now_s();
 	if ((err = fill_batch(big, n)))
@@ -733,7 +778,7 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 	char cpu[128] = "?", line[256], date[32];
 	time_t t = time(NULL);
 	FILE *ci = fopen("/proc/cpuinfo", "r");
-	double worst_ref = 1e9, worst_1m = 1e9;
+	double worst_ref = 1e9, worst_1m = 1e9, worst_senders = 1e9;
 
 	while (ci && fgets(line, sizeof(line), ci))
 		if (sscanf(line, "model name : %127[^\n]", cpu) == 1)
@@ -775,6 +820,8 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 			worst_ref = r;
 		if (!strcmp(m->prog, "nattrav") && m->mappings == BIG_MAPPINGS && r1 < worst_1m)
 			worst_1m = r1;
+		if (!strcmp(m->prog, "nattrav-senders") && r1 < worst_senders)
+			worst_senders = r1;
 	}
 	fprintf(f, "\nPrograms: `tx-only` returns XDP_TX untouched (transmit path alone); "
 		   "`reflector` (bpf/nt_reflect.bpf.c) parses, swaps MACs, addresses and ports; "
@@ -786,22 +833,27 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 		   "the rate limiter on, with the default bucket (`--burst 200` at `--max-pps "
 		   "2000`: 1e8 ns) but a cost of 1 ns a frame, so that its code runs on every "
 		   "frame and never drops one (at 2000 pps one sender would be refused after "
-		   "200 frames); `--variant` rows run the same way. `nattrav-senders` "
+		   "200 frames); `--variant` rows run the same way, their `-1` and `-senders` "
+		   "rows as `nattrav` and `nattrav-senders`. `nattrav-senders` "
 		   "(`--senders N`, IPv4) is `nattrav` at 1M mappings with frames from N "
 		   "senders in turn: the sink writes the next sender of the synthetic "
 		   "population into each frame it puts back, so the recycled pages bring "
 		   "nattrav a different source each time, cache-cold as with real traffic. "
 		   "\"1 mapping\" means the v4 and the v6 sender only (2 entries). "
-		   "All frames come from one sender, so the lookup always hits the same, "
-		   "cache-hot entry: live-frame mode replays one `data_in`.\n\n");
+		   "In the other rows all frames come from one sender, so the lookup always "
+		   "hits the same, cache-hot entry: live-frame mode replays one `data_in`.\n\n");
 	fprintf(f, "Targets: nattrav ≥ 0.80x reflector — worst cell %.2fx (%s)", worst_ref,
 		worst_ref >= 0.8 ? "met" : "NOT met");
 	if (b->o.no_scale) {
 		fprintf(f, ".\n");
 		return;
 	}
-	fprintf(f, "; 1M mappings ≥ 0.85x of 1 — worst cell %.2fx (%s).\n\n", worst_1m,
+	fprintf(f, "; 1M mappings ≥ 0.85x of 1 — worst cell %.2fx (%s)", worst_1m,
 		worst_1m >= 0.85 ? "met" : "NOT met");
+	if (worst_senders < 1e9)
+		fprintf(f, "; %u senders at 1M mappings ≥ 0.85x of 1 — worst cell %.2fx (%s)",
+			b->o.senders, worst_senders, worst_senders >= 0.85 ? "met" : "NOT met");
+	fprintf(f, ".\n\n");
 	fprintf(f, "## Scale: %d mappings (BPF_F_NO_PREALLOC hash)\n\n", BIG_MAPPINGS);
 	fprintf(f, "| measure | value |\n|---|---|\n");
 	fprintf(f, "| insert, one `bpf_map_update_elem` each (daemon path) | %.2f s (%.2f µs each) |\n",
@@ -825,9 +877,9 @@ static void write_md(struct bench *b, const struct scale *s, FILE *f)
 	fprintf(f, "| userspace lookup, same key again and again | %.0f ns |\n", s->lookup_hot_ns);
 	fprintf(f, "| userspace lookup, random key of the 1M | %.0f ns |\n", s->lookup_rand_ns);
 	fprintf(f, "\nLookup cost in the fast path: the `nattrav` rows at 1M vs 1 mapping above "
-		   "(one hot key). A cache-cold lookup per packet, as with many senders, is not "
-		   "measured there (live frames replay one frame); the userspace hot vs random "
-		   "difference bounds the extra cost of a miss in the hash table.\n");
+		   "(one hot key); a cache-cold lookup per packet, as with many senders, is the "
+		   "`nattrav-senders` row (`--senders N`). The userspace hot vs random "
+		   "difference is the same miss seen from a system call.\n");
 }
 
 /*
@@ -1234,8 +1286,10 @@ static int usage(const char *argv0, int rc)
 		"  --senders N    also an IPv4 row at 1M mappings whose frames come from N\n"
 		"                 senders in turn (the sink rewrites each frame's source)\n"
 		"  --variant      also measure this build of nattrav as program NAME, in the\n"
-		"                 same rounds (up to 4), as nattrav-defaults: 1 mapping, the\n"
-		"                 daemon's next hop, rate limiter on (1 ns a frame)\n"
+		"                 same rounds (up to 6), as nattrav-defaults: 1 mapping, the\n"
+		"                 daemon's next hop, rate limiter on (1 ns a frame); with\n"
+		"                 --senders also NAME-1 and NAME-senders, as nattrav and\n"
+		"                 nattrav-senders (a second instance at 1M mappings)\n"
 		"  --cpus N       instead: each program alone on each of N CPUs and on all N\n"
 		"                 at once (one pinned injector each, a sender of its own),\n"
 		"                 aggregate rate and scaling; --run-ms per run (500),\n"
@@ -1328,6 +1382,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return usage(argv[0], 2);
 			*eq = '\0';
 			o->var_name[o->nvar] = optarg;
+			if (asprintf(&o->var_one[o->nvar], "%s-1", optarg) < 0 ||
+			    asprintf(&o->var_senders[o->nvar], "%s-senders", optarg) < 0)
+				return 1;
 			o->var_obj[o->nvar++] = eq + 1;
 			break;
 		}
@@ -1414,9 +1471,21 @@ static int setup_programs(struct bench *b, struct nt_inst *inst, struct nt_inst 
 			add(b, "nattrav+fib", fam, pl, 1, inst[0].prog_fd, &inst[0], true);
 			add(b, "nattrav-defaults", fam, pl, 1, inst[3].prog_fd, &inst[3],
 			    false)->dflt = true;
-			for (unsigned v = 0; v < b->o.nvar; v++)
+			for (unsigned v = 0; v < b->o.nvar; v++) {
+				struct meas *one, *m;
+
 				add(b, b->o.var_name[v], fam, pl, 1, var[v].prog_fd, &var[v],
 				    false)->dflt = true;
+				if (!var[MAX_VARIANTS + v].obj || fam != NT_FAMILY_V4)
+					continue;
+				/* as nattrav and nattrav-senders, for this build */
+				one = add(b, b->o.var_one[v], fam, pl, 1, var[v].prog_fd, &var[v],
+					  false);
+				m = add(b, b->o.var_senders[v], fam, pl, BIG_MAPPINGS,
+					var[MAX_VARIANTS + v].prog_fd, &var[MAX_VARIANTS + v], false);
+				m->senders = b->o.senders;
+				m->one = one;
+			}
 		}
 	}
 	return 0;
@@ -1426,7 +1495,8 @@ int main(int argc, char **argv)
 {
 	static struct bench b;
 	/* 1, 10k, 1M mappings; [3]: 1 mapping with the daemon's next hop */
-	struct nt_inst inst[4] = { 0 }, var[MAX_VARIANTS] = { 0 };
+	/* var[MAX_VARIANTS + v]: variant v at 1M mappings, with --senders */
+	struct nt_inst inst[4] = { 0 }, var[2 * MAX_VARIANTS] = { 0 };
 	struct nt_reflect_bpf *refl = NULL;
 	struct nt_drop_bpf *drop = NULL;
 	struct scale s = { 0 };
@@ -1481,7 +1551,7 @@ int main(int argc, char **argv)
 				       b.o.cpus > 1 ? b.o.cpus : 1)))
 			goto out;
 	}
-	s.memlock_1 = memlock_of(inst[0].maps.mappings_fd);
+	s.memlock_1 = maps_memlock(&inst[0]);
 	inst[0].n_mappings = 2;
 	if (b.o.cpus) {
 		err = cores_main(&b, inst, refl);
@@ -1501,13 +1571,23 @@ int main(int argc, char **argv)
 	}
 	s.fill_loop_s = now_s() - t0;
 	inst[2].n_mappings = BIG_MAPPINGS - 2;
-	s.memlock_big = memlock_of(inst[2].maps.mappings_fd);
+	s.memlock_big = maps_memlock(&inst[2]);
 	logp("filled in %.2f s; map memory %.1f MiB", s.fill_loop_s,
 	     (double)s.memlock_big / 1048576);
 rates:
 	for (unsigned v = 0; v < b.o.nvar; v++) {
 		if ((err = inst_open(&var[v], b.o.var_obj[v])) || (err = put_senders(&var[v], b.ifindex, 1))) {
 			logp("cannot load variant %s: %s", b.o.var_obj[v], strerror(-err));
+			goto out;
+		}
+		if (b.o.no_scale || !b.o.senders)
+			continue;
+		/* the same many-senders row for this build, at 1M mappings of its own */
+		logp("variant %s: filling %d mappings", b.o.var_name[v], BIG_MAPPINGS);
+		if ((err = inst_open(&var[MAX_VARIANTS + v], b.o.var_obj[v])) ||
+		    (err = put_senders(&var[MAX_VARIANTS + v], 0, 1)) ||
+		    (err = fill_loop(&var[MAX_VARIANTS + v], BIG_MAPPINGS - 2))) {
+			logp("cannot fill variant %s: %s", b.o.var_obj[v], strerror(-err));
 			goto out;
 		}
 	}
@@ -1523,7 +1603,7 @@ rates:
 out:
 	for (int i = 0; i < 4; i++)
 		bpf_object__close(inst[i].obj);
-	for (int i = 0; i < MAX_VARIANTS; i++)
+	for (int i = 0; i < 2 * MAX_VARIANTS; i++)
 		bpf_object__close(var[i].obj);
 	nt_reflect_bpf__destroy(refl);
 	nt_drop_bpf__destroy(drop);

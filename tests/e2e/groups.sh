@@ -45,9 +45,11 @@ members_are() { [ "$(group_field members)" -eq "$1" ]; }
 no_mappings() { [ "$(n_mappings)" -eq 0 ]; }
 # rate_drops of every mapping, summed (the field nattravctl does not show)
 rate_drops() {
-	bpftool -j map dump pinned "$NT_PIN_DIR/nt_mappings" | python3 -c "
+	{ bpftool -j map dump pinned "$NT_PIN_DIR/nt_mappings4"
+	  bpftool -j map dump pinned "$NT_PIN_DIR/nt_mappings"; } | python3 -c "
 import json, sys
-print(sum(e['formatted']['value']['rate_drops'] for e in json.load(sys.stdin)))"
+print(sum(e['formatted']['value']['rate_drops']
+	  for l in sys.stdin if l.strip() for e in json.loads(l)))"
 }
 
 start_daemon() { # extra args...

@@ -39,10 +39,11 @@ check "relay forwarding is off" \
 
 # The route the daemon wrote for peer address ADDR (hex MAC of route_dmac), from bpftool.
 route_dmac_of_peer() {
-	bpftool -j map dump pinned "$NT_PIN_DIR/nt_mappings" | python3 -c "
+	{ bpftool -j map dump pinned "$NT_PIN_DIR/nt_mappings4"
+	  bpftool -j map dump pinned "$NT_PIN_DIR/nt_mappings"; } | python3 -c "
 import ipaddress, json, sys
 want = ipaddress.ip_address('$1').packed
-for e in json.load(sys.stdin):
+for e in [e for l in sys.stdin if l.strip() for e in json.loads(l)]:
     v = e['formatted']['value']
     if bytes(v['peer']['addr'][12:]) == want and v['route_expires_ns'] == 2**64 - 1:
         print(':'.join('%02x' % b for b in v['route_dmac'])); break"

@@ -91,8 +91,10 @@ check "forwarding resumed after the reload" test "$(grep -c after-reload "$recv_
 check "counters kept across the reload" test "$(stat_of forwarded)" -eq 14
 
 echo "--- bpftool map dump of the mappings ---"
-bpftool map dump pinned "$NT_PIN_DIR/nt_mappings" > "$recv_out"; head -40 "$recv_out"
+bpftool map dump pinned "$NT_PIN_DIR/nt_mappings4" > "$recv_out"; head -40 "$recv_out"
+# IPv4 senders' keys: the address, then the port as bpftool shows it, its number
+check "IPv4 keys show their port as a number" grep -q '"port": 40003' "$recv_out"
 check "detach" ctl detach --iface "$RELAY_IF" --purge
-check "pins removed" test ! -e "$NT_PIN_DIR/nt_mappings"
+check "pins removed" test ! -e "$NT_PIN_DIR/nt_mappings" -a ! -e "$NT_PIN_DIR/nt_mappings4"
 
 nt_summary

@@ -22,7 +22,8 @@ enum nt_xdp_mode {
 
 /* The pinned maps, opened by path; works whether or not a program is attached. */
 struct nt_maps {
-	int mappings_fd;
+	int mappings_fd;  /* IPv6 senders; IPv4 ones too when mappings4_fd is -1 */
+	int mappings4_fd; /* IPv4 senders; -1 when pinned by a version without it */
 	int config_fd;
 	int stats_fd;
 	int groups_fd;
@@ -34,15 +35,23 @@ struct nt_maps {
 int nt_maps_open(struct nt_maps *m, const char *pin_dir);
 void nt_maps_close(struct nt_maps *m);
 
-/* The mapping for src (its NAT's external address); src->pad must be zero. */
+/*
+ * The mapping for src (its NAT's external address); src->pad must be zero.
+ * IPv4 senders live in NT_MAP_MAPPINGS4 under a struct nt_key4: these
+ * functions take and give struct nt_endpoint for both families.
+ */
 int nt_maps_put_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
 			const struct nt_mapping *val);
 int nt_maps_get_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
 			struct nt_mapping *val);
 int nt_maps_del_mapping(const struct nt_maps *m, const struct nt_endpoint *src);
 
+/* src as a key of NT_MAP_MAPPINGS4: -EINVAL unless an IPv4(-mapped) endpoint. */
+int nt_key4_from_endpoint(const struct nt_endpoint *src, struct nt_key4 *k);
+void nt_key4_to_endpoint(const struct nt_key4 *k, struct nt_endpoint *src);
+
 /*
- * Call fn for each mapping; stops early and returns fn's value when it is
+ * Call fn for each mapping (IPv4 ones first); stops early and returns fn's value when it is
  * non-zero. Entries deleted meanwhile are skipped.
  */
 typedef int (*nt_mapping_fn)(const struct nt_endpoint *src,

@@ -20,6 +20,9 @@
 
 struct nt_xdp {
 	struct nattrav_bpf *skel;
+	/* IPv4 keys copied from an older version's nt_mappings: dropped there once attached */
+	struct nt_endpoint *stale4;
+	size_t n_stale4;
 	int ifindex;    /* 0 while not attached */
 	__u32 xdp_flags; /* the mode it was attached with */
 };
@@ -102,6 +105,44 @@ static int egress_pin(struct bpf_map *map, const char *pin_dir)
 	return bpf_obj_pin(bpf_map__fd(map), path) < 0 ? -errno : 0;
 }
 
+/*
+ * Pins of a version that kept IPv4 senders in nt_mappings: copied into
+ * nt_mappings4 now, deleted from nt_mappings once this program replaced the
+ * old one (nt_xdp_attach), which reads them there until then when the map
+ * is the same (same value layout). Userspace no longer sees them there.
+ */
+static int mappings4_copy(struct nt_xdp *x, const char *pin_dir)
+{
+	int err = nt_migrate_mappings4(bpf_map__fd(x->skel->maps.nt_mappings),
+				       bpf_map__fd(x->skel->maps.nt_mappings4), &x->stale4,
+				       &x->n_stale4);
+
+	if (err)
+		nt_err("cannot copy the IPv4 mappings under %s into %s: %s", pin_dir,
+		       NT_MAP_MAPPINGS4, strerror(-err));
+	else if (x->n_stale4)
+		nt_info("%zu IPv4 mappings copied from %s/%s into %s", x->n_stale4, pin_dir,
+			NT_MAP_MAPPINGS, NT_MAP_MAPPINGS4);
+	return err;
+}
+
+/* After the swap: the old program no longer reads the IPv4 keys in nt_mappings. */
+static void mappings4_drop_stale(struct nt_xdp *x)
+{
+	int err;
+
+	if (!x->n_stale4)
+		return;
+	err = nt_migrate_mappings4_drop(bpf_map__fd(x->skel->maps.nt_mappings), x->stale4,
+					x->n_stale4);
+	if (err)
+		nt_warn("cannot delete the IPv4 mappings copied out of %s: %s", NT_MAP_MAPPINGS,
+			strerror(-err));
+	free(x->stale4);
+	x->stale4 = NULL;
+	x->n_stale4 = 0;
+}
+
 /* the verifier's log of a refused program; a longer one keeps its last part (the reason) */
 #define NT_VERIFIER_LOG_SIZE (1u << 20)
 
@@ -178,6 +219,8 @@ int nt_xdp_load(struct nt_xdp **out, const char *pin_dir)
 	if (err)
 		nt_err("cannot carry the pinned maps under %s over to the new layout: %s", pin_dir,
 		       strerror(-err));
+	if (!err)
+		err = mappings4_copy(x, pin_dir);
 	if (!err && !egress_reused) {
 		err = egress_pin(x->skel->maps.nt_egress, pin_dir);
 		if (err)
@@ -278,6 +321,7 @@ int nt_xdp_attach(struct nt_xdp *x, int ifindex, enum nt_xdp_mode mode, bool for
 		nt_xdp_detach(x);
 		return err;
 	}
+	mappings4_drop_stale(x);
 	return 0;
 }
 
@@ -344,6 +388,7 @@ int nt_xdp_prog_fd(const struct nt_xdp *x)
 void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 {
 	m->mappings_fd = bpf_map__fd(x->skel->maps.nt_mappings);
+	m->mappings4_fd = bpf_map__fd(x->skel->maps.nt_mappings4);
 	m->config_fd = bpf_map__fd(x->skel->maps.nt_config);
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
 	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);
@@ -357,5 +402,6 @@ void nt_xdp_close(struct nt_xdp *x)
 	if (!x)
 		return;
 	nattrav_bpf__destroy(x->skel);
+	free(x->stale4);
 	free(x);
 }

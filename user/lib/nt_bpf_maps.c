@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reading and writing the pinned maps by path, with or without a program loaded. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,11 +24,16 @@ static int open_pinned(const char *pin_dir, const char *name)
 
 int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 {
-	m->mappings_fd = m->config_fd = m->stats_fd = m->groups_fd = m->egress_fd = -1;
+	m->mappings_fd = m->mappings4_fd = m->config_fd = m->stats_fd = m->groups_fd =
+		m->egress_fd = -1;
 	m->turn_chans_fd = m->turn_peers_fd = -1;
 	m->mappings_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS);
 	if (m->mappings_fd < 0)
 		goto fail;
+	/* optional: pins of a version that kept IPv4 senders in nt_mappings */
+	m->mappings4_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS4);
+	if (m->mappings4_fd < 0)
+		m->mappings4_fd = -1;
 	m->config_fd = open_pinned(pin_dir, NT_MAP_CONFIG);
 	if (m->config_fd < 0)
 		goto fail;
@@ -60,7 +66,7 @@ fail: {
 
 void nt_maps_close(struct nt_maps *m)
 {
-	int *fds[] = { &m->mappings_fd, &m->config_fd, &m->stats_fd, &m->groups_fd,
+	int *fds[] = { &m->mappings_fd, &m->mappings4_fd, &m->config_fd, &m->stats_fd, &m->groups_fd,
 		       &m->egress_fd, &m->turn_chans_fd, &m->turn_peers_fd };
 
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -75,23 +81,102 @@ static int ret_errno(int rc)
 	return rc < 0 ? -errno : 0;
 }
 
+static const __u8 v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+
+int nt_key4_from_endpoint(const struct nt_endpoint *src, struct nt_key4 *k)
+{
+	if (src->family != NT_FAMILY_V4 || memcmp(src->addr, v4_prefix, sizeof(v4_prefix)))
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, &src->addr[12], 4);
+	k->port = ntohs(src->port);
+	return 0;
+}
+
+void nt_key4_to_endpoint(const struct nt_key4 *k, struct nt_endpoint *src)
+{
+	memset(src, 0, sizeof(*src));
+	memcpy(src->addr, v4_prefix, sizeof(v4_prefix));
+	memcpy(&src->addr[12], k->addr, 4);
+	src->port = htons(k->port);
+	src->family = NT_FAMILY_V4;
+}
+
+/* The map and key of src: NT_MAP_MAPPINGS4 for IPv4 senders when it is there. */
+static int key_of(const struct nt_maps *m, const struct nt_endpoint *src, struct nt_key4 *k4,
+		  const void **key)
+{
+	int err;
+
+	if (src->family != NT_FAMILY_V4 || m->mappings4_fd < 0) {
+		*key = src;
+		return m->mappings_fd;
+	}
+	err = nt_key4_from_endpoint(src, k4);
+	if (err)
+		return err;
+	*key = k4;
+	return m->mappings4_fd;
+}
+
 int nt_maps_put_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
 			const struct nt_mapping *val)
 {
+	struct nt_key4 k4;
+	const void *key;
+	int fd;
+
 	if (src->pad || (src->family != NT_FAMILY_V4 && src->family != NT_FAMILY_V6))
 		return -EINVAL;
-	return ret_errno(bpf_map_update_elem(m->mappings_fd, src, val, BPF_ANY));
+	fd = key_of(m, src, &k4, &key);
+	if (fd < 0)
+		return fd;
+	return ret_errno(bpf_map_update_elem(fd, key, val, BPF_ANY));
 }
 
 int nt_maps_get_mapping(const struct nt_maps *m, const struct nt_endpoint *src,
 			struct nt_mapping *val)
 {
-	return ret_errno(bpf_map_lookup_elem(m->mappings_fd, src, val));
+	struct nt_key4 k4;
+	const void *key;
+	int fd = key_of(m, src, &k4, &key);
+
+	/* not an endpoint any map could hold: none */
+	if (fd < 0)
+		return -ENOENT;
+	return ret_errno(bpf_map_lookup_elem(fd, key, val));
 }
 
 int nt_maps_del_mapping(const struct nt_maps *m, const struct nt_endpoint *src)
 {
-	return ret_errno(bpf_map_delete_elem(m->mappings_fd, src));
+	struct nt_key4 k4;
+	const void *key;
+	int fd = key_of(m, src, &k4, &key);
+
+	if (fd < 0)
+		return -ENOENT;
+	return ret_errno(bpf_map_delete_elem(fd, key));
+}
+
+static int for_each_v4(const struct nt_maps *m, nt_mapping_fn fn, void *arg)
+{
+	struct nt_key4 key, next;
+	struct nt_endpoint src;
+	struct nt_mapping val;
+	void *prev = NULL;
+	int rc;
+
+	while (bpf_map_get_next_key(m->mappings4_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->mappings4_fd, &key, &val) < 0)
+			continue; /* deleted meanwhile */
+		nt_key4_to_endpoint(&key, &src);
+		rc = fn(&src, &val, arg);
+		if (rc)
+			return rc;
+	}
+	return errno == ENOENT ? 0 : -errno;
 }
 
 int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *arg)
@@ -101,9 +186,17 @@ int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *ar
 	void *prev = NULL;
 	int rc;
 
+	if (m->mappings4_fd >= 0) {
+		rc = for_each_v4(m, fn, arg);
+		if (rc)
+			return rc;
+	}
 	while (bpf_map_get_next_key(m->mappings_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
+		/* an older version's copy, left until the upgrade's swap: not the mapping */
+		if (m->mappings4_fd >= 0 && key.family == NT_FAMILY_V4)
+			continue;
 		if (bpf_map_lookup_elem(m->mappings_fd, &key, &val) < 0)
 			continue; /* deleted meanwhile */
 		rc = fn(&key, &val, arg);

@@ -455,6 +455,68 @@ int nt_migrate_finish(struct nt_migration *mig)
 	return 0;
 }
 
+/*
+ * The keys first, then the copies: a walk goes on from the key it was
+ * given, and a key deleted or moved under it would restart it from the
+ * first bucket.
+ */
+int nt_migrate_mappings4(int v6_fd, int v4_fd, struct nt_endpoint **keys, size_t *n)
+{
+	struct nt_endpoint key, next, *k = NULL;
+	size_t cnt = 0, cap = 0;
+	struct nt_mapping val;
+	struct nt_key4 k4;
+	bool first = true;
+	int err = 0;
+
+	*keys = NULL;
+	*n = 0;
+	while (!bpf_map_get_next_key(v6_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (nt_key4_from_endpoint(&key, &k4))
+			continue; /* an IPv6 sender: where it belongs */
+		if (cnt == cap) {
+			size_t c = cap ? cap * 2 : 256;
+			struct nt_endpoint *grown = realloc(k, c * sizeof(*k));
+
+			if (!grown) {
+				free(k);
+				return -ENOMEM;
+			}
+			k = grown;
+			cap = c;
+		}
+		k[cnt++] = key;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	for (size_t i = 0; i < cnt && !err; i++) {
+		nt_key4_from_endpoint(&k[i], &k4);
+		if (bpf_map_lookup_elem(v6_fd, &k[i], &val))
+			continue; /* deleted meanwhile */
+		if (bpf_map_update_elem(v4_fd, &k4, &val, BPF_NOEXIST) && errno != EEXIST)
+			err = -errno;
+	}
+	if (err) {
+		free(k);
+		return err;
+	}
+	*keys = k;
+	*n = cnt;
+	return 0;
+}
+
+int nt_migrate_mappings4_drop(int v6_fd, const struct nt_endpoint *keys, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(v6_fd, &keys[i]) && errno != ENOENT && !err)
+			err = -errno;
+	return err;
+}
+
 void nt_migrate_free(struct nt_migration *mig)
 {
 	if (!mig)

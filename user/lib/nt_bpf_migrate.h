@@ -26,6 +26,16 @@ int nt_migrate_finish(struct nt_migration *mig);
  */
 int nt_migrate_value(const struct btf *ob, __u32 oid, const void *old, __u32 old_size,
 		     const struct btf *nb, __u32 nid, void *out, __u32 new_size);
+/*
+ * After nt_migrate_finish: copy the IPv4 senders' mappings that a version
+ * without NT_MAP_MAPPINGS4 kept in NT_MAP_MAPPINGS (fd v6_fd) into it
+ * (v4_fd); an entry already in v4_fd is newer and stays. *keys (*n of them,
+ * the caller frees) gets the keys copied, for nt_migrate_mappings4_drop once
+ * the old program, which may still read them there, is replaced.
+ */
+int nt_migrate_mappings4(int v6_fd, int v4_fd, struct nt_endpoint **keys, size_t *n);
+/* Delete the n copied keys from v6_fd. */
+int nt_migrate_mappings4_drop(int v6_fd, const struct nt_endpoint *keys, size_t n);
 /* Drop the old maps' fds and any temporary pin not yet renamed into place. */
 void nt_migrate_free(struct nt_migration *mig);
 

@@ -120,8 +120,8 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 	return 0;
 }
 
-static const char *const pinned_maps[] = { NT_MAP_MAPPINGS, NT_MAP_CONFIG, NT_MAP_STATS,
-					   NT_MAP_GROUPS, NT_MAP_EGRESS };
+static const char *const pinned_maps[] = { NT_MAP_MAPPINGS, NT_MAP_MAPPINGS4, NT_MAP_CONFIG,
+					   NT_MAP_STATS,    NT_MAP_GROUPS,    NT_MAP_EGRESS };
 
 static int purge_pins(const char *pin_dir)
 {
