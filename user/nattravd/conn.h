@@ -53,6 +53,8 @@ struct nd_conn {
 	struct nd_grant grant;	/* the groups the token names */
 	struct nt_session *sess;
 	bool reap_queued;	/* on the list nd_conns_reap looks at */
+	bool flush_queued;	/* on the list nd_conns_flush looks at */
+	uint32_t ev_mask;	/* what epoll watches for now */
 	struct nt_line_reader rd;
 	/*
 	 * Replies not yet taken by TLS: allocated when one has to wait, grown
