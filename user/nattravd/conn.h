@@ -27,6 +27,7 @@ struct nd_conn {
 	bool dead;		/* closed; freed by nd_conns_reap */
 	bool want_write;	/* TLS needs the socket writable to go on */
 	bool close_after_flush;
+	bool hs_waited;		/* the handshake waited for the client once (its first flight is out) */
 	/*
 	 * Why it must close, set where closing at once would re-enter the
 	 * session code (an event to a peer that does not read): closed by

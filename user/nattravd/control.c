@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <openssl/err.h>
@@ -325,7 +326,7 @@ static bool conn_read(struct nd *d, struct nd_conn *c)
 	}
 }
 
-static void conn_drive(struct nd *d, struct nd_conn *c)
+static void conn_drive_once(struct nd *d, struct nd_conn *c)
 {
 	bool more = true;
 
@@ -336,6 +337,7 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 			int e = SSL_get_error(c->ssl, r);
 
 			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				c->hs_waited = true;
 				c->want_write = e == SSL_ERROR_WANT_WRITE;
 				conn_update(d, c);
 				return;
@@ -375,6 +377,28 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 		return;
 	}
 	conn_update(d, c);
+}
+
+static void cork(struct nd_conn *c, int on)
+{
+	setsockopt(c->h.fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+/*
+ * The round that finishes a handshake writes the TLS 1.3 session ticket,
+ * then the replies to lines the client sent with its Finished: corked, the
+ * two writes leave as one TCP segment (the segment, not the syscall, is
+ * what costs; the first flight is one write anyway).
+ */
+static void conn_drive(struct nd *d, struct nd_conn *c)
+{
+	bool corked = c->state == C_HANDSHAKE && c->hs_waited;
+
+	if (corked)
+		cork(c, 1);
+	conn_drive_once(d, c);
+	if (corked && !c->dead)
+		cork(c, 0);
 }
 
 void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events)
