@@ -15,7 +15,8 @@
 #
 #   scripts/bench-ctl.sh --out DIR [--quick]    (--quick: 1k and 2k clients)
 #   NT_BENCH_CTL_COUNTS="10000 100000" scripts/bench-ctl.sh --out DIR
-#   NT_NATTRAVD=OTHER/build/nattravd ...   (another build's daemon: before/after)
+#   NT_NATTRAVD=OTHER/build/nattravd ...   (another build's daemon: before/after;
+#                                          the file must be named nattravd)
 #
 # Writes DIR/ctl.csv. Needs root and build/ made.
 set -euo pipefail
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) counts="1000 2000" ;;
 	--out) out=${2:?--out needs a folder}; shift ;;
-	-h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-ctl.sh: unknown argument '$1'" ;;
 	esac
 	shift
