@@ -12,7 +12,13 @@
  * second. With every session open and verified it reads the daemon's RSS
  * (/proc/PID/status) and the mapping map's memory (fdinfo memlock of the
  * pinned map) and compares them with the same figures before phase 1.
- * One event loop (epoll), non-blocking OpenSSL; prints key=value lines.
+ * Phases 3 and 4 (--reconnect) drop every connection (no close_notify, as
+ * a lost link) and reconnect with HELLO and RESUME: phase 3 with a full TLS
+ * handshake, phase 4 offering the TLS 1.3 ticket of the last connection
+ * (a resumed handshake: no certificate, no signature). The same lines
+ * both times, so the difference is the handshake's.
+ * The daemon's CPU (/proc/PID/stat) and this process's are read around each
+ * phase. One event loop (epoll), non-blocking OpenSSL; prints key=value lines.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +45,7 @@
 #include "bench/bench_util.h"
 
 enum st { ST_IDLE, ST_CONNECT, ST_HANDSHAKE, ST_JOINING, ST_JOINED, ST_PROBING, ST_VERIFIED,
-	  ST_FAILED };
+	  ST_DROPPED, ST_RESUMING, ST_RESUMED, ST_FAILED };
 
 struct cl {
 	enum st st;
@@ -52,6 +58,8 @@ struct cl {
 	uint64_t probe_seq;	/* NT-SEQUENCE: higher for every PROBE, or it is a replay */
 	double t_probe;
 	bool answered;
+	SSL_SESSION *tls_sess;	/* the relay's last TLS 1.3 ticket */
+	char *ticket;		/* EVT TICKET's, for RESUME */
 };
 
 struct opts {
@@ -60,6 +68,7 @@ struct opts {
 	uint32_t src_base; /* host order; 0: any */
 	int pid;
 	double timeout;
+	bool reconnect;
 };
 
 static struct cl *cls;
@@ -69,7 +78,9 @@ static struct opts o;
 static struct sockaddr_in srv;
 static uint8_t secret[NT_TOKEN_SECRET_MAX];
 static size_t secret_len;
-static unsigned n_done, n_failed, n_inflight;
+static unsigned n_done, n_failed, n_inflight, n_reused;
+/* the phase reconnecting: RESUME instead of AUTH and JOIN; offer the TLS session */
+static bool resuming, offer_tls;
 static unsigned fail_code[600];
 
 static long long rss_kib(int pid)
@@ -119,12 +130,28 @@ static void fail(struct cl *c, unsigned i, int code)
 {
 	if (c->st == ST_FAILED)
 		return;
-	if (c->st != ST_JOINED && c->st != ST_VERIFIED)
+	if (c->st == ST_CONNECT || c->st == ST_HANDSHAKE || c->st == ST_JOINING ||
+	    c->st == ST_PROBING || c->st == ST_RESUMING)
 		n_inflight--;
 	c->st = ST_FAILED;
 	n_failed++;
 	fail_code[code >= 0 && code < 600 ? code : 0]++;
 	(void)i;
+}
+
+/*
+ * Keep the TLS session for a resumed handshake later (it holds the ticket
+ * once one came). A copy: freeing a connection that did not shut down marks
+ * its own session not resumable, as the client library knows too.
+ */
+static void keep_tls(struct cl *c)
+{
+	SSL_SESSION *s = SSL_get0_session(c->ssl);
+
+	if (!s || !SSL_SESSION_is_resumable(s) || !(s = SSL_SESSION_dup(s)))
+		return;
+	SSL_SESSION_free(c->tls_sess);
+	c->tls_sess = s;
 }
 
 static void done(struct cl *c, enum st st)
@@ -183,13 +210,28 @@ static void send_lines(struct cl *c, unsigned i)
 		c->st = ST_JOINING;
 }
 
+static void send_resume(struct cl *c, unsigned i)
+{
+	char buf[1024];
+	int n = snprintf(buf, sizeof(buf), "HELLO nattrav/1\nRESUME %s\n", c->ticket);
+
+	n_reused += SSL_session_reused(c->ssl) == 1;
+	if (SSL_write(c->ssl, buf, n) != n)
+		fail(c, i, 0);
+	else
+		c->st = ST_RESUMING;
+}
+
 static void handshake(struct cl *c, unsigned i)
 {
 	int r = SSL_connect(c->ssl), e;
 
 	if (r == 1) {
 		ev_set(c->tcp, (uint64_t)i << 1, EPOLLIN, EPOLL_CTL_MOD);
-		send_lines(c, i);
+		if (resuming)
+			send_resume(c, i);
+		else
+			send_lines(c, i);
 		return;
 	}
 	e = SSL_get_error(c->ssl, r);
@@ -208,10 +250,21 @@ static void on_line(struct cl *c, unsigned i, const char *line)
 	if (!strncmp(line, "ERR ", 4)) {
 		fail(c, i, atoi(line + 4));
 	} else if (!strncmp(line, "OK JOIN ", 8)) {
-		if (nt_client_grant_parse(line, &c->g))
+		if (nt_client_grant_parse(line, &c->g)) {
 			fail(c, i, 0);
-		else
+		} else {
+			keep_tls(c);
 			done(c, ST_JOINED);
+		}
+	} else if (!strncmp(line, "EVT TICKET ", 11)) {
+		const char *t = strstr(line, " ticket=");
+		size_t n = t ? strcspn(t + 8, " ") : 0;
+
+		free(c->ticket);
+		c->ticket = n ? strndup(t + 8, n) : NULL;
+	} else if (!strncmp(line, "OK RESUME ", 10) && c->st == ST_RESUMING) {
+		keep_tls(c);
+		done(c, ST_RESUMED);
 	} else if (!strncmp(line, "EVT VERIFIED", 12) && c->st == ST_PROBING) {
 		done(c, ST_VERIFIED);
 		/* the mapping stays until the consent window; the fd is not needed */
@@ -233,6 +286,8 @@ static void on_tls(struct cl *c, unsigned i, uint32_t events)
 		}
 		c->ssl = SSL_new(ctx);
 		SSL_set_fd(c->ssl, c->tcp);
+		if (offer_tls && c->tls_sess)
+			SSL_set_session(c->ssl, c->tls_sess);
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), o.server);
 		c->st = ST_HANDSHAKE;
 	}
@@ -369,7 +424,7 @@ static double run_phase(int (*start)(unsigned), enum st want_prev)
 				on_udp(c, i);
 			else
 				on_tls(c, i, evs[k].events);
-			if (c->st == ST_JOINED || c->st == ST_VERIFIED)
+			if (c->st == ST_JOINED || c->st == ST_VERIFIED || c->st == ST_RESUMED)
 				last = now_s();
 		}
 		/*
@@ -387,9 +442,84 @@ static double run_phase(int (*start)(unsigned), enum st want_prev)
 	}
 	for (unsigned i = 0; i < o.clients; i++)
 		if (cls[i].st != ST_FAILED && cls[i].st != ST_JOINED && cls[i].st != ST_VERIFIED &&
-		    cls[i].st != ST_IDLE)
+		    cls[i].st != ST_IDLE && cls[i].st != ST_DROPPED && cls[i].st != ST_RESUMED)
 			fail(&cls[i], i, 1);
 	return last - t0;
+}
+
+/*
+ * Every open connection goes as a lost link would (no close_notify): its
+ * session waits for a RESUME. Then a pause, so the daemon's closing is not
+ * counted in the next phase's CPU.
+ */
+static unsigned drop_all(void)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < o.clients; i++) {
+		struct cl *c = &cls[i];
+
+		if (c->st != ST_JOINED && c->st != ST_VERIFIED && c->st != ST_RESUMED)
+			continue;
+		if (!c->ticket) {
+			fail(c, i, 2); /* no EVT TICKET came: nothing to resume with */
+			continue;
+		}
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+		close(c->tcp);
+		c->tcp = -1;
+		c->rlen = 0;
+		c->st = ST_DROPPED;
+		n++;
+	}
+	usleep(1500000);
+	return n;
+}
+
+struct phase_cost {
+	double t;
+	unsigned n;
+	long long daemon_jiffies;
+	double self_cpu_s;
+};
+
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* One phase with its costs: wall time, how many got done, the daemon's and our CPU. */
+static struct phase_cost measure(int (*start)(unsigned), enum st want_prev)
+{
+	struct phase_cost pc;
+	/* CLOCK_MONOTONIC, for a profile of one phase (perf record -k CLOCK_MONOTONIC) */
+	double t0 = now_s();
+	long long cpu0 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
+	double self0 = self_cpu_s();
+	unsigned done0 = n_done;
+
+	pc.t = run_phase(start, want_prev);
+	pc.n = n_done - done0;
+	pc.daemon_jiffies = cpu0 >= 0 ? proc_cpu_jiffies(o.pid) - cpu0 : -1;
+	pc.self_cpu_s = self_cpu_s() - self0;
+	fprintf(stderr, "bench_ctl: phase from %.3f to %.3f (CLOCK_MONOTONIC)\n", t0, now_s());
+	return pc;
+}
+
+/* prefix_per_s, daemon_cpu_ms_per_PREFIX, PREFIX_per_daemon_cpu_s, client_cpu_ms_per_PREFIX */
+static void print_cost(const char *name, const struct phase_cost *pc)
+{
+	double ms = pc->n && pc->daemon_jiffies >= 0 ? (double)pc->daemon_jiffies * 10.0 / pc->n : -1;
+
+	printf("%s_n=%u %s_s=%.3f %s_per_s=%.1f daemon_cpu_ms_per_%s=%.3f %s_per_daemon_cpu_s=%.0f "
+	       "client_cpu_ms_per_%s=%.3f\n",
+	       name, pc->n, name, pc->t, name, pc->t > 0 ? pc->n / pc->t : 0, name, ms, name,
+	       ms > 0 ? 1000.0 / ms : -1, name, pc->n ? pc->self_cpu_s * 1000.0 / pc->n : -1);
 }
 
 static int usage(int rc)
@@ -398,8 +528,11 @@ static int usage(int rc)
 		"usage: bench_ctl --server IP --ca FILE --secret FILE --clients N [--inflight N]\n"
 		"                 [--pid DAEMON_PID] [--map PINNED_MAP] [--timeout S]\n"
 		"                 [--src-base IP --src-count N]  (TCP, UDP from N addresses from IP on)\n"
+		"                 [--reconnect]\n"
 		"Opens N TLS sessions to nattravd (port 4433), then verifies their UDP mappings;\n"
 		"prints sessions/s, verifications/s, daemon RSS and map memory per session.\n"
+		"--reconnect: then drops every connection and reconnects with RESUME, first with\n"
+		"full TLS handshakes, then resuming with the relay's TLS 1.3 tickets.\n"
 		"EXAMPLES\n"
 		"  bench_ctl --server 203.0.113.1 --ca ca.pem --secret secret --clients 1000 \\\n"
 		"      --pid $(pgrep -x nattravd) --map /sys/fs/bpf/nattrav/nt_mappings4\n");
@@ -415,6 +548,7 @@ static int parse(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },    { "timeout", required_argument, NULL, 't' },
 		{ "src-base", required_argument, NULL, 'b' },
 		{ "src-count", required_argument, NULL, 'c' },
+		{ "reconnect", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
 	struct in_addr ia;
@@ -440,6 +574,7 @@ static int parse(int argc, char **argv)
 		case 'p': o.pid = (int)v; break;
 		case 't': o.timeout = (double)v; break;
 		case 'c': o.src_count = (unsigned)v; break;
+		case 'r': o.reconnect = true; break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &ia) != 1)
 				return usage(2);
@@ -457,9 +592,8 @@ static int parse(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct rlimit rl;
-	long long rss0, rss1, mem0, mem1, cpu0, cpu1, cpu2;
-	double t_sess, t_ver;
-	unsigned joined, verified;
+	struct phase_cost sess, ver, full = { 0 }, resumed = { 0 };
+	long long rss0, rss1, mem0, mem1;
 	int err;
 
 	if ((err = parse(argc, argv)))
@@ -498,30 +632,37 @@ int main(int argc, char **argv)
 
 	rss0 = o.pid ? rss_kib(o.pid) : -1;
 	mem0 = o.map ? map_memlock(o.map) : -1;
-	cpu0 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
 	fprintf(stderr, "bench_ctl: %u sessions, %u in flight\n", o.clients, o.inflight);
-	t_sess = run_phase(start_connect, ST_IDLE);
-	joined = n_done;
-	cpu1 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
-	fprintf(stderr, "bench_ctl: %u joined in %.2f s (%u failed); verifying\n", joined, t_sess,
+	sess = measure(start_connect, ST_IDLE);
+	fprintf(stderr, "bench_ctl: %u joined in %.2f s (%u failed); verifying\n", sess.n, sess.t,
 		n_failed);
-	t_ver = run_phase(start_probe, ST_JOINED);
-	verified = n_done - joined;
-	cpu2 = o.pid ? proc_cpu_jiffies(o.pid) : -1;
+	ver = measure(start_probe, ST_JOINED);
 	usleep(200000); /* the daemon's last map writes */
 	rss1 = o.pid ? rss_kib(o.pid) : -1;
 	mem1 = o.map ? map_memlock(o.map) : -1;
-	printf("clients=%u joined=%u verified=%u failed=%u\n", o.clients, joined, verified,
-	       n_failed);
+	if (o.reconnect) {
+		resuming = true;
+		fprintf(stderr, "bench_ctl: %u dropped; reconnecting, full handshakes\n", drop_all());
+		full = measure(start_connect, ST_DROPPED);
+		fprintf(stderr, "bench_ctl: %u dropped; reconnecting, resumed handshakes\n", drop_all());
+		offer_tls = true;
+		n_reused = 0;
+		resumed = measure(start_connect, ST_DROPPED);
+	}
+	printf("clients=%u joined=%u verified=%u failed=%u\n", o.clients, sess.n, ver.n, n_failed);
 	printf("sessions_s=%.3f sessions_per_s=%.1f verify_s=%.3f verifications_per_s=%.1f\n",
-	       t_sess, t_sess > 0 ? joined / t_sess : 0, t_ver, t_ver > 0 ? verified / t_ver : 0);
-	printf("daemon_cpu_ms_per_session=%.3f daemon_cpu_ms_per_verification=%.3f\n",
-	       joined && cpu0 >= 0 ? (double)(cpu1 - cpu0) * 10.0 / joined : -1,
-	       verified && cpu0 >= 0 ? (double)(cpu2 - cpu1) * 10.0 / verified : -1);
+	       sess.t, sess.t > 0 ? sess.n / sess.t : 0, ver.t, ver.t > 0 ? ver.n / ver.t : 0);
+	print_cost("session", &sess);
+	print_cost("verification", &ver);
+	if (o.reconnect) {
+		print_cost("reconnect_full", &full);
+		print_cost("reconnect_resumed", &resumed);
+		printf("reconnect_resumed_tls_reused=%u\n", n_reused);
+	}
 	printf("daemon_rss_kib_before=%lld daemon_rss_kib_after=%lld rss_bytes_per_session=%.0f\n",
-	       rss0, rss1, joined && rss0 >= 0 ? (double)(rss1 - rss0) * 1024.0 / joined : -1);
+	       rss0, rss1, sess.n && rss0 >= 0 ? (double)(rss1 - rss0) * 1024.0 / sess.n : -1);
 	printf("map_memlock_before=%lld map_memlock_after=%lld map_bytes_per_mapping=%.0f\n", mem0,
-	       mem1, verified && mem0 >= 0 ? (double)(mem1 - mem0) / verified : -1);
+	       mem1, ver.n && mem0 >= 0 ? (double)(mem1 - mem0) / ver.n : -1);
 	for (unsigned k = 0; k < 600; k++)
 		if (fail_code[k])
 			printf("failures_code_%u=%u\n", k, fail_code[k]);
@@ -531,6 +672,8 @@ int main(int argc, char **argv)
 			SSL_shutdown(cls[i].ssl);
 			SSL_free(cls[i].ssl);
 		}
+		SSL_SESSION_free(cls[i].tls_sess);
+		free(cls[i].ticket);
 		if (cls[i].tcp > 0)
 			close(cls[i].tcp);
 		if (cls[i].udp > 0 && cls[i].st != ST_VERIFIED)

@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "nt_hmac.h"
 #include "nt_token.h"
 
 #define MAC_LEN 32
@@ -40,13 +40,7 @@ bool nt_token_user_valid(const char *user)
 static int token_mac(const void *secret, size_t secret_len, const char *msg,
 		     size_t msg_len, unsigned char mac[MAC_LEN])
 {
-	unsigned int len = MAC_LEN;
-
-	if (!HMAC(EVP_sha256(), secret, (int)secret_len,
-		  (const unsigned char *)msg, msg_len, mac, &len) ||
-	    len != MAC_LEN)
-		return -EIO;
-	return 0;
+	return nt_hmac_sha256(secret, secret_len, msg, msg_len, mac);
 }
 
 /*

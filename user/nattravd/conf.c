@@ -27,7 +27,7 @@ void nd_usage(FILE *f)
 	      "                          (default: the interface's first addresses)\n"
 	      "  --control-port N        TLS control port (default 4433)\n"
 	      "  --media-port N          UDP media port (default 3478)\n"
-	      "  --cert FILE             server certificate chain, PEM (required)\n"
+	      "  --cert FILE             server certificate, then its intermediates, PEM (required)\n"
 	      "  --key FILE              its private key, PEM (required)\n"
 	      "  --auth-secret-file FILE secret the auth tokens are signed with (required)\n"
 	      "  --xdp-mode MODE         native (falls back to skb), skb, or off (default native)\n"

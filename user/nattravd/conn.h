@@ -27,6 +27,7 @@ struct nd_conn {
 	bool dead;		/* closed; freed by nd_conns_reap */
 	bool want_write;	/* TLS needs the socket writable to go on */
 	bool close_after_flush;
+	bool hs_waited;		/* the handshake waited for the client once (its first flight is out) */
 	/*
 	 * Why it must close, set where closing at once would re-enter the
 	 * session code (an event to a peer that does not read): closed by
@@ -53,6 +54,8 @@ struct nd_conn {
 	struct nd_grant grant;	/* the groups the token names */
 	struct nt_session *sess;
 	bool reap_queued;	/* on the list nd_conns_reap looks at */
+	bool flush_queued;	/* on the list nd_conns_flush looks at */
+	uint32_t ev_mask;	/* what epoll watches for now */
 	struct nt_line_reader rd;
 	/*
 	 * Replies not yet taken by TLS: allocated when one has to wait, grown

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <openssl/err.h>
@@ -88,7 +89,8 @@ int nd_listen_open(struct nd *d)
 
 	d->conns = calloc(d->conf.max_connections, sizeof(*d->conns));
 	d->reap = calloc(d->conf.max_connections, sizeof(*d->reap));
-	if (!d->conns || !d->reap || nt_freelist_init(&d->conn_slots, d->conf.max_connections))
+	d->flushq = calloc(d->conf.max_connections, sizeof(*d->flushq));
+	if (!d->conns || !d->reap || !d->flushq || nt_freelist_init(&d->conn_slots, d->conf.max_connections))
 		return -ENOMEM;
 	err = nt_addrcount_init(&d->unauth_src, d->conf.max_unauth);
 	if (err)
@@ -180,7 +182,9 @@ static void conn_update(struct nd *d, struct nd_conn *c)
 		return;
 	if (c->olen || c->want_write)
 		ev |= EPOLLOUT;
-	nd_loop_mod(d, &c->h, ev);
+	/* level-triggered: the same mask again changes nothing, and costs a syscall */
+	if (ev != c->ev_mask && !nd_loop_mod(d, &c->h, ev))
+		c->ev_mask = ev;
 }
 
 static const char *ssl_errstr(void)
@@ -322,7 +326,7 @@ static bool conn_read(struct nd *d, struct nd_conn *c)
 	}
 }
 
-static void conn_drive(struct nd *d, struct nd_conn *c)
+static void conn_drive_once(struct nd *d, struct nd_conn *c)
 {
 	bool more = true;
 
@@ -333,6 +337,7 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 			int e = SSL_get_error(c->ssl, r);
 
 			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				c->hs_waited = true;
 				c->want_write = e == SSL_ERROR_WANT_WRITE;
 				conn_update(d, c);
 				return;
@@ -372,6 +377,28 @@ static void conn_drive(struct nd *d, struct nd_conn *c)
 		return;
 	}
 	conn_update(d, c);
+}
+
+static void cork(struct nd_conn *c, int on)
+{
+	setsockopt(c->h.fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+}
+
+/*
+ * The round that finishes a handshake writes the TLS 1.3 session ticket,
+ * then the replies to lines the client sent with its Finished: corked, the
+ * two writes leave as one TCP segment (the segment, not the syscall, is
+ * what costs; the first flight is one write anyway).
+ */
+static void conn_drive(struct nd *d, struct nd_conn *c)
+{
+	bool corked = c->state == C_HANDSHAKE && c->hs_waited;
+
+	if (corked)
+		cork(c, 1);
+	conn_drive_once(d, c);
+	if (corked && !c->dead)
+		cork(c, 0);
 }
 
 void nd_conn_event(struct nd *d, struct nd_conn *c, uint32_t events)
@@ -489,6 +516,7 @@ void nd_conn_accept(struct nd *d, struct nd_handle *h)
 			continue;
 		}
 		SSL_set_accept_state(c->ssl);
+		c->ev_mask = EPOLLIN;
 		/* admit() saw room: a slot is free */
 		slot = (size_t)nt_freelist_get(&d->conn_slots);
 		d->conns[slot] = c;
@@ -614,8 +642,29 @@ void nd_session_tell(struct nd *d, struct nt_session *s, const char *line)
 		return;
 	/* never closes here: we are inside the session code (see doom) */
 	conn_queue(d, c, line, (int)strlen(line));
-	if (conn_flush(d, c))
+	/*
+	 * Written at the end of the round (nd_conns_flush): a verification
+	 * tells VERIFIED and GROUP, a group's change every member, and each
+	 * write is a TLS record and a TCP segment.
+	 */
+	if (!c->flush_queued && d->nflush < d->conf.max_connections) {
+		c->flush_queued = true;
+		d->flushq[d->nflush++] = c;
+	} else if (!c->flush_queued && conn_flush(d, c)) {
 		conn_update(d, c);
+	}
+}
+
+void nd_conns_flush(struct nd *d)
+{
+	for (size_t i = 0; i < d->nflush; i++) {
+		struct nd_conn *c = d->flushq[i];
+
+		c->flush_queued = false;
+		if (!c->dead && conn_flush(d, c))
+			conn_update(d, c);
+	}
+	d->nflush = 0;
 }
 
 void nd_conns_shutdown(struct nd *d)
@@ -637,6 +686,9 @@ void nd_conns_shutdown(struct nd *d)
 	d->conns = NULL;
 	free(d->reap);
 	d->reap = NULL;
+	free(d->flushq);
+	d->flushq = NULL;
+	d->nflush = 0;
 	nt_freelist_free(&d->conn_slots);
 	nt_addrcount_free(&d->unauth_src);
 }

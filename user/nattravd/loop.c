@@ -173,6 +173,8 @@ int nd_loop_run(struct nd *d)
 				break;
 			}
 		}
+		/* events told this round, one write per connection */
+		nd_conns_flush(d);
 		/* freed only now: a later event of this round may name them */
 		nd_conns_reap(d);
 		/* how long everyone else waited on this round (TLS handshakes, bursts) */

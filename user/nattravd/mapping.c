@@ -47,9 +47,10 @@ static uint32_t rate_weight(const struct nt_group_plan *p)
 /*
  * Point src's mapping at peer (NULL: none) with the FANOUT bit of flags and
  * the rate weight, in the map and the table; the one place an existing
- * entry gets a new peer.
+ * entry gets a new peer. cur: its value as just read from the map, or NULL
+ * to read it here (one bpf syscall fewer for a caller that has it).
  */
-static void set_relay(struct nd *d, const struct nt_endpoint *src,
+static void set_relay(struct nd *d, const struct nt_endpoint *src, const struct nt_mapping *cur,
 		      const struct nt_endpoint *peer, uint32_t fanout, uint32_t weight)
 {
 	struct nt_mapping v;
@@ -59,7 +60,9 @@ static void set_relay(struct nd *d, const struct nt_endpoint *src,
 	 * Read-modify-write races with XDP's counter updates of this entry:
 	 * a few packets may go uncounted at this instant, never misrouted.
 	 */
-	if (!nt_maps_get_mapping(&d->maps, src, &v)) {
+	if (cur)
+		v = *cur;
+	if (cur || !nt_maps_get_mapping(&d->maps, src, &v)) {
 		bool moved;
 
 		flags = (v.flags & ~(uint32_t)NT_MAPPING_F_FANOUT) | fanout;
@@ -85,7 +88,7 @@ static void set_relay(struct nd *d, const struct nt_endpoint *src,
 static void set_peer(struct nd *d, const struct nt_endpoint *src,
 		     const struct nt_endpoint *peer)
 {
-	set_relay(d, src, peer, 0, 1);
+	set_relay(d, src, NULL, peer, 0, 1);
 }
 
 static uint64_t h_ep(const struct nd *d, const struct nt_endpoint *ep)
@@ -194,12 +197,14 @@ void nd_group_sync(struct nd *d, struct nt_group *g)
 		struct nt_endpoint peer;
 		struct nt_mapping cur;
 		uint32_t fanout;
+		bool have;
 
 		if (!m || !m->verified)
 			continue;
-		plan_relay(d, &p, &m->mapping, nt_maps_get_mapping(&d->maps, &m->mapping, &cur) ? NULL : &cur,
-			   &peer, &fanout);
-		set_relay(d, &m->mapping, peer.family ? &peer : NULL, fanout, rate_weight(&p));
+		have = !nt_maps_get_mapping(&d->maps, &m->mapping, &cur);
+		plan_relay(d, &p, &m->mapping, have ? &cur : NULL, &peer, &fanout);
+		set_relay(d, &m->mapping, have ? &cur : NULL, peer.family ? &peer : NULL, fanout,
+			  rate_weight(&p));
 		if (nt_fwd_get(&d->fwd, &m->mapping))
 			nt_fwd_set_group(&d->fwd, &m->mapping, g->id, fanout);
 	}

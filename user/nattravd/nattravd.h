@@ -156,6 +156,9 @@ struct nd {
 	/* connections closed or doomed this round, for nd_conns_reap */
 	struct nd_conn **reap;
 	size_t nreap;
+	/* connections told an event this round, written once at its end */
+	struct nd_conn **flushq;
+	size_t nflush;
 	/* pre-auth budget: connections not yet authenticated, in all and per address */
 	size_t nunauth;
 	struct nt_addrcount unauth_src;
@@ -207,7 +210,9 @@ void nd_conns_tick(struct nd *d, uint64_t now);
 void nd_conns_shutdown(struct nd *d);
 /* Free connections closed during this round of events. */
 void nd_conns_reap(struct nd *d);
-/* Send a full line to the session's connection, if it still has one. */
+/* Write the events told this round: one TLS record per connection, not one per line. */
+void nd_conns_flush(struct nd *d);
+/* Send a full line to the session's connection, if it still has one (by nd_conns_flush). */
 void nd_session_tell(struct nd *d, struct nt_session *s, const char *line);
 void nd_conn_touch(struct nt_session *s, uint64_t now);
 /* The connection authenticated: it leaves the pre-auth budget. */

@@ -162,10 +162,11 @@ static int parse_ack(const void *b, size_t n, uint32_t seq, void *out)
 /* The MAC of an egress interface; -EOPNOTSUPP when it has no Ethernet address or is down. */
 static int iface_mac(struct nd_nexthop *nh, uint32_t ifindex, uint8_t mac[6])
 {
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = { .ifr_ifindex = (int)ifindex };
 
-	if (!if_indextoname(ifindex, ifr.ifr_name))
-		return -ENODEV;
+	/* not if_indextoname(): it opens and closes a socket per call */
+	if (ioctl(nh->ioc, SIOCGIFNAME, &ifr) < 0)
+		return errno == ENODEV ? -ENODEV : -errno;
 	if (ioctl(nh->ioc, SIOCGIFFLAGS, &ifr) < 0)
 		return -errno;
 	if (!(ifr.ifr_flags & IFF_UP))
@@ -287,6 +288,13 @@ int nd_nh_check(struct nd *d, const struct nt_endpoint *ep)
 	x = nh_tab_add(&d->nh->t, ep);
 	if (!x)
 		return -ENOMEM;
+	/*
+	 * A good answer the monitor has not seen change is still good (the
+	 * tick re-resolves within a second of a change, and every minute):
+	 * peers behind one address, and re-verifications, ask netlink once.
+	 */
+	if (x->have && !x->err && !d->nh->dirty)
+		return 0;
 	rc = nh_resolve(d, x, true);
 	if (!rc)
 		return 0;

@@ -108,10 +108,22 @@ int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX
 	/*
 	 * Non-blocking writes may resume with a moved buffer and finish
 	 * partially. An idle session gives its record buffers back (about
-	 * 34 KB each): most of 100k sessions are idle.
+	 * 34 KB each): most of 100k sessions are idle. The chain sent is the
+	 * one --cert holds: without NO_AUTO_CHAIN a leaf-only file has OpenSSL
+	 * build a chain from the trust store on every handshake (none to find:
+	 * the store holds only --client-ca, never the server's issuers).
 	 */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-			      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+			      SSL_MODE_RELEASE_BUFFERS | SSL_MODE_NO_AUTO_CHAIN);
+	/*
+	 * Whatever the socket holds in one read(), not a record header and
+	 * then its body: a client's second flight (ChangeCipherSpec, Finished
+	 * and the pipelined HELLO/AUTH/JOIN) is one syscall instead of six.
+	 * What is read beyond a line the backlog leaves unread stays inside
+	 * OpenSSL: conn_drive wakes itself for it (EPOLLOUT), as for decrypted
+	 * lines.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		fprintf(stderr, "nattravd: --cert %s: cannot load the certificate: %s\n",
 			cert, ssl_err());
