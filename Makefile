@@ -87,14 +87,15 @@ USER_HDRS := $(wildcard user/lib/*.h) $(wildcard include/*.h) $(wildcard user/*/
 CLIENT_VERSION := 1.0.0
 CLIENT_SONAME  := libnattrav-client.so.1
 CLIENT_SRCS := $(wildcard user/lib/nt_client*.c) $(wildcard user/libclient/*.c) \
-	user/lib/nt_endpoint.c user/lib/nt_line.c user/lib/nt_tls_policy.c user/lib/nt_wire.c
+	user/lib/nt_endpoint.c user/lib/nt_line.c user/lib/nt_tls_policy.c user/lib/nt_wire.c \
+	user/lib/nt_hmac.c
 CLIENT_OBJS := $(addprefix $(OUT)/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
 CLIENT_MAP  := user/libclient/libnattrav-client.map
 CLIENT_SO   := $(OUT)/libnattrav-client.so.$(CLIENT_VERSION)
 CLIENT_SO_LINKS := $(OUT)/$(CLIENT_SONAME) $(OUT)/libnattrav-client.so
 CLIENT_A    := $(OUT)/libnattrav-client.a
 CLIENT_PC   := $(OUT)/nattrav-client.pc
-CLIENT_LIBS := -lssl -lcrypto
+CLIENT_LIBS := -lssl -lcrypto -lz
 CLIENT_OUT  := $(CLIENT_SO) $(CLIENT_SO_LINKS) $(CLIENT_A) $(CLIENT_PC)
 
 # examples/*.c: applications of the client library, built here against
@@ -184,7 +185,9 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-CLIENT_CC = $(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+# NT_HMAC_ONESHOT: no per-thread context (and thread key) in a library an
+# application may dlclose(); a client computes a few MACs a second
+CLIENT_CC = $(CC) $(CFLAGS) -DNT_HMAC_ONESHOT -fPIC -fvisibility=hidden -c $< -o $@
 $(OUT)/libclient/%.o: user/lib/%.c $(USER_HDRS)
 	$(call msg,CC-PIC,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -370,12 +373,12 @@ ASAN_CLIENT_SO := $(OUT)/asan/$(CLIENT_SONAME)
 $(OUT)/asan/libclient/%.o: user/lib/%.c $(USER_HDRS)
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ASAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) -DNT_HMAC_ONESHOT -fPIC -fvisibility=hidden -c $< -o $@
 
 $(OUT)/asan/libclient/%.o: user/libclient/%.c $(USER_HDRS)
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ASAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(Q)$(CC) $(ASAN_CFLAGS) -DNT_HMAC_ONESHOT -fPIC -fvisibility=hidden -c $< -o $@
 
 $(ASAN_CLIENT_SO): $(ASAN_CLIENT_OBJS) $(CLIENT_MAP)
 	$(call msg,LINK,$@)

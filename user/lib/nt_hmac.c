@@ -1,5 +1,8 @@
-// SPDX-License-Identifier: GPL-2.0
-/* HMAC-SHA256 with a kept context per thread (nt_hmac.h). */
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * HMAC-SHA256 with a kept context per thread (nt_hmac.h); one-shot with
+ * NT_HMAC_ONESHOT, as the client library builds it.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -7,6 +10,20 @@
 #include <openssl/evp.h>
 #include "nt_hmac.h"
 
+#ifdef NT_HMAC_ONESHOT
+int nt_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+		   uint8_t out[NT_HMAC_SHA256_LEN])
+{
+	size_t len = 0;
+
+	if (!key || !key_len)
+		return -EIO;
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, msg, msg_len, out,
+		       NT_HMAC_SHA256_LEN, &len) || len != NT_HMAC_SHA256_LEN)
+		return -EIO;
+	return 0;
+}
+#else
 static pthread_key_t key_slot;
 static bool key_ok;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -58,3 +75,4 @@ int nt_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_
 		return -EIO;
 	return 0;
 }
+#endif

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
  * HMAC-SHA256 for the hot paths (every control datagram's MESSAGE-INTEGRITY,
  * every token checked): one EVP_MAC context per thread, kept and rekeyed,
