@@ -6,7 +6,8 @@
 # sender's namespace by build/bench/bench_relay (live XDP frames) and
 # counted by XDP on the receiver. Relays, one after the other on the same
 # topology: direct (no relay, the baseline), the bare XDP reflector,
-# nattravd with XDP, nattravd --xdp-mode off, coturn. Also one-way latency
+# nattravd with XDP, nattravd --xdp-mode off, nattravd as a TURN server
+# (channels relayed by XDP, and by nattravd), coturn. Also one-way latency
 # at a moderate rate (1000 pps, 200 B) through each real relay.
 #
 #   scripts/bench-relay.sh --out DIR [--quick]
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) dur=1 quick=1 ;;
 	--out) out=${2:?--out needs a folder}; shift ;;
-	-h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-relay.sh: unknown argument '$1'" ;;
 	esac
 	shift
@@ -119,6 +120,51 @@ nattrav_run() { # label xdp-mode
 }
 nattrav_run nattrav-xdp native
 nattrav_run nattrav-user off
+
+# --- nattravd as a TURN server: the same ChannelData load coturn gets below --
+# TURN client: one allocation with coturn's REST credentials, channel bound to
+# c2; the channel is relayed by the XDP program (turn-xdp) or by nattravd
+# (--xdp-mode off: turn-user).
+turn_latency() { # label pid
+	ip netns exec "$C2_NS" "$B/bench/bench_turn" recv --bind "$S2" --count 2000 --timeout 3 \
+		>"$work/$1-recv" &
+	local r=$! tc
+	nt_wait_for nt_udp_listening "$C2_NS" 50000
+	ip netns exec "$C1_NS" "$B/bench/bench_turn" client --bind "$S1" --server "$RELAY_V4:3478" \
+		--peer "$S2" --send 2000 --rate 1000 --size 200 --hold "$hold" "${@:3}" >"$work/$1-c1" &
+	tc=$!
+	nt_cleanup_push "kill $tc"
+	wait "$r" || true
+	TURN_CLIENT=$tc
+	if ! grep -q ready "$work/$1-c1"; then
+		echo "$1: TURN allocation failed, no rows" >>"$notes"
+		return 1
+	fi
+	( eval "$(tr ' ' '\n' <"$work/$1-recv" | grep '=')"
+	  echo "$1,200,1000,2000,${received:-},${lost:-},${p50_us:-},${p90_us:-},${p99_us:-},${max_us:-}" >>"$lat" )
+}
+nattrav_turn_run() { # label xdp-mode
+	local label=$1 mode=$2 dpid
+	nt_log "bench-relay: $label (nattravd --turn-secret-file, --xdp-mode $mode)"
+	echo "bench-turn-secret" >"$work/turn-secret"
+	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
+		--auth-secret-file "$work/secret" --xdp-mode "$mode" --log-level warn \
+		--allow 203.0.113.0/24 --max-pps 0 --turn-secret-file "$work/turn-secret" \
+		2>>"$work/daemon-$label.log" &
+	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
+		{ nt_log "bench-relay: nattravd did not start"; cat "$work/daemon-$label.log" >&2; return 1; }
+	dpid=$(pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1)
+	nt_cleanup_push "kill $dpid"
+	if turn_latency "$label" "$dpid" --secret bench-turn-secret --user bench; then
+		for pl in $PAYLOADS; do to_c2 "$label" "$pl" --channel 0x4000 --pid "$dpid"; done
+	fi
+	kill -TERM "$TURN_CLIENT" "$dpid" 2>/dev/null || true
+	wait "$TURN_CLIENT" 2>/dev/null || true
+	nt_wait_for -t 10 sh -c "! kill -0 $dpid" || kill -9 "$dpid" 2>/dev/null || true
+}
+nattrav_turn_run nattrav-turn-xdp native
+nattrav_turn_run nattrav-turn-user off
 
 # --- coturn: one allocation, channel bound to c2, ChannelData from c1 -----
 if command -v turnserver >/dev/null; then

@@ -4,7 +4,10 @@
  *
  *   bench_turn client --bind IP:PORT --server IP:PORT --peer IP:PORT
  *                     [--channel N] [--send N --rate PPS --size B] [--hold S]
- *     Allocate (no auth: coturn runs with --no-auth), CreatePermission and
+ *                     [--secret S --user U]
+ *     Allocate (no auth, as coturn runs with --no-auth; or with --secret the
+ *     long-term credentials of coturn's use-auth-secret, as nattravd's TURN
+ *     wants them: username "<expiry>:U"), CreatePermission and
  *     ChannelBind towards the peer, print "ready", optionally send N test
  *     packets (nt_client_media format, so latency can be read at the other
  *     end) as ChannelData at PPS, then keep the socket (and so the
@@ -30,6 +33,8 @@
 #include <sys/socket.h>
 #include "nattrav_client.h"
 #include "nt_endpoint.h"
+#include "nt_stun.h"
+#include "nt_turn_auth.h"
 
 #define STUN_COOKIE 0x2112A442u
 #define STUN_ALLOCATE 0x0003
@@ -54,7 +59,17 @@ struct opts {
 	unsigned channel, size;
 	unsigned long send, rate, count;
 	double hold, timeout;
+	const char *secret, *user;
 };
+
+/* The long-term credential state, once the server's 401 gave realm and nonce. */
+static struct {
+	char username[NT_TURN_USERNAME_MAX];
+	char realm[NT_TURN_REALM_MAX + 1];
+	char nonce[128];
+	uint8_t key[NT_TURN_KEY_LEN];
+	bool have;
+} cred;
 
 static int parse_addr(const char *s, struct sockaddr_in *sa)
 {
@@ -78,69 +93,93 @@ static int parse_num(const char *s, double min, double max, double *out)
 	return errno || end == s || *end || *out < min || *out > max ? -EINVAL : 0;
 }
 
-static size_t put_attr(uint8_t *m, size_t off, uint16_t type, const void *v, uint16_t len)
+/* The request, signed when credentials are known; its length. */
+static int build(const struct opts *o, uint16_t method, uint8_t *m, size_t cap)
 {
-	m[off] = (uint8_t)(type >> 8);
-	m[off + 1] = (uint8_t)type;
-	m[off + 2] = (uint8_t)(len >> 8);
-	m[off + 3] = (uint8_t)len;
-	memcpy(m + off + 4, v, len);
-	return off + 4 + ((len + 3u) & ~3u);
+	struct nt_stun_builder b;
+	uint8_t tid[NT_STUN_TID_LEN];
+	struct nt_endpoint peer;
+
+	for (int i = 0; i < NT_STUN_TID_LEN; i++)
+		tid[i] = (uint8_t)rand();
+	nt_stun_begin(&b, m, cap, method, NT_STUN_REQUEST, tid);
+	if (method == STUN_ALLOCATE) {
+		nt_stun_put(&b, ATTR_REQ_TRANSPORT, (uint8_t[]){ 17, 0, 0, 0 }, 4);
+	} else {
+		if (method == STUN_CHANNEL_BIND)
+			nt_stun_put(&b, ATTR_CHANNEL_NUMBER,
+				    (uint8_t[]){ (uint8_t)(o->channel >> 8), (uint8_t)o->channel, 0, 0 }, 4);
+		if (nt_endpoint_from_sockaddr((const struct sockaddr *)&o->peer, &peer))
+			return -EINVAL;
+		nt_stun_put_xor_addr(&b, ATTR_XOR_PEER, &peer);
+	}
+	if (cred.have) {
+		nt_stun_put(&b, NT_STUN_ATTR_USERNAME, cred.username, strlen(cred.username));
+		nt_stun_put(&b, NT_STUN_ATTR_REALM, cred.realm, strlen(cred.realm));
+		nt_stun_put(&b, NT_STUN_ATTR_NONCE, cred.nonce, strlen(cred.nonce));
+		nt_stun_put_integrity(&b, cred.key, NT_TURN_KEY_LEN);
+	}
+	return nt_stun_finish(&b);
 }
 
-static size_t xor_peer(uint8_t *m, size_t off, const struct sockaddr_in *peer)
+/* A 401 or 438 with REALM and NONCE: the key for them. 0, or -EACCES without --secret. */
+static int learn(const struct opts *o, const struct nt_stun_msg *r)
 {
-	uint8_t v[8] = { 0, 1 };
-	uint16_t port = ntohs(peer->sin_port) ^ (uint16_t)(STUN_COOKIE >> 16);
-	uint32_t ip = ntohl(peer->sin_addr.s_addr) ^ STUN_COOKIE;
+	const struct nt_stun_attr *realm = nt_stun_find(r, NT_STUN_ATTR_REALM);
+	const struct nt_stun_attr *nonce = nt_stun_find(r, NT_STUN_ATTR_NONCE);
+	char pw[NT_TURN_PASSWORD_LEN + 1];
 
-	v[2] = (uint8_t)(port >> 8);
-	v[3] = (uint8_t)port;
-	for (int i = 0; i < 4; i++)
-		v[4 + i] = (uint8_t)(ip >> (24 - 8 * i));
-	return put_attr(m, off, ATTR_XOR_PEER, v, 8);
+	if (!o->secret || !realm || !nonce || realm->len > NT_TURN_REALM_MAX ||
+	    nonce->len >= sizeof(cred.nonce))
+		return -EACCES;
+	snprintf(cred.username, sizeof(cred.username), "%lld:%s", (long long)time(NULL) + 3600,
+		 o->user);
+	memcpy(cred.realm, realm->val, realm->len);
+	cred.realm[realm->len] = '\0';
+	memcpy(cred.nonce, nonce->val, nonce->len);
+	cred.nonce[nonce->len] = '\0';
+	if (nt_turn_rest_password((const uint8_t *)o->secret, strlen(o->secret), cred.username, pw) ||
+	    nt_turn_lt_key(cred.username, cred.realm, pw, cred.key))
+		return -EIO;
+	cred.have = true;
+	return 0;
 }
 
 /* One request, retransmitted every 500 ms; 0 on a success response. */
 static int transact(int fd, const struct opts *o, uint16_t method)
 {
-	uint8_t m[256] = { 0 }, r[1500];
-	size_t len = 20;
+	uint8_t m[512], r[1500];
+	int len = build(o, method, m, sizeof(m)), auth_tries = 0;
 
-	m[0] = (uint8_t)(method >> 8);
-	m[1] = (uint8_t)method;
-	for (int i = 0; i < 4; i++)
-		m[4 + i] = (uint8_t)(STUN_COOKIE >> (24 - 8 * i));
-	for (int i = 8; i < 20; i++)
-		m[i] = (uint8_t)rand();
-	if (method == STUN_ALLOCATE) {
-		len = put_attr(m, len, ATTR_REQ_TRANSPORT, (uint8_t[]){ 17, 0, 0, 0 }, 4);
-	} else {
-		if (method == STUN_CHANNEL_BIND)
-			len = put_attr(m, len, ATTR_CHANNEL_NUMBER,
-				       (uint8_t[]){ (uint8_t)(o->channel >> 8), (uint8_t)o->channel,
-						    0, 0 },
-				       4);
-		len = xor_peer(m, len, &o->peer);
-	}
-	m[2] = (uint8_t)((len - 20) >> 8);
-	m[3] = (uint8_t)(len - 20);
+	if (len < 0)
+		return len;
 	for (int tries = 0; tries < 10 && !stop; tries++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
-		if (sendto(fd, m, len, 0, (const struct sockaddr *)&o->server, sizeof(o->server)) < 0)
+		if (sendto(fd, m, (size_t)len, 0, (const struct sockaddr *)&o->server,
+			   sizeof(o->server)) < 0)
 			return -errno;
 		while (poll(&p, 1, 500) > 0) {
 			ssize_t n = recv(fd, r, sizeof(r), 0);
-			uint16_t type;
+			struct nt_stun_msg rm;
+			const struct nt_stun_attr *e;
+			unsigned code;
 
-			if (n < 20 || memcmp(r + 8, m + 8, 12))
+			if (n < 20 || memcmp(r + 8, m + 8, 12) || nt_stun_parse(r, (size_t)n, &rm))
 				continue;
-			type = (uint16_t)(r[0] << 8 | r[1]);
-			if (type == (method | STUN_SUCCESS))
+			if (rm.cls == NT_STUN_SUCCESS)
 				return 0;
-			fprintf(stderr, "bench_turn: method 0x%03x refused (type 0x%04x)\n", method,
-				type);
+			e = nt_stun_find(&rm, NT_STUN_ATTR_ERROR_CODE);
+			code = e && e->len >= 4 ? e->val[2] * 100u + e->val[3] : 0;
+			/* unauthenticated, or a stale nonce: sign with what the answer gave */
+			if ((code == 401 || code == 438) && auth_tries++ < 2 && !learn(o, &rm)) {
+				len = build(o, method, m, sizeof(m));
+				if (len < 0)
+					return len;
+				tries = -1;
+				break;
+			}
+			fprintf(stderr, "bench_turn: method 0x%03x refused (error %u)\n", method, code);
 			return -EACCES;
 		}
 	}
@@ -246,6 +285,7 @@ static int usage(int rc)
 	fprintf(rc ? stderr : stdout,
 		"usage: bench_turn client --bind IP:PORT --server IP:PORT --peer IP:PORT\n"
 		"                  [--channel N] [--send N --rate PPS --size B] [--hold S]\n"
+		"                  [--secret S --user U]   (long-term credentials, coturn's REST form)\n"
 		"       bench_turn recv --bind IP:PORT [--count N] [--timeout S]\n"
 		"EXAMPLES\n"
 		"  bench_turn client --bind 203.0.113.101:40000 --server 203.0.113.1:3478 \\\n"
@@ -262,6 +302,7 @@ int main(int argc, char **argv)
 		{ "send", required_argument, NULL, 'n' },   { "rate", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 'z' },   { "hold", required_argument, NULL, 'H' },
 		{ "count", required_argument, NULL, 'N' },  { "timeout", required_argument, NULL, 't' },
+		{ "secret", required_argument, NULL, 'S' }, { "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
 	struct opts o = { .channel = 0x4000, .size = 200, .rate = 1000, .timeout = 3 };
@@ -289,11 +330,14 @@ int main(int argc, char **argv)
 		case 'H': if (parse_num(optarg, 0, 86400, &o.hold)) return usage(2); break;
 		case 'N': if (parse_num(optarg, 0, 1e9, &v)) return usage(2); o.count = (unsigned long)v; break;
 		case 't': if (parse_num(optarg, 0.1, 600, &o.timeout)) return usage(2); break;
+		case 'S': o.secret = optarg; break;
+		case 'U': o.user = optarg; break;
 		case 'h': return usage(0);
 		default: return usage(2);
 		}
 	}
-	if (optind < argc || !have_bind || (!o.recv && (!have_server || !have_peer)))
+	if (optind < argc || !have_bind || (!o.recv && (!have_server || !have_peer)) ||
+	    (o.secret && !o.user))
 		return usage(2);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
