@@ -33,7 +33,7 @@ CFLAGS   ?= -O2 -g
 # Build-time limits of include/nattrav_abi.h, e.g. NT_DEFS=-DNT_GROUP_MAX_MEMBERS=32
 NT_DEFS  ?=
 CFLAGS   += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS)
-LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
+LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm -lhiredis
 # nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \

@@ -8,6 +8,7 @@ pkgs=(
 	make gcc clang llvm libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev
 	libcriterion-dev libsystemd-dev pkg-config iproute2 nftables conntrack ethtool
 	openssl tcpdump libcap2-bin valgrind strace curl python3 procps util-linux man-db groff-base
+	libhiredis-dev redis-server redis-tools
 )
 
 missing=()

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "nattravd.h"
 #include "nt_conf.h"
+#include "nt_fleet.h"
 #include "nt_ctlproto.h"
 #include "nt_log.h"
 #include "nt_num.h"
@@ -68,6 +69,14 @@ void nd_usage(FILE *f)
 	      "                          (default " NT_CTL_SOCKET_DEFAULT ")\n"
 	      "  --metrics [ADDR:]PORT   serve Prometheus metrics on GET /metrics (default off;\n"
 	      "                          ADDR defaults to 127.0.0.1)\n"
+"  --redis IP:PORT         join a fleet of relays sharing group placement in this\n"
+	      "                          Redis (default off: a lone relay; PORT defaults to 6379)\n"
+	      "  --redis-password-file FILE\n"
+	      "                          Redis password (AUTH), first line of FILE\n"
+	      "  --relay-id ID           this relay's name in the fleet, [A-Za-z0-9._-]{1,64}\n"
+	      "                          (default: the host name)\n"
+	      "  --advertise HOST[:PORT] where clients redirected here connect (default: the\n"
+	      "                          relay's IPv4 address and --control-port)\n"
 	      "  --config FILE           read settings from FILE first (default\n"
 	      "                          " ND_CONFIG_DEFAULT " when it exists; none: no file)\n"
 	      "  --help                  this text\n"
@@ -118,6 +127,10 @@ static const struct option opts[] = {
 	{ "force", no_argument, NULL, 0 },
 	{ "ctl-socket", required_argument, NULL, 0 },
 	{ "metrics", required_argument, NULL, 0 },
+	{ "redis", required_argument, NULL, 0 },
+	{ "redis-password-file", required_argument, NULL, 0 },
+	{ "relay-id", required_argument, NULL, 0 },
+	{ "advertise", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -260,6 +273,43 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 			memset(&c->metrics, 0, sizeof(c->metrics));
 		else if (nt_listen_addr_parse(val, &c->metrics))
 			return bad(key, val, "is not PORT, ADDR:PORT, [V6]:PORT or off");
+	} else if (!strcmp(key, "redis")) {
+		char hp[NT_FLEET_ADDR_MAX + 1];
+		uint8_t a[16];
+		size_t hl;
+
+		if (!strcmp(val, "off")) {
+			c->redis = NULL;
+			return 0;
+		}
+		/* an address, not a name: a resolver would block the loop at each reconnect */
+		if (nt_fleet_hostport(val, NT_FLEET_REDIS_PORT, hp, sizeof(hp)))
+			return bad(key, val, "is not IP[:PORT], [IPV6][:PORT] or off");
+		hl = (size_t)(strrchr(hp, ':') - hp);
+		hp[hl] = '\0';
+		if (hp[0] == '[') {
+			hp[hl - 1] = '\0';
+			if (inet_pton(AF_INET6, hp + 1, a) != 1)
+				return bad(key, val, "is not IP[:PORT] (an address, not a name)");
+			hp[hl - 1] = ']';
+		} else if (inet_pton(AF_INET, hp, a) != 1) {
+			return bad(key, val, "is not IP[:PORT] (an address, not a name)");
+		}
+		hp[hl] = ':';
+		c->redis = keep(hp);
+	} else if (!strcmp(key, "redis-password-file")) {
+		c->redis_password_file = keep(val);
+	} else if (!strcmp(key, "relay-id")) {
+		if (!nt_fleet_id_valid(val))
+			return bad(key, val, "is not 1..64 characters of A-Z a-z 0-9 . _ -");
+		c->relay_id = keep(val);
+	} else if (!strcmp(key, "advertise")) {
+		char hp[NT_FLEET_ADDR_MAX + 1];
+
+		/* the port is filled in once --control-port is known */
+		if (nt_fleet_hostport(val, 65535, hp, sizeof(hp)))
+			return bad(key, val, "is not HOST[:PORT] or [IPV6][:PORT]");
+		c->advertise = keep(val);
 	} else if (!strcmp(key, "keep-on-exit")) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
 			c->keep_on_exit = true;

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
+#include "fleet.h"
 #include "nattravd.h"
 #include "nt_iface.h"
 #include "nt_log.h"
@@ -177,6 +178,8 @@ int main(int argc, char **argv)
 	}
 	if (setup_addrs(&d))
 		goto out;
+	if (nd_fleet_open(&d))
+		goto out;
 
 	rc = ND_EXIT_FAIL;
 	d.replies = calloc(1, sizeof(*d.replies));
@@ -231,6 +234,7 @@ int main(int argc, char **argv)
 	}
 out:
 	nd_conns_shutdown(&d);
+	nd_fleet_close(&d);
 	nd_ctl_close(&d);
 	nd_metrics_close(&d);
 	nd_nh_close(&d);

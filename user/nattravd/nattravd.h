@@ -66,6 +66,11 @@ struct nd_conf {
 	bool force;			/* replace another's XDP / TC program */
 	const char *ctl_socket;		/* "off": none */
 	struct nt_endpoint metrics;	/* family 0: no metrics endpoint */
+	/* fleet (fleet.c): redis NULL, a lone relay */
+	const char *redis;		/* "IP:PORT" ([v6]:PORT) */
+	const char *redis_password_file;
+	const char *relay_id;		/* default: the host name */
+	const char *advertise;		/* "HOST:PORT"; default: the IPv4 address, control port */
 };
 
 /* Parse flags and the config file into c. Returns 0, or the exit code to use. */
@@ -76,7 +81,7 @@ void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
 enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS,
-	       ND_NETLINK };
+	       ND_NETLINK, ND_REDIS };
 
 /* What epoll hands back: every watched object starts with one. */
 struct nd_handle {
@@ -119,6 +124,7 @@ struct nd_orphan {
 };
 
 struct nd_conn;
+struct nd_fleet;
 
 struct nd {
 	struct nd_conf conf;
@@ -171,6 +177,8 @@ struct nd {
 	double start_unix_s;		/* the same moment on the wall clock */
 	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
 	bool stop;
+	bool draining;			/* nattravctl drain: no new groups here */
+	struct nd_fleet *fleet;		/* NULL without --redis (fleet.h) */
 	uint64_t last_stats_ns;
 	int argc;			/* kept for SIGHUP */
 	char **argv;
