@@ -20,6 +20,7 @@
 #include "nattrav_client.h"
 #include "nt_endpoint.h"
 #include "nt_line.h"
+#include "nt_redirect.h"
 #include "nt_token.h"
 #include "nt_wire.h"
 
@@ -168,6 +169,8 @@ static int command(struct nt_client *c, enum nt_line_cmd_id id, const char *arg,
 			continue;
 		if (r->kind == NT_REPLY_ERR) {
 			c->err_code = r->code;
+			if (r->code == NT_LINE_E_REDIRECT)
+				copy_field(c->redirect, sizeof(c->redirect), r->text);
 			return ntc_fail(c, -EACCES, "server refused %s: ERR %d %s",
 				    nt_line_cmd_name(id), r->code, r->text ? r->text : "");
 		}
@@ -278,6 +281,46 @@ static int connect_hello(struct nt_client *c)
 	return err;
 }
 
+static void drop_tls(struct nt_client *c);
+
+/*
+ * ERR 300 to JOIN: the group lives on another relay of the fleet. Dial it
+ * once with the same token; a second redirect is an error, never followed.
+ */
+static int follow_redirect(struct nt_client *c)
+{
+	struct nt_client_event ev = { .kind = NT_CLIENT_EV_REDIRECTED };
+	char to[NT_REDIRECT_MAX + 1], *s;
+	int err;
+
+	if (nt_redirect_parse(c->redirect, to, sizeof(to)))
+		return ntc_fail(c, -EPROTO, "malformed redirect from %s: %.80s", c->opts.server,
+				c->redirect);
+	s = strdup(to);
+	if (!s)
+		return ntc_fail(c, -ENOMEM, "out of memory");
+	snprintf(ev.name, sizeof(ev.name), "REDIRECTED");
+	/* a name longer than reason holds is in nt_client_server() whole */
+	copy_field(ev.reason, sizeof(ev.reason), to);
+	_Static_assert(sizeof(ev.line) >= sizeof(c->redirect), "event line holds an ERR text");
+	memcpy(ev.line, c->redirect, sizeof(c->redirect));
+	/* the home relay from now on: reconnections go there */
+	free(c->opt_strs[0]);
+	c->opt_strs[0] = s;
+	c->opts.server = s;
+	drop_tls(c);
+	c->closed = false;
+	err = connect_hello(c);
+	if (!err)
+		err = auth_join(c);
+	if (err == -EACCES && c->err_code == NT_LINE_E_REDIRECT)
+		return ntc_fail(c, -EACCES, "redirected again by %s (to %.80s): not followed", to,
+				c->redirect);
+	if (!err)
+		push_event(c, &ev);
+	return err;
+}
+
 int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 {
 	char host[256], port[8];
@@ -307,6 +350,8 @@ int nt_client_open(const struct nt_client_opts *o, struct nt_client **out)
 		err = connect_hello(c);
 	if (!err)
 		err = auth_join(c);
+	if (err == -EACCES && c->err_code == NT_LINE_E_REDIRECT)
+		err = follow_redirect(c);
 	if (err)
 		return err;
 	return udp_open(c, o->bind);
@@ -710,4 +755,9 @@ const char *nt_client_error(const struct nt_client *c)
 int nt_client_err_code(const struct nt_client *c)
 {
 	return c->err_code;
+}
+
+const char *nt_client_server(const struct nt_client *c)
+{
+	return c->opts.server;
 }

@@ -52,6 +52,7 @@ struct nt_client {
 
 	char err[NT_CLIENT_ERRLEN];
 	int err_code;
+	char redirect[NT_LINE_MAX + 1];	/* the text of the last ERR 300 */
 
 	/* reconnecting: the options again (copies), the ticket, the backoff */
 	struct nt_client_opts opts;

@@ -179,6 +179,7 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		[NT_CLIENT_EV_DENIED] = "denied",     [NT_CLIENT_EV_BYE] = "bye",
 		[NT_CLIENT_EV_CLOSED] = "closed",     [NT_CLIENT_EV_UDP_ERROR] = "udp_error",
 		[NT_CLIENT_EV_OTHER] = "server_event", [NT_CLIENT_EV_RECONNECTED] = "reconnected",
+		[NT_CLIENT_EV_REDIRECTED] = "redirected",
 	};
 	const char *name = names[ev->kind];
 	char sid[20], code[16];
@@ -199,7 +200,14 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		r->expired = true;
 	session_hex(r, sid, sizeof(sid));
 	snprintf(code, sizeof(code), "%d", ev->code);
-	if (r->cli->json) {
+	if (ev->kind == NT_CLIENT_EV_REDIRECTED) {
+		if (r->cli->json)
+			json_event(name, "from", r->cli->opts.server, "to", nt_client_server(r->c),
+				   "session", sid, NULL);
+		else
+			printf("redirected: from %s to %s (the group lives there)\n",
+			       r->cli->opts.server, nt_client_server(r->c));
+	} else if (r->cli->json) {
 		if (ev->kind == NT_CLIENT_EV_UDP_ERROR)
 			printf("{\"event\":\"%s\",\"session\":\"%s\",\"code\":%d,\"reason\":", name,
 			       sid, ev->code), json_str(ev->reason), printf("}\n");
@@ -256,7 +264,7 @@ static void print_connected(const struct run *r)
 	session_hex(r, sid, sizeof(sid));
 	if (r->cli->json) {
 		printf("{\"event\":\"connected\",\"server\":");
-		json_str(r->cli->opts.server);
+		json_str(nt_client_server(r->c));
 		printf(",\"user\":");
 		json_str(nt_client_user(r->c));
 		printf(",\"group\":");
@@ -265,7 +273,7 @@ static void print_connected(const struct run *r)
 		       sid, g->media_str, g->consent_s, g->keepalive_s);
 	} else
 		printf("connected to %s as %s: group %s, session %s, media %s\n",
-		       r->cli->opts.server, nt_client_user(r->c), g->group, sid, g->media_str);
+		       nt_client_server(r->c), nt_client_user(r->c), g->group, sid, g->media_str);
 	fflush(stdout);
 }
 
