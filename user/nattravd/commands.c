@@ -104,7 +104,7 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 		nd_reply_err(d, c, NT_LINE_E_STATE, "HELLO first");
 		return;
 	}
-	err = nt_token_verify(d->secret, d->secret_len, token, now, &t);
+	err = nt_token_verify_any(&d->secrets, token, now, &t);
 	if (err == -ETIMEDOUT) {
 		nt_info("auth refused from %s: token of user=%s expired", c->peer, t.user);
 		nd_reply_err(d, c, NT_LINE_E_EXPIRED, "token expired");

@@ -133,6 +133,21 @@ static void log_up(struct nd *d)
 		d->conf.pin_dir, d->conf.consent_s);
 }
 
+const char *nd_secrets_errstr(int err)
+{
+	static char b[96];
+
+	if (err == -ENODATA)
+		return "empty";
+	if (err == -EFBIG)
+		return "a line longer than 4096 bytes";
+	if (err == -E2BIG)
+		snprintf(b, sizeof(b), "more than %d secrets", NT_TOKEN_SECRETS_MAX);
+	else
+		snprintf(b, sizeof(b), "%s", strerror(-err));
+	return b;
+}
+
 int main(int argc, char **argv)
 {
 	static struct nd d;
@@ -161,12 +176,14 @@ int main(int argc, char **argv)
 	nt_log_set_level(d.conf.log_level);
 	nt_log_hook_libbpf();
 	rc = ND_EXIT_USAGE;
-	err = nt_token_read_secret(d.conf.secret_file, d.secret, &d.secret_len);
+	err = nt_token_read_secrets(d.conf.secret_file, &d.secrets);
 	if (err) {
 		fprintf(stderr, "nattravd: --auth-secret-file %s: %s\n", d.conf.secret_file,
-			err == -ENODATA ? "empty" : err == -EFBIG ? "too large" : strerror(-err));
+			nd_secrets_errstr(err));
 		goto out;
 	}
+	memcpy(d.secret, d.secrets.key[0], d.secrets.len[0]);
+	d.secret_len = d.secrets.len[0];
 	if (nt_ticket_key(d.secret, d.secret_len, d.ticket_key))
 		goto out;
 	if (nd_tls_ctx(d.conf.cert, d.conf.key, d.conf.client_ca, &d.ssl_ctx))
@@ -257,6 +274,7 @@ out:
 	free(d.orphans);
 	SSL_CTX_free(d.ssl_ctx);
 	OPENSSL_cleanse(d.secret, sizeof(d.secret));
+	OPENSSL_cleanse(&d.secrets, sizeof(d.secrets));
 	nd_conf_free(&d.conf);
 	nd_conf_strings_free();
 	return rc;

@@ -132,7 +132,8 @@ struct nd {
 	struct nd_handle listen[2], media[2], timer, sig;
 	int nlisten, nmedia;
 	SSL_CTX *ssl_ctx;
-	uint8_t secret[NT_TOKEN_SECRET_MAX];
+	struct nt_token_secrets secrets;	/* the first mints (apps), any verifies */
+	uint8_t secret[NT_TOKEN_SECRET_MAX];	/* the first: the ticket key's source */
 	size_t secret_len;
 	uint8_t ticket_key[NT_TICKET_KEY_LEN];	/* from the secret: resume tickets */
 	int ifindex;
@@ -186,6 +187,9 @@ struct nd {
 
 uint64_t nd_now_ns(void);
 const char *nd_mode_name(enum nt_xdp_mode m);
+
+/* main.c: why --auth-secret-file was refused, for an error line */
+const char *nd_secrets_errstr(int err);
 
 /* tls.c: a server context from PEM files; errors printed as one line. */
 int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX **out);
