@@ -103,6 +103,7 @@ int ctl_fleet(struct ctl *ctl, int argc, char **argv)
 		{ "redis", required_argument, NULL, 'r' },
 		{ "redis-password-file", required_argument, NULL, 'p' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "place-script", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct nt_fleet_relay relays[FLEET_LIST_MAX];
@@ -112,6 +113,7 @@ int ctl_fleet(struct ctl *ctl, int argc, char **argv)
 	redisContext *rc = NULL;
 	redisReply *r;
 	size_t n;
+	bool place_script = false;
 	int ch, err;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -121,12 +123,19 @@ int ctl_fleet(struct ctl *ctl, int argc, char **argv)
 			pwfile = optarg;
 		else if (ch == 'c')
 			config = optarg;
+		else if (ch == 's')
+			place_script = true;
 		else
 			return ctl_error(CTL_EXIT_USAGE,
-					 "usage: fleet [--redis IP:PORT] [--redis-password-file F] [--config FILE] [--json]");
+					 "usage: fleet [--redis IP:PORT] [--redis-password-file F] [--config FILE] [--json] | fleet --place-script");
 	}
 	if (optind != argc)
 		return ctl_error(CTL_EXIT_USAGE, "fleet: unexpected argument '%s'", argv[optind]);
+	/* for an application server pre-placing groups exactly as relays place them */
+	if (place_script) {
+		fputs(nt_fleet_place_lua, stdout);
+		return 0;
+	}
 	if (!config || strcmp(config, "none")) {
 		unsigned int line = 0;
 

@@ -39,6 +39,7 @@ static const char usage[] =
 	"  fleet [--redis IP:PORT] [--redis-password-file F] [--config FILE]\n"
 	"                     the fleet's live relays from Redis: address, heartbeat age,\n"
 	"                     groups, load, draining (Redis from nattravd's config unless given)\n"
+	"  fleet --place-script  the Lua script relays place groups with (pre-placing)\n"
 	"  drain [on|off]     no new groups on this relay (the fleet places them elsewhere);\n"
 	"                     members of groups here still accepted, flows untouched; needs\n"
 	"                     the daemon; without on/off: show\n"
