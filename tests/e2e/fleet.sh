@@ -5,6 +5,7 @@
 # topo.sh --relays 3 (relays at 203.0.113.1..3, one certificate for all) and
 # redis-server in its own namespace (203.0.113.250, password, no persistence).
 #   - the three relays register; nattravctl fleet lists them live
+#   - the auth secret file holds two secrets: tokens of either verify
 #   - three clients dialing three relays for one group end up on its home and
 #     exchange media; the two others sent one redirect each and hold no mapping
 #   - a relay at --max-groups places a new group on another relay (redirect)
@@ -25,6 +26,9 @@ command -v redis-server >/dev/null || nt_fail "redis-server missing: run scripts
 nt_relay_env ntf --relays 3 c1=cone c2=none c3=symmetric c4=none
 # one certificate for every relay: a redirected client checks the relay it is sent to
 "$ROOT/scripts/gen-certs.sh" "$work" "$RELAY1_V4" "$RELAY2_V4" "$RELAY3_V4" 2>/dev/null
+# rotation: the relays verify with either secret, tokens here are minted with the first
+mv "$work/secret" "$work/secret.old"
+{ openssl rand -hex 32; cat "$work/secret.old"; } >"$work/secret"
 REDIS="$REDIS_V4:6379"
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/redis.pw"
 chmod 600 "$work/redis.pw"
@@ -116,6 +120,17 @@ check "relay2 advertises its --max-groups 1" fleet_has '"relay":"relay2".*"max_g
 check "every relay reports Redis up" sh -c "
 	[ '$(metric 1 nattrav_fleet_redis_up)' = 1 ] && [ '$(metric 2 nattrav_fleet_redis_up)' = 1 ] &&
 	[ '$(metric 3 nattrav_fleet_redis_up)' = 1 ]"
+
+# --- token rotation: a token of the second (old) secret still verifies ----------
+fclient "$C4_NS" 3 "$work/old-c4" --token "$(nt_token "$B/nattravctl" "$work/secret.old" 600 old roomO)" \
+	--group roomO --duration 1 || true
+check "a token minted with the second secret of --auth-secret-file is accepted" \
+	has "$work/old-c4" '"event":"verified"'
+rc=0
+fclient "$C4_NS" 3 "$work/bad-c4" --token "$(nt_token "$B/nattravctl" "$work/ca.key" 600 x roomO)" \
+	--group roomO --timeout 5 || rc=$?
+check "a token of a secret the relays do not hold is refused (ERR 403)" \
+	sh -c "[ $rc -eq 1 ] && grep -q '\"code\":403' '$work/bad-c4'"
 
 # --- one group, three relays dialed ------------------------------------------
 COUNT=300
