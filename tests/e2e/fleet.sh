@@ -16,6 +16,7 @@
 #   - Redis stopped: new JOINs ERR 503 (no answer within 2 s), then killed:
 #     ERR 503 at once, running flows lose nothing; restarted empty: relays
 #     register again and re-assert their groups
+#   - relays stopped with SIGTERM leave the fleet at once
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -265,6 +266,8 @@ stop_relay 1 || true
 stop_relay 2 || true
 check "relay1 exited on SIGTERM" relay_gone 1
 check "relay2 exited on SIGTERM" relay_gone 2
+check "a clean exit leaves the fleet at once (no heartbeat keys, nattravctl fleet empty)" sh -c "
+	[ '$(rcli EXISTS nattrav:relay:relay1 nattrav:relay:relay2)' = 0 ] && [ '$(n_live)' = 0 ]"
 if [ "$NT_FAILED" -ne 0 ]; then
 	keep=/tmp/nattrav-e2e-$P
 	cp -r "$work" "$keep"

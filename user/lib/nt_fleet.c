@@ -54,6 +54,11 @@ const char nt_fleet_assert_lua[] =
 	"end\n"
 	"return out\n";
 
+const char nt_fleet_leave_lua[] =
+	"redis.call('DEL', 'nattrav:relay:' .. ARGV[1])\n"
+	"redis.call('SREM', 'nattrav:relays', ARGV[1])\n"
+	"return 1\n";
+
 const char nt_fleet_view_lua[] =
 	"local t = redis.call('TIME')\n"
 	"local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"

@@ -34,6 +34,8 @@ extern const char nt_fleet_place_lua[];
 extern const char nt_fleet_register_lua[];
 /* ARGV: self id, ttl ms, group names...; returns the names homed on another live relay. */
 extern const char nt_fleet_assert_lua[];
+/* ARGV: id; a relay leaving on a clean exit: its groups are re-placed at once. */
+extern const char nt_fleet_leave_lua[];
 /* No ARGV; returns per live relay {id, addr, load, groups, max_groups, draining, age ms}. */
 extern const char nt_fleet_view_lua[];
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/epoll.h>
@@ -27,6 +28,7 @@
 #define FLEET_ASSERT_CHUNK 128		/* groups per assert script call */
 #define FLEET_RELAYS_MAX 256		/* relays kept from the view */
 #define FLEET_PASSWORD_MAX 512
+#define FLEET_LEAVE_MS 500		/* a clean exit waits this long for Redis to forget us */
 
 /* A JOIN waiting for the place script: found again by slot and generation. */
 struct place_req {
@@ -45,6 +47,7 @@ struct nd_fleet {
 	bool connected;			/* TCP up (AUTH may still be on its way) */
 	bool closing;			/* daemon exits: callbacks only free */
 	bool drop;			/* free the context at the next tick (bad password) */
+	bool left;			/* the leave script answered (or was dropped) */
 	char ip[NT_FLEET_ADDR_MAX + 1];	/* an address (conf.c checked) */
 	int port;
 	char password[FLEET_PASSWORD_MAX + 1];
@@ -147,7 +150,7 @@ static void ev_cleanup(void *p)
 	f->in_epoll = f->want_read = f->want_write = false;
 	f->h.fd = -1;
 	f->ac = NULL;
-	if (f->connected || f->st.redis_up)
+	if (!f->closing && (f->connected || f->st.redis_up))
 		nt_warn("fleet: lost Redis %s:%d; new groups get ERR 503 until it is back",
 			f->ip, f->port);
 	f->connected = false;
@@ -575,6 +578,48 @@ int nd_fleet_open(struct nd *d)
 	return 0;
 }
 
+static void leave_cb(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct nd *d = ac->data;
+
+	d->fleet->left = true;
+}
+
+/*
+ * A clean exit (not --keep-on-exit: then the flows and groups stay for the
+ * next daemon): the relay leaves the fleet now, so its groups are placed
+ * elsewhere at once rather than after its heartbeat expires. The loop is
+ * over: waiting here, at most FLEET_LEAVE_MS, stalls no one.
+ */
+static void leave(struct nd *d)
+{
+	struct nd_fleet *f = d->fleet;
+	const char *argv[] = { "EVAL", nt_fleet_leave_lua, "0", f->id };
+	uint64_t end = nd_now_ns() + ms_ns(FLEET_LEAVE_MS);
+
+	if (!f->ac || !f->st.redis_up ||
+	    redisAsyncCommandArgv(f->ac, leave_cb, NULL, 4, argv, NULL) != REDIS_OK)
+		return;
+	while (!f->left && f->ac) {
+		uint64_t now = nd_now_ns();
+		redisAsyncContext *ac = f->ac;
+		struct pollfd p = { .fd = f->h.fd, .events = POLLIN };
+
+		if (now >= end)
+			break;
+		if (f->want_write)
+			p.events |= POLLOUT;
+		if (poll(&p, 1, (int)((end - now) / 1000000ull) + 1) <= 0)
+			break;
+		if (p.revents & POLLOUT)
+			redisAsyncHandleWrite(ac);
+		if (f->ac == ac && (p.revents & (POLLIN | POLLHUP | POLLERR)))
+			redisAsyncHandleRead(ac);
+	}
+	if (f->left)
+		nt_info("fleet: relay %s left the fleet", f->id);
+}
+
 void nd_fleet_close(struct nd *d)
 {
 	struct nd_fleet *f = d->fleet;
@@ -582,6 +627,8 @@ void nd_fleet_close(struct nd *d)
 	if (!f)
 		return;
 	f->closing = true;
+	if (d->stop && !d->conf.keep_on_exit)
+		leave(d);
 	if (f->ac)
 		redisAsyncFree(f->ac);
 	while (f->reqs)
