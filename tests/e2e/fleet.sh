@@ -84,6 +84,7 @@ mappings_are() { [ "$(mappings_of "$1")" -eq "$2" ]; }
 home_is() { [ "$(rcli GET "nattrav:group:$1")" = "$2" ]; }
 metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
 fleet_has() { fleet --json | grep -q "$1"; }
+status_says() { rctl "$1" status "${@:3}" | grep -q "$2"; }
 drain_says() { rctl "$1" drain "${@:3}" | grep -q "$2"; }
 mappings_of() { # R: mappings in relay R's map
 	local out
@@ -196,6 +197,8 @@ d3=$!
 check "roomD: a receiver on relay1" nt_wait_for -t 10 has "$work/d-c3" '"event":"verified"'
 check "drain on relay1" drain_says 1 'draining: on' on
 check "drain: nattravctl drain --json shows it" drain_says 1 '"draining":true' --json
+check "drain: nattravctl status names the relay and its drain" status_says 1 'relay relay1, draining'
+check "drain: nattravctl status --json too" status_says 1 '"draining":true,"relay_id":"relay1"' --json
 sleep 2.5 # the heartbeat carries draining to the others' views
 check "drain: nattravctl fleet shows relay1 draining" fleet_has '"relay":"relay1".*"draining":true'
 fclient "$C4_NS" 1 "$work/d-c4" --token "$(token u4 roomD)" --group roomD --send $COUNT --rate 100 --wait 1 || true

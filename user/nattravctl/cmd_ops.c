@@ -96,12 +96,14 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 		if (up)
 			printf("{\"up\":true,\"version\":\"%s\",\"pid\":%s,\"uptime_s\":%s,\"iface\":\"%s\","
 			       "\"xdp\":\"%s\",\"sessions\":%s,\"groups\":%s,\"mappings\":%s,"
-			       "\"connections\":%s,\"metrics\":\"%s\"}",
+			       "\"connections\":%s,\"metrics\":\"%s\",\"draining\":%s,\"relay_id\":\"%s\"}",
 			       get(reply, "version", b[0]), get(reply, "pid", b[1]),
 			       get(reply, "uptime", b[2]), get(reply, "iface", b[3]),
 			       get(reply, "xdp", b[4]), get(reply, "sessions", b[5]),
 			       get(reply, "groups", b[6]), get(reply, "mappings", b[7]),
-			       get(reply, "connections", b[8]), get(reply, "metrics", b[9]));
+			       get(reply, "connections", b[8]), get(reply, "metrics", b[9]),
+			       !strcmp(get(reply, "draining", b[10]), "1") ? "true" : "false",
+			       get(reply, "relay_id", b[11]));
 		else
 			printf("{\"up\":false,\"error\":\"%s\"}", ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));
 		printf(",\"iface\":\"%s\",\"ifindex\":%d,\"xdp_mode\":\"%s\",\"xdp_prog_id\":%u,"
@@ -125,6 +127,9 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 		       get(reply, "pid", b[1]), get(reply, "version", b[2]),
 		       get(reply, "sessions", b[3]), get(reply, "groups", b[4]),
 		       get(reply, "mappings", b[5]), get(reply, "connections", b[6]));
+		if (strcmp(get(reply, "relay_id", b[7]), "none") || !strcmp(get(reply, "draining", b[8]), "1"))
+			printf("fleet      relay %s%s\n", b[7],
+			       !strcmp(b[8], "1") ? ", draining: no new groups" : "");
 	} else {
 		printf("daemon     down: %s (what follows is read from the maps alone)\n",
 		       ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));
