@@ -546,16 +546,20 @@ int nd_fleet_open(struct nd *d)
 	} else {
 		snprintf(f->ip, sizeof(f->ip), "%s", host);
 	}
-	if (d->conf.relay_id) {
-		snprintf(f->id, sizeof(f->id), "%s", d->conf.relay_id);
-	} else if (gethostname(host, sizeof(host)) || (host[sizeof(host) - 1] = '\0', 0) ||
-		   !nt_fleet_id_valid(host)) {
+	if (!d->conf.relay_id) {
+		/* the host name, when it is a valid id: one relay per host is the common case */
+		if (gethostname(host, sizeof(host)))
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+	}
+	if (!nt_fleet_id_valid(d->conf.relay_id ? d->conf.relay_id : host)) {
 		fprintf(stderr, "nattravd: --redis needs --relay-id (the host name is no valid id)\n");
 		free(f);
 		return -EINVAL;
-	} else {
-		snprintf(f->id, sizeof(f->id), "%s", host);
 	}
+	/* valid: at most NT_FLEET_ID_MAX characters */
+	snprintf(f->id, sizeof(f->id), "%.*s", NT_FLEET_ID_MAX,
+		 d->conf.relay_id ? d->conf.relay_id : host);
 	if (advertised(d, f->addr, sizeof(f->addr))) {
 		fprintf(stderr, "nattravd: --redis needs --advertise HOST[:PORT] (no relay address known)\n");
 		free(f);
