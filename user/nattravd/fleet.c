@@ -1,73 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The fleet (fleet.h): hiredis' async context on nattravd's epoll loop.
- * hiredis asks for read/write interest through the ev hooks below; the
- * loop hands our one handle back (ND_REDIS) and we let hiredis read or
- * write. Everything that waits on Redis has a deadline checked on the tick.
+ * The fleet (fleet.h): registration, heartbeat and re-assertion, placement
+ * at JOIN. The Redis connection itself is fleet_redis.c's. Everything that
+ * waits on Redis has a deadline checked on the tick.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/epoll.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <openssl/crypto.h>
 #include "conn.h"
 #include "fleet.h"
+#include "fleet_priv.h"
 #include "nt_fleet_view.h"
 #include "nt_log.h"
-
-#define FLEET_CONNECT_MS 2000		/* connect (and AUTH) done by then, or retry */
-#define FLEET_BACKOFF_MIN_MS 250
-#define FLEET_BACKOFF_MAX_MS 4000
-#define FLEET_HB_STUCK_MS 3000		/* a heartbeat unanswered this long: Redis is stuck */
-#define FLEET_ASSERT_CHUNK 128		/* groups per assert script call */
-#define FLEET_RELAYS_MAX 256		/* relays kept from the view */
-#define FLEET_PASSWORD_MAX 512
-#define FLEET_LEAVE_MS 500		/* a clean exit waits this long for Redis to forget us */
-
-/* A JOIN waiting for the place script: found again by slot and generation. */
-struct place_req {
-	struct place_req *next, *prev;
-	size_t slot;
-	uint64_t gen;
-	uint64_t deadline_ns;
-	bool done;		/* answered (or timed out): the reply is only freed */
-	char group[NT_LINE_GROUP_MAX + 1];
-};
-
-struct nd_fleet {
-	struct nd_handle h;		/* fd of the Redis socket, -1 without one */
-	redisAsyncContext *ac;
-	bool want_read, want_write, in_epoll;
-	bool connected;			/* TCP up (AUTH may still be on its way) */
-	bool closing;			/* daemon exits: callbacks only free */
-	bool drop;			/* free the context at the next tick (bad password) */
-	bool left;			/* the leave script answered (or was dropped) */
-	char ip[NT_FLEET_ADDR_MAX + 1];	/* an address (conf.c checked) */
-	int port;
-	char password[FLEET_PASSWORD_MAX + 1];
-	char id[NT_FLEET_ID_MAX + 1];
-	char addr[NT_FLEET_ADDR_MAX + 1];
-	uint32_t backoff_ms;
-	uint64_t connect_at_ns;		/* next attempt */
-	uint64_t connect_started_ns;	/* 0: not connecting */
-	uint64_t next_hb_ns;
-	uint64_t hb_sent_ns;		/* 0: no heartbeat waiting */
-	struct nt_fleet_relay relays[FLEET_RELAYS_MAX];
-	size_t nrelays;
-	struct place_req *reqs;
-	struct nd_fleet_stats st;
-};
-
-static uint64_t ms_ns(uint64_t ms)
-{
-	return ms * 1000000ull;
-}
 
 bool nd_fleet_on(const struct nd *d)
 {
@@ -84,171 +34,8 @@ const char *nd_fleet_id(const struct nd *d)
 	return d->fleet ? d->fleet->id : NULL;
 }
 
-/* hiredis' ev hooks: privdata is d */
-static void ev_apply(struct nd *d)
-{
-	struct nd_fleet *f = d->fleet;
-	uint32_t ev = (f->want_read ? EPOLLIN : 0) | (f->want_write ? EPOLLOUT : 0);
-
-	if (f->h.fd < 0)
-		return;
-	if (!f->in_epoll) {
-		if (!nd_loop_add(d, &f->h, ev))
-			f->in_epoll = true;
-		return;
-	}
-	nd_loop_mod(d, &f->h, ev);
-}
-
-static void ev_add_read(void *p)
-{
-	struct nd *d = p;
-
-	d->fleet->want_read = true;
-	ev_apply(d);
-}
-
-static void ev_del_read(void *p)
-{
-	struct nd *d = p;
-
-	d->fleet->want_read = false;
-	ev_apply(d);
-}
-
-static void ev_add_write(void *p)
-{
-	struct nd *d = p;
-
-	d->fleet->want_write = true;
-	ev_apply(d);
-}
-
-static void ev_del_write(void *p)
-{
-	struct nd *d = p;
-
-	d->fleet->want_write = false;
-	ev_apply(d);
-}
-
-static void retry_later(struct nd_fleet *f)
-{
-	f->connect_at_ns = nd_now_ns() + ms_ns(f->backoff_ms);
-	f->backoff_ms = f->backoff_ms * 2 > FLEET_BACKOFF_MAX_MS ? FLEET_BACKOFF_MAX_MS :
-								   f->backoff_ms * 2;
-}
-
-/* The context is being freed, whatever freed it: the one place that forgets it. */
-static void ev_cleanup(void *p)
-{
-	struct nd *d = p;
-	struct nd_fleet *f = d->fleet;
-
-	if (f->in_epoll && f->h.fd >= 0)
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, f->h.fd, NULL);
-	f->in_epoll = f->want_read = f->want_write = false;
-	f->h.fd = -1;
-	f->ac = NULL;
-	if (!f->closing && (f->connected || f->st.redis_up))
-		nt_warn("fleet: lost Redis %s:%d; new groups get ERR 503 until it is back",
-			f->ip, f->port);
-	f->connected = false;
-	f->st.redis_up = false;
-	f->connect_started_ns = 0;
-	f->hb_sent_ns = 0;
-	if (!f->closing)
-		retry_later(f);
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-	struct nd *d = ac->data;
-	struct nd_fleet *f = d->fleet;
-
-	if (status != REDIS_OK) {
-		nt_dbg("fleet: Redis %s:%d: %s", f->ip, f->port, ac->errstr);
-		return;	/* hiredis frees the context: ev_cleanup */
-	}
-	f->connected = true;
-	f->connect_started_ns = 0;
-	/* register now, not at the next beat: within a few seconds of Redis' return */
-	f->next_hb_ns = 0;
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	(void)ac;
-	(void)status;	/* ev_cleanup does the forgetting */
-}
-
-static void auth_cb(redisAsyncContext *ac, void *r, void *priv)
-{
-	redisReply *rep = r;
-	struct nd *d = ac->data;
-
-	if (!rep || d->fleet->closing)
-		return;
-	if (rep->type == REDIS_REPLY_ERROR) {
-		nt_err("fleet: Redis refused the password: %s", rep->str);
-		/* cannot free from inside a callback: the tick drops it */
-		d->fleet->drop = true;
-	}
-}
-
-static void redis_connect(struct nd *d)
-{
-	struct nd_fleet *f = d->fleet;
-	redisAsyncContext *ac = redisAsyncConnect(f->ip, f->port);
-
-	if (!ac) {
-		retry_later(f);
-		return;
-	}
-	if (ac->err) {
-		nt_dbg("fleet: Redis %s:%d: %s", f->ip, f->port, ac->errstr);
-		redisAsyncFree(ac);
-		retry_later(f);
-		return;
-	}
-	f->ac = ac;
-	f->h.fd = ac->c.fd;
-	ac->data = d;
-	ac->ev.data = d;
-	ac->ev.addRead = ev_add_read;
-	ac->ev.delRead = ev_del_read;
-	ac->ev.addWrite = ev_add_write;
-	ac->ev.delWrite = ev_del_write;
-	ac->ev.cleanup = ev_cleanup;
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	/* connecting: hiredis learns it is done when the socket turns writable */
-	ev_add_write(d);
-	f->connect_started_ns = nd_now_ns();
-	if (f->password[0]) {
-		const char *argv[] = { "AUTH", f->password };
-
-		redisAsyncCommandArgv(ac, auth_cb, NULL, 2, argv, NULL);
-	}
-}
-
-void nd_fleet_event(struct nd *d, uint32_t events)
-{
-	struct nd_fleet *f = d->fleet;
-	redisAsyncContext *ac;
-
-	if (!f || !f->ac)
-		return;	/* an event of a context freed earlier this round */
-	ac = f->ac;
-	if (events & EPOLLOUT)
-		redisAsyncHandleWrite(ac);
-	/* freed meanwhile: ev_cleanup cleared f->ac */
-	if (f->ac == ac && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		redisAsyncHandleRead(ac);
-}
-
 /* Answer a waiting JOIN once; a connection gone meanwhile is skipped. */
-static void req_resolve(struct nd *d, struct place_req *r, enum nt_fleet_verdict v,
+void nd_fleet_req_resolve(struct nd *d, struct place_req *r, enum nt_fleet_verdict v,
 			const char *addr)
 {
 	struct nd_fleet *f = d->fleet;
@@ -300,7 +87,7 @@ static void place_cb(redisAsyncContext *ac, void *rp, void *priv)
 	} else if (rep && rep->type == REDIS_REPLY_ERROR) {
 		nt_warn("fleet: placement of group=%s failed: %s", r->group, rep->str);
 	}
-	req_resolve(d, r, nt_fleet_verdict(d->fleet->id, home, addr), addr);
+	nd_fleet_req_resolve(d, r, nt_fleet_verdict(d->fleet->id, home, addr), addr);
 	req_free(d->fleet, r);
 }
 
@@ -464,24 +251,10 @@ void nd_fleet_tick(struct nd *d, uint64_t now)
 			f->st.timeouts++;
 			nt_warn("fleet: no placement from Redis within %u ms for group=%s",
 				NT_FLEET_REPLY_MS, r->group);
-			req_resolve(d, r, NT_FLEET_NONE, NULL);
+			nd_fleet_req_resolve(d, r, NT_FLEET_NONE, NULL);
 		}
-	if (f->ac && f->drop) {
-		f->drop = false;
-		redisAsyncFree(f->ac);
-	}
-	if (f->ac && ((f->connect_started_ns &&
-		       now - f->connect_started_ns >= ms_ns(FLEET_CONNECT_MS)) ||
-		      (f->hb_sent_ns && now - f->hb_sent_ns >= ms_ns(FLEET_HB_STUCK_MS)))) {
-		nt_warn("fleet: Redis %s:%d does not answer, reconnecting", f->ip, f->port);
-		/* pending callbacks run with no reply: their JOINs get ERR 503 */
-		redisAsyncFree(f->ac);
-	}
-	if (!f->ac) {
-		if (now >= f->connect_at_ns)
-			redis_connect(d);
+	if (!nd_fleet_redis_tick(d, now))
 		return;
-	}
 	if (f->connected && !f->hb_sent_ns && now >= f->next_hb_ns) {
 		f->next_hb_ns = now + ms_ns(NT_FLEET_HEARTBEAT_MS);
 		heartbeat(d);
@@ -502,23 +275,6 @@ static int advertised(struct nd *d, char *out, size_t cap)
 	else
 		return -EINVAL;
 	return nt_fleet_hostport(ip, d->conf.control_port, out, cap);
-}
-
-static int read_password(const char *path, char *out, size_t cap)
-{
-	FILE *fp = fopen(path, "re");
-	size_t n;
-
-	if (!fp)
-		return -errno;
-	if (!fgets(out, (int)cap, fp)) {
-		fclose(fp);
-		return -ENODATA;
-	}
-	fclose(fp);
-	n = strcspn(out, "\r\n");
-	out[n] = '\0';
-	return n ? 0 : -ENODATA;
 }
 
 int nd_fleet_open(struct nd *d)
@@ -567,7 +323,7 @@ int nd_fleet_open(struct nd *d)
 		return -EINVAL;
 	}
 	if (d->conf.redis_password_file) {
-		err = read_password(d->conf.redis_password_file, f->password, sizeof(f->password));
+		err = nd_fleet_read_password(d->conf.redis_password_file, f->password, sizeof(f->password));
 		if (err) {
 			fprintf(stderr, "nattravd: --redis-password-file %s: %s\n",
 				d->conf.redis_password_file,
@@ -583,48 +339,6 @@ int nd_fleet_open(struct nd *d)
 	return 0;
 }
 
-static void leave_cb(redisAsyncContext *ac, void *r, void *priv)
-{
-	struct nd *d = ac->data;
-
-	d->fleet->left = true;
-}
-
-/*
- * A clean exit (not --keep-on-exit: then the flows and groups stay for the
- * next daemon): the relay leaves the fleet now, so its groups are placed
- * elsewhere at once rather than after its heartbeat expires. The loop is
- * over: waiting here, at most FLEET_LEAVE_MS, stalls no one.
- */
-static void leave(struct nd *d)
-{
-	struct nd_fleet *f = d->fleet;
-	const char *argv[] = { "EVAL", nt_fleet_leave_lua, "0", f->id };
-	uint64_t end = nd_now_ns() + ms_ns(FLEET_LEAVE_MS);
-
-	if (!f->ac || !f->st.redis_up ||
-	    redisAsyncCommandArgv(f->ac, leave_cb, NULL, 4, argv, NULL) != REDIS_OK)
-		return;
-	while (!f->left && f->ac) {
-		uint64_t now = nd_now_ns();
-		redisAsyncContext *ac = f->ac;
-		struct pollfd p = { .fd = f->h.fd, .events = POLLIN };
-
-		if (now >= end)
-			break;
-		if (f->want_write)
-			p.events |= POLLOUT;
-		if (poll(&p, 1, (int)((end - now) / 1000000ull) + 1) <= 0)
-			break;
-		if (p.revents & POLLOUT)
-			redisAsyncHandleWrite(ac);
-		if (f->ac == ac && (p.revents & (POLLIN | POLLHUP | POLLERR)))
-			redisAsyncHandleRead(ac);
-	}
-	if (f->left)
-		nt_info("fleet: relay %s left the fleet", f->id);
-}
-
 void nd_fleet_close(struct nd *d)
 {
 	struct nd_fleet *f = d->fleet;
@@ -633,7 +347,7 @@ void nd_fleet_close(struct nd *d)
 		return;
 	f->closing = true;
 	if (d->stop && !d->conf.keep_on_exit)
-		leave(d);
+		nd_fleet_redis_leave(d);
 	if (f->ac)
 		redisAsyncFree(f->ac);
 	while (f->reqs)
