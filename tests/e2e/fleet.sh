@@ -83,9 +83,10 @@ live_is() { [ "$(n_live)" -eq "$1" ]; }
 mappings_are() { [ "$(mappings_of "$1")" -eq "$2" ]; }
 home_is() { [ "$(rcli GET "nattrav:group:$1")" = "$2" ]; }
 metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
-fleet_has() { fleet --json | grep -q "$1"; }
-status_says() { rctl "$1" status "${@:3}" | grep -q "$2"; }
-drain_says() { rctl "$1" drain "${@:3}" | grep -q "$2"; }
+fleet_has() { local o; o=$(fleet --json) && grep -q "$1" <<<"$o"; }
+# output taken whole first: grep -q leaving early would SIGPIPE the writer (pipefail)
+status_says() { local o; o=$(rctl "$1" status "${@:3}") && grep -q "$2" <<<"$o"; }
+drain_says() { local o; o=$(rctl "$1" drain "${@:3}") && grep -q "$2" <<<"$o"; }
 mappings_of() { # R: mappings in relay R's map
 	local out
 	out=$(rctl "$1" mappings --json) || { echo "nattravctl failed"; return 1; }

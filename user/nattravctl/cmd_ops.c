@@ -119,6 +119,7 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 	}
 	if (up) {
 		unsigned long long upt = 0;
+		bool draining = !strcmp(get(reply, "draining", b[8]), "1");
 
 		sscanf(get(reply, "uptime", b[0]), "%llu", &upt);
 		printf("daemon     up ");
@@ -127,9 +128,8 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 		       get(reply, "pid", b[1]), get(reply, "version", b[2]),
 		       get(reply, "sessions", b[3]), get(reply, "groups", b[4]),
 		       get(reply, "mappings", b[5]), get(reply, "connections", b[6]));
-		if (strcmp(get(reply, "relay_id", b[7]), "none") || !strcmp(get(reply, "draining", b[8]), "1"))
-			printf("fleet      relay %s%s\n", b[7],
-			       !strcmp(b[8], "1") ? ", draining: no new groups" : "");
+		if (strcmp(get(reply, "relay_id", b[7]), "none") || draining)
+			printf("fleet      relay %s%s\n", b[7], draining ? ", draining: no new groups" : "");
 	} else {
 		printf("daemon     down: %s (what follows is read from the maps alone)\n",
 		       ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));
