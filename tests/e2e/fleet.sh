@@ -10,7 +10,7 @@
 #     exchange media; the two others sent one redirect each and hold no mapping
 #   - a relay at --max-groups places a new group on another relay (redirect)
 #   - drain: no new group on the relay, a new member of a group there accepted,
-#     the running flow untouched
+#     the running flow untouched; a client redirected twice stops (no chain)
 #   - a relay taken down: its group re-placed for a new client once its
 #     heartbeat expired
 #   - Redis stopped: new JOINs ERR 503 (no answer within 2 s), then killed:
@@ -209,6 +209,14 @@ fclient "$C4_NS" 1 "$work/e-c4" --token "$(token u4 roomE)" --group roomE --dura
 to=$(redirected_to "$work/e-c4")
 check "drain: a new group dialing relay1 is placed elsewhere ($to)" sh -c "
 	[ -n '$to' ] && [ '$to' != 203.0.113.1:4433 ] && grep -q '\"event\":\"verified\"' '$work/e-c4'"
+# a chain: roomZ homed (by hand) on draining relay1, which holds none of it:
+# relay2 sends the client to relay1, relay1 sends it on; the client stops there
+rcli SET nattrav:group:roomZ relay1 PX 60000 >/dev/null
+rc=0
+fclient "$C4_NS" 2 "$work/z-c4" --token "$(token u4 roomZ)" --group roomZ --timeout 5 || rc=$?
+check "a second redirect is not followed: exit 1, ERR 300 reported, no session" sh -c "
+	[ $rc -eq 1 ] && grep -q '\"code\":300' '$work/z-c4' && grep -q 'not followed' '$work/z-c4' &&
+	! grep -q '\"event\":\"connected\"' '$work/z-c4'"
 wait $d3 || true
 check "drain: the running receiver got all $COUNT packets of the new member" sh -c "
 	[ '$(json_field "$work/d-c3" summary received)' -eq $COUNT ] &&
