@@ -243,6 +243,11 @@ g4=$!
 check "roomG: a sender on relay1" nt_wait_for -t 10 has "$work/g-c4" '"event":"verified"'
 t0=$(metric 1 nattrav_fleet_placement_timeouts_total)
 kill -STOP "$REDIS_PID"
+# a client that gives up while its JOIN waits on Redis: the answer finds no connection
+rc=0
+fclient "$C2_NS" 1 "$work/h-c2" --token "$(token u2 roomH2)" --group roomH2 --timeout 1 || rc=$?
+check "Redis stopped: a client giving up before the answer exits 1 (no reply within its 1 s)" \
+	sh -c "[ $rc -eq 1 ] && ! grep -q '\"code\":503' '$work/h-c2'"
 rc=0
 fclient "$C1_NS" 1 "$work/h-c1" --token "$(token u1 roomH)" --group roomH --timeout 8 || rc=$?
 check "Redis stopped: a new group gets ERR 503 (no answer within 2 s), not the client's timeout" sh -c "
