@@ -63,7 +63,7 @@ NT_DEFS  ?=
 # override: "make CFLAGS=..." (as packaging tools do) adds to these, not replaces them
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS) $(CPPFLAGS)
 LDFLAGS  ?=
-LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm
+LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm -lhiredis
 # nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
 SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
@@ -88,7 +88,7 @@ CLIENT_VERSION := 1.0.0
 CLIENT_SONAME  := libnattrav-client.so.1
 CLIENT_SRCS := $(wildcard user/lib/nt_client*.c) $(wildcard user/libclient/*.c) \
 	user/lib/nt_endpoint.c user/lib/nt_line.c user/lib/nt_tls_policy.c user/lib/nt_wire.c \
-	user/lib/nt_hmac.c
+	user/lib/nt_hmac.c user/lib/nt_redirect.c user/lib/nt_num.c
 CLIENT_OBJS := $(addprefix $(OUT)/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
 CLIENT_MAP  := user/libclient/libnattrav-client.map
 CLIENT_SO   := $(OUT)/libnattrav-client.so.$(CLIENT_VERSION)

@@ -160,6 +160,9 @@ enum nt_client_event_kind {
 					 * reason = the error text */
 	NT_CLIENT_EV_LEFT,		/* nt_client_leave_start: LEAVE done */
 	NT_CLIENT_EV_TOKEN_REFRESHED,	/* token_refresh gave a new token, now in use */
+	NT_CLIENT_EV_REDIRECTED,	/* at open: the group lives on another relay of the
+					 * fleet, joined there; reason: its HOST:PORT, line:
+					 * the ERR 300 text, nt_client_server() the relay now */
 };
 
 struct nt_client_event {
@@ -303,6 +306,8 @@ int nt_client_tls_fd(const struct nt_client *c);
 const struct nt_client_grant *nt_client_grant(const struct nt_client *c);
 /* Verified mapping "addr:port", or "" while unverified. */
 const char *nt_client_mapping(const struct nt_client *c);
+/* The relay connected to: the server of the options, or the one a redirect named. */
+const char *nt_client_server(const struct nt_client *c);
 /* The user name the server confirmed in OK AUTH. */
 const char *nt_client_user(const struct nt_client *c);
 /* Last error text, and the server's ERR code behind it (0 if none). */

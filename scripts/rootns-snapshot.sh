@@ -125,7 +125,8 @@ pins() {
 
 bpf_mounts() { findmnt -rn -t bpf -o TARGET | sort; }
 
-# The project's programs still running (counted by name: pids change).
+# The project's programs still running, and the Redis tests start (counted by
+# name: pids change).
 procs() {
 	local pids
 	if [ -n "$ns" ]; then
@@ -135,7 +136,7 @@ procs() {
 		ps -o comm= -p "$pids"
 	else
 		ps -e -o comm=
-	fi | grep -E '^(nattrav|bench_)' | sort | uniq -c
+	fi | grep -E '^(nattrav|bench_|redis-server)' | sort | uniq -c
 }
 
 snapshot() {

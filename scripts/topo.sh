@@ -6,6 +6,10 @@
 #
 #   ${P}-inet    bridge br0 = the "internet", 203.0.113.0/24, 2001:db8:ffff::/64
 #   ${P}-relay   eth0 203.0.113.1, 2001:db8:ffff::1 (bridge port "relay0")
+#   ${P}-relayR  with --relays N, R = 2..N: eth0 203.0.113.R, 2001:db8:ffff::R
+#                (bridge port "relayR"), pin dir /sys/fs/bpf/nattrav-P-rR
+#   ${P}-redis   with --relays N > 1: eth0 203.0.113.250 (bridge port "redis0"),
+#                an empty namespace for a test's redis-server
 #   ${P}-cI      kind none: eth0 203.0.113.(100+I), 2001:db8:ffff::(100+I)
 #                           (bridge port "cIw")
 #   ${P}-nI      kind cone/symmetric: NAT router, wan0 203.0.113.(10+I),
@@ -45,10 +49,11 @@ V6=0
 KILL=0
 PASS_OBJ=${NT_PASS_OBJ:-$ROOT/build/nt_pass.bpf.o}
 CLIENTS=()   # "index kind"
+RELAYS=1
 
 usage() {
 	cat <<EOF
-usage: $(basename "$0") up   [--prefix P] [--v6] cI=KIND ...
+usage: $(basename "$0") up   [--prefix P] [--v6] [--relays N] cI=KIND ...
        $(basename "$0") down [--prefix P] [--kill]
        $(basename "$0") show [--prefix P]
 
@@ -64,6 +69,8 @@ usage: $(basename "$0") up   [--prefix P] [--v6] cI=KIND ...
   --prefix P   namespace name prefix (default nt; letters, digits, _; <= 8)
   --v6         also configure IPv6 (WAN 2001:db8:ffff::/64, LANs fd00:0:0:I::/64,
                masquerade for v6 too)
+  --relays N   N relay namespaces (1..8, default 1) for a fleet; with N > 1 also
+               a namespace for Redis
 
   Env: NT_PASS_OBJ  pass-through XDP object for the relay's bridge-side peer
                     (default build/nt_pass.bpf.o, from make)
@@ -74,6 +81,9 @@ Printed by up (I for each client):
   CI_NS CI_IF CI_IP CI_IP6 CI_PUBLIC CI_PUBLIC6 CI_NAT CI_NAT_NS CI_GW
   (RELAY_V6, CI_IP6, CI_PUBLIC6 are empty without --v6; CI_NAT_NS and CI_GW
   are empty for kind none)
+  NT_RELAYS="1 2 ..." and for each relay R (relay 1 is the RELAY_* above):
+  RELAYR_NS RELAYR_IF RELAYR_PEER RELAYR_V4 RELAYR_V6 RELAYR_PIN_DIR;
+  with --relays N > 1: REDIS_NS REDIS_V4
 EOF
 }
 
@@ -81,7 +91,7 @@ EOF
 
 ns_names() {
 	ip netns list 2>/dev/null | awk '{print $1}' |
-		grep -E "^${PREFIX}-(inet|relay|c[0-9]+|n[0-9]+)\$" || true
+		grep -E "^${PREFIX}-(inet|relay[0-9]*|redis|c[0-9]+|n[0-9]+)\$" || true
 }
 
 ns_add() {
@@ -133,6 +143,10 @@ parse_common() { # sets PREFIX, V6, KILL, CLIENTS from "$@"
 		--prefix=*) PREFIX=${1#--prefix=} ;;
 		--v6) V6=1 ;;
 		--kill) KILL=1 ;;
+		--relays)
+			[ $# -ge 2 ] || nt_fail "--relays needs a value"
+			[[ $2 =~ ^[1-8]$ ]] || nt_fail "bad --relays '$2' (1..8)"
+			RELAYS=$2; shift ;;
 		-h|--help) usage; exit 0 ;;
 		c[0-9]*=*)
 			local idx=${1%%=*} kind=${1#*=}
@@ -174,9 +188,11 @@ cmd_down() {
 		fi
 		ip netns del "$ns" 2>/dev/null || nt_log "warning: cannot delete $ns"
 	done
-	if [ -d "$PIN_DIR" ]; then
-		rm -rf "$PIN_DIR" 2>/dev/null || nt_log "warning: cannot remove $PIN_DIR"
-	fi
+	local d
+	for d in "$PIN_DIR" "$PIN_DIR"-r[0-9]; do
+		[ -d "$d" ] || continue
+		rm -rf "$d" 2>/dev/null || nt_log "warning: cannot remove $d"
+	done
 	return 0
 }
 
@@ -210,6 +226,25 @@ build_inet_relay() {
 	[ -f "$PASS_OBJ" ] || nt_fail "$PASS_OBJ missing: run make first"
 	ip -n "$INET" link set dev relay0 xdpdrv obj "$PASS_OBJ" sec xdp ||
 		nt_fail "cannot attach $PASS_OBJ (native XDP) to $INET/relay0"
+}
+
+# relay R of a fleet (2..8): like the first, at 203.0.113.R
+build_relay() { # R
+	local r=$1 ns=$PREFIX-relay$1
+	ns_add "$ns"
+	wan_port "$ns" eth0 "relay$r"
+	addr4 "$ns" eth0 "203.0.113.$r/24"
+	addr6 "$ns" eth0 "2001:db8:ffff::$r/64"
+	ip -n "$INET" link set dev "relay$r" xdpdrv obj "$PASS_OBJ" sec xdp ||
+		nt_fail "cannot attach $PASS_OBJ (native XDP) to $INET/relay$r"
+}
+
+build_redis() {
+	local ns=$PREFIX-redis
+	ns_add "$ns"
+	wan_port "$ns" eth0 redis0
+	addr4 "$ns" eth0 203.0.113.250/24
+	addr6 "$ns" eth0 2001:db8:ffff::250/64
 }
 
 build_client() { # IDX KIND
@@ -267,6 +302,23 @@ print_vars() {
 		fi
 	done
 	printf "NT_CLIENTS='%s'\n" "${ids[*]}"
+	local r rs=()
+	for r in $(seq 1 "$RELAYS"); do
+		rs+=("$r")
+		if [ "$r" -eq 1 ]; then
+			printf "RELAY1_NS='%s'\nRELAY1_PIN_DIR='%s'\n" "$RELAY" "$PIN_DIR"
+		else
+			printf "RELAY%s_NS='%s-relay%s'\nRELAY%s_PIN_DIR='%s-r%s'\n" \
+				"$r" "$PREFIX" "$r" "$r" "$PIN_DIR" "$r"
+		fi
+		printf "RELAY%s_IF=eth0\nRELAY%s_PEER=relay%s\nRELAY%s_V4=203.0.113.%s\n" \
+			"$r" "$r" "$([ "$r" -eq 1 ] && echo 0 || echo "$r")" "$r" "$r"
+		printf "RELAY%s_V6='%s'\n" "$r" "$([ "$V6" -eq 1 ] && echo "2001:db8:ffff::$r")"
+	done
+	printf "NT_RELAYS='%s'\n" "${rs[*]}"
+	if [ "$RELAYS" -gt 1 ]; then
+		printf "REDIS_NS='%s-redis'\nREDIS_V4=203.0.113.250\n" "$PREFIX"
+	fi
 }
 
 cmd_up() {
@@ -275,6 +327,12 @@ cmd_up() {
 	cmd_down
 	nt_log "topo: building prefix $PREFIX (v6=$V6)"
 	build_inet_relay
+	local r
+	for r in $(seq 2 "$RELAYS"); do
+		nt_log "topo: relay $r"
+		build_relay "$r"
+	done
+	[ "$RELAYS" -eq 1 ] || build_redis
 	for e in "${CLIENTS[@]}"; do
 		nt_log "topo: client c${e%% *} (${e#* })"
 		build_client "${e%% *}" "${e#* }"

@@ -4,7 +4,9 @@
 # Self-test of scripts/topo.sh: builds c1=cone c2=symmetric c3=none (with v6),
 # checks reachability, NAT source addresses, port behaviour of both NAT
 # kinds and the pass program on the relay's bridge-side peer, then tears it
-# all down (trap on EXIT, also on failure). Last line: "N passed, N failed".
+# all down (trap on EXIT, also on failure); then a fleet (--relays 3): the
+# variables, reachability, the pass program on each relay's peer, and down.
+# Last line: "N passed, N failed".
 #
 #   tests/e2e/topo_selftest.sh [--prefix P]      (root; default prefix ntst)
 set -euo pipefail
@@ -125,6 +127,32 @@ main() {
 		sh -c "! ip netns list | grep -qE '^$PREFIX-'"
 	check "topo.sh down removes $NT_PIN_DIR" test ! -e "$NT_PIN_DIR"
 	check "topo.sh down twice does not fail" "$TOPO" down --prefix "$PREFIX"
+
+	# A fleet: --relays 3, the single-relay variables unchanged beside the new ones.
+	if ! vars=$("$TOPO" up --prefix "$PREFIX" --relays 3 c1=cone); then
+		ko "topo.sh up --relays 3"
+		return
+	fi
+	ok "topo.sh up --relays 3"
+	eval "$vars"
+	check "--relays 3: RELAY_* is relay 1, NT_RELAYS lists three, a Redis namespace" \
+		sh -c "[ '$RELAY_NS' = '$PREFIX-relay' ] && [ '$RELAY_V4' = 203.0.113.1 ] &&
+		       [ '$RELAY1_NS' = '$RELAY_NS' ] && [ '$RELAY1_PIN_DIR' = '$NT_PIN_DIR' ] &&
+		       [ '$NT_RELAYS' = '1 2 3' ] && [ '$RELAY3_NS' = '$PREFIX-relay3' ] &&
+		       [ '$RELAY3_V4' = 203.0.113.3 ] && [ '$RELAY2_PIN_DIR' = '$NT_PIN_DIR-r2' ] &&
+		       [ '$REDIS_NS' = '$PREFIX-redis' ] && [ '$REDIS_V4' = 203.0.113.250 ]"
+	for r in 2 3; do
+		local ns="RELAY${r}_NS" v4="RELAY${r}_V4" peer="RELAY${r}_PEER"
+		check "c1 pings relay $r (${!v4})" nt_ping "$C1_NS" "${!v4}"
+		check "nt_pass attached in driver mode to $INET_NS/${!peer}" \
+			sh -c "ip -n '$INET_NS' link show '${!peer}' | grep -qE 'mtu [0-9]+ xdp '"
+	done
+	check "relay 2 reaches relay 1" nt_ping "$RELAY2_NS" "$RELAY_V4"
+	check "relay 2 reaches the Redis namespace" nt_ping "$RELAY2_NS" "$REDIS_V4"
+	mkdir -p "$RELAY2_PIN_DIR"
+	"$TOPO" down --prefix "$PREFIX" --kill
+	check "topo.sh down removes the relays, Redis and relay 2's pin dir" \
+		sh -c "! ip netns list | grep -qE '^$PREFIX-' && [ ! -e '$RELAY2_PIN_DIR' ]"
 }
 
 main

@@ -21,6 +21,23 @@ Test(ctlproto, status)
 	cr_assert_eq(parse("STATUS now", &r, NULL), -EINVAL);
 }
 
+Test(ctlproto, drain)
+{
+	struct nt_ctl_req r;
+	const char *why = NULL;
+
+	cr_assert_eq(parse("DRAIN", &r, NULL), 0);
+	cr_assert_eq(r.cmd, NT_CTL_DRAIN);
+	cr_assert_eq(r.drain, NT_CTL_DRAIN_SHOW);
+	cr_assert_eq(parse("drain on", &r, NULL), 0);
+	cr_assert_eq(r.drain, NT_CTL_DRAIN_ON);
+	cr_assert_eq(parse("DRAIN OFF\r", &r, NULL), 0);
+	cr_assert_eq(r.drain, NT_CTL_DRAIN_OFF);
+	cr_assert_eq(parse("DRAIN maybe", &r, &why), -EINVAL);
+	cr_assert_str_eq(why, "usage: DRAIN [ON|OFF]");
+	cr_assert_eq(parse("DRAIN ON now", &r, NULL), -EINVAL);
+}
+
 Test(ctlproto, kick_mapping)
 {
 	struct nt_ctl_req r;

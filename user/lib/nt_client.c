@@ -23,6 +23,7 @@
 #include "nattrav_client.h"
 #include "nt_endpoint.h"
 #include "nt_line.h"
+#include "nt_redirect.h"
 #include "nt_token.h"
 #include "nt_wire.h"
 
@@ -494,6 +495,44 @@ static void conn_failed(struct nt_client *c, int err)
 	c->st = NTC_BACKOFF;
 }
 
+/*
+ * ERR 300 to JOIN: the group lives on another relay of the fleet. Dial it
+ * once with the same token (a new connection from the start: TCP, TLS,
+ * HELLO, AUTH, JOIN); a second redirect is an error, never followed.
+ */
+static int follow_redirect(struct nt_client *c, const char *text)
+{
+	struct nt_client_event ev = { .kind = NT_CLIENT_EV_REDIRECTED };
+	char to[NT_REDIRECT_MAX + 1], host[sizeof(c->host)], port[sizeof(c->port)], *s;
+
+	copy_field(c->redirect, sizeof(c->redirect), text);
+	if (c->redirected)
+		return ntc_fail(c, -EACCES, "redirected again by %s (to %.80s): not followed",
+				c->opts.server, c->redirect);
+	if (nt_redirect_parse(c->redirect, to, sizeof(to)) ||
+	    ntc_split_server(to, host, sizeof(host), port, sizeof(port)))
+		return ntc_fail(c, -EPROTO, "malformed redirect from %s: %.80s", c->opts.server,
+				c->redirect);
+	s = strdup(to);
+	if (!s)
+		return ntc_fail(c, -ENOMEM, "out of memory");
+	snprintf(ev.name, sizeof(ev.name), "REDIRECTED");
+	/* a name longer than reason holds is in nt_client_server() whole */
+	copy_field(ev.reason, sizeof(ev.reason), to);
+	_Static_assert(sizeof(ev.line) >= sizeof(c->redirect), "event line holds an ERR text");
+	memcpy(ev.line, c->redirect, sizeof(c->redirect));
+	/* the home relay from now on: reconnections go there */
+	free(c->opt_strs[0]);
+	c->opt_strs[0] = s;
+	c->opts.server = s;
+	memcpy(c->host, host, sizeof(host));
+	memcpy(c->port, port, sizeof(port));
+	c->redirected = true;
+	push_event(c, &ev);
+	ntc_tls_drop(c);
+	return connect_begin(c);
+}
+
 /* The session is carried by this connection again (or for the first time). */
 static void session_ready(struct nt_client *c, bool reconnect)
 {
@@ -566,6 +605,8 @@ static int on_reply(struct nt_client *c, struct nt_line_reply *r)
 	c->cmd = -1;
 	if (r->kind == NT_REPLY_ERR) {
 		c->err_code = r->code;
+		if (id == NT_CMD_JOIN && r->code == NT_LINE_E_REDIRECT && !c->ever_joined)
+			return follow_redirect(c, r->text ? r->text : "");
 		ntc_fail(c, -EACCES, "server refused %s: ERR %d %s", nt_line_cmd_name(id), r->code,
 			 r->text ? r->text : "");
 		if (id == NT_CMD_RESUME) {
@@ -670,6 +711,9 @@ static int tls_input(struct nt_client *c)
 		OPENSSL_cleanse(&r, sizeof(r));
 		if (rc)
 			return rc;
+		/* a redirect dropped this connection for another */
+		if (c->st != NTC_UP)
+			return 0;
 	}
 	return 0;
 }
@@ -1232,4 +1276,9 @@ const char *nt_client_error(const struct nt_client *c)
 int nt_client_err_code(const struct nt_client *c)
 {
 	return c->err_code;
+}
+
+const char *nt_client_server(const struct nt_client *c)
+{
+	return c->opts.server;
 }

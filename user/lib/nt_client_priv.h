@@ -111,6 +111,8 @@ struct nt_client {
 
 	char err[NT_CLIENT_ERRLEN];
 	int err_code;
+	char redirect[NT_LINE_MAX + 1];	/* the text of the last ERR 300 */
+	bool redirected;		/* one was followed: never another */
 
 	/* reconnecting: the options again (copies), the ticket, the backoff */
 	struct nt_client_opts opts;

@@ -64,8 +64,20 @@ int nt_ctl_parse(const char *line, size_t len, struct nt_ctl_req *r, const char 
 		r->cmd = NT_CTL_STATUS;
 		return 0;
 	}
+	if (!strcasecmp(w[0], "DRAIN")) {
+		r->cmd = NT_CTL_DRAIN;
+		if (n == 1)
+			return 0;
+		if (n == 2 && !strcasecmp(w[1], "ON"))
+			r->drain = NT_CTL_DRAIN_ON;
+		else if (n == 2 && !strcasecmp(w[1], "OFF"))
+			r->drain = NT_CTL_DRAIN_OFF;
+		else
+			return fail(why, "usage: DRAIN [ON|OFF]");
+		return 0;
+	}
 	if (strcasecmp(w[0], "KICK"))
-		return fail(why, "unknown command (STATUS, KICK)");
+		return fail(why, "unknown command (STATUS, KICK, DRAIN)");
 	if (n != 3)
 		return fail(why, "usage: KICK MAPPING addr:port | KICK SESSION hexid");
 	if (!strcasecmp(w[1], "MAPPING")) {

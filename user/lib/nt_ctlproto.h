@@ -14,12 +14,16 @@
 #define NT_CTL_LINE_MAX 256	/* request bytes before "\n" */
 #define NT_CTL_REPLY_MAX 1024	/* reply bytes, "\n" included */
 
-enum nt_ctl_cmd { NT_CTL_STATUS, NT_CTL_KICK_MAPPING, NT_CTL_KICK_SESSION };
+enum nt_ctl_cmd { NT_CTL_STATUS, NT_CTL_KICK_MAPPING, NT_CTL_KICK_SESSION, NT_CTL_DRAIN };
+
+/* DRAIN: what to do with the relay's drain switch */
+enum nt_ctl_drain { NT_CTL_DRAIN_SHOW, NT_CTL_DRAIN_ON, NT_CTL_DRAIN_OFF };
 
 struct nt_ctl_req {
 	enum nt_ctl_cmd cmd;
 	struct nt_endpoint ep;	/* KICK MAPPING */
 	uint64_t session;	/* KICK SESSION, never 0 */
+	enum nt_ctl_drain drain;	/* DRAIN [ON|OFF] */
 };
 
 /*

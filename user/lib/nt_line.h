@@ -23,6 +23,7 @@
 
 /* ERR codes, grouped like SMTP/HTTP. */
 enum nt_line_code {
+	NT_LINE_E_REDIRECT = 300,	/* the group lives on another relay: "relay=HOST:PORT" */
 	NT_LINE_E_SYNTAX = 400,		/* bad syntax, bad argument */
 	NT_LINE_E_UNAUTH = 401,		/* not authenticated (AUTH first) */
 	NT_LINE_E_FORBIDDEN = 403,	/* token forged, address or group denied */

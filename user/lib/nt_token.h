@@ -89,4 +89,27 @@ bool nt_token_allows(const struct nt_token_claims *c, const char *group);
  */
 int nt_token_read_secret(const char *path, void *buf, size_t *len);
 
+/*
+ * Secrets for rotation (nt_token_secrets.c): a file of one secret per line
+ * ("\r\n" too, blank lines skipped). The first mints, any verifies: the
+ * operator adds the new secret as the first line, moves the application
+ * server to it, and drops the old line once the tokens it signed expired.
+ */
+#define NT_TOKEN_SECRETS_MAX 8
+struct nt_token_secrets {
+	size_t n;
+	size_t len[NT_TOKEN_SECRETS_MAX];
+	uint8_t key[NT_TOKEN_SECRETS_MAX][NT_TOKEN_SECRET_MAX];
+};
+
+/*
+ * Read path into s. -ENODATA when it holds no secret, -EFBIG for a line
+ * longer than NT_TOKEN_SECRET_MAX, -E2BIG for more than
+ * NT_TOKEN_SECRETS_MAX secrets, -errno of open/read otherwise.
+ */
+int nt_token_read_secrets(const char *path, struct nt_token_secrets *s);
+/* nt_token_verify with each secret in turn: the first answer but -EACCES, else -EACCES. */
+int nt_token_verify_any(const struct nt_token_secrets *s, const char *token, uint64_t now,
+			struct nt_token_claims *claims);
+
 #endif /* NT_TOKEN_H */

@@ -185,6 +185,7 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		[NT_CLIENT_EV_OTHER] = "server_event", [NT_CLIENT_EV_RECONNECTED] = "reconnected",
 		[NT_CLIENT_EV_JOINED] = "joined", [NT_CLIENT_EV_VERIFY_FAILED] = "verify_failed",
 		[NT_CLIENT_EV_LEFT] = "left", [NT_CLIENT_EV_TOKEN_REFRESHED] = "token_refreshed",
+		[NT_CLIENT_EV_REDIRECTED] = "redirected",
 	};
 	const char *name = ev->kind < sizeof(names) / sizeof(names[0]) && names[ev->kind] ?
 				   names[ev->kind] : "server_event";
@@ -204,7 +205,14 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 		r->closed = true;
 	session_hex(r, sid, sizeof(sid));
 	snprintf(code, sizeof(code), "%d", ev->code);
-	if (r->cli->json) {
+	if (ev->kind == NT_CLIENT_EV_REDIRECTED) {
+		if (r->cli->json)
+			json_event(name, "from", r->cli->opts.server, "to", nt_client_server(r->c),
+				   "session", sid, NULL);
+		else
+			printf("redirected: from %s to %s (the group lives there)\n",
+			       r->cli->opts.server, nt_client_server(r->c));
+	} else if (r->cli->json) {
 		if (ev->kind == NT_CLIENT_EV_UDP_ERROR)
 			json_udp_error(name, sid, ev);
 		else if (ev->kind == NT_CLIENT_EV_OTHER)
@@ -278,7 +286,7 @@ static void print_connected(const struct run *r)
 		nt_json_begin(&j, stdout);
 		nt_json_obj(&j);
 		nt_json_kstr(&j, "event", "connected");
-		nt_json_kstr(&j, "server", r->cli->opts.server);
+		nt_json_kstr(&j, "server", nt_client_server(r->c));
 		nt_json_kstr(&j, "user", nt_client_user(r->c));
 		nt_json_kstr(&j, "group", g->group);
 		nt_json_kstr(&j, "session", sid);
@@ -289,7 +297,7 @@ static void print_connected(const struct run *r)
 		nt_json_end(&j);
 	} else
 		printf("connected to %s as %s: group %s, session %s, media %s\n",
-		       r->cli->opts.server, nt_client_user(r->c), g->group, sid, g->media_str);
+		       nt_client_server(r->c), nt_client_user(r->c), g->group, sid, g->media_str);
 	fflush(stdout);
 }
 

@@ -95,6 +95,13 @@ static void status_json(const struct ctl *ctl, const char *reply, bool up, int d
 		json_reply_u64(&j, reply, "mappings", "mappings");
 		json_reply_u64(&j, reply, "connections", "connections");
 		json_reply_str(&j, reply, "metrics");
+		{
+			char b[64];
+
+			nt_json_kbool(&j, "draining",
+				      !strcmp(ctl_reply_get(reply, "draining", b, sizeof(b)) ?: "0", "1"));
+		}
+		json_reply_str(&j, reply, "relay_id");
 	} else {
 		nt_json_kstr(&j, "error", ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));
 	}
@@ -167,6 +174,7 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 	}
 	if (up) {
 		unsigned long long upt = 0;
+		bool draining = !strcmp(get(reply, "draining", b[8]), "1");
 
 		sscanf(get(reply, "uptime", b[0]), "%llu", &upt);
 		printf("daemon     up ");
@@ -175,6 +183,8 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 		       get(reply, "pid", b[1]), get(reply, "version", b[2]),
 		       get(reply, "sessions", b[3]), get(reply, "groups", b[4]),
 		       get(reply, "mappings", b[5]), get(reply, "connections", b[6]));
+		if (strcmp(get(reply, "relay_id", b[7]), "none") || draining)
+			printf("fleet      relay %s%s\n", b[7], draining ? ", draining: no new groups" : "");
 	} else {
 		printf("daemon     down: %s (what follows is read from the maps alone)\n",
 		       ctl_sock_errstr(ctl, derr, errb, sizeof(errb)));

@@ -17,7 +17,8 @@ static const char token_usage[] =
 	"Mint an auth token (format v2, docs/protocol.md section 1) that lets NAME join\n"
 	"the groups named, until now + SECONDS (default 86400).\n"
 	"\n"
-	"  --secret-file F   the auth secret shared with nattravd (--auth-secret-file)\n"
+	"  --secret-file F   the auth secret shared with nattravd (--auth-secret-file);\n"
+	"                    of several (one per line, for rotation) the first mints\n"
 	"  --user NAME       1-64 of A-Z a-z 0-9 . _ @ -\n"
 	"  --group G         a group the holder may join (1-64 of A-Z a-z 0-9 . _ -);\n"
 	"                    up to 16; '*' alone: any group\n"
@@ -37,12 +38,12 @@ int ctl_token(struct ctl *ctl, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned char secret[NT_TOKEN_SECRET_MAX];
+	static struct nt_token_secrets secrets;
 	const char *file = NULL, *user = NULL;
 	const char *groups[NT_TOKEN_GROUPS_MAX];
 	char token[NT_TOKEN_MAX + 1];
 	uint64_t ttl = 86400;
-	size_t secret_len, ngroups = 0;
+	size_t ngroups = 0;
 	int c, n;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -92,12 +93,16 @@ int ctl_token(struct ctl *ctl, int argc, char **argv)
 	if (!nt_token_user_valid(user))
 		return ctl_error(CTL_EXIT_USAGE, "--user: 1-%d characters of A-Z a-z 0-9 . _ @ -",
 				 NT_TOKEN_USER_MAX);
-	n = nt_token_read_secret(file, secret, &secret_len);
+	/* the first line mints; the others only verify (rotation) */
+	n = nt_token_read_secrets(file, &secrets);
 	if (n < 0)
-		return ctl_error(CTL_EXIT_FAIL, "cannot read secret file %s: %s", file, strerror(-n));
-	n = nt_token_mint_ttl(secret, secret_len, user, groups, ngroups, (uint64_t)time(NULL), ttl,
+		return ctl_error(CTL_EXIT_FAIL, "cannot read secret file %s: %s", file,
+				 n == -E2BIG ? "too many secrets" : n == -EFBIG ? "a line too long" :
+				 strerror(-n));
+	n = nt_token_mint_ttl(secrets.key[0], secrets.len[0], user, groups, ngroups,
+			      (uint64_t)time(NULL), ttl,
 			      token, sizeof(token));
-	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(&secrets, sizeof(secrets));
 	if (n == -ENOSPC)
 		return ctl_error(CTL_EXIT_USAGE, "token: the group names are too long for one token (%d characters of names at most)",
 				 NT_TOKEN_GROUPS_LEN);

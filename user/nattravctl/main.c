@@ -37,6 +37,13 @@ static const char usage[] =
 	"                     ask nattravd to drop a mapping (the client re-verifies) or end\n"
 	"                     a session (the client is disconnected); needs the daemon\n"
 	"  config             the relay address and media port the program uses\n"
+	"  fleet [--redis IP:PORT] [--redis-password-file F] [--config FILE]\n"
+	"                     the fleet's live relays from Redis: address, heartbeat age,\n"
+	"                     groups, load, draining (Redis from nattravd's config unless given)\n"
+	"  fleet --place-script  the Lua script relays place groups with (pre-placing)\n"
+	"  drain [on|off]     no new groups on this relay (the fleet places them elsewhere);\n"
+	"                     members of groups here still accepted, flows untouched; needs\n"
+	"                     the daemon; without on/off: show\n"
 	"  token --secret-file F --user NAME --group G [--group G2 ...] [--ttl SECONDS]\n"
 	"                     mint an auth token for a client, for the groups named\n"
 	"\n"
@@ -56,6 +63,8 @@ static const char usage[] =
 	"  nattravctl stats --watch 2\n"
 	"  nattravctl kick 198.51.100.7:40000\n"
 	"  nattravctl kick session 3f2a9c0d11e4b702\n"
+	"  nattravctl fleet --json\n"
+	"  nattravctl drain on\n"
 	"  nattravctl stats --json\n"
 	"  nattravctl token --secret-file /etc/nattrav/secret --user alice --group room9 --ttl 3600\n";
 
@@ -91,7 +100,8 @@ static const struct {
 	{ "attach", ctl_attach },     { "detach", ctl_detach }, { "map", ctl_map },
 	{ "mappings", ctl_mappings }, { "stats", ctl_stats },   { "config", ctl_config },
 	{ "token", ctl_token },       { "group", ctl_group },   { "groups", ctl_groups },
-	{ "status", ctl_status },     { "kick", ctl_kick },
+	{ "status", ctl_status },     { "kick", ctl_kick },     { "fleet", ctl_fleet },
+	{ "drain", ctl_drain },
 };
 
 /*

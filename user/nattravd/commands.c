@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "conn.h"
+#include "fleet.h"
 #include "nt_log.h"
 
 static void hex(char *out, const uint8_t *b, size_t n)
@@ -103,7 +104,7 @@ static void cmd_auth(struct nd *d, struct nd_conn *c, const char *token)
 		nd_reply_err(d, c, NT_LINE_E_STATE, "HELLO first");
 		return;
 	}
-	err = nt_token_verify(d->secret, d->secret_len, token, now, &t);
+	err = nt_token_verify_any(&d->secrets, token, now, &t);
 	if (err == -ETIMEDOUT) {
 		nt_info("auth refused from %s: token of user=%s expired", c->peer, t.user);
 		nd_reply_err(d, c, NT_LINE_E_EXPIRED, "token expired");
@@ -264,7 +265,8 @@ static void grant_text(const struct nd *d, const struct nd_conn *c, struct grant
 		 d->conf.consent_s >= 3 ? d->conf.consent_s / 3 : 1);
 }
 
-static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
+/* The JOIN made here: a session in group, the grant and a ticket sent. */
+static void join_here(struct nd *d, struct nd_conn *c, const char *group)
 {
 	uint8_t key[NT_WIRE_KEY_LEN];
 	char sid[17], keyhex[2 * NT_WIRE_KEY_LEN + 1];
@@ -273,16 +275,6 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 	uint64_t id = 0;
 	int err;
 
-	if (!c->authed) {
-		nd_reply_err(d, c, NT_LINE_E_UNAUTH, "not authenticated");
-		return;
-	}
-	if (c->sess) {
-		nd_reply_err(d, c, NT_LINE_E_STATE, "already in a group, LEAVE first");
-		return;
-	}
-	if (!join_allowed(d, c, group))
-		return;
 	do {
 		if (RAND_bytes((uint8_t *)&id, sizeof(id)) != 1 ||
 		    RAND_bytes(key, sizeof(key)) != 1) {
@@ -309,6 +301,72 @@ static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
 		 6);
 	OPENSSL_cleanse(keyhex, sizeof(keyhex));
 	send_ticket(d, c);
+}
+
+static void cmd_join(struct nd *d, struct nd_conn *c, const char *group)
+{
+	int err;
+
+	if (!c->authed) {
+		nd_reply_err(d, c, NT_LINE_E_UNAUTH, "not authenticated");
+		return;
+	}
+	if (c->sess) {
+		nd_reply_err(d, c, NT_LINE_E_STATE, "already in a group, LEAVE first");
+		return;
+	}
+	if (!join_allowed(d, c, group))
+		return;
+	/* a group live here stays here: new members need no Redis, draining or not */
+	if (!nt_group_find(&d->st, group)) {
+		if (nd_fleet_on(d)) {
+			err = nd_fleet_place(d, c, group);
+			if (err) {
+				nt_warn("join of group=%s by user=%s: fleet placement unavailable: %s",
+					group, c->user, strerror(-err));
+				nd_reply_err(d, c, NT_LINE_E_UNAVAILABLE,
+					     "group placement unavailable, retry later");
+				return;
+			}
+			/* the answer comes to nd_join_placed */
+			c->join_waiting = true;
+			return;
+		}
+		if (d->draining) {
+			nt_info("join of new group=%s by user=%s refused: relay draining", group,
+				c->user);
+			nd_reply_err(d, c, NT_LINE_E_UNAVAILABLE, "relay draining, no new groups");
+			return;
+		}
+	}
+	join_here(d, c, group);
+}
+
+void nd_join_placed(struct nd *d, struct nd_conn *c, const char *group,
+		    enum nt_fleet_verdict v, const char *addr)
+{
+	char why[NT_LINE_MAX];
+
+	c->join_waiting = false;
+	switch (v) {
+	case NT_FLEET_LOCAL:
+		/* checked again: the user's sessions may have changed meanwhile */
+		if (join_allowed(d, c, group))
+			join_here(d, c, group);
+		break;
+	case NT_FLEET_REDIRECT:
+		nt_info("user=%s from %s redirected: group=%s lives on relay %s", c->user, c->peer,
+			group, addr);
+		snprintf(why, sizeof(why), "relay=%s", addr);
+		nd_reply_err(d, c, NT_LINE_E_REDIRECT, why);
+		break;
+	case NT_FLEET_NONE:
+		nt_warn("join of group=%s by user=%s: no relay of the fleet can take it now",
+			group, c->user);
+		nd_reply_err(d, c, NT_LINE_E_UNAVAILABLE, "group placement unavailable, retry later");
+		break;
+	}
+	nd_conn_push(d, c);
 }
 
 /*
@@ -486,6 +544,11 @@ void nd_handle_line(struct nd *d, struct nd_conn *c, const char *line, size_t le
 	struct nt_line_cmd cmd;
 	struct nt_line_err e = { 0 };
 
+	if (c->join_waiting) {
+		/* its reply comes before the JOIN's: clients wait for a reply before the next line */
+		nd_reply_err(d, c, NT_LINE_E_STATE, "JOIN in progress, wait for its reply");
+		return;
+	}
 	if (nt_line_parse_cmd(line, len, &cmd, &e)) {
 		nt_dbg("bad line from %s: %s", c->peer, e.reason);
 		nd_reply_err(d, c, e.code, e.reason);

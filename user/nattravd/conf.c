@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "nattravd.h"
 #include "nt_conf.h"
+#include "nt_fleet.h"
 #include "nt_ctlproto.h"
 #include "nt_log.h"
 #include "nt_num.h"
@@ -78,6 +79,14 @@ void nd_usage(FILE *f)
 	      "  --turn-max-allocations N  TURN allocations at most (default 1024)\n"
 	      "  --turn-max-per-user N   TURN allocations of one user at most (default 16)\n"
 	      "  --turn-max-lifetime S   longest allocation lifetime granted (default 3600)\n"
+	      "  --redis IP:PORT         join a fleet of relays sharing group placement in this\n"
+	      "                          Redis (default off: a lone relay; PORT defaults to 6379)\n"
+	      "  --redis-password-file FILE\n"
+	      "                          Redis password (AUTH), first line of FILE\n"
+	      "  --relay-id ID           this relay's name in the fleet, [A-Za-z0-9._-]{1,64}\n"
+	      "                          (default: the host name)\n"
+	      "  --advertise HOST[:PORT] where clients redirected here connect (default: the\n"
+	      "                          relay's IPv4 address and --control-port)\n"
 	      "  --config FILE           read settings from FILE first (default\n"
 	      "                          " ND_CONFIG_DEFAULT " when it exists; none: no file)\n"
 	      "  -h, --help              this text\n"
@@ -135,6 +144,10 @@ static const struct option opts[] = {
 	{ "turn-max-allocations", required_argument, NULL, 0 },
 	{ "turn-max-per-user", required_argument, NULL, 0 },
 	{ "turn-max-lifetime", required_argument, NULL, 0 },
+	{ "redis", required_argument, NULL, 0 },
+	{ "redis-password-file", required_argument, NULL, 0 },
+	{ "relay-id", required_argument, NULL, 0 },
+	{ "advertise", required_argument, NULL, 0 },
 	{ "config", required_argument, NULL, 0 },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -300,6 +313,43 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		return set_u32(key, val, 1, 1u << 16, &c->turn.max_per_user);
 	} else if (!strcmp(key, "turn-max-lifetime")) {
 		return set_u32(key, val, 600, 86400, &c->turn.max_lifetime_s);
+	} else if (!strcmp(key, "redis")) {
+		char hp[NT_FLEET_ADDR_MAX + 1];
+		uint8_t a[16];
+		size_t hl;
+
+		if (!strcmp(val, "off")) {
+			c->redis = NULL;
+			return 0;
+		}
+		/* an address, not a name: a resolver would block the loop at each reconnect */
+		if (nt_fleet_hostport(val, NT_FLEET_REDIS_PORT, hp, sizeof(hp)))
+			return bad(key, val, "is not IP[:PORT], [IPV6][:PORT] or off");
+		hl = (size_t)(strrchr(hp, ':') - hp);
+		hp[hl] = '\0';
+		if (hp[0] == '[') {
+			hp[hl - 1] = '\0';
+			if (inet_pton(AF_INET6, hp + 1, a) != 1)
+				return bad(key, val, "is not IP[:PORT] (an address, not a name)");
+			hp[hl - 1] = ']';
+		} else if (inet_pton(AF_INET, hp, a) != 1) {
+			return bad(key, val, "is not IP[:PORT] (an address, not a name)");
+		}
+		hp[hl] = ':';
+		c->redis = keep(hp);
+	} else if (!strcmp(key, "redis-password-file")) {
+		c->redis_password_file = keep(val);
+	} else if (!strcmp(key, "relay-id")) {
+		if (!nt_fleet_id_valid(val))
+			return bad(key, val, "is not 1..64 characters of A-Z a-z 0-9 . _ -");
+		c->relay_id = keep(val);
+	} else if (!strcmp(key, "advertise")) {
+		char hp[NT_FLEET_ADDR_MAX + 1];
+
+		/* the port is filled in once --control-port is known */
+		if (nt_fleet_hostport(val, 65535, hp, sizeof(hp)))
+			return bad(key, val, "is not HOST[:PORT] or [IPV6][:PORT]");
+		c->advertise = keep(val);
 	} else if (!strcmp(key, "keep-on-exit")) {
 		if (!strcmp(val, "yes") || !strcmp(val, "true") || !strcmp(val, "1"))
 			c->keep_on_exit = true;

@@ -40,6 +40,8 @@ struct nd_conn {
 	 */
 	bool lost;
 	size_t slot;
+	uint64_t gen;		/* unique per connection: a late Redis answer finds it by slot and gen */
+	bool join_waiting;	/* a JOIN waits on the fleet's placement (fleet.h) */
 	char peer[NT_ENDPOINT_STRLEN];
 	struct nt_endpoint local;	/* where the client reached us */
 	uint64_t deadline_ns;	/* TLS, HELLO and AUTH must be done by then */
@@ -74,6 +76,10 @@ void nd_grant_clear(struct nd_grant *g);
 void nd_reply_err(struct nd *d, struct nd_conn *c, int code, const char *reason);
 void nd_reply_ok(struct nd *d, struct nd_conn *c, enum nt_line_cmd_id id,
 		 const struct nt_line_kv *kv, size_t n);
+/* The live connection in slot with generation gen, or NULL (closed meanwhile). */
+struct nd_conn *nd_conn_lookup(struct nd *d, size_t slot, uint64_t gen);
+/* Send what was queued outside the connection's own event (a late answer). */
+void nd_conn_push(struct nd *d, struct nd_conn *c);
 /* Answer one line (commands.c). */
 void nd_handle_line(struct nd *d, struct nd_conn *c, const char *line, size_t len);
 

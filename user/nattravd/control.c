@@ -475,6 +475,18 @@ static void refused_summary(struct nd *d, uint64_t now)
 	d->refused.since_ns = now;
 }
 
+static uint64_t conn_gen;
+
+struct nd_conn *nd_conn_lookup(struct nd *d, size_t slot, uint64_t gen)
+{
+	struct nd_conn *c;
+
+	if (!d->conns || slot >= d->conf.max_connections)
+		return NULL;
+	c = d->conns[slot];
+	return c && c->gen == gen && !c->dead && !c->doom ? c : NULL;
+}
+
 void nd_conn_accept(struct nd *d, struct nd_handle *h)
 {
 	for (;;) {
@@ -502,6 +514,7 @@ void nd_conn_accept(struct nd *d, struct nd_handle *h)
 		}
 		c->h.kind = ND_CONN;
 		c->h.fd = fd;
+		c->gen = ++conn_gen;
 		nt_endpoint_format(&ep, c->peer, sizeof(c->peer));
 		c->src = ep;
 		getsockname(fd, (struct sockaddr *)&ls, &llen);
@@ -632,6 +645,13 @@ void nd_conn_touch(struct nt_session *s, uint64_t now)
 
 	if (c)
 		c->active_ns = now;
+}
+
+void nd_conn_push(struct nd *d, struct nd_conn *c)
+{
+	/* a close it asked for (too many errors) happens at its next event */
+	if (!c->dead && conn_flush(d, c))
+		conn_update(d, c);
 }
 
 void nd_session_tell(struct nd *d, struct nt_session *s, const char *line)

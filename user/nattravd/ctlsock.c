@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "conn.h"
+#include "fleet.h"
 #include "nt_ctlproto.h"
 #include "nt_version.h"
 #include "nt_endpoint.h"
@@ -136,12 +137,13 @@ static void do_status(struct nd *d, struct ctl_conn *c)
 		nt_endpoint_format(&d->conf.metrics, m, sizeof(m));
 	reply(c, "OK STATUS version=%s pid=%d uptime=%llu iface=%s ifindex=%d xdp=%s "
 		 "control_port=%u media_port=%u pin_dir=%s sessions=%zu groups=%zu mappings=%zu "
-		 "connections=%zu consent=%u metrics=%s user_forwarded=%llu",
+		 "connections=%zu consent=%u metrics=%s user_forwarded=%llu draining=%d relay_id=%s",
 	      NT_VERSION, (int)getpid(),
 	      (unsigned long long)((nd_now_ns() - d->start_ns) / 1000000000ull), d->conf.iface,
 	      d->ifindex, nd_mode_name(d->mode), d->conf.control_port, d->conf.media_port,
 	      d->conf.pin_dir, nt_sessions_count(&d->st), nt_groups_count(&d->st), d->nmappings,
-	      d->nconns, d->conf.consent_s, m, (unsigned long long)d->cnt.forwarded);
+	      d->nconns, d->conf.consent_s, m, (unsigned long long)d->cnt.forwarded,
+	      d->draining ? 1 : 0, nd_fleet_on(d) ? nd_fleet_id(d) : "none");
 }
 
 /* The session ends: mapping out (EVT EXPIRED reason=admin), BYE, connection closed. */
@@ -207,6 +209,23 @@ static void do_kick(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r
 	reply(c, "OK KICK mapping=%s session=none", a);
 }
 
+/*
+ * Drain: no new groups here (with --redis they are placed elsewhere); members
+ * joining groups already here are still accepted, running flows untouched.
+ */
+static void do_drain(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r)
+{
+	bool was = d->draining;
+
+	if (r->drain != NT_CTL_DRAIN_SHOW)
+		d->draining = r->drain == NT_CTL_DRAIN_ON;
+	if (was != d->draining)
+		nt_info("control socket: drain %s (%zu groups here)", d->draining ? "on" : "off",
+			nt_groups_count(&d->st));
+	reply(c, "OK DRAIN draining=%d groups=%zu sessions=%zu", d->draining ? 1 : 0,
+	      nt_groups_count(&d->st), nt_sessions_count(&d->st));
+}
+
 static void ctl_line(struct nd *d, struct ctl_conn *c, const char *line, size_t len)
 {
 	struct nt_ctl_req r;
@@ -218,6 +237,8 @@ static void ctl_line(struct nd *d, struct ctl_conn *c, const char *line, size_t 
 	}
 	if (r.cmd == NT_CTL_STATUS)
 		do_status(d, c);
+	else if (r.cmd == NT_CTL_DRAIN)
+		do_drain(d, c, &r);
 	else
 		do_kick(d, c, &r);
 }

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
+#include "fleet.h"
 #include "nattravd.h"
 #include "nt_log.h"
 
@@ -111,6 +112,7 @@ static void on_tick(struct nd *d)
 	nd_nh_tick(d, now);
 	nd_ctl_tick(d, now);
 	nd_metrics_tick(d, now);
+	nd_fleet_tick(d, now);
 	nd_wire_tick(d, now);
 	nd_turn_tick(d, now);
 	if (now - d->last_stats_ns >= 10000000000ull) {
@@ -170,6 +172,9 @@ int nd_loop_run(struct nd *d)
 				break;
 			case ND_TURN_RELAY:
 				nd_turn_relay_event(d, h);
+				break;
+			case ND_REDIS:
+				nd_fleet_event(d, ev[i].events);
 				break;
 			}
 		}

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <openssl/crypto.h>
 #include <systemd/sd-daemon.h>
+#include "fleet.h"
 #include "nattravd.h"
 #include "nt_iface.h"
 #include "nt_log.h"
@@ -135,6 +136,21 @@ static void log_up(struct nd *d)
 		d->conf.pin_dir, d->conf.consent_s);
 }
 
+const char *nd_secrets_errstr(int err)
+{
+	static char b[96];
+
+	if (err == -ENODATA)
+		return "empty";
+	if (err == -EFBIG)
+		return "a line longer than 4096 bytes";
+	if (err == -E2BIG)
+		snprintf(b, sizeof(b), "more than %d secrets", NT_TOKEN_SECRETS_MAX);
+	else
+		snprintf(b, sizeof(b), "%s", strerror(-err));
+	return b;
+}
+
 int main(int argc, char **argv)
 {
 	static struct nd d;
@@ -161,12 +177,14 @@ int main(int argc, char **argv)
 	nt_log_set_level(d.conf.log_level);
 	nt_log_hook_libbpf();
 	rc = ND_EXIT_USAGE;
-	err = nt_token_read_secret(d.conf.secret_file, d.secret, &d.secret_len);
+	err = nt_token_read_secrets(d.conf.secret_file, &d.secrets);
 	if (err) {
 		fprintf(stderr, "nattravd: --auth-secret-file %s: %s\n", d.conf.secret_file,
-			err == -ENODATA ? "empty" : err == -EFBIG ? "too large" : strerror(-err));
+			nd_secrets_errstr(err));
 		goto out;
 	}
+	memcpy(d.secret, d.secrets.key[0], d.secrets.len[0]);
+	d.secret_len = d.secrets.len[0];
 	if (nt_ticket_key(d.secret, d.secret_len, d.ticket_key))
 		goto out;
 	if (nd_tls_ctx(d.conf.cert, d.conf.key, d.conf.client_ca, &d.ssl_ctx))
@@ -177,6 +195,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (setup_addrs(&d))
+		goto out;
+	if (nd_fleet_open(&d))
 		goto out;
 
 	rc = ND_EXIT_FAIL;
@@ -238,6 +258,7 @@ int main(int argc, char **argv)
 	}
 out:
 	nd_conns_shutdown(&d);
+	nd_fleet_close(&d);
 	nd_ctl_close(&d);
 	nd_metrics_close(&d);
 	nd_turn_close(&d);
@@ -261,6 +282,7 @@ out:
 	free(d.orphans);
 	SSL_CTX_free(d.ssl_ctx);
 	OPENSSL_cleanse(d.secret, sizeof(d.secret));
+	OPENSSL_cleanse(&d.secrets, sizeof(d.secrets));
 	nd_conf_free(&d.conf);
 	nd_conf_strings_free();
 	return rc;

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <time.h>
+#include "fleet.h"
 #include "nattravd.h"
 #include "nt_ctlproto.h"
 #include "nt_version.h"
@@ -276,6 +277,43 @@ static void render_turn(struct nd *d, FILE *f)
 		(unsigned long long)st->drop_no_permission, (unsigned long long)st->drop_no_allocation);
 }
 
+/* Drain and the fleet (fleet.h): families present only with --redis, but drain always. */
+static void render_fleet(struct nd *d, FILE *f)
+{
+	const struct nd_fleet_stats *s = nd_fleet_stats(d);
+
+	HELP(f, "nattrav_draining", "gauge",
+	     "1 while nattravctl drain is on: no new groups, members of groups here still accepted.");
+	fprintf(f, "nattrav_draining %d\n", d->draining ? 1 : 0);
+	if (!s)
+		return;
+	HELP(f, "nattrav_fleet_redis_up", "gauge",
+	     "1 while Redis answers this relay's heartbeats (--redis).");
+	fprintf(f, "nattrav_fleet_redis_up %d\n", s->redis_up ? 1 : 0);
+	HELP(f, "nattrav_fleet_relays", "gauge",
+	     "Live relays of the fleet, this one included, as of the last heartbeat.");
+	fprintf(f, "nattrav_fleet_relays %llu\n", (unsigned long long)s->relays_live);
+	HELP(f, "nattrav_fleet_placements_total", "counter",
+	     "JOINs of a group not live here, by where Redis placed it: here, elsewhere (redirect), nowhere (ERR 503).");
+	fprintf(f, "nattrav_fleet_placements_total{result=\"here\"} %llu\n"
+		   "nattrav_fleet_placements_total{result=\"redirect\"} %llu\n"
+		   "nattrav_fleet_placements_total{result=\"unavailable\"} %llu\n",
+		(unsigned long long)s->placed_here, (unsigned long long)s->redirects,
+		(unsigned long long)s->unavailable);
+	HELP(f, "nattrav_fleet_placement_timeouts_total", "counter",
+	     "Placements Redis did not answer in time (also counted as unavailable).");
+	fprintf(f, "nattrav_fleet_placement_timeouts_total %llu\n", (unsigned long long)s->timeouts);
+	HELP(f, "nattrav_fleet_redis_connects_total", "counter",
+	     "Times this relay (re)registered after connecting to Redis.");
+	fprintf(f, "nattrav_fleet_redis_connects_total %llu\n",
+		(unsigned long long)s->redis_connects);
+	HELP(f, "nattrav_fleet_heartbeats_total", "counter", "Heartbeats Redis acknowledged.");
+	fprintf(f, "nattrav_fleet_heartbeats_total %llu\n", (unsigned long long)s->heartbeats);
+	HELP(f, "nattrav_fleet_split_groups_total", "counter",
+	     "Heartbeats that found a group live here homed on another relay.");
+	fprintf(f, "nattrav_fleet_split_groups_total %llu\n", (unsigned long long)s->split_groups);
+}
+
 static void render(struct nd *d, FILE *f)
 {
 	struct nt_counter c[NT_STAT_MAX];
@@ -375,6 +413,7 @@ static void render(struct nd *d, FILE *f)
 	for (int i = 0; i < ND_EXP_MAX; i++)
 		fprintf(f, "nattrav_expiries_total{reason=\"%s\"} %llu\n", exp_names[i],
 			(unsigned long long)d->ev.expiries[i]);
+	render_fleet(d, f);
 	if (!nt_proc_stats_read(&ps))
 		nt_prom_process(f, &ps);
 }

@@ -68,6 +68,11 @@ struct nd_conf {
 	const char *ctl_socket;		/* "off": none */
 	struct nt_endpoint metrics;	/* family 0: no metrics endpoint */
 	struct nd_turn_conf turn;
+	/* fleet (fleet.c): redis NULL, a lone relay */
+	const char *redis;		/* "IP:PORT" ([v6]:PORT) */
+	const char *redis_password_file;
+	const char *relay_id;		/* default: the host name */
+	const char *advertise;		/* "HOST:PORT"; default: the IPv4 address, control port */
 };
 
 /*
@@ -81,7 +86,7 @@ void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
 enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS,
-	       ND_NETLINK, ND_TURN_RELAY };
+	       ND_NETLINK, ND_TURN_RELAY, ND_REDIS };
 
 /* What epoll hands back: every watched object starts with one. */
 struct nd_handle {
@@ -129,6 +134,7 @@ struct nd_orphan {
 };
 
 struct nd_conn;
+struct nd_fleet;
 
 struct nd {
 	struct nd_conf conf;
@@ -136,7 +142,8 @@ struct nd {
 	struct nd_handle listen[2], media[2], timer, sig;
 	int nlisten, nmedia;
 	SSL_CTX *ssl_ctx;
-	uint8_t secret[NT_TOKEN_SECRET_MAX];
+	struct nt_token_secrets secrets;	/* the first mints (apps), any verifies */
+	uint8_t secret[NT_TOKEN_SECRET_MAX];	/* the first: the ticket key's source */
 	size_t secret_len;
 	uint8_t ticket_key[NT_TICKET_KEY_LEN];	/* from the secret: resume tickets */
 	int ifindex;
@@ -185,6 +192,8 @@ struct nd {
 	struct nd_handle ctl, metrics;	/* listening sockets; fd -1 when off */
 	struct nd_turn *turn;		/* NULL: TURN off */
 	bool stop;
+	bool draining;			/* nattravctl drain: no new groups here */
+	struct nd_fleet *fleet;		/* NULL without --redis (fleet.h) */
 	uint64_t last_stats_ns;
 	int argc;			/* kept for SIGHUP */
 	char **argv;
@@ -192,6 +201,9 @@ struct nd {
 
 uint64_t nd_now_ns(void);
 const char *nd_mode_name(enum nt_xdp_mode m);
+
+/* main.c: why --auth-secret-file was refused, for an error line */
+const char *nd_secrets_errstr(int err);
 
 /* tls.c: a server context from PEM files; errors printed as one line. */
 int nd_tls_ctx(const char *cert, const char *key, const char *client_ca, SSL_CTX **out);

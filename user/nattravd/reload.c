@@ -60,13 +60,21 @@ static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
 		nt_warn(fmt, "ctl-socket");
 	if (memcmp(&nc->metrics, &old->metrics, sizeof(nc->metrics)))
 		nt_warn(fmt, "metrics");
+	/* the fleet's connection and identity: a relay renamed live would orphan its groups */
+	if (str_changed(old->redis, nc->redis))
+		nt_warn(fmt, "redis");
+	if (str_changed(old->redis_password_file, nc->redis_password_file))
+		nt_warn(fmt, "redis-password-file");
+	if (str_changed(old->relay_id, nc->relay_id))
+		nt_warn(fmt, "relay-id");
+	if (str_changed(old->advertise, nc->advertise))
+		nt_warn(fmt, "advertise");
 }
 
 int nd_reload(struct nd *d)
 {
 	struct nd_conf nc;
-	uint8_t secret[NT_TOKEN_SECRET_MAX];
-	size_t slen = 0;
+	static struct nt_token_secrets secrets;
 	SSL_CTX *ctx = NULL;
 	bool help;
 	int err;
@@ -77,10 +85,10 @@ int nd_reload(struct nd *d)
 		nd_conf_free(&nc);
 		return -EINVAL;
 	}
-	err = nt_token_read_secret(nc.secret_file, secret, &slen);
+	err = nt_token_read_secrets(nc.secret_file, &secrets);
 	if (err) {
 		nt_err("reload: --auth-secret-file %s: %s; the running settings stay", nc.secret_file,
-		       strerror(-err));
+		       nd_secrets_errstr(err));
 		goto fail;
 	}
 	err = nd_tls_ctx(nc.cert, nc.key, nc.client_ca, &ctx);
@@ -93,9 +101,10 @@ int nd_reload(struct nd *d)
 	/* commit: connections already up keep the context they were made with */
 	SSL_CTX_free(d->ssl_ctx);
 	d->ssl_ctx = ctx;
-	memcpy(d->secret, secret, slen);
-	d->secret_len = slen;
-	/* a new secret retires the tickets sealed under the old one */
+	d->secrets = secrets;
+	memcpy(d->secret, secrets.key[0], secrets.len[0]);
+	d->secret_len = secrets.len[0];
+	/* a new first secret retires the tickets sealed under the old one */
 	nt_ticket_key(d->secret, d->secret_len, d->ticket_key);
 	d->conf.cert = nc.cert;
 	d->conf.key = nc.key;
@@ -134,7 +143,7 @@ int nd_reload(struct nd *d)
 		d->conf.keep_on_exit ? "yes" : "no");
 	err = 0;
 fail:
-	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(&secrets, sizeof(secrets));
 	nd_conf_free(&nc);
 	return err;
 }
