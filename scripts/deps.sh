@@ -32,11 +32,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt-get "${apt_opts[@]}" update -qq
 	apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	# coturn is here for its client tools (turnutils_*) and as the benchmarks'
-	# baseline: the TURN service the package may start is not wanted
-	if [[ " ${missing[*]} " == *" coturn "* ]] && command -v systemctl >/dev/null &&
-		systemctl is-enabled coturn >/dev/null 2>&1; then
-		systemctl disable --now coturn >/dev/null 2>&1 || true
-	fi
+	# baseline, redis-server for the fleet tests, which start their own:
+	# neither service the packages may start is wanted on the host
+	for svc in coturn redis-server; do
+		if [[ " ${missing[*]} " == *" $svc "* ]] && command -v systemctl >/dev/null &&
+			systemctl is-enabled "$svc" >/dev/null 2>&1; then
+			systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		fi
+	done
 fi
 
 # bpffs: pinned maps live here.
