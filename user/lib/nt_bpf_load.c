@@ -348,6 +348,7 @@ void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 	m->stats_fd = bpf_map__fd(x->skel->maps.nt_stats);
 	m->groups_fd = bpf_map__fd(x->skel->maps.nt_groups);
 	m->egress_fd = bpf_map__fd(x->skel->maps.nt_egress);
+	m->group_stats_fd = bpf_map__fd(x->skel->maps.nt_group_stats);
 }
 
 void nt_xdp_close(struct nt_xdp *x)
