@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Fan-out throughput (issue 5): copies per second delivered to 2, 4, 8 and
-# 16 receivers through the kernel path (XDP passes up, TC clones) and the
+# Fan-out throughput (issue 5): copies per second delivered to 2, 4, 16 and
+# 63 receivers through the kernel path (XDP passes up, TC clones) and the
 # userspace path (nattravd --xdp-mode off, recvmmsg/sendmmsg), in one run,
 # with the same single CPU doing all of the relay's work in both.
 #
@@ -16,13 +16,20 @@
 # frames as fast as CPU 0 takes them (twice, the better run kept); the
 # userspace path that and a few paced rates; each path's best is kept
 # (delivered copies/s; CPU per copy). Writes bench/results/<date>-fanout.md
-# and .csv. Needs root; about 3 minutes.
+# and .csv. Needs root; about 5 minutes.
 #
-#   scripts/bench-fanout.sh [--seconds S] [--receivers "2 4 8 16"]
+#   scripts/bench-fanout.sh [--seconds S] [--receivers "2 4 16 63"]
 #                           [--paths "kernel userspace"] [--user-offers "max 150000 ..."]
-#                           [--out DIR]
+#                           [--before BUILD_DIR] [--out DIR]
 #
 # --user-offers: copies/s offered to the userspace path (max: unpaced).
+# --before: first run the kernel path with BUILD_DIR's nattravd (another
+# build, e.g. of the previous commit) too, reported as "before" beside it.
+# --paths xdp-probe: fan-out in XDP (bpf/nt_fanxdp.bpf.c, a probe: no
+# daemon, broadcast into a devmap), measured the same way.
+# Relay CPU is reported two ways: CPU 0's busy time (everything that ran
+# there, other tenants of a shared machine too) and the relay's tasks' CPU
+# time (the generator, whose test runs carry the receive path, and nattravd).
 # Traffic stays inside the namespaces this script makes (scripts/topo.sh);
 # they, the daemon and the pins go away however it ends. Not a test: nothing
 # is asserted, the numbers are reported as measured.
@@ -32,16 +39,17 @@ ROOT=$(pwd)
 . scripts/lib.sh
 B="$ROOT/build"
 
-secs=3 outdir=bench/results ns="2 4 8 16" paths="kernel userspace"
+secs=3 outdir=bench/results ns="2 4 16 63" paths="kernel userspace" before=
 user_offers="max 150000 300000 450000 600000 900000"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--user-offers) user_offers=${2:?}; shift ;;
 	--receivers) ns=${2:?}; shift ;;
 	--paths) paths=${2:?}; shift ;;
+	--before) before=${2:?--before needs a build folder}; shift ;;
 	--seconds) secs=${2:?}; shift ;;
 	--out) outdir=${2:?--out needs a folder}; shift ;;
-	-h | --help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "bench-fanout.sh: unknown argument '$1' (see --help)" ;;
 	esac
 	shift
@@ -52,9 +60,14 @@ int_in --seconds "$secs" 1 600
 for n in $ns; do int_in "--receivers" "$n" 2 $((64 - 1)); done # a fan-out group of N + 1
 for o in $user_offers; do [ "$o" = max ] || int_in "--user-offers" "$o" 1000 100000000; done
 for p in $paths; do
-	[ "$p" = kernel ] || [ "$p" = userspace ] ||
-		nt_fail "bench-fanout.sh: --paths takes kernel and userspace, not '$p'"
+	[ "$p" = kernel ] || [ "$p" = userspace ] || [ "$p" = xdp-probe ] ||
+		nt_fail "bench-fanout.sh: --paths takes kernel, userspace and xdp-probe, not '$p'"
 done
+if [ -n "$before" ]; then
+	[ -x "$before/nattravd" ] || nt_fail "bench-fanout.sh: no nattravd in --before '$before'"
+	before=$(cd "$before" && pwd)
+	paths="before $paths"
+fi
 nt_check_root
 make -s
 nt_bpffs_ensure
@@ -96,14 +109,18 @@ client() { # ns out args...
 	exec ip netns exec "$ns" "$B/nattrav-client" --server "$RELAY_V4" --ca "$work/ca.pem" --json "$@" >"$out" 2>>"$work/clients.log"
 }
 dpid=
-start_daemon() {
-	nt_nsexec "$RELAY_NS" taskset -c "$RCPU" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+# The receivers share one address: as many connections from it as there are members.
+start_daemon() { # build_dir args...
+	local d=$1
+	shift
+	nt_nsexec "$RELAY_NS" taskset -c "$RCPU" "$d/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
 		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
 		--auth-secret-file "$work/secret" --config none --ctl-socket off --log-level warn \
-		--allow 203.0.113.0/24 --max-members 64 --max-pps 0 "$@" 2>>"$work/daemon.log" &
+		--allow 203.0.113.0/24 --max-members 64 --max-pps 0 --max-unauth-per-source 128 \
+		"$@" 2>>"$work/daemon.log" &
 	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
 		{ cat "$work/daemon.log" >&2; nt_fail "bench-fanout: nattravd did not start"; }
-	dpid=$(pgrep -f "nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1)
+	dpid=$(pgrep -f "$d/nattravd --iface $RELAY_IF .*--pin-dir $NT_PIN_DIR" | head -1)
 }
 stop_daemon() {
 	kill -TERM "$dpid" 2>/dev/null || true
@@ -153,12 +170,45 @@ run_cell() { # path n offers
 	for i in "${pids[@]}"; do wait "$i" 2>/dev/null || true; done
 }
 
+# the XDP probe's cell: no daemon, no clients; bench_fanxdp holds the probe on eth0
+run_probe_cell() { # n
+	local n=$1 lp i pmac
+	pmac=$(ip netns exec "$INET_NS" cat "/sys/class/net/$RELAY_PEER/address")
+	# ip and taskset exec: $! is the probe's own pid
+	ip netns exec "$RELAY_NS" taskset -c "$RCPU" "$B/bench/bench_fanxdp" "$RELAY_IF" "$n" \
+		"$RELAY_V4" 3478 "$C2_IP" "$RPORT" "$pmac" >"$work/probe-$n" 2>>"$work/probe.log" &
+	lp=$!
+	if nt_wait_for -t 10 grep -q ready "$work/probe-$n"; then
+		napi_pin "$RELAY_PEER" "$NCPU"
+		for i in 1 2; do
+			echo "max,$(gen xdp-probe "$n" max --dst-ns "$RELAY_NS" --dst "$RELAY_V4:3478" --pid "$lp")"
+		done
+	else
+		nt_log "bench-fanout: the XDP probe did not start ($(tail -1 "$work/probe.log"))"
+		echo "max,xdp-probe,200,,,,,,,,,,,,,"
+	fi
+	kill -TERM "$lp" 2>/dev/null || true
+	nt_wait_for -t 5 sh -c "! kill -0 $lp 2>/dev/null" || kill -9 "$lp" 2>/dev/null || true
+	wait "$lp" 2>/dev/null || true
+}
+
 csv_rows=$work/rows.csv
 echo "receivers,offer,$("$B/bench/bench_relay" --header)" >"$csv_rows"
 for path in $paths; do
-	if [ $path = kernel ]; then start_daemon; else start_daemon --xdp-mode off; fi
+	if [ "$path" = xdp-probe ]; then
+		for n in $ns; do
+			run_probe_cell "$n" | sed "s/^/$n,/" | tee -a "$csv_rows" |
+				sed "s/^/bench-fanout: $path, $n receivers: /" >&2
+		done
+		continue
+	fi
+	case $path in
+	kernel) start_daemon "$B" ;;
+	before) start_daemon "$before" ;;
+	*) start_daemon "$B" --xdp-mode off ;;
+	esac
 	offers="max max" # the best of two: the machine is shared
-	[ $path = kernel ] || offers=$user_offers
+	[ $path = userspace ] && offers=$user_offers
 	for n in $ns; do
 		run_cell $path "$n" "$offers" | sed "s/^/$n,/" | tee -a "$csv_rows" |
 			sed "s/^/bench-fanout: $path, $n receivers: /" >&2
@@ -180,22 +230,29 @@ with open(base + ".csv", "w") as o:
     w = csv.writer(o)
     w.writerow(["receivers", "path", "offer_copies_per_s", "frames_in", "copies_delivered",
                 "duration_s", "delivered_copies_per_s", "delivered_share", "relay_cpu_busy_s",
-                "nattravd_cpu_s", "relay_cpu_us_per_copy"])
+                "nattravd_cpu_s", "relay_cpu_us_per_copy", "relay_task_cpu_s",
+                "relay_task_cpu_us_per_copy", "background_busy_cpus"])
     for r in rows:
         n, l = int(r["receivers"]), r["label"]
         sent, got, t = F(r, "sent"), F(r, "received"), F(r, "duration_s")
         busy = F(r, "pinned_cpu_busy_s")
+        task = F(r, "gen_cpu_s") + F(r, "relay_proc_cpu_s")
         pps = got / t if t else 0.0
         share = got / (sent * n) if sent else 0.0
         us = 1e6 * busy / got if got else 0.0
+        tus = 1e6 * task / got if got else 0.0
         w.writerow([n, l, r["offer"], int(sent), int(got), "%.3f" % t, "%.0f" % pps,
-                    "%.3f" % share, "%.2f" % busy, r["relay_proc_cpu_s"], "%.3f" % us])
+                    "%.3f" % share, "%.2f" % busy, r["relay_proc_cpu_s"], "%.3f" % us,
+                    "%.2f" % task, "%.3f" % tus, r["idle_busy_rate"]])
         best = cells.get((l, n))
         if best is None or pps > best["pps"]:
             cells[(l, n)] = dict(pps=pps, share=share, offer=r["offer"],
-                                 us=best["us"] if best else us)
+                                 us=best["us"] if best else us,
+                                 tus=best["tus"] if best else tus)
         if us > 0 and us < cells[(l, n)]["us"]:
             cells[(l, n)]["us"] = us
+        if tus > 0 and tus < cells[(l, n)]["tus"]:
+            cells[(l, n)]["tus"] = tus
 offers = sorted({r["offer"] for r in rows if r["label"] == "userspace"},
                 key=lambda x: (x != "max", float(x) if x != "max" else 0.0))
 L = ["# Fan-out: kernel (XDP + TC clone) vs userspace (sendmmsg), %s" % base.rsplit("/", 1)[-1][:10], ""]
@@ -229,6 +286,29 @@ for n in sorted({int(r["receivers"]) for r in rows}):
     L.append("| %d | %.0f | %.0f (%s) | %s | %.2f / %.2f | %s | %.0f%% / %.0f%% |" % (
         n, k["pps"], u["pps"], u["offer"], ratio, k["us"], u["us"], cratio,
         100 * k["share"], 100 * u["share"]))
+L.append("")
+L.append(("Every path of this run, both measures of relay CPU per copy (the lowest of a "
+          "path's runs): CPU 0's busy time, and the relay's tasks' CPU time (the generator, "
+          "whose test runs carry the receive path and the kernel's fan-out, plus nattravd), "
+          "which other tenants of the machine do not inflate. \"vs userspace\": the "
+          "userspace path's CPU per copy over this path's, i.e. copies per relay CPU-second "
+          "against the userspace path's. Labels: `before` the kernel path with the "
+          "`--before` build, `xdp-probe` fan-out in XDP (`bpf/nt_fanxdp.bpf.c`). Other "
+          "tenants kept %.1f of the %s CPUs busy on average (the generator's idle samples)."
+          ) % (sum(F(r, "idle_busy_rate") for r in rows) / max(len(rows), 1), ncpu))
+L.append("")
+L.append("| receivers | path | copies/s | relay CPU µs/copy: CPU 0 busy / tasks | vs userspace per CPU-s: busy / tasks |")
+L.append("|---:|:--|---:|---:|---:|")
+order = ["before", "kernel", "xdp-probe", "userspace"]
+for n in sorted({int(r["receivers"]) for r in rows}):
+    u = cells.get(("userspace", n))
+    for l in order:
+        c = cells.get((l, n))
+        if not c:
+            continue
+        vs = lambda k: "%.2f" % (u[k] / c[k]) if u and u[k] and c[k] else "n/a"
+        L.append("| %d | %s | %.0f | %.2f / %.2f | %s / %s |" % (
+            n, l, c["pps"], c["us"], c["tus"], vs("us"), vs("tus")))
 open(base + ".md", "w").write("\n".join(L) + "\n")
 EOF
 nt_log "bench-fanout: wrote $base.csv and $base.md"
