@@ -9,9 +9,10 @@
  *
  * skb helpers invalidate packet pointers, so the per-copy work is done on a
  * copy of the headers on the stack and written back with
- * bpf_skb_store_bytes: only the bytes that differ from the previous copy's
- * (the MACs when the next hop changes; from the IP checksum on, not the
- * source address and TTL every copy shares).
+ * bpf_skb_store_bytes, only from the first byte that can differ from the
+ * previous copy's: the MACs only when the next hop changes; after the first
+ * copy, the IP header from its checksum on (IPv6: from the destination
+ * address on), not the version, lengths and TTL every copy shares.
  *
  * Counters go to the group's per-CPU nt_group_stats entry with plain adds:
  * the group entry itself is only read per packet.
