@@ -9,7 +9,13 @@
  *
  * skb helpers invalidate packet pointers, so the per-copy work is done on a
  * copy of the headers on the stack and written back with
- * bpf_skb_store_bytes.
+ * bpf_skb_store_bytes, only from the first byte that can differ from the
+ * previous copy's: the MACs only when the next hop changes; after the first
+ * copy, the IP header from its checksum on (IPv6: from the destination
+ * address on), not the version, lengths and TTL every copy shares.
+ *
+ * Counters go to the group's per-CPU nt_group_stats entry with plain adds:
+ * the group entry itself is only read per packet.
  */
 #ifndef NT_FANOUT_H
 #define NT_FANOUT_H
@@ -31,9 +37,13 @@
 /* IPv6 + UDP: the most of a copy's headers that differ from the next one's */
 #define NT_FAN_L34_MAX 48
 
+/* What a group's nt_group_stats entry starts from (a map value: too big for the stack) */
+static const struct nt_group_stats nt_group_stats_zero;
+
 struct nt_fan_ctx {
 	struct __sk_buff *skb;
 	struct nt_fanout_group *g;
+	struct nt_group_stats *st; /* this CPU's; NULL: not counted (map full) */
 	struct nt_endpoint sender;
 	/* IP and UDP headers as every copy starts them (nt_fan_common) */
 	__u32 l34[NT_FAN_L34_MAX / 4];
@@ -42,6 +52,8 @@ struct nt_fan_ctx {
 	__u16 pad;
 	__u32 l3_off;
 	__u8 fallback_macs[12]; /* dst = the sender's next hop, src = ours */
+	__u32 pkt_macs[3];      /* the packet's MACs now (dst, src) */
+	__u32 l34_done;         /* the common headers are in the packet */
 	__be16 media_port;
 	__u16 pad2;
 	__u32 relay_v4;
@@ -139,12 +151,12 @@ static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
 	struct nt_fanout_group *g = fc->g;
 	struct nt_endpoint *mb;
 	__u32 h[NT_FAN_L34_MAX / 4];
-	__u8 macs[12];
-	__u32 ifindex, len;
+	__u32 macs[3];
+	__u32 ifindex, len, skip;
 
 	i &= NT_GROUP_MAX_MEMBERS - 1; /* i < n_members <= the maximum; tells the verifier */
 	mb = &g->members[i];
-	ifindex = nt_fan_route(fc, mb, &g->routes[i], macs);
+	ifindex = nt_fan_route(fc, mb, &g->routes[i], (__u8 *)macs);
 	if (!ifindex)
 		return 0;
 	__builtin_memcpy(h, fc->l34, sizeof(h));
@@ -161,6 +173,7 @@ static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
 		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, mb->port));
 		udp->dest = mb->port;
 		len = sizeof(*ip) + sizeof(*udp);
+		skip = offsetof(struct iphdr, check);
 	} else {
 		struct ipv6hdr *ip6 = (void *)h;
 		struct udphdr *udp = (void *)(ip6 + 1);
@@ -170,15 +183,25 @@ static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
 		__builtin_memcpy(&ip6->daddr, mb->addr, 16);
 		udp->dest = mb->port;
 		len = sizeof(*ip6) + sizeof(*udp);
+		skip = offsetof(struct ipv6hdr, daddr);
 	}
+	if (!fc->l34_done)
+		skip = 0;
 	/*
 	 * RECOMPUTE keeps skb->csum right when the driver handed the packet
 	 * up with CHECKSUM_COMPLETE (it covers from the IP header on, so not
 	 * for the MACs); a no-op otherwise.
 	 */
-	if (bpf_skb_store_bytes(fc->skb, 0, macs, sizeof(macs), 0) ||
-	    bpf_skb_store_bytes(fc->skb, fc->l3_off, h, len, BPF_F_RECOMPUTE_CSUM))
+	if (macs[0] != fc->pkt_macs[0] || macs[1] != fc->pkt_macs[1] ||
+	    macs[2] != fc->pkt_macs[2]) {
+		if (bpf_skb_store_bytes(fc->skb, 0, macs, sizeof(macs), 0))
+			return 0;
+		__builtin_memcpy(fc->pkt_macs, macs, sizeof(macs));
+	}
+	if (bpf_skb_store_bytes(fc->skb, fc->l3_off + skip, (__u8 *)h + skip, len - skip,
+				BPF_F_RECOMPUTE_CSUM))
 		return 0;
+	fc->l34_done = 1;
 	return ifindex;
 }
 
@@ -203,7 +226,8 @@ static long nt_fan_one(__u32 i, void *data)
 		return 0;
 	ifindex = nt_fan_point(fc, i);
 	if (ifindex && bpf_clone_redirect(fc->skb, ifindex, 0) == 0) {
-		__sync_fetch_and_add(&g->delivered[i], 1);
+		if (fc->st)
+			fc->st->delivered[i]++;
 		fc->copies++;
 	}
 	return 0;
@@ -275,7 +299,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	struct ethhdr *eth;
 	struct udphdr *udp;
 	void *l3;
-	__u32 zero = 0, len = skb->len, n, last, ifindex = 0, ip_len, ip_hdr, udp_len;
+	__u32 zero = 0, len = skb->len, n, last, ifindex = 0, ip_len, ip_hdr, udp_len, gid;
 	__be16 proto;
 
 	cfg = bpf_map_lookup_elem(&nt_config, &zero);
@@ -288,6 +312,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		return NT_TC_ACT_OK;
 	__builtin_memcpy(fc.fallback_macs, eth->h_source, 6);
 	__builtin_memcpy(fc.fallback_macs + 6, eth->h_dest, 6);
+	__builtin_memcpy(fc.pkt_macs, eth, sizeof(fc.pkt_macs));
 	fc.l3_off = (__u32)(c.pos - (void *)(long)skb->data);
 	l3 = c.pos;
 
@@ -348,10 +373,16 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		nt_count(NT_STAT_DROP_MALFORMED, len);
 		return NT_TC_ACT_SHOT;
 	}
-	fc.g = bpf_map_lookup_elem(&nt_groups, &m->group_id);
+	gid = m->group_id;
+	fc.g = bpf_map_lookup_elem(&nt_groups, &gid);
 	if (!fc.g) {
 		nt_count(NT_STAT_DROP_NO_GROUP, len);
 		return NT_TC_ACT_SHOT;
+	}
+	fc.st = bpf_map_lookup_elem(&nt_group_stats, &gid);
+	if (!fc.st) { /* the group's first packet (since the daemon folded them in) */
+		bpf_map_update_elem(&nt_group_stats, &gid, &nt_group_stats_zero, BPF_NOEXIST);
+		fc.st = bpf_map_lookup_elem(&nt_group_stats, &gid);
 	}
 	fc.no_fib = !!(cfg->flags & NT_CONFIG_F_NO_FIB);
 	fc.media_port = cfg->media_port;
@@ -384,13 +415,15 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		ifindex = nt_fan_point(&fc, last);
 	}
 
-	__sync_fetch_and_add(&fc.g->packets_in, 1);
-	if (ifindex) {
-		__sync_fetch_and_add(&fc.g->delivered[last & (NT_GROUP_MAX_MEMBERS - 1)], 1);
+	if (ifindex)
 		fc.copies++;
+	if (fc.st) {
+		if (ifindex)
+			fc.st->delivered[last & (NT_GROUP_MAX_MEMBERS - 1)]++;
+		fc.st->packets_in++;
+		fc.st->copies_out += fc.copies;
+		fc.st->bytes_out += (__u64)fc.copies * len;
 	}
-	__sync_fetch_and_add(&fc.g->copies_out, fc.copies);
-	__sync_fetch_and_add(&fc.g->bytes_out, (__u64)fc.copies * len);
 	nt_count_n(NT_STAT_FANOUT_COPIES, fc.copies, (__u64)fc.copies * len);
 	nt_count_n(NT_STAT_DROP_NO_ROUTE, fc.no_route, (__u64)fc.no_route * len);
 	return ifindex ? bpf_redirect(ifindex, 0) : NT_TC_ACT_SHOT;

@@ -78,6 +78,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_groups SEC(".maps");
 
+/* Fan-out counters per group and CPU (struct nt_group_stats); key: group id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NT_MAX_GROUPS);
+	__type(key, __u32);
+	__type(value, struct nt_group_stats);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} nt_group_stats SEC(".maps");
+
 /*
  * Interfaces the XDP program may redirect to, key and value their ifindex,
  * written by the daemon once it has seen a next hop there. A frame whose

@@ -22,6 +22,7 @@
 #define NT_MAP_EGRESS "nt_egress"
 #define NT_MAP_TURN_CHANS "nt_turn_chans"
 #define NT_MAP_TURN_PEERS "nt_turn_peers"
+#define NT_MAP_GROUP_STATS "nt_group_stats"
 
 /* How long the XDP program trusts a cached FIB answer. */
 #define NT_ROUTE_CACHE_NS 1000000000ull
@@ -149,6 +150,12 @@ struct nt_fan_route {
 	__u64 expires_ns;
 };
 
+/*
+ * The counters (packets_in .. bytes_out, delivered) hold what the daemon
+ * folded in: its userspace path's, and NT_MAP_GROUP_STATS's each time it
+ * rewrites the entry. The TC program counts in NT_MAP_GROUP_STATS only;
+ * nt_maps_get_group() returns the sum of both.
+ */
 struct nt_fanout_group {
 	__u32 n_members;
 	__u32 pad;
@@ -159,6 +166,20 @@ struct nt_fanout_group {
 	__u64 delivered[NT_GROUP_MAX_MEMBERS];
 	/* written by the TC program; userspace writes zeros (members move) */
 	struct nt_fan_route routes[NT_GROUP_MAX_MEMBERS];
+};
+
+/*
+ * One CPU's fan-out counters of one group (NT_MAP_GROUP_STATS, per-CPU hash
+ * keyed by group id), as in nt_fanout_group: per CPU so that no cache line
+ * is written by every CPU per packet, and added without locked operations.
+ * The TC program makes the entry at a group's first packet; the daemon
+ * folds it into the group entry (and deletes it) when it rewrites that.
+ */
+struct nt_group_stats {
+	__u64 packets_in;
+	__u64 copies_out;
+	__u64 bytes_out;
+	__u64 delivered[NT_GROUP_MAX_MEMBERS];
 };
 
 /* fib lookup off: swap MACs and XDP_TX (single-homed relays, tests) */
@@ -252,6 +273,7 @@ _Static_assert((NT_GROUP_MAX_MEMBERS & (NT_GROUP_MAX_MEMBERS - 1)) == 0,
 	       "the TC program masks member indexes: a power of two");
 _Static_assert(sizeof(struct nt_fan_route) == 24, "nt_fan_route layout");
 _Static_assert(sizeof(struct nt_fanout_group) == 32 + NT_GROUP_MAX_MEMBERS * 52, "nt_fanout_group layout");
+_Static_assert(sizeof(struct nt_group_stats) == 24 + NT_GROUP_MAX_MEMBERS * 8, "nt_group_stats layout");
 _Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
 _Static_assert(sizeof(struct nt_turn_chan_key) == 24, "nt_turn_chan_key layout");
 _Static_assert(sizeof(struct nt_turn_peer_key) == 40, "nt_turn_peer_key layout");

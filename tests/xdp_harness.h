@@ -52,6 +52,7 @@ static inline int harness_open(struct harness *h, bool own_netns)
 	h->maps.stats_fd = bpf_map__fd(h->skel->maps.nt_stats);
 	h->maps.groups_fd = bpf_map__fd(h->skel->maps.nt_groups);
 	h->maps.egress_fd = bpf_map__fd(h->skel->maps.nt_egress);
+	h->maps.group_stats_fd = bpf_map__fd(h->skel->maps.nt_group_stats);
 	h->prog_fd = bpf_program__fd(h->skel->progs.nt_xdp);
 	return 0;
 }

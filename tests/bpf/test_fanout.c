@@ -14,7 +14,9 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -205,7 +207,7 @@ ParameterizedTest(struct fan_case *c, fanout, copies)
 		cr_assert(pkt_sums_ok(frames[i], lens[i], c->zero_csum), "copy %d: checksums", i);
 		cr_assert_arr_eq(frames[i], want, lens[i], "copy %d differs", i);
 	}
-	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(h.skel->maps.nt_groups), &key, &after), 0);
+	cr_assert_eq(nt_maps_get_group(&h.maps, GROUP_ID, &after), 0);
 	cr_assert_eq(after.packets_in, 1);
 	cr_assert_eq(after.copies_out, (__u64)c->receivers);
 	cr_assert_eq(after.delivered[0], 0, "the sender got its own packet");
@@ -339,16 +341,144 @@ Test(fanout, nobody_to_send_to)
 	struct nt_fanout_group g = { .n_members = 3 }, after;
 	struct harness h;
 	size_t lens[8];
-	int fd, gfd, key = GROUP_ID;
+	int fd, gfd;
 
 	member(4, 0, &g.members[0]);
 	member(6, 1, &g.members[1]);
 	member(6, 2, &g.members[2]);
 	fd = group_setup(&h, &c, &g, &gfd);
 	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_SHOT), 0);
-	cr_assert_eq(bpf_map_lookup_elem(gfd, &key, &after), 0);
+	cr_assert_eq(nt_maps_get_group(&h.maps, GROUP_ID, &after), 0);
 	cr_assert_eq(after.packets_in, 1);
 	cr_assert_eq(after.copies_out, 0);
+	close(fd);
+	harness_close(&h);
+}
+
+/*
+ * Members behind one next hop share MACs, which are written only when they
+ * change from one copy to the next: each copy still has its own.
+ */
+Test(fanout, shared_next_hops)
+{
+	static uint8_t frames[8][PKT_MAX];
+	static const struct fan_case c = { 4, 5, false, false, false };
+	/* members 1..5: next hops X X Y X Z; 1..4 get clones, 5 the packet itself */
+	static const uint8_t hop[6] = { 0, 0x71, 0x71, 0x72, 0x71, 0x73 };
+	struct nt_fanout_group g = { .n_members = 6 };
+	struct harness h;
+	size_t lens[8];
+	int fd, gfd;
+
+	for (int i = 0; i < 6; i++) {
+		member(4, i, &g.members[i]);
+		if (!i)
+			continue;
+		memcpy(g.routes[i].dmac, (uint8_t[]){ 2, 0, 0, 0, 0, hop[i] }, 6);
+		memcpy(g.routes[i].smac, daemon_smac, 6);
+		g.routes[i].ifindex = 0; /* set below: nt0 exists once the net is made */
+		g.routes[i].expires_ns = NT_ROUTE_DAEMON;
+	}
+	fd = group_setup(&h, &c, &g, &gfd);
+	for (int i = 1; i < 6; i++)
+		g.routes[i].ifindex = if_nametoindex("nt0");
+	cr_assert_eq(nt_maps_put_group(&h.maps, GROUP_ID, &g), 0);
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_REDIRECT), 4);
+	for (int k = 0; k < 4; k++) {
+		struct pkt_view v;
+		struct nt_endpoint want = g.members[k + 1];
+
+		cr_assert_arr_eq(frames[k], ((uint8_t[]){ 2, 0, 0, 0, 0, hop[k + 1] }), 6,
+				 "copy %d: destination MAC", k);
+		cr_assert_arr_eq(frames[k] + 6, daemon_smac, 6, "copy %d: source MAC", k);
+		cr_assert(pkt_parse(frames[k], lens[k], &v));
+		cr_assert_arr_eq(frames[k] + v.l3 + 16, want.addr + 12, 4, "copy %d: address", k);
+		cr_assert_arr_eq(frames[k] + v.l4 + 2, &want.port, 2, "copy %d: port", k);
+		cr_assert(pkt_sums_ok(frames[k], lens[k], false), "copy %d: checksums", k);
+	}
+	close(fd);
+	harness_close(&h);
+}
+
+/*
+ * The TC program counts per CPU (nt_group_stats), never in the shared group
+ * entry; nt_maps_get_group() adds them up over CPUs and to the entry's own
+ * counters, and nt_maps_put_group() folds them into the entry, once.
+ */
+Test(fanout, counters_per_cpu)
+{
+	static uint8_t frames[8][PKT_MAX];
+	static const struct fan_case c = { 4, 2, false, true, false };
+	struct nt_fanout_group g = { .n_members = 3 }, raw, sum;
+	struct nt_group_stats *pc;
+	int ncpu = libbpf_num_possible_cpus(), fd, gfd, sfd, key = GROUP_ID, cpus[2], n = 0;
+	struct harness h;
+	cpu_set_t all, one;
+	size_t lens[8];
+	__u64 flen;
+
+	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+	for (int i = 0; i < CPU_SETSIZE && n < 2; i++)
+		if (CPU_ISSET(i, &all))
+			cpus[n++] = i;
+	cr_assert_eq(n, 2, "the test needs two CPUs to run on");
+	cr_assert_gt(ncpu, cpus[1]);
+	for (int i = 0; i < 3; i++)
+		member(4, i, &g.members[i]);
+	/* what the daemon folded in before */
+	g.packets_in = 10;
+	g.copies_out = 20;
+	g.bytes_out = 1000;
+	g.delivered[1] = g.delivered[2] = 10;
+	fd = group_setup(&h, &c, &g, &gfd);
+	sfd = bpf_map__fd(h.skel->maps.nt_group_stats);
+
+	/* one packet on the first CPU, two on the second: two copies each */
+	for (int k = 0; k < 3; k++) {
+		CPU_ZERO(&one);
+		CPU_SET(cpus[k ? 1 : 0], &one);
+		cr_assert_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+		cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_REDIRECT), 1);
+	}
+	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	flen = lens[0];
+
+	cr_assert_eq(bpf_map_lookup_elem(gfd, &key, &raw), 0);
+	cr_assert_eq(raw.packets_in, 10, "the shared entry is not written per packet");
+	cr_assert_eq(raw.delivered[1], 10);
+	pc = calloc((size_t)ncpu, sizeof(*pc));
+	cr_assert_not_null(pc);
+	cr_assert_eq(bpf_map_lookup_elem(sfd, &key, pc), 0);
+	cr_assert_eq(pc[cpus[0]].packets_in, 1);
+	cr_assert_eq(pc[cpus[1]].packets_in, 2);
+	cr_assert_eq(pc[cpus[1]].copies_out, 4);
+	cr_assert_eq(pc[cpus[1]].delivered[2], 2);
+
+	cr_assert_eq(nt_maps_get_group(&h.maps, GROUP_ID, &sum), 0);
+	cr_assert_eq(sum.packets_in, 13);
+	cr_assert_eq(sum.copies_out, 26);
+	cr_assert_eq(sum.bytes_out, 1000 + 6 * flen);
+	cr_assert_eq(sum.delivered[0], 0, "the sender got nothing");
+	cr_assert_eq(sum.delivered[1], 13);
+	cr_assert_eq(sum.delivered[2], 13);
+
+	/* a rewrite (the daemon's, members or routes changed) folds them in */
+	cr_assert_eq(nt_maps_put_group(&h.maps, GROUP_ID, &sum), 0);
+	cr_assert_lt(bpf_map_lookup_elem(sfd, &key, pc), 0);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_eq(nt_maps_get_group(&h.maps, GROUP_ID, &sum), 0);
+	cr_assert_eq(sum.packets_in, 13, "not counted twice");
+	cr_assert_eq(sum.delivered[2], 13);
+
+	/* and the next packet starts a new per-CPU entry */
+	cr_assert_eq(send_one(&h, &g, fd, frames, lens, TC_ACT_REDIRECT), 1);
+	cr_assert_eq(nt_maps_get_group(&h.maps, GROUP_ID, &sum), 0);
+	cr_assert_eq(sum.packets_in, 14);
+	cr_assert_eq(sum.copies_out, 28);
+
+	cr_assert_eq(nt_maps_del_group(&h.maps, GROUP_ID), 0);
+	cr_assert_lt(bpf_map_lookup_elem(sfd, &key, pc), 0, "deleted with the group");
+	free(pc);
 	close(fd);
 	harness_close(&h);
 }

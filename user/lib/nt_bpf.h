@@ -29,6 +29,7 @@ struct nt_maps {
 	int groups_fd;
 	int egress_fd; /* -1 when pinned by a version without it */
 	int turn_chans_fd, turn_peers_fd; /* TURN channels in XDP; -1 likewise */
+	int group_stats_fd; /* per-CPU group counters; -1 when pinned by a version without it */
 };
 
 /* Open the maps pinned under pin_dir. -ENOENT when nothing is pinned there. */
@@ -61,10 +62,19 @@ int nt_maps_for_each_mapping(const struct nt_maps *m, nt_mapping_fn fn, void *ar
 int nt_maps_set_config(const struct nt_maps *m, const struct nt_config *cfg);
 int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg);
 
-/* Members of a group of three or more (NT_MAPPING_F_FANOUT mappings). */
+/*
+ * Members of a group of three or more (NT_MAPPING_F_FANOUT mappings).
+ * get: the entry, its counters plus the TC program's per-CPU ones
+ * (NT_MAP_GROUP_STATS). put: writes g, whose counters are then the whole
+ * count, and deletes the per-CPU ones; so g should come from get (or start
+ * from zero). Copies counted between the two are lost, as when two writers
+ * race on one entry. del: both.
+ */
 int nt_maps_put_group(const struct nt_maps *m, __u32 group_id, const struct nt_fanout_group *g);
 int nt_maps_get_group(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g);
 int nt_maps_del_group(const struct nt_maps *m, __u32 group_id);
+/* Adds the per-CPU counters of group_id to g's; 0 also when there are none. */
+int nt_maps_add_group_stats(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g);
 
 /*
  * Egress ports the XDP program may redirect to (NT_MAP_EGRESS): the kernel

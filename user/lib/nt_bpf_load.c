@@ -395,6 +395,7 @@ void nt_xdp_maps(const struct nt_xdp *x, struct nt_maps *m)
 	m->egress_fd = bpf_map__fd(x->skel->maps.nt_egress);
 	m->turn_chans_fd = bpf_map__fd(x->skel->maps.nt_turn_chans);
 	m->turn_peers_fd = bpf_map__fd(x->skel->maps.nt_turn_peers);
+	m->group_stats_fd = bpf_map__fd(x->skel->maps.nt_group_stats);
 }
 
 void nt_xdp_close(struct nt_xdp *x)

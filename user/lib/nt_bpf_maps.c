@@ -27,6 +27,7 @@ int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 	m->mappings_fd = m->mappings4_fd = m->config_fd = m->stats_fd = m->groups_fd =
 		m->egress_fd = -1;
 	m->turn_chans_fd = m->turn_peers_fd = -1;
+	m->group_stats_fd = -1;
 	m->mappings_fd = open_pinned(pin_dir, NT_MAP_MAPPINGS);
 	if (m->mappings_fd < 0)
 		goto fail;
@@ -53,6 +54,10 @@ int nt_maps_open(struct nt_maps *m, const char *pin_dir)
 	m->turn_peers_fd = open_pinned(pin_dir, NT_MAP_TURN_PEERS);
 	if (m->turn_peers_fd < 0)
 		m->turn_peers_fd = -1;
+	/* optional too: pinned by versions that count fan-out per CPU */
+	m->group_stats_fd = open_pinned(pin_dir, NT_MAP_GROUP_STATS);
+	if (m->group_stats_fd < 0)
+		m->group_stats_fd = -1;
 	return 0;
 fail: {
 	int err = m->mappings_fd < 0 ? m->mappings_fd :
@@ -67,7 +72,7 @@ fail: {
 void nt_maps_close(struct nt_maps *m)
 {
 	int *fds[] = { &m->mappings_fd, &m->mappings4_fd, &m->config_fd, &m->stats_fd, &m->groups_fd,
-		       &m->egress_fd, &m->turn_chans_fd, &m->turn_peers_fd };
+		       &m->egress_fd, &m->turn_chans_fd, &m->turn_peers_fd, &m->group_stats_fd };
 
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -220,21 +225,66 @@ int nt_maps_get_config(const struct nt_maps *m, struct nt_config *cfg)
 	return ret_errno(bpf_map_lookup_elem(m->config_fd, &zero, cfg));
 }
 
+/* The per-CPU counters are folded into g: they must not count twice. */
+static void del_group_stats(const struct nt_maps *m, __u32 group_id)
+{
+	if (m->group_stats_fd >= 0)
+		bpf_map_delete_elem(m->group_stats_fd, &group_id);
+}
+
 int nt_maps_put_group(const struct nt_maps *m, __u32 group_id, const struct nt_fanout_group *g)
 {
 	if (g->n_members > NT_GROUP_MAX_MEMBERS)
 		return -E2BIG;
-	return ret_errno(bpf_map_update_elem(m->groups_fd, &group_id, g, BPF_ANY));
+	if (bpf_map_update_elem(m->groups_fd, &group_id, g, BPF_ANY) < 0)
+		return -errno;
+	del_group_stats(m, group_id);
+	return 0;
+}
+
+int nt_maps_add_group_stats(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g)
+{
+	struct nt_group_stats *v;
+	int ncpu, err = 0;
+
+	if (m->group_stats_fd < 0)
+		return 0;
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	/* a per-CPU value is one slot per possible CPU, each padded to 8 bytes: this one is */
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->group_stats_fd, &group_id, v) < 0) {
+		err = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	for (int c = 0; c < ncpu; c++) {
+		g->packets_in += v[c].packets_in;
+		g->copies_out += v[c].copies_out;
+		g->bytes_out += v[c].bytes_out;
+		for (int i = 0; i < NT_GROUP_MAX_MEMBERS; i++)
+			g->delivered[i] += v[c].delivered[i];
+	}
+out:
+	free(v);
+	return err;
 }
 
 int nt_maps_get_group(const struct nt_maps *m, __u32 group_id, struct nt_fanout_group *g)
 {
-	return ret_errno(bpf_map_lookup_elem(m->groups_fd, &group_id, g));
+	if (bpf_map_lookup_elem(m->groups_fd, &group_id, g) < 0)
+		return -errno;
+	return nt_maps_add_group_stats(m, group_id, g);
 }
 
 int nt_maps_del_group(const struct nt_maps *m, __u32 group_id)
 {
-	return ret_errno(bpf_map_delete_elem(m->groups_fd, &group_id));
+	if (bpf_map_delete_elem(m->groups_fd, &group_id) < 0)
+		return -errno;
+	del_group_stats(m, group_id);
+	return 0;
 }
 
 int nt_maps_put_egress(const struct nt_maps *m, __u32 ifindex)

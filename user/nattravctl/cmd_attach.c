@@ -122,7 +122,7 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 
 static const char *const pinned_maps[] = { NT_MAP_MAPPINGS, NT_MAP_MAPPINGS4, NT_MAP_CONFIG,
 					   NT_MAP_STATS,    NT_MAP_GROUPS,    NT_MAP_EGRESS,
-					   NT_MAP_TURN_CHANS, NT_MAP_TURN_PEERS };
+					   NT_MAP_GROUP_STATS, NT_MAP_TURN_CHANS, NT_MAP_TURN_PEERS };
 
 static int purge_pins(const char *pin_dir)
 {

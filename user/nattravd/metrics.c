@@ -116,7 +116,8 @@ static int count_fanout(struct nd *d, uint64_t *groups, uint64_t *members)
 	while (bpf_map_get_next_key(d->maps.groups_fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		if (nt_maps_get_group(&d->maps, key, &g))
+		/* members only: not the per-CPU counters nt_maps_get_group() adds up */
+		if (bpf_map_lookup_elem(d->maps.groups_fd, &key, &g))
 			continue;
 		(*groups)++;
 		*members += g.n_members;
