@@ -61,7 +61,7 @@ CFLAGS   ?= -O2 -g
 # Build-time limits of include/nattrav_abi.h, e.g. NT_DEFS=-DNT_GROUP_MAX_MEMBERS=32
 NT_DEFS  ?=
 # override: "make CFLAGS=..." (as packaging tools do) adds to these, not replaces them
-override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT) $(NT_DEFS) $(CPPFLAGS)
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/libclient -I$(OUT) $(NT_DEFS) $(CPPFLAGS)
 LDFLAGS  ?=
 LDLIBS   := -lbpf -lelf -lz -lssl -lcrypto -lm -lhiredis
 # nattravd only: sd_notify for Type=notify, a no-op when systemd did not start it.
@@ -75,10 +75,12 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard bpf/*.h) $(wildcard include/*.h)
 
 # user/lib/*.c: code shared by the daemon, the client, the ctl tool and tests.
-LIB_SRCS  := $(wildcard user/lib/*.c)
-LIB_OBJS  := $(patsubst user/lib/%.c,$(OUT)/lib/%.o,$(LIB_SRCS))
+# the internal archive holds the client library's sources too (unit tests, tools)
+LIB_SRCS  := $(wildcard user/lib/*.c) $(wildcard user/libclient/*.c)
+LIB_OBJS  := $(addprefix $(OUT)/lib/,$(notdir $(LIB_SRCS:.c=.o)))
 LIB       := $(OUT)/libnattrav.a
-USER_HDRS := $(wildcard user/lib/*.h) $(wildcard include/*.h) $(wildcard user/*/*.h)
+USER_HDRS := $(wildcard user/lib/*.h) $(wildcard user/libclient/*.h) $(wildcard include/*.h) \
+	$(wildcard user/*/*.h)
 
 # The client library for applications, libnattrav-client (.so and .a):
 # the client sources and the shared code they need, built with hidden
@@ -86,7 +88,7 @@ USER_HDRS := $(wildcard user/lib/*.h) $(wildcard include/*.h) $(wildcard user/*/
 # exported (the version script says so too). Licence: LGPL-2.1 OR BSD-2-Clause.
 CLIENT_VERSION := 1.0.0
 CLIENT_SONAME  := libnattrav-client.so.1
-CLIENT_SRCS := $(wildcard user/lib/nt_client*.c) $(wildcard user/libclient/*.c) \
+CLIENT_SRCS := $(wildcard user/libclient/*.c) \
 	user/lib/nt_endpoint.c user/lib/nt_line.c user/lib/nt_tls_policy.c user/lib/nt_wire.c \
 	user/lib/nt_hmac.c user/lib/nt_redirect.c user/lib/nt_num.c
 CLIENT_OBJS := $(addprefix $(OUT)/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
@@ -123,10 +125,10 @@ E2E_BINS := $(patsubst tests/e2e/lib/%.c,$(OUT)/e2e/%,$(E2E_SRCS))
 # under ASan and UBSan. Not part of "all": run with scripts/fuzz.sh.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
-FUZZ_LIB_OBJS := $(patsubst user/lib/%.c,$(OUT)/fuzz/lib/%.o,$(LIB_SRCS))
+FUZZ_LIB_OBJS := $(addprefix $(OUT)/fuzz/lib/,$(notdir $(LIB_SRCS:.c=.o)))
 FUZZ_LIB  := $(OUT)/fuzz/libnattrav-fuzz.a
 FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	-std=gnu11 -D_GNU_SOURCE -Wall -Iinclude -Iuser/lib -I$(OUT)
+	-std=gnu11 -D_GNU_SOURCE -Wall -Iinclude -Iuser/lib -Iuser/libclient -I$(OUT)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -177,6 +179,11 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 $(OUT)/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/lib/%.o: user/libclient/%.c $(USER_HDRS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
@@ -283,6 +290,11 @@ $(OUT)/fuzz/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
+$(OUT)/fuzz/lib/%.o: user/libclient/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
 $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
@@ -349,8 +361,8 @@ clean:
 # The daemon, client and ctl tool under ASan and UBSan, in $(OUT)/asan/, for
 # tests/e2e/sanitized.sh (which also runs the daemon under valgrind).
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-fno-sanitize-recover=undefined $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(OUT)
-ASAN_LIB_OBJS := $(patsubst user/lib/%.c,$(OUT)/asan/lib/%.o,$(LIB_SRCS))
+	-fno-sanitize-recover=undefined $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/libclient -I$(OUT)
+ASAN_LIB_OBJS := $(addprefix $(OUT)/asan/lib/,$(notdir $(LIB_SRCS:.c=.o)))
 ASAN_LIB  := $(OUT)/asan/libnattrav.a
 ASAN_BINS := $(addprefix $(OUT)/asan/,$(TOOLS))
 
@@ -358,6 +370,11 @@ ASAN_BINS := $(addprefix $(OUT)/asan/,$(TOOLS))
 asan: $(ASAN_BINS)
 
 $(OUT)/asan/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
+
+$(OUT)/asan/lib/%.o: user/libclient/%.c $(USER_HDRS) $(SKELS)
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ASAN_CFLAGS) -c $< -o $@
