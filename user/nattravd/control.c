@@ -565,6 +565,13 @@ static void conn_close(struct nd *d, struct nd_conn *c, const char *why)
 		c->sess = NULL;
 	}
 	unauth_release(d, c);
+	/*
+	 * Lines told this round are written at its end, after a doom (a kick's
+	 * EVT BYE and EXPIRED): their last chance, one best-effort write, unless
+	 * writing is what failed.
+	 */
+	if (c->state == C_OPEN && c->olen && !c->lost && SSL_write(c->ssl, c->out, (int)c->olen) <= 0)
+		ERR_clear_error();
 	if (c->state == C_OPEN)
 		SSL_shutdown(c->ssl); /* best effort: one close_notify, no waiting */
 	close(c->h.fd); /* also leaves the epoll set */
