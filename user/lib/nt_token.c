@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "nt_hmac.h"
+#include "nt_readfile.h"
 #include "nt_token.h"
 
 #define MAC_LEN 32
@@ -266,28 +267,9 @@ int nt_token_read_secret(const char *path, void *buf, size_t *len)
 {
 	/* two spare bytes: a trailing "\r\n" on a secret of the maximum size */
 	unsigned char tmp[NT_TOKEN_SECRET_MAX + 3];
-	size_t n = 0;
-	ssize_t r;
-	int fd, err = 0;
+	size_t n;
+	int err = nt_read_small_file(path, tmp, sizeof(tmp), &n);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (n < sizeof(tmp)) {
-		r = read(fd, tmp + n, sizeof(tmp) - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!err && n == sizeof(tmp))
-		err = -EFBIG;
 	if (!err && n && tmp[n - 1] == '\n') {
 		n--;
 		if (n && tmp[n - 1] == '\r')

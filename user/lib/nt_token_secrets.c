@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <openssl/crypto.h>
+#include "nt_readfile.h"
 #include "nt_token.h"
 
 /* every secret at its longest with "\r\n", and one byte to see a larger file */
@@ -38,32 +39,13 @@ static int split(const unsigned char *b, size_t n, struct nt_token_secrets *s)
 int nt_token_read_secrets(const char *path, struct nt_token_secrets *s)
 {
 	unsigned char *b = malloc(SECRETS_FILE_MAX);
-	size_t n = 0;
-	ssize_t r;
-	int fd, err = 0;
+	size_t n;
+	int err;
 
 	if (!b)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(b);
-		return err;
-	}
-	while (n < SECRETS_FILE_MAX) {
-		r = read(fd, b + n, SECRETS_FILE_MAX - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!err && n == SECRETS_FILE_MAX)
+	err = nt_read_small_file(path, b, SECRETS_FILE_MAX, &n);
+	if (err == -EFBIG)
 		err = -E2BIG;
 	if (!err)
 		err = split(b, n, s);
