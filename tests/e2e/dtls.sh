@@ -15,20 +15,8 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 . "$HERE/lib/relay_env.sh"
 nt_relay_env ntd c1=cone c2=symmetric
-openssl rand -hex 32 >"$work/secret"
 MPORT=9476
-nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
-	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
-	--auth-secret-file "$work/secret" --config none --allow 203.0.113.0/24 \
-	--metrics "$MPORT" 2>>"$work/daemon.log" &
-DAEMON=$!
-nt_cleanup_push 'pkill -9 -f "$NT_DAEMON_PATTERN"'
-nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
-	{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
-metric() {
-	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
-		awk -v k="$1" '$1 == k { print $2 }'
-}
+lab_daemon --metrics "$MPORT"
 check "dtls_peer runs on the shared library" sh -c "ldd '$B/e2e/dtls_peer' | grep -q 'libnattrav-client.so.1 => $B/'"
 
 fwd0=$(metric 'nattrav_received_packets_total{path="xdp",verdict="forwarded"}')

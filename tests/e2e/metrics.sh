@@ -19,7 +19,6 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib/relay_env.sh"
 nt_relay_env ntm c1=cone c2=symmetric
 MPORT=9473
-openssl rand -hex 32 >"$work/secret"
 
 # promtool without the prometheus service: the package's binary, unpacked
 # into build/tools (kept between runs), nothing installed on the host
@@ -37,14 +36,7 @@ fi
 
 touch "$work/daemon.log"
 journal=$(stat -c '%d:%i' "$work/daemon.log")
-JOURNAL_STREAM=$journal nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
-	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
-	--auth-secret-file "$work/secret" --config none --allow 203.0.113.0/24 \
-	--metrics "$MPORT" 2>>"$work/daemon.log" &
-DAEMON=$!
-nt_cleanup_push 'pkill -9 -f "$NT_DAEMON_PATTERN"'
-nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
-	{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
+JOURNAL_STREAM=$journal lab_daemon --metrics "$MPORT"
 
 check "journald: lines carry <6> and no timestamp of ours" grep -q '^<6>nattravd up on' "$work/daemon.log"
 check "journald: no line without a priority" sh -c "! grep -v '^<[0-7]>' '$work/daemon.log'"

@@ -15,21 +15,9 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib/relay_env.sh"
 nt_relay_env ntu c1=cone c2=symmetric
 MPORT=9474
-openssl rand -hex 32 >"$work/secret"
 command -v turnutils_stunclient >/dev/null || nt_fail "turnutils_stunclient missing (coturn; scripts/deps.sh installs it)"
 
-nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
-	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
-	--auth-secret-file "$work/secret" --config none --allow 203.0.113.0/24 \
-	--metrics "$MPORT" --log-level debug 2>>"$work/daemon.log" &
-DAEMON=$!
-nt_cleanup_push 'pkill -9 -f "$NT_DAEMON_PATTERN"'
-nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
-	{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
-metric() {
-	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
-		awk -v k="$1" '$1 == k { print $2 }'
-}
+lab_daemon --metrics "$MPORT" --log-level debug
 
 ip netns exec "$C1_NS" timeout 10 turnutils_stunclient -p 3478 "$RELAY_V4" >"$work/stunclient" 2>&1 || true
 check "turnutils_stunclient behind a NAT learns the NAT's address ($C1_PUBLIC)" \

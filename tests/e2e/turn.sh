@@ -21,23 +21,10 @@ ROOT=$(cd "$HERE/../.." && pwd)
 nt_relay_env ntt c1=cone c2=symmetric c3=none
 MPORT=9475
 command -v turnutils_uclient >/dev/null || nt_fail "turnutils_uclient missing (coturn; scripts/deps.sh installs it)"
-openssl rand -hex 32 >"$work/secret"
 printf 'rest-secret-%s\n' "$P" >"$work/turn-secret"
 TURN_SECRET="rest-secret-$P"
 
-nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
-	--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
-	--auth-secret-file "$work/secret" --config none --allow 203.0.113.0/24 \
-	--turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 \
-	--metrics "$MPORT" --log-level debug 2>>"$work/daemon.log" &
-DAEMON=$!
-nt_cleanup_push 'pkill -9 -f "$NT_DAEMON_PATTERN"'
-nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
-	{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
-metric() {
-	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
-		awk -v k="$1" '$1 == k { print $2 }'
-}
+lab_daemon --turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 --metrics "$MPORT" --log-level debug
 
 ip netns exec "$C3_NS" turnutils_peer -L "$C3_IP" -p 3480 >"$work/peer.log" 2>&1 &
 nt_cleanup_push "kill $! 2>/dev/null"

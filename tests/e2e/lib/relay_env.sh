@@ -48,6 +48,27 @@ nt_relay_env() {
 }
 
 check() { nt_check "$@"; }
+
+# lab_daemon EXTRA...: nattravd on the lab's relay (its certificate, a fresh
+# secret unless one is there, the lab's documentation range allowed), its
+# log in $work/daemon.log; returns once the control port listens.
+lab_daemon() {
+	[ -s "$work/secret" ] || openssl rand -hex 32 >"$work/secret"
+	nt_nsexec "$RELAY_NS" "$B/nattravd" --iface "$RELAY_IF" --addr "$RELAY_V4" \
+		--pin-dir "$NT_PIN_DIR" --cert "$work/server.pem" --key "$work/server.key" \
+		--auth-secret-file "$work/secret" --config none --allow 203.0.113.0/24 \
+		"$@" 2>>"$work/daemon.log" &
+	DAEMON=$!
+	nt_cleanup_push 'pkill -9 -f "$NT_DAEMON_PATTERN"'
+	nt_wait_for -t 10 sh -c "ip netns exec '$RELAY_NS' ss -Htln 'sport = :4433' | grep -q ." ||
+		{ tail -5 "$work/daemon.log"; nt_fail "nattravd did not start"; }
+}
+
+# metric NAME{LABELS}: its value on the relay's --metrics $MPORT
+metric() {
+	ip netns exec "$RELAY_NS" curl -sf "http://127.0.0.1:$MPORT/metrics" |
+		awk -v k="$1" '$1 == k { print $2 }'
+}
 # token USER [GROUP...]: a token for USER and the groups named (none: any, '*')
 token() { nt_token "$B/nattravctl" "$work/secret" 600 "$@"; }
 ctl() { nt_nsexec "$RELAY_NS" "$B/nattravctl" --pin-dir "$NT_PIN_DIR" "${NT_CTL_EXTRA[@]}" "$@"; }
