@@ -11,7 +11,8 @@
 # loopback, 0.0.0.0, [::], v4-mapped loopback, private, link-local,
 # multicast, the relay itself) get 403 or 443, a lab peer 0; error
 # responses pad with zeros (CVE-2020-4067); metrics count it all; nattrav's
-# own clients relay beside it.
+# own clients relay beside it; channels a killed nattravd left in XDP are
+# removed by the next one.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -96,6 +97,23 @@ wait $a || true
 wait $b || true
 check "nattrav's own clients relay beside TURN (c1 and c2 received 100)" \
 	test "$(json_field "$work/c1" summary received)" = 100 -a "$(json_field "$work/c2" summary received)" = 100
+
+# a relay killed with a channel in XDP: its successor clears what has no allocation behind it
+chans() { bpftool -j map dump pinned "$NT_PIN_DIR/nt_turn_chans" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+ip netns exec "$C1_NS" "$B/bench/bench_turn" client --bind "$C1_IP:41000" --server "$RELAY_V4:3478" \
+	--peer "$C3_IP:3480" --secret "$TURN_SECRET" --user hold --hold 30 >"$work/hold.out" 2>&1 &
+hold=$!
+nt_cleanup_push "kill $hold 2>/dev/null"
+nt_wait_for -t 10 grep -q ready "$work/hold.out" || true
+check "a held allocation's channel is in XDP ($(chans) entries)" test "$(chans)" = 1
+kill -9 "$(daemon_pid)"
+wait "$DAEMON" 2>/dev/null || true
+check "after kill -9 the channel is still pinned" test "$(chans)" = 1
+lab_daemon --turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 --metrics "$MPORT"
+check "the next nattravd removes it: no allocation outlives its process ($(chans) left)" \
+	sh -c "[ \"\$(bpftool -j map dump pinned '$NT_PIN_DIR/nt_turn_chans' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')\" = 0 ] &&
+	       grep -q 'TURN: 2 channel entries a previous run left in XDP removed' '$work/daemon.log'"
+kill "$hold" 2>/dev/null || true
 
 stop_daemon
 check "no relayed port left open after stop" \

@@ -69,6 +69,7 @@ static int setup_bpf(struct nd *d)
 	if (err)
 		return err;
 	nt_xdp_maps(d->xdp, &d->maps);
+	nd_turn_forget_xdp(d);
 	/* flags an operator set with nattravctl stay; the rate limit is ours (--max-pps) */
 	if (nt_maps_get_config(&d->maps, &cfg))
 		memset(&cfg, 0, sizeof(cfg));

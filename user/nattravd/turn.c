@@ -260,6 +260,33 @@ static void xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
 	       nt_endpoint_format(&ch->peer, p, sizeof(p)));
 }
 
+static size_t map_clear(int fd, size_t key_size)
+{
+	uint8_t key[64], next[64];
+	size_t n = 0;
+
+	if (fd < 0 || key_size > sizeof(key))
+		return 0;
+	/* always from the start: the key just deleted cannot lead on */
+	while (!bpf_map_get_next_key(fd, NULL, next)) {
+		memcpy(key, next, key_size);
+		if (bpf_map_delete_elem(fd, key))
+			break;
+		n++;
+	}
+	return n;
+}
+
+void nd_turn_forget_xdp(struct nd *d)
+{
+	size_t n = map_clear(d->maps.turn_chans_fd, sizeof(struct nt_turn_chan_key)) +
+		   map_clear(d->maps.turn_peers_fd, sizeof(struct nt_turn_peer_key));
+
+	if (n)
+		nt_info("TURN: %zu channel entries a previous run left in XDP removed (allocations do not outlive nattravd)",
+			n);
+}
+
 void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
 {
 	const struct nd_turn *t = d->turn;

@@ -48,6 +48,12 @@ struct nd_turn_conf {
 
 int nd_turn_open(struct nd *d);
 void nd_turn_close(struct nd *d);
+/*
+ * Empty the pinned TURN channel maps: allocations live in this process
+ * only, so channels a previous run (killed, or upgraded) left there have
+ * no allocation behind them and must not go on relaying.
+ */
+void nd_turn_forget_xdp(struct nd *d);
 bool nd_turn_enabled(const struct nd *d);
 /* A TURN request or indication (parsed m of method TURN's) from src on media socket h. */
 void nd_turn_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
