@@ -90,6 +90,8 @@ nt_wait_for -t 15 sh -c "tail -n +$((mark + 1)) '$work/daemon.log' | grep 'udp: 
 flood_lines=$(tail -n +$((mark + 1)) "$work/daemon.log" | grep -v '^[^ ]* debug ' | grep -c . || true)
 check "flood: $(jf sent) datagrams, $(jf replies) replies: at most 10 a second for the session" \
 	python3 -c "import sys; sys.exit(not (int('$(jf sent)') >= 1000 and 1 <= int('$(jf replies)') <= 10 * (float('$(jf secs)') + 2)))"
+check "flood: STUN Binding answered at the per-address reply rate, not 1:1 ($(jf binding_replies))" \
+	python3 -c "import sys; sys.exit(not (1 <= int('$(jf binding_replies)') <= 50 * (float('$(jf secs)') + 2)))"
 check "flood: a summary line with the reasons" \
 	sh -c "tail -n +$((mark + 1)) '$work/daemon.log' | grep 'udp: refused' | grep 'bad mac' | grep 'unknown session' | grep 'malformed' | grep -q 'stale answer'"
 check "flood: $flood_lines log lines above debug, not one per datagram" test "$flood_lines" -le 12

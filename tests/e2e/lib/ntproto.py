@@ -287,7 +287,9 @@ def cmd_flood(a):
     sock = udp()
     ans = s.verify(sock)  # verified, then its ANSWER is stale: replays get a signed 438
     s.wait_event("VERIFIED", 3)
-    res = {"sent": 0, "replies": 0, "stale_sent": 0}
+    # replies: nattrav's own (bounded per session); binding: standard STUN
+    # Binding answers (RFC 8489, bounded by the per-address reply rate)
+    res = {"sent": 0, "replies": 0, "binding_replies": 0, "stale_sent": 0}
     forged_key = os.urandom(32)
     sid = struct.pack("!Q", s.sid)
     end = time.time() + a.seconds
@@ -300,6 +302,8 @@ def cmd_flood(a):
                                               (A_SEQ, struct.pack("!Q", 1))], forged_key),
             os.urandom(12) + b"\0" * 8,  # junk: media to the relay, never a reply
             b"\x00\x01\x00\x00" + struct.pack("!I", COOKIE) + os.urandom(12),  # STUN Binding
+            # a PROBE whose length field claims more than it holds: malformed
+            b"\x02\xc1\x00\x08" + struct.pack("!I", COOKIE) + os.urandom(12),
             ans,  # an authentic ANSWER, replayed
         ):
             sock.sendto(msg, s.media)
@@ -309,10 +313,15 @@ def cmd_flood(a):
             r, _, _ = select.select([sock], [], [], 0)
             if not r:
                 break
-            sock.recvfrom(2048)
-            res["replies"] += 1
+            data, _ = sock.recvfrom(2048)
+            res["binding_replies" if data[:2] == b"\x01\x01" else "replies"] += 1
         time.sleep(0.002)
-    res["replies"] += drain(sock, 1.0)
+    while True:
+        r, _, _ = select.select([sock], [], [], 1.0)
+        if not r:
+            break
+        data, _ = sock.recvfrom(2048)
+        res["binding_replies" if data[:2] == b"\x01\x01" else "replies"] += 1
     res["secs"] = round(time.time() - t0, 2)
     s.close()
     print(json.dumps(res))
