@@ -67,7 +67,7 @@ with open(base + ".csv", "w") as f:
     for o in out:
         f.write(",".join(str(x) for x in o) + "\n")
 
-labels = [l for l in ["direct", "reflector", "nattrav-xdp", "nattrav-user", "coturn"]
+labels = [l for l in ["direct", "reflector", "nattrav-xdp", "nattrav-user", "nattrav-turn-xdp", "nattrav-turn-user", "coturn"]
           if any(k[0] == l for k in res)]
 payloads = ["64", "200", "1200"]
 with open(os.path.join(run, "plot-mpps.dat"), "w") as f, open(os.path.join(run, "plot-cpu.dat"), "w") as g:
@@ -136,6 +136,10 @@ for p in payloads:
     L.append("- %s B: nattrav XDP = %sx coturn (target ≥ 5x: %s), %sx its userspace path (≥ 3x: %s), reflector = %sx nattrav XDP (≤ 1.5x: %s)" % (
         p, fmt(a, 1), "met" if a >= 5 else "NOT met", fmt(b, 1), "met" if b >= 3 else "NOT met",
         fmt(c, 2), "met" if c <= 1.5 else "NOT met"))
+    if ("nattrav-turn-xdp", p) in res:
+        t, u = ratio("nattrav-turn-xdp", "coturn", p), ratio("nattrav-turn-xdp", "nattrav-turn-user", p)
+        L.append("- %s B, TURN (the same ChannelData to nattravd and to coturn): nattrav's XDP channels = %sx coturn (target ≥ 5x: %s), %sx nattravd's userspace TURN" % (
+            p, fmt(t, 1), "met" if t >= 5 else "NOT met", fmt(u, 1)))
 L.append("")
 if lat:
     L.append("## Latency at 1000 pps, 200 B (one way, same clock)\n")
