@@ -185,8 +185,9 @@ static __always_inline int nt_turn_from_peer(struct xdp_md *ctx, struct ethhdr *
 	f->packets++;
 	f->bytes += dlen;
 	__builtin_memcpy(&h, eth, sizeof(h));
+	/* the headers are rewritten already: no way back to nattravd */
 	if (bpf_xdp_adjust_head(ctx, -NT_CHANNEL_HDR))
-		return -1;
+		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
 	data = (void *)(long)ctx->data;
 	if (data + sizeof(h) + NT_CHANNEL_HDR > (void *)(long)ctx->data_end)
 		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
