@@ -90,7 +90,7 @@ CLIENT_VERSION := 1.0.0
 CLIENT_SONAME  := libnattrav-client.so.1
 CLIENT_SRCS := $(wildcard user/libclient/*.c) \
 	user/lib/nt_endpoint.c user/lib/nt_line.c user/lib/nt_tls_policy.c user/lib/nt_wire.c \
-	user/lib/nt_hmac.c user/lib/nt_redirect.c user/lib/nt_num.c
+	user/lib/nt_hmac.c user/lib/nt_redirect.c user/lib/nt_num.c user/lib/nt_stun.c
 CLIENT_OBJS := $(addprefix $(OUT)/libclient/,$(notdir $(CLIENT_SRCS:.c=.o)))
 CLIENT_MAP  := user/libclient/libnattrav-client.map
 CLIENT_SO   := $(OUT)/libnattrav-client.so.$(CLIENT_VERSION)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * STUN codec (RFC 8489). Every read is bounded by the length the caller
  * passed; the header's length field is trusted only once it matched it.
@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
+#include "nt_be.h"
 #include "nt_stun.h"
 
 #define ATTR_HDR 4
@@ -16,29 +17,7 @@
 #define FP_LEN 8	/* attribute header + CRC */
 #define MI_LEN 20	/* HMAC-SHA1 */
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint32_t fingerprint(const uint8_t *p, size_t n)
+uint32_t nt_stun_fingerprint(const uint8_t *p, size_t n)
 {
 	return (uint32_t)crc32(0, p, (uInt)n) ^ FP_XOR;
 }
@@ -57,11 +36,11 @@ int nt_stun_parse(const uint8_t *buf, size_t len, struct nt_stun_msg *m)
 	bool integrity = false;
 
 	memset(m, 0, sizeof(*m));
-	if (len < NT_STUN_HDR_LEN || (buf[0] & 0xc0) || get32(buf + 4) != NT_STUN_MAGIC)
+	if (len < NT_STUN_HDR_LEN || (buf[0] & 0xc0) || nt_get32(buf + 4) != NT_STUN_MAGIC)
 		return -ENOMSG;
-	if (len > NT_STUN_MAX || get16(buf + 2) != len - NT_STUN_HDR_LEN || (len & 3))
+	if (len > NT_STUN_MAX || nt_get16(buf + 2) != len - NT_STUN_HDR_LEN || (len & 3))
 		return -EBADMSG;
-	type = get16(buf);
+	type = nt_get16(buf);
 	m->method = (uint16_t)(((type >> 2) & 0xf80) | ((type >> 1) & 0x070) | (type & 0x00f));
 	m->cls = (enum nt_stun_class)(((type >> 7) & 2) | ((type >> 4) & 1));
 	memcpy(m->tid, buf + 8, NT_STUN_TID_LEN);
@@ -72,15 +51,15 @@ int nt_stun_parse(const uint8_t *buf, size_t len, struct nt_stun_msg *m)
 
 		if (len - off < ATTR_HDR)
 			return -EBADMSG;
-		at = get16(buf + off);
-		alen = get16(buf + off + 2);
+		at = nt_get16(buf + off);
+		alen = nt_get16(buf + off + 2);
 		padded = ((size_t)alen + 3) & ~(size_t)3;
 		if (padded > len - off - ATTR_HDR)
 			return -EBADMSG;
 		if (at == NT_STUN_ATTR_FINGERPRINT) {
 			/* last, and over everything before it */
 			if (alen != 4 || off + FP_LEN != len ||
-			    get32(buf + off + ATTR_HDR) != fingerprint(buf, off))
+			    nt_get32(buf + off + ATTR_HDR) != nt_stun_fingerprint(buf, off))
 				return -EBADMSG;
 			m->fingerprint = true;
 		} else if (!integrity) {
@@ -133,7 +112,7 @@ size_t nt_stun_unknown(const struct nt_stun_msg *m, const uint16_t *known, size_
 /* the XOR pad: the cookie, then the transaction id (RFC 8489 14.2) */
 static void xor_pad(uint8_t pad[16], const uint8_t tid[NT_STUN_TID_LEN])
 {
-	put32(pad, NT_STUN_MAGIC);
+	nt_put32(pad, NT_STUN_MAGIC);
 	memcpy(pad + 4, tid, NT_STUN_TID_LEN);
 }
 
@@ -145,9 +124,9 @@ int nt_stun_xor_addr_decode(const struct nt_stun_attr *a, const uint8_t tid[NT_S
 	uint8_t *port = (uint8_t *)&ep->port;
 	size_t alen;
 
-	if (a->len == 8 && a->val[1] == 0x01)
+	if (a->len == 8 && !a->val[0] && a->val[1] == 0x01)
 		alen = 4;
-	else if (a->len == 20 && a->val[1] == 0x02)
+	else if (a->len == 20 && !a->val[0] && a->val[1] == 0x02)
 		alen = 16;
 	else
 		return -EBADMSG;
@@ -171,9 +150,9 @@ void nt_stun_begin(struct nt_stun_builder *b, uint8_t *buf, size_t cap, uint16_t
 		b->err = -ENOSPC;
 		return;
 	}
-	put16(buf, nt_stun_type(method, cls));
-	put16(buf + 2, 0);
-	put32(buf + 4, NT_STUN_MAGIC);
+	nt_put16(buf, nt_stun_type(method, cls));
+	nt_put16(buf + 2, 0);
+	nt_put32(buf + 4, NT_STUN_MAGIC);
 	memcpy(buf + 8, tid, NT_STUN_TID_LEN);
 	b->off = NT_STUN_HDR_LEN;
 }
@@ -188,21 +167,36 @@ void nt_stun_put(struct nt_stun_builder *b, uint16_t type, const void *val, size
 		b->err = -ENOSPC;
 		return;
 	}
-	put16(b->buf + b->off, type);
-	put16(b->buf + b->off + 2, (uint16_t)len);
+	nt_put16(b->buf + b->off, type);
+	nt_put16(b->buf + b->off + 2, (uint16_t)len);
 	if (len)
 		memcpy(b->buf + b->off + ATTR_HDR, val, len);
 	memset(b->buf + b->off + ATTR_HDR + len, 0, padded - len);
 	b->off += ATTR_HDR + padded;
-	put16(b->buf + 2, (uint16_t)(b->off - NT_STUN_HDR_LEN));
+	nt_put16(b->buf + 2, (uint16_t)(b->off - NT_STUN_HDR_LEN));
 }
 
-void nt_stun_put_xor_addr(struct nt_stun_builder *b, uint16_t type, const struct nt_endpoint *ep)
+size_t nt_stun_xor_addr_encode(uint8_t out[20], const struct nt_endpoint *ep,
+			       const uint8_t tid[NT_STUN_TID_LEN])
 {
 	const uint8_t *port = (const uint8_t *)&ep->port;
 	bool v4 = ep->family == NT_FAMILY_V4;
 	size_t alen = v4 ? 4 : 16;
-	uint8_t v[20], pad[16];
+	uint8_t pad[16];
+
+	xor_pad(pad, tid);
+	out[0] = 0;
+	out[1] = v4 ? 0x01 : 0x02;
+	out[2] = port[0] ^ pad[0];
+	out[3] = port[1] ^ pad[1];
+	for (size_t i = 0; i < alen; i++)
+		out[4 + i] = ep->addr[(v4 ? 12 : 0) + i] ^ pad[i];
+	return 4 + alen;
+}
+
+void nt_stun_put_xor_addr(struct nt_stun_builder *b, uint16_t type, const struct nt_endpoint *ep)
+{
+	uint8_t v[20];
 
 	if (b->err)
 		return;
@@ -210,14 +204,7 @@ void nt_stun_put_xor_addr(struct nt_stun_builder *b, uint16_t type, const struct
 		b->err = -EAFNOSUPPORT;
 		return;
 	}
-	xor_pad(pad, b->buf + 8);
-	v[0] = 0;
-	v[1] = v4 ? 0x01 : 0x02;
-	v[2] = port[0] ^ pad[0];
-	v[3] = port[1] ^ pad[1];
-	for (size_t i = 0; i < alen; i++)
-		v[4 + i] = ep->addr[(v4 ? 12 : 0) + i] ^ pad[i];
-	nt_stun_put(b, type, v, 4 + alen);
+	nt_stun_put(b, type, v, nt_stun_xor_addr_encode(v, ep, b->buf + 8));
 }
 
 void nt_stun_put_error(struct nt_stun_builder *b, unsigned code, const char *reason)
@@ -250,7 +237,7 @@ static int integrity(const uint8_t *buf, size_t off, const uint8_t *key, size_t 
 	if (off > sizeof(tmp))
 		return -EMSGSIZE;
 	memcpy(tmp, buf, off);
-	put16(tmp + 2, (uint16_t)(off + ATTR_HDR + MI_LEN - NT_STUN_HDR_LEN));
+	nt_put16(tmp + 2, (uint16_t)(off + ATTR_HDR + MI_LEN - NT_STUN_HDR_LEN));
 	return HMAC(EVP_sha1(), key, (int)klen, tmp, off, mac, &n) ? 0 : -EIO;
 }
 
@@ -291,8 +278,8 @@ int nt_stun_finish(struct nt_stun_builder *b)
 	if (b->off + FP_LEN > b->cap)
 		return -ENOSPC;
 	/* the CRC covers the header with the length that counts FINGERPRINT */
-	put16(b->buf + 2, (uint16_t)(b->off + FP_LEN - NT_STUN_HDR_LEN));
-	put32(crc, fingerprint(b->buf, b->off));
+	nt_put16(b->buf + 2, (uint16_t)(b->off + FP_LEN - NT_STUN_HDR_LEN));
+	nt_put32(crc, nt_stun_fingerprint(b->buf, b->off));
 	nt_stun_put(b, NT_STUN_ATTR_FINGERPRINT, crc, 4);
 	return b->err ? b->err : (int)b->off;
 }
@@ -325,7 +312,7 @@ int nt_stun_binding_answer(const uint8_t *req, size_t len, const struct nt_endpo
 	if (nu) {
 		nu = nu < 8 ? nu : 8;
 		for (size_t i = 0; i < nu; i++)
-			put16((uint8_t *)&wire[i], unknown[i]);
+			nt_put16((uint8_t *)&wire[i], unknown[i]);
 		nt_stun_begin(&b, out, cap, NT_STUN_METHOD_BINDING, NT_STUN_ERROR, m.tid);
 		nt_stun_put_error(&b, 420, "Unknown Attribute");
 		nt_stun_put(&b, NT_STUN_ATTR_UNKNOWN_ATTRIBUTES, wire, nu * 2);

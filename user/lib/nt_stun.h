@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
  * STUN (RFC 8489) messages as the standards speak them: a bounded parser
  * that lists a message's attributes, a builder, and the Binding method that
@@ -91,6 +91,13 @@ size_t nt_stun_unknown(const struct nt_stun_msg *m, const uint16_t *known, size_
  */
 int nt_stun_check_integrity(const uint8_t *buf, const struct nt_stun_msg *m, const uint8_t *key,
 			    size_t klen);
+
+/* CRC-32 of n bytes XORed with 0x5354554e: the FINGERPRINT value (RFC 8489 14.7). */
+uint32_t nt_stun_fingerprint(const uint8_t *p, size_t n);
+
+/* The value of an XOR-MAPPED-ADDRESS (and kin) for ep under tid; its length (8 or 20). */
+size_t nt_stun_xor_addr_encode(uint8_t out[20], const struct nt_endpoint *ep,
+			       const uint8_t tid[NT_STUN_TID_LEN]);
 
 /* An address attribute's value, XORed (XOR-MAPPED-ADDRESS and kin) with tid. */
 int nt_stun_xor_addr_decode(const struct nt_stun_attr *a, const uint8_t tid[NT_STUN_TID_LEN],

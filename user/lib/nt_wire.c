@@ -9,65 +9,23 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <zlib.h>
 
 #include "nt_hmac.h"
+#include "nt_be.h"
+#include "nt_stun.h"
 #include "nt_wire.h"
 
 #define ATTR_HDR 4
 #define MI_LEN 32
-#define FP_XOR 0x5354554eu
 
 static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, v);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-/*
- * CRC-32 (ISO-HDLC): zlib's, table-driven; a bitwise loop over a padded
- * PROBE was the daemon's costliest own function per verification.
- */
-static uint32_t crc32_stun(const uint8_t *p, size_t n)
-{
-	return (uint32_t)crc32(0, p, (uInt)n) ^ FP_XOR;
-}
 
 bool nt_wire_is_control(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
 	return len >= NT_STUN_HDR_LEN && (p[0] & 0xc0) == 0 &&
-	       get32(p + 4) == NT_STUN_MAGIC;
+	       nt_get32(p + 4) == NT_STUN_MAGIC;
 }
 
 int nt_wire_random(void *out, size_t len)
@@ -157,48 +115,14 @@ static bool endpoint_ok(const struct nt_endpoint *ep)
 	return ep->family == NT_FAMILY_V6 && !mapped;
 }
 
-/* XOR-MAPPED-ADDRESS value (RFC 8489 14.2): port ^ cookie>>16, addr ^ cookie|tid. */
-static size_t xor_addr(uint8_t *out, const struct nt_endpoint *ep,
-		       const uint8_t *tid)
-{
-	uint8_t pad[16];
-	const uint8_t *port = (const uint8_t *)&ep->port;
-	bool v4 = ep->family == NT_FAMILY_V4;
-	const uint8_t *a = v4 ? ep->addr + 12 : ep->addr;
-	size_t alen = v4 ? 4 : 16;
-
-	put32(pad, NT_STUN_MAGIC);
-	memcpy(pad + 4, tid, NT_WIRE_TID_LEN);
-	out[0] = 0;
-	out[1] = v4 ? 0x01 : 0x02;
-	out[2] = port[0] ^ pad[0];
-	out[3] = port[1] ^ pad[1];
-	for (size_t i = 0; i < alen; i++)
-		out[4 + i] = a[i] ^ pad[i];
-	return 4 + alen;
-}
-
+/* XOR-MAPPED-ADDRESS into an endpoint of the one canonical form (endpoint_ok). */
 static int unxor_addr(struct nt_endpoint *ep, const uint8_t *v, size_t n,
 		      const uint8_t *tid)
 {
-	struct nt_endpoint tmp = { 0 };
-	uint8_t back[20];
+	const struct nt_stun_attr a = { .len = (uint16_t)n, .val = v };
+	struct nt_endpoint tmp;
 
-	if (n == 8 && v[0] == 0 && v[1] == 0x01) {
-		tmp.family = NT_FAMILY_V4;
-		memcpy(tmp.addr, v4_prefix, sizeof(v4_prefix));
-	} else if (n == 20 && v[0] == 0 && v[1] == 0x02) {
-		tmp.family = NT_FAMILY_V6;
-	} else {
-		return -EBADMSG;
-	}
-	/* XOR is its own inverse: decode by encoding the wire bytes again. */
-	memcpy(tmp.addr + (n == 8 ? 12 : 0), v + 4, n - 4);
-	memcpy(&tmp.port, v + 2, 2);
-	xor_addr(back, &tmp, tid);
-	memcpy(tmp.addr + (n == 8 ? 12 : 0), back + 4, n - 4);
-	memcpy(&tmp.port, back + 2, 2);
-	if (!endpoint_ok(&tmp))
+	if (n > 0xffff || nt_stun_xor_addr_decode(&a, tid, &tmp) || !endpoint_ok(&tmp))
 		return -EBADMSG;
 	*ep = tmp;
 	return 0;
@@ -216,12 +140,12 @@ static int put_attr(struct builder *b, uint16_t type, const void *val,
 
 	if (b->off + ATTR_HDR + padded > b->cap)
 		return -ENOSPC;
-	put16(b->buf + b->off, type);
-	put16(b->buf + b->off + 2, (uint16_t)len);
+	nt_put16(b->buf + b->off, type);
+	nt_put16(b->buf + b->off + 2, (uint16_t)len);
 	memcpy(b->buf + b->off + ATTR_HDR, val, len);
 	memset(b->buf + b->off + ATTR_HDR + len, 0, padded - len);
 	b->off += ATTR_HDR + padded;
-	put16(b->buf + 2, (uint16_t)(b->off - NT_STUN_HDR_LEN));
+	nt_put16(b->buf + 2, (uint16_t)(b->off - NT_STUN_HDR_LEN));
 	return 0;
 }
 
@@ -238,7 +162,7 @@ static int mi_compute(const uint8_t *msg, size_t mi_off, const uint8_t *key,
 	if (mi_off < NT_STUN_HDR_LEN || mi_off + ATTR_HDR + MI_LEN > NT_WIRE_MAX)
 		return -EINVAL;
 	memcpy(tmp, msg, mi_off);
-	put16(tmp + 2, (uint16_t)(mi_off - NT_STUN_HDR_LEN + ATTR_HDR + MI_LEN));
+	nt_put16(tmp + 2, (uint16_t)(mi_off - NT_STUN_HDR_LEN + ATTR_HDR + MI_LEN));
 	return nt_hmac_sha256(key, NT_WIRE_KEY_LEN, tmp, mi_off, out);
 }
 
@@ -303,14 +227,14 @@ int nt_wire_build(void *buf, size_t cap, const struct nt_wire_msg *m,
 		method = m->error_method, cls = 3;
 		break;
 	}
-	put16(b.buf, stun_type(method, cls));
-	put16(b.buf + 2, 0);
-	put32(b.buf + 4, NT_STUN_MAGIC);
+	nt_put16(b.buf, stun_type(method, cls));
+	nt_put16(b.buf + 2, 0);
+	nt_put32(b.buf + 4, NT_STUN_MAGIC);
 	memcpy(b.buf + 8, m->tid, NT_WIRE_TID_LEN);
 	b.off = NT_STUN_HDR_LEN;
 
 	if (need & NT_WIRE_HAS_SESSION_ID) {
-		put64(v, m->session_id);
+		nt_put64(v, m->session_id);
 		err = err ?: put_attr(&b, NT_WIRE_ATTR_SESSION_ID, v, 8);
 	}
 	if (need & NT_WIRE_HAS_CHALLENGE)
@@ -318,19 +242,19 @@ int nt_wire_build(void *buf, size_t cap, const struct nt_wire_msg *m,
 				      m->challenge_len);
 	if (need & NT_WIRE_HAS_MAPPED)
 		err = err ?: put_attr(&b, NT_WIRE_ATTR_XOR_MAPPED, v,
-				      xor_addr(v, &m->mapped, m->tid));
+				      nt_stun_xor_addr_encode(v, &m->mapped, m->tid));
 	if (need & NT_WIRE_HAS_LIFETIME) {
-		put32(v, m->lifetime_ms);
+		nt_put32(v, m->lifetime_ms);
 		err = err ?: put_attr(&b, NT_WIRE_ATTR_LIFETIME, v, 4);
 	}
 	if (need & NT_WIRE_HAS_SEQUENCE) {
-		put64(v, m->seq);
+		nt_put64(v, m->seq);
 		err = err ?: put_attr(&b, NT_WIRE_ATTR_SEQUENCE, v, 8);
 	}
 	if (need & NT_WIRE_HAS_ERROR_CODE) {
 		size_t rl = strlen(m->reason);
 
-		put16(v, 0);
+		nt_put16(v, 0);
 		v[2] = m->error_code / 100;
 		v[3] = m->error_code % 100;
 		memcpy(v + 4, m->reason, rl);
@@ -359,8 +283,8 @@ int nt_wire_build(void *buf, size_t cap, const struct nt_wire_msg *m,
 		if (b.off + ATTR_HDR + 4 > b.cap)
 			return -ENOSPC;
 		/* the CRC covers a header whose length already counts FINGERPRINT */
-		put16(b.buf + 2, (uint16_t)(b.off + ATTR_HDR + 4 - NT_STUN_HDR_LEN));
-		put32(v, crc32_stun(b.buf, b.off));
+		nt_put16(b.buf + 2, (uint16_t)(b.off + ATTR_HDR + 4 - NT_STUN_HDR_LEN));
+		nt_put32(v, nt_stun_fingerprint(b.buf, b.off));
 		err = put_attr(&b, NT_WIRE_ATTR_FINGERPRINT, v, 4);
 	}
 	return err ?: (int)b.off;
@@ -397,7 +321,7 @@ static int take_attr(struct nt_wire_msg *m, const uint8_t *msg, size_t off,
 	case NT_WIRE_HAS_SESSION_ID:
 		if (n != 8)
 			return -EBADMSG;
-		m->session_id = get64(v);
+		m->session_id = nt_get64(v);
 		return 0;
 	case NT_WIRE_HAS_CHALLENGE:
 		if (n < NT_WIRE_CHALLENGE_MIN || n > NT_WIRE_CHALLENGE_MAX)
@@ -410,15 +334,15 @@ static int take_attr(struct nt_wire_msg *m, const uint8_t *msg, size_t off,
 	case NT_WIRE_HAS_LIFETIME:
 		if (n != 4)
 			return -EBADMSG;
-		m->lifetime_ms = get32(v);
+		m->lifetime_ms = nt_get32(v);
 		return 0;
 	case NT_WIRE_HAS_SEQUENCE:
 		if (n != 8)
 			return -EBADMSG;
-		m->seq = get64(v);
+		m->seq = nt_get64(v);
 		return 0;
 	case NT_WIRE_HAS_ERROR_CODE:
-		if (n < 4 || n > 4 + NT_WIRE_REASON_MAX || get16(v) ||
+		if (n < 4 || n > 4 + NT_WIRE_REASON_MAX || nt_get16(v) ||
 		    v[2] < 3 || v[2] > 6 || v[3] > 99 ||
 		    !reason_ok((const char *)v + 4, n - 4))
 			return -EBADMSG;
@@ -432,7 +356,7 @@ static int take_attr(struct nt_wire_msg *m, const uint8_t *msg, size_t off,
 		m->mi_off = off;
 		return 0;
 	case NT_WIRE_HAS_FINGERPRINT:
-		if (n != 4 || get32(v) != crc32_stun(msg, off))
+		if (n != 4 || nt_get32(v) != nt_stun_fingerprint(msg, off))
 			return -EBADMSG;
 		return 0;
 	}
@@ -451,9 +375,9 @@ int nt_wire_parse(const void *buf, size_t len, struct nt_wire_msg *m)
 		return -ENOMSG;
 	if (len > NT_WIRE_MAX)
 		return -EMSGSIZE;
-	if (get16(p + 2) != len - NT_STUN_HDR_LEN || (len & 3))
+	if (nt_get16(p + 2) != len - NT_STUN_HDR_LEN || (len & 3))
 		return -EBADMSG;
-	m->type = get16(p);
+	m->type = nt_get16(p);
 	err = kind_of(m->type, &m->kind, &m->error_method);
 	if (err)
 		return err;
@@ -463,7 +387,7 @@ int nt_wire_parse(const void *buf, size_t len, struct nt_wire_msg *m)
 
 	/* len - off stays a multiple of 4, so an attribute header always fits */
 	for (off = NT_STUN_HDR_LEN; off < len;) {
-		uint16_t type = get16(p + off), alen = get16(p + off + 2);
+		uint16_t type = nt_get16(p + off), alen = nt_get16(p + off + 2);
 		size_t padded = ((size_t)alen + 3) & ~(size_t)3;
 
 		if (padded > len - off - ATTR_HDR)

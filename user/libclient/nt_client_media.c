@@ -8,38 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "nt_be.h"
 #include "nattrav_client.h"
 
 /* Sequences above this are counted but not checked for duplicates. */
 #define STATS_SEQ_TRACKED (1ull << 24)
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)(v >> 32));
-	put32(p + 4, (uint32_t)v);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
 
 uint64_t nt_client_now_ns(void)
 {
@@ -60,13 +33,13 @@ int nt_client_media_encode(void *buf, size_t cap, size_t size, const struct nt_c
 	memset(p, 0, size);
 	p[0] = 0x80;
 	p[1] = m->pt;
-	put16(p + 2, (uint16_t)m->seq);
+	nt_put16(p + 2, (uint16_t)m->seq);
 	/* 90 kHz media clock, as video RTP; only for tools that look */
-	put32(p + 4, (uint32_t)(m->send_ns / 1000000000ull * 90000 +
+	nt_put32(p + 4, (uint32_t)(m->send_ns / 1000000000ull * 90000 +
 				m->send_ns % 1000000000ull / 11111));
-	put32(p + 8, m->ssrc);
-	put64(p + 12, m->send_ns);
-	put64(p + 20, m->seq);
+	nt_put32(p + 8, m->ssrc);
+	nt_put64(p + 12, m->send_ns);
+	nt_put64(p + 20, m->seq);
 	return (int)size;
 }
 
@@ -78,9 +51,9 @@ int nt_client_media_decode(const void *buf, size_t len, struct nt_client_media *
 	if (len < NT_CLIENT_MEDIA_HDR_LEN || p[0] != 0x80)
 		return -EINVAL;
 	m->pt = p[1] & 0x7f;
-	m->ssrc = get32(p + 8);
-	m->send_ns = get64(p + 12);
-	m->seq = get64(p + 20);
+	m->ssrc = nt_get32(p + 8);
+	m->send_ns = nt_get64(p + 12);
+	m->seq = nt_get64(p + 20);
 	/* the RTP sequence must agree with the full one */
 	if ((uint16_t)m->seq != (uint16_t)(p[2] << 8 | p[3]))
 		return -EINVAL;
