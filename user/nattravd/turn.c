@@ -23,6 +23,7 @@
 #include "nt_endpoint.h"
 #include "nt_index.h"
 #include "nt_log.h"
+#include "nt_readfile.h"
 #include "nt_turn_auth.h"
 #include "turn.h"
 
@@ -104,13 +105,12 @@ const struct nd_turn_stats *nd_turn_stats(const struct nd *d)
 static int read_secret(const char *path, uint8_t *out, size_t *len)
 {
 	char buf[SECRET_MAX + 2];
-	FILE *f = fopen(path, "re");
 	size_t n;
+	int err = nt_read_small_file(path, buf, sizeof(buf) - 1, &n);
 
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
+	/* only the first line counts: what follows it may be longer */
+	if (err && err != -EFBIG)
+		return err;
 	buf[n] = '\0';
 	n = strcspn(buf, "\r\n");
 	if (n == 0 || n > SECRET_MAX)
