@@ -96,7 +96,32 @@ done
 # candidates on both sides): Data indications through nattravd, then the
 # channels hairpinned by the XDP program, client to client
 xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
-ip netns exec "$C1_NS" $PY "$RELAY_V4" "$TURN_SECRET" hairpin 200 >"$work/hairpin" 2>&1 || true
+ip netns exec "$C1_NS" $PY "$RELAY_V4" "$TURN_SECRET" hairpin 200 "$work/hairpin.go" \
+	>"$work/hairpin" 2>&1 &
+hairpin=$!
+nt_cleanup_push "kill $hairpin 2>/dev/null"
+nt_wait_for -t 60 grep -q '^holding' "$work/hairpin" || true
+# per allocation, as nattravctl and the metrics show it, while both are held
+ctl turn --json >"$work/turn.json" 2>>"$work/clients.log" || true
+ctl turn >"$work/turn.txt" 2>&1 || true
+cat "$work/turn.txt" >>"$work/clients.log"
+ann() { python3 -c "import json,sys
+for l in open('$work/turn.json'):
+    o = json.loads(l)
+    if o['user'] == '$1': print(o['$2'])"; }
+check "nattravctl turn: ann's allocation, 1 channel in XDP, 1 permission" \
+	test "$(ann ann channels)/$(ann ann xdp_channels)/$(ann ann permissions)" = 1/1/1
+check "nattravctl turn: ann's 200 indications to ben through nattravd, 200 ChannelData by XDP" \
+	test "$(ann ann to_peer_packets)" = 200 -a "$(ann ann xdp_to_peer_packets)" -ge 190
+check "nattravctl turn: ben's client got ann's 200 and 200 (xdp $(ann ben xdp_to_client_packets))" \
+	test "$(ann ben to_client_packets)" = 200 -a "$(ann ben xdp_to_client_packets)" -ge 190
+check "nattravctl turn: a table with both allocations" \
+	sh -c "grep -q '^RELAYED' '$work/turn.txt' && grep -c ' ann \| ben ' '$work/turn.txt' | grep -qx 2"
+rel=$(ann ann relayed)
+check "metrics: ann's allocation counted apart ($rel)" \
+	test "$(metric "nattrav_turn_allocation_relayed_packets_total{relayed=\"$rel\",user=\"ann\",direction=\"to_peer\",path=\"userspace\"}")" = 200
+touch "$work/hairpin.go"
+wait "$hairpin" || true
 cat "$work/hairpin" >>"$work/clients.log"
 hp() { awk -v k="$1" '$1 == k { print $2 " " $3 }' "$work/hairpin"; }
 check "hairpin: a channel to the relay's own media port refused (403)" \

@@ -38,6 +38,23 @@ Test(ctlproto, drain)
 	cr_assert_eq(parse("DRAIN ON now", &r, NULL), -EINVAL);
 }
 
+Test(ctlproto, turn)
+{
+	struct nt_ctl_req r;
+	const char *why = NULL;
+
+	cr_assert_eq(parse("TURN", &r, NULL), 0);
+	cr_assert_eq(r.cmd, NT_CTL_TURN);
+	cr_assert_eq(r.from, 0);
+	cr_assert_eq(parse("turn from 17", &r, NULL), 0);
+	cr_assert_eq(r.from, 17);
+	cr_assert_eq(parse("TURN FROM -1", &r, &why), -EINVAL);
+	cr_assert_str_eq(why, "usage: TURN [FROM slot]");
+	cr_assert_eq(parse("TURN FROM 4294967295", &r, NULL), -EINVAL);
+	cr_assert_eq(parse("TURN FROM", &r, NULL), -EINVAL);
+	cr_assert_eq(parse("TURN 5", &r, NULL), -EINVAL);
+}
+
 Test(ctlproto, kick_mapping)
 {
 	struct nt_ctl_req r;

@@ -76,8 +76,16 @@ int nt_ctl_parse(const char *line, size_t len, struct nt_ctl_req *r, const char 
 			return fail(why, "usage: DRAIN [ON|OFF]");
 		return 0;
 	}
+	if (!strcasecmp(w[0], "TURN")) {
+		r->cmd = NT_CTL_TURN;
+		if (n == 1)
+			return 0;
+		if (n != 3 || strcasecmp(w[1], "FROM") || nt_parse_u32(w[2], 0, UINT32_MAX - 1, &r->from))
+			return fail(why, "usage: TURN [FROM slot]");
+		return 0;
+	}
 	if (strcasecmp(w[0], "KICK"))
-		return fail(why, "unknown command (STATUS, KICK, DRAIN)");
+		return fail(why, "unknown command (STATUS, KICK, DRAIN, TURN)");
 	if (n != 3)
 		return fail(why, "usage: KICK MAPPING addr:port | KICK SESSION hexid");
 	if (!strcasecmp(w[1], "MAPPING")) {

@@ -14,7 +14,7 @@
 #define NT_CTL_LINE_MAX 256	/* request bytes before "\n" */
 #define NT_CTL_REPLY_MAX 1024	/* reply bytes, "\n" included */
 
-enum nt_ctl_cmd { NT_CTL_STATUS, NT_CTL_KICK_MAPPING, NT_CTL_KICK_SESSION, NT_CTL_DRAIN };
+enum nt_ctl_cmd { NT_CTL_STATUS, NT_CTL_KICK_MAPPING, NT_CTL_KICK_SESSION, NT_CTL_DRAIN, NT_CTL_TURN };
 
 /* DRAIN: what to do with the relay's drain switch */
 enum nt_ctl_drain { NT_CTL_DRAIN_SHOW, NT_CTL_DRAIN_ON, NT_CTL_DRAIN_OFF };
@@ -24,6 +24,7 @@ struct nt_ctl_req {
 	struct nt_endpoint ep;	/* KICK MAPPING */
 	uint64_t session;	/* KICK SESSION, never 0 */
 	enum nt_ctl_drain drain;	/* DRAIN [ON|OFF] */
+	uint32_t from;		/* TURN [FROM n]: the first allocation slot to report */
 };
 
 /*

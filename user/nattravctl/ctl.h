@@ -38,6 +38,7 @@ int ctl_status(struct ctl *ctl, int argc, char **argv);
 int ctl_kick(struct ctl *ctl, int argc, char **argv);
 int ctl_fleet(struct ctl *ctl, int argc, char **argv);
 int ctl_drain(struct ctl *ctl, int argc, char **argv);
+int ctl_turn(struct ctl *ctl, int argc, char **argv);
 
 /* -ENOENT when no interface runs the program that uses m's maps. */
 int ctl_find_attach(const struct nt_maps *m, struct ctl_attach *a);

@@ -44,6 +44,9 @@ static const char usage[] =
 	"  drain [on|off]     no new groups on this relay (the fleet places them elsewhere);\n"
 	"                     members of groups here still accepted, flows untouched; needs\n"
 	"                     the daemon; without on/off: show\n"
+	"  turn               TURN allocations: relayed and client address, user, lifetime,\n"
+	"                     permissions, channels (in XDP/all), packets each way (of\n"
+	"                     which by XDP); needs the daemon\n"
 	"  token --secret-file F --user NAME --group G [--group G2 ...] [--ttl SECONDS]\n"
 	"                     mint an auth token for a client, for the groups named\n"
 	"\n"
@@ -101,7 +104,7 @@ static const struct {
 	{ "mappings", ctl_mappings }, { "stats", ctl_stats },   { "config", ctl_config },
 	{ "token", ctl_token },       { "group", ctl_group },   { "groups", ctl_groups },
 	{ "status", ctl_status },     { "kick", ctl_kick },     { "fleet", ctl_fleet },
-	{ "drain", ctl_drain },
+	{ "drain", ctl_drain },       { "turn", ctl_turn },
 };
 
 /*

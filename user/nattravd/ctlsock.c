@@ -226,6 +226,34 @@ static void do_drain(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *
 	      nt_groups_count(&d->st), nt_sessions_count(&d->st));
 }
 
+/* One TURN allocation a line: nattravctl turn asks again from the next slot until "end". */
+static void do_turn(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r)
+{
+	struct nd_turn_alloc_info ai;
+	char rel[NT_ENDPOINT_STRLEN], cli[NT_ENDPOINT_STRLEN];
+	uint32_t slot = r->from;
+
+	if (!nd_turn_enabled(d)) {
+		reply(c, "ERR 404 TURN is off (nattravd runs without --turn-secret-file)");
+		return;
+	}
+	if (nd_turn_alloc_info(d, &slot, &ai)) {
+		reply(c, "OK TURN end allocations=%zu", nd_turn_allocations(d));
+		return;
+	}
+	reply(c, "OK TURN slot=%u relayed=%s client=%s lifetime=%u permissions=%u channels=%u "
+		 "xdp_channels=%u to_peer_packets=%llu to_peer_bytes=%llu to_client_packets=%llu "
+		 "to_client_bytes=%llu xdp_to_peer_packets=%llu xdp_to_peer_bytes=%llu "
+		 "xdp_to_client_packets=%llu xdp_to_client_bytes=%llu user=%s",
+	      slot, nt_endpoint_format(&ai.relayed, rel, sizeof(rel)),
+	      nt_endpoint_format(&ai.client, cli, sizeof(cli)), ai.lifetime_s, ai.permissions,
+	      ai.channels, ai.xdp_channels, (unsigned long long)ai.pkts[0],
+	      (unsigned long long)ai.bytes[0], (unsigned long long)ai.pkts[1],
+	      (unsigned long long)ai.bytes[1], (unsigned long long)ai.xdp_pkts[0],
+	      (unsigned long long)ai.xdp_bytes[0], (unsigned long long)ai.xdp_pkts[1],
+	      (unsigned long long)ai.xdp_bytes[1], ai.user);
+}
+
 static void ctl_line(struct nd *d, struct ctl_conn *c, const char *line, size_t len)
 {
 	struct nt_ctl_req r;
@@ -239,6 +267,8 @@ static void ctl_line(struct nd *d, struct ctl_conn *c, const char *line, size_t 
 		do_status(d, c);
 	else if (r.cmd == NT_CTL_DRAIN)
 		do_drain(d, c, &r);
+	else if (r.cmd == NT_CTL_TURN)
+		do_turn(d, c, &r);
 	else
 		do_kick(d, c, &r);
 }

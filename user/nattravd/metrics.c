@@ -234,6 +234,51 @@ static void render_cert(struct nd *d, FILE *f)
 	fprintf(f, "nattrav_tls_certificate_expiry_timestamp_seconds %lld\n", (long long)timegm(&tm));
 }
 
+/*
+ * Per allocation (at most --turn-max-allocations series of each): what each
+ * relayed, by direction and path, labelled with its relayed address and user.
+ */
+static void turn_alloc_series(FILE *f, const char *name, const struct nd_turn_alloc_info *ai,
+			      const char *rel, const uint64_t us[2], const uint64_t xdp[2])
+{
+	static const char *const dir[2] = { "to_peer", "to_client" };
+
+	for (int k = 0; k < 4; k++) {
+		fprintf(f, "%s{relayed=\"%s\",user=\"", name, rel);
+		nt_prom_escape(f, ai->user);
+		fprintf(f, "\",direction=\"%s\",path=\"%s\"} %llu\n", dir[k & 1],
+			k < 2 ? "userspace" : "xdp",
+			(unsigned long long)(k < 2 ? us[k & 1] : xdp[k & 1]));
+	}
+}
+
+static void render_turn_allocations(struct nd *d, FILE *f)
+{
+	struct nd_turn_alloc_info ai;
+	char rel[NT_ENDPOINT_STRLEN];
+	bool any = false;
+
+	for (uint32_t slot = 0; !nd_turn_alloc_info(d, &slot, &ai); slot++) {
+		if (!any)
+			HELP(f, "nattrav_turn_allocation_relayed_packets_total", "counter",
+			     "Datagrams each TURN allocation relayed, by direction and path.");
+		any = true;
+		nt_endpoint_format(&ai.relayed, rel, sizeof(rel));
+		turn_alloc_series(f, "nattrav_turn_allocation_relayed_packets_total", &ai, rel,
+				  ai.pkts, ai.xdp_pkts);
+	}
+	any = false;
+	for (uint32_t slot = 0; !nd_turn_alloc_info(d, &slot, &ai); slot++) {
+		if (!any)
+			HELP(f, "nattrav_turn_allocation_relayed_bytes_total", "counter",
+			     "Application bytes each TURN allocation relayed, by direction and path.");
+		any = true;
+		nt_endpoint_format(&ai.relayed, rel, sizeof(rel));
+		turn_alloc_series(f, "nattrav_turn_allocation_relayed_bytes_total", &ai, rel,
+				  ai.bytes, ai.xdp_bytes);
+	}
+}
+
 /* TURN (--turn-secret-file): allocations, requests, data through the userspace path. */
 static void render_turn(struct nd *d, FILE *f)
 {
@@ -276,6 +321,7 @@ static void render_turn(struct nd *d, FILE *f)
 	fprintf(f, "nattrav_turn_dropped_packets_total{reason=\"no_permission\"} %llu\n"
 		   "nattrav_turn_dropped_packets_total{reason=\"no_allocation\"} %llu\n",
 		(unsigned long long)st->drop_no_permission, (unsigned long long)st->drop_no_allocation);
+	render_turn_allocations(d, f);
 }
 
 /* Drain and the fleet (fleet.h): families present only with --redis, but drain always. */

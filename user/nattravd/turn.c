@@ -56,6 +56,36 @@ const struct nd_turn_stats *nd_turn_stats(const struct nd *d)
 	return d->turn ? &d->turn->st : NULL;
 }
 
+int nd_turn_alloc_info(struct nd *d, uint32_t *slot, struct nd_turn_alloc_info *out)
+{
+	struct nd_turn *t = d->turn;
+	uint64_t now = nd_now_ns();
+
+	for (uint32_t i = *slot; t && i < t->cap; i++) {
+		struct alloc *a = &t->a[i];
+
+		if (!a->used)
+			continue;
+		memset(out, 0, sizeof(*out));
+		out->relayed = a->relayed;
+		out->client = a->client;
+		memcpy(out->user, a->user, sizeof(out->user));
+		out->lifetime_s = a->expires_ns > now ? (uint32_t)((a->expires_ns - now) / 1000000000ull) : 0;
+		for (int k = 0; k < PERMS_MAX; k++)
+			out->permissions += a->perm[k].expires_ns > now;
+		for (int k = 0; k < CHANS_MAX; k++) {
+			out->channels += a->chan[k].num != 0;
+			out->xdp_channels += a->chan[k].in_xdp;
+		}
+		memcpy(out->pkts, a->pkts, sizeof(out->pkts));
+		memcpy(out->bytes, a->bytes, sizeof(out->bytes));
+		nd_turn_xdp_alloc_counts(d, a, out->xdp_pkts, out->xdp_bytes);
+		*slot = i;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* coturn's static-auth-secret: the file's first line as it is, the bytes the HMAC keys on */
 static int read_secret(const char *path, uint8_t *out, size_t *len)
 {
@@ -749,6 +779,8 @@ static void to_client(struct nd *d, struct alloc *b, const struct nt_endpoint *p
 	if (!nd_media_send(d, b->media, &b->client, out, (size_t)n)) {
 		t->st.to_client_pkts++;
 		t->st.to_client_bytes += len;
+		b->pkts[1]++;
+		b->bytes[1] += len;
 	}
 }
 
@@ -771,12 +803,16 @@ static void to_peer(struct nd *d, struct alloc *a, const struct nt_endpoint *pee
 		}
 		t->st.to_peer_pkts++;
 		t->st.to_peer_bytes += len;
+		a->pkts[0]++;
+		a->bytes[0] += len;
 		to_client(d, b, &a->relayed, data, len);
 		return;
 	}
 	if (!nd_media_send(d, &a->h, peer, data, len)) {
 		t->st.to_peer_pkts++;
 		t->st.to_peer_bytes += len;
+		a->pkts[0]++;
+		a->bytes[0] += len;
 	}
 }
 

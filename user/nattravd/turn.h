@@ -11,11 +11,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "nattrav_abi.h"
 #include "nt_stun.h"
 
 struct nd;
 struct nd_handle;
-struct nt_endpoint;
 
 #define ND_TURN_METHOD_ALLOCATE 0x003
 #define ND_TURN_METHOD_REFRESH 0x004
@@ -46,6 +46,15 @@ struct nd_turn_conf {
 	uint32_t max_lifetime_s;
 };
 
+/* One allocation as nattravctl turn and the metrics show it. */
+struct nd_turn_alloc_info {
+	struct nt_endpoint relayed, client;
+	char user[64];
+	uint32_t lifetime_s, permissions, channels, xdp_channels;
+	/* [0] to the peers, [1] to the client; relayed by nattravd, by XDP */
+	uint64_t pkts[2], bytes[2], xdp_pkts[2], xdp_bytes[2];
+};
+
 int nd_turn_open(struct nd *d);
 void nd_turn_close(struct nd *d);
 /*
@@ -68,5 +77,7 @@ size_t nd_turn_allocations(const struct nd *d);
 /* What the XDP program relayed on TURN channels, removed ones included: pkts[2], bytes[2] to peer, to client. */
 void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2]);
 const struct nd_turn_stats *nd_turn_stats(const struct nd *d);
+/* The first allocation in a slot at or after *slot into out, *slot set to it; -ENOENT if none. */
+int nd_turn_alloc_info(struct nd *d, uint32_t *slot, struct nd_turn_alloc_info *out);
 
 #endif /* ND_TURN_H */

@@ -45,6 +45,8 @@ struct alloc {
 	uint8_t key[NT_TURN_KEY_LEN];
 	uint8_t alloc_tid[NT_STUN_TID_LEN];	/* a retransmitted Allocate is answered again */
 	uint64_t expires_ns;
+	/* relayed by nattravd [0] to the peer, [1] to the client; by XDP on removed channels */
+	uint64_t pkts[2], bytes[2], xdp_pkts[2], xdp_bytes[2];
 	struct perm perm[PERMS_MAX];
 	struct chan chan[CHANS_MAX];
 };
@@ -78,5 +80,7 @@ void nd_turn_xdp_remove(struct nd *d, struct alloc *a, struct chan *ch);
 void nd_turn_xdp_check(struct nd *d, struct alloc *a, struct chan *ch, uint64_t now);
 /* Hairpin channels of other allocations that lead to a leave XDP (a goes away). */
 void nd_turn_xdp_unlink(struct nd *d, const struct alloc *a);
+/* What XDP relayed for a, removed channels included: [0] to its peers, [1] to its client. */
+void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], uint64_t bytes[2]);
 
 #endif /* ND_TURN_PRIV_H */

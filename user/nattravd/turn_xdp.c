@@ -53,6 +53,7 @@ void nd_turn_xdp_remove(struct nd *d, struct alloc *a, struct chan *ch)
 	struct nt_turn_chan_key ck;
 	struct nt_turn_peer_key pk;
 	struct nt_turn_fwd f;
+	struct alloc *to = ch->hairpin ? &t->a[ch->hp_alloc] : a;
 
 	if (!ch->in_xdp)
 		return;
@@ -61,14 +62,20 @@ void nd_turn_xdp_remove(struct nd *d, struct alloc *a, struct chan *ch)
 	if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
 		t->st.xdp_to_peer_pkts += f.packets;
 		t->st.xdp_to_peer_bytes += f.bytes;
+		a->xdp_pkts[0] += f.packets;
+		a->xdp_bytes[0] += f.bytes;
 		if (ch->hairpin) {
 			t->st.xdp_to_client_pkts += f.packets;
 			t->st.xdp_to_client_bytes += f.bytes;
+			to->xdp_pkts[1] += f.packets;
+			to->xdp_bytes[1] += f.bytes;
 		}
 	}
 	if (!ch->hairpin && !bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
 		t->st.xdp_to_client_pkts += f.packets;
 		t->st.xdp_to_client_bytes += f.bytes;
+		a->xdp_pkts[1] += f.packets;
+		a->xdp_bytes[1] += f.bytes;
 	}
 	bpf_map_delete_elem(d->maps.turn_chans_fd, &ck);
 	if (!ch->hairpin)
@@ -262,3 +269,41 @@ void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
 	}
 }
 
+
+void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], uint64_t bytes[2])
+{
+	struct nd_turn *t = d->turn;
+	uint32_t ai = (uint32_t)(a - t->a);
+
+	memcpy(pkts, a->xdp_pkts, sizeof(a->xdp_pkts));
+	memcpy(bytes, a->xdp_bytes, sizeof(a->xdp_bytes));
+	for (int k = 0; k < CHANS_MAX; k++) {
+		struct chan *ch = &a->chan[k], *bc;
+		struct nt_turn_chan_key ck;
+		struct nt_turn_peer_key pk;
+		struct nt_turn_fwd f;
+		struct alloc *b;
+
+		if (!ch->num)
+			continue;
+		chan_keys(d, a, ch, &ck, &pk);
+		if (ch->in_xdp && !bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
+			pkts[0] += f.packets;
+			bytes[0] += f.bytes;
+		}
+		if (ch->in_xdp && !ch->hairpin && !bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
+			pkts[1] += f.packets;
+			bytes[1] += f.bytes;
+		}
+		/* the other allocation's hairpin to this one reached this client */
+		b = nd_turn_local(d, &ch->peer);
+		bc = b ? nd_turn_chan_by_peer(b, &a->relayed) : NULL;
+		if (!bc || !bc->in_xdp || !bc->hairpin || bc->hp_alloc != ai)
+			continue;
+		chan_keys(d, b, bc, &ck, &pk);
+		if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
+			pkts[1] += f.packets;
+			bytes[1] += f.bytes;
+		}
+	}
+}

@@ -8,14 +8,15 @@ usage: turnclient.py SERVER SECRET check-peers PEER...
     v4-mapped IPv6 too); print one line "PEER CODE" per peer (0 = success)
 usage: turnclient.py SERVER SECRET padding
     print the bytes of an error response's padding (must be zeros)
-usage: turnclient.py SERVER SECRET hairpin N
+usage: turnclient.py SERVER SECRET hairpin N [GO-FILE]
     two allocations on the server, each the other's peer (what two WebRTC
     clients with relay candidates only do): print the codes of a
     ChannelBind to the server's own media port and of each side's
     CreatePermission and ChannelBind, then "indications SENT RECEIVED" for
     N Send indications each way (Data indications expected) and
     "channels SENT RECEIVED" for N ChannelData each way (ChannelData on the
-    receiver's own channel number expected)
+    receiver's own channel number expected); with GO-FILE, print "holding"
+    and keep both allocations until GO-FILE exists, then release them
 """
 import base64
 import hashlib
@@ -149,7 +150,7 @@ def padding(t):
     print("padding", pads.hex() or "none")
 
 
-def hairpin(server, secret, n):
+def hairpin(server, secret, n, go_file=None):
     a, b = Turn(server, secret, "ann"), Turn(server, secret, "ben")
     # the relayed addresses (XOR-RELAYED-ADDRESS, decoded with the answer's tid)
     ends = []
@@ -218,6 +219,12 @@ def hairpin(server, secret, n):
     print("bind-b", code_of(b, 0x0009, lambda tid: attr(0x000C, b"\x40\x02\0\0") + attr(0x0012, xor_addr(ra[0], ra[1], tid))))
     print("channels", 2 * n, exchange(lambda i: send_chan(a, 0x4001, i), lambda i: send_chan(b, 0x4002, i),
                                       0x4001, 0x4002))
+    if go_file:
+        print("holding", flush=True)
+        for _ in range(600):
+            if os.path.exists(go_file):
+                break
+            time.sleep(0.1)
     for s in (a.s, b.s):
         s.settimeout(2)
     # released: the other's hairpin channel leaves XDP with it
@@ -231,7 +238,7 @@ def main():
     if cmd == "check-peers":
         check_peers(t, sys.argv[4:])
     elif cmd == "hairpin":
-        hairpin(server, secret, int(sys.argv[4]))
+        hairpin(server, secret, int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)
     elif cmd == "padding":
         padding(t)
     else:
