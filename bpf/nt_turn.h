@@ -12,6 +12,9 @@
  * relayed address gains the header and leaves from the media port to the
  * client. Ethernet, IP and UDP headers (42 bytes) move by 4 bytes around
  * bpf_xdp_adjust_head; the UDP checksum is updated, not recomputed.
+ * Hairpin (NT_TURN_F_HAIRPIN): the peer is another allocation of this
+ * relay; the ChannelData goes straight to that allocation's client with
+ * its channel number, header and length unchanged.
  */
 #ifndef NT_TURN_H
 #define NT_TURN_H
@@ -139,6 +142,17 @@ static __always_inline int nt_turn_from_client(struct xdp_md *ctx, struct ethhdr
 		return -1;
 	__builtin_memcpy(&chan_w, p, 2);
 	__builtin_memcpy(&dlen_w, p + 2, 2);
+	if (f->flags & NT_TURN_F_HAIRPIN) {
+		__be16 new_w = bpf_htons(f->channel);
+
+		/* same length, another channel number: only that word changes */
+		nt_turn_rewrite(eth, ip, udp, f, 0, (__u64)(__u16)~chan_w + new_w);
+		__builtin_memcpy(p, &new_w, 2);
+		f->packets++;
+		f->bytes += dlen;
+		return nt_verdict(NT_STAT_FORWARDED,
+				  sizeof(struct iphdr) + sizeof(*udp) + NT_CHANNEL_HDR + dlen, XDP_TX);
+	}
 	/* the channel header leaves the payload: its two words leave the sum */
 	nt_turn_rewrite(eth, ip, udp, f, -NT_CHANNEL_HDR,
 			(__u64)(__u16)~chan_w + (__u16)~dlen_w);

@@ -234,12 +234,22 @@ struct nt_turn_fwd {
 	__u16 channel;           /* host order; the peer side prepends it */
 	__u8 route_dmac[6];      /* the next hop towards to, as nattravd resolved it */
 	__u8 route_smac[6];
-	__u16 pad;
+	__u16 flags;             /* NT_TURN_F_* */
 	__u32 route_ifindex;     /* must be the ingress: XDP_TX; else nattravd relays */
 	__u32 pad2;
 	__u64 packets;           /* relayed by XDP (plain adds, as nt_touch) */
 	__u64 bytes;             /* their application bytes */
 };
+
+/*
+ * Client side of a channel whose peer is another allocation on this relay
+ * (two clients that both use this relay: WebRTC with relay candidates
+ * only). The ChannelData keeps its header, gets channel (the other
+ * allocation's number for this one) and goes from the media port to the
+ * other allocation's client, to. No peer side: nothing crosses the wire
+ * between the two relayed addresses.
+ */
+#define NT_TURN_F_HAIRPIN 0x1
 
 /* Names of enum nt_stat, for tools; index with the enum. */
 #define NT_STAT_NAMES                                                        \

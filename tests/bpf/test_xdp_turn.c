@@ -4,7 +4,9 @@
  * client's ChannelData leaves without its header from the relayed address
  * to the peer, a peer's datagram leaves with the header from the media port
  * to the client, each byte for byte as built independently (checksums
- * recomputed from scratch by pkt_build); padded ChannelData, a channel with
+ * recomputed from scratch by pkt_build), a hairpin between two allocations
+ * of the relay keeps the header with the other's channel number; padded
+ * ChannelData, a channel with
  * no entry, a next hop behind another interface and TURN off all go to
  * nattravd instead, untouched.
  */
@@ -158,6 +160,54 @@ static void peer_side(size_t dlen)
 	cr_assert_eq(out_len, wlen, "length %zu, want %zu", out_len, wlen);
 	cr_assert_arr_eq(out, want, wlen, "the frame to the client differs");
 	harness_close(&h);
+}
+
+/*
+ * Two clients of this relay whose allocations are each other's peer: the
+ * ChannelData from one reaches the other from the media port, header kept,
+ * with the channel number the other bound for the first.
+ */
+static void hairpin(bool zero_csum, size_t dlen)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX], cd[1500], wcd[1500];
+	struct nt_turn_fwd f = fwd("203.0.113.1:3478", "198.51.100.30:41000", 1), got;
+	struct nt_turn_chan_key k = { .channel = CHANNEL };
+	struct harness h;
+	size_t len, wlen, out_len = sizeof(out), n;
+	uint8_t data[1200];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	f.flags = NT_TURN_F_HAIRPIN;
+	f.channel = 0x7ffe;
+	setup(&h, true);
+	put_chan(&h, "192.0.2.10:40000", CHANNEL, &f);
+	n = channel_data(cd, CHANNEL, data, dlen, 0);
+	len = frame(in, "192.0.2.10:40000", "203.0.113.1:3478", mac_client_gw, mac_relay, 50, cd,
+		    n, zero_csum);
+	n = channel_data(wcd, 0x7ffe, data, dlen, 0);
+	wlen = frame(want, "203.0.113.1:3478", "198.51.100.30:41000", mac_relay, mac_next, 49,
+		     wcd, n, zero_csum);
+	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
+	cr_assert_eq(out_len, wlen, "length %zu, want %zu", out_len, wlen);
+	cr_assert_arr_eq(out, want, wlen, "the frame to the other client differs");
+	ep(&k.client, "192.0.2.10:40000");
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(h.skel->maps.nt_turn_chans), &k, &got), 0);
+	cr_assert_eq(got.packets, 1);
+	cr_assert_eq(got.bytes, dlen);
+	harness_close(&h);
+}
+
+Test(xdp_turn, hairpin_to_another_allocation_keeps_the_header)
+{
+	hairpin(false, 100);
+	hairpin(false, 17);
+	hairpin(false, 1200);
+}
+
+Test(xdp_turn, hairpin_zero_udp_checksum_stays_zero)
+{
+	hairpin(true, 64);
 }
 
 Test(xdp_turn, peer_datagram_to_client_as_channel_data)

@@ -52,9 +52,9 @@ sleep 5
 ) >"$work/unauth_max" &
 SAMPLER=$!
 
-client "$C1_NS" "$work/a" --token "$(token alice flood-room)" --group flood-room --send 1000 --rate 100 --wait 2 &
+client "$C1_NS" "$work/a" --token "$(token alice flood-room)" --group flood-room --send 1000 --rate 100 --wait 2 --wait-peer 30 &
 A1=$!
-client "$C2_NS" "$work/b" --token "$(token bob flood-room)" --group flood-room --send 1000 --rate 100 --wait 2 &
+client "$C2_NS" "$work/b" --token "$(token bob flood-room)" --group flood-room --send 1000 --rate 100 --wait 2 --wait-peer 30 &
 A2=$!
 rc1=0 rc2=0
 wait $A1 || rc1=$?

@@ -53,9 +53,9 @@ for e in [e for l in sys.stdin if l.strip() for e in json.loads(l)]:
 start_daemon
 check "the daemon resolves next hops itself" grep -q "next hops: daemon" "$work/daemon.log"
 fwd0=$(stat_of forwarded)
-client "$C1_NS" "$work/c1" --token "$(token alice)" --group room --send $COUNT --rate 500 --wait 2 &
+client "$C1_NS" "$work/c1" --token "$(token alice)" --group room --send $COUNT --rate 500 --wait 2 --wait-peer 30 &
 a=$!
-client "$C2_NS" "$work/c2" --token "$(token bob)" --group room --send $COUNT --rate 500 --wait 2 &
+client "$C2_NS" "$work/c2" --token "$(token bob)" --group room --send $COUNT --rate 500 --wait 2 --wait-peer 30 &
 b=$!
 ra=0 rb=0
 wait $a || ra=$?
@@ -69,6 +69,15 @@ check "c2 received >= 99 % of c1's packets" test "${r2:-0}" -ge $((COUNT * 99 / 
 check "XDP forwarded them (>= $((2 * COUNT * 99 / 100)))" \
 	test $(($(stat_of forwarded) - fwd0)) -ge $((2 * COUNT * 99 / 100))
 check "nothing passed for a missing egress port" test "$(stat_of pass_no_egress)" -eq 0
+
+# --wait-peer: a client alone in its group sends nothing and says why
+rc=0
+client "$C1_NS" "$work/alone" --token "$(token alice)" --group nobody-else --send 10 --wait-peer 1 ||
+	rc=$?
+check "--wait-peer alone: exit 1, nothing sent ($(json_field "$work/alone" summary sent))" \
+	test "$rc" -eq 1 -a "$(json_field "$work/alone" summary sent)" = 0
+check "--wait-peer alone: told why" \
+	grep -q 'no other member of the group verified within 1 s' "$work/clients.log"
 
 # --- a group of three: the TC program's copies use the daemon's next hops ---
 cp0=$(stat_of fanout_copies)

@@ -9,7 +9,9 @@
 # delivery; a wrong secret gets no allocation; peers the relay must
 # not reach (RFC 8656 21 and coturn's CVE-2018-4058, CVE-2020-26262:
 # loopback, 0.0.0.0, [::], v4-mapped loopback, private, link-local,
-# multicast, the relay itself) get 403 or 443, a lab peer 0; error
+# multicast, the relay's media port) get 403 or 443, a lab peer 0; two
+# allocations of this relay reach each other (Data indications through
+# nattravd, channels hairpinned by XDP); error
 # responses pad with zeros (CVE-2020-4067); metrics count it all; nattrav's
 # own clients relay beside it; channels a killed nattravd left in XDP are
 # removed by the next one.
@@ -80,12 +82,39 @@ ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" check-peers \
 cat "$work/peers" >>"$work/clients.log"
 code() { awk -v p="$1" '$1 == p { print $2 }' "$work/peers"; }
 check "a lab peer: permission granted" test "$(code "$C3_IP")" = 0
-for p in 127.0.0.1 0.0.0.0 10.0.2.2 169.254.1.1 224.0.0.1 255.255.255.255 "$RELAY_V4"; do
+for p in 127.0.0.1 0.0.0.0 10.0.2.2 169.254.1.1 224.0.0.1 255.255.255.255; do
 	check "no open relay: peer $p refused (403)" test "$(code "$p")" = 403
 done
+# the relay's own address: a permission (its allocations are peers), but a
+# channel only to its relayed ports (hairpin below), not to its media port
+check "the relay's own address: permission granted (its allocations are peers)" \
+	test "$(code "$RELAY_V4")" = 0
 for p in :: ::1 ::ffff:127.0.0.1; do
 	check "no open relay: IPv6 peer $p on an IPv4 allocation refused (443)" test "$(code "$p")" = 443
 done
+# two allocations of this relay as each other's peer (WebRTC with relay
+# candidates on both sides): Data indications through nattravd, then the
+# channels hairpinned by the XDP program, client to client
+xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+ip netns exec "$C1_NS" $PY "$RELAY_V4" "$TURN_SECRET" hairpin 200 >"$work/hairpin" 2>&1 || true
+cat "$work/hairpin" >>"$work/clients.log"
+hp() { awk -v k="$1" '$1 == k { print $2 " " $3 }' "$work/hairpin"; }
+check "hairpin: a channel to the relay's own media port refused (403)" \
+	test "$(hp bind-own-media-port)" = "403 "
+check "hairpin: each allocation permits the other's relayed address" \
+	test "$(hp permission-a)$(hp permission-b)" = "0 0 "
+read -r isent irecv <<<"$(hp indications)"
+check "hairpin: Send indications arrive as Data indications ($irecv of ${isent:-?})" \
+	test "${isent:-0}" = 400 -a "${irecv:-0}" -ge 396
+check "hairpin: both channels bound" test "$(hp bind-a)$(hp bind-b)" = "0 0 "
+read -r csent crecv <<<"$(hp channels)"
+check "hairpin: ChannelData arrives on the receiver's own channel ($crecv of ${csent:-?})" \
+	test "${csent:-0}" = 400 -a "${crecv:-0}" -ge 396
+xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+check "hairpin: both allocations released" test "$(hp release-a)$(hp release-b)" = "0 0 "
+check "hairpin: the channels relayed client to client by XDP ($((xdp1 - xdp0)) of 400)" \
+	test $((xdp1 - xdp0)) -ge 380
+
 ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" padding >"$work/padding" 2>&1 || true
 check "error responses pad with zero bytes ($(cat "$work/padding"))" grep -Eq '^padding (0+|none)$' "$work/padding"
 

@@ -19,6 +19,7 @@ struct cli {
 	uint32_t size;		/* bytes per packet */
 	uint64_t duration_ms;	/* 0: until sent + drained (or a signal) */
 	uint64_t wait_ms;	/* drain: quiet time after the last packet */
+	uint64_t wait_peer_ms;	/* 0: send at once; else once another member is verified */
 	uint64_t leave_ms;	/* 0: never; else LEAVE this long after verified */
 	uint64_t verify_ms;
 	bool json;

@@ -12,7 +12,8 @@ static const char usage[] =
 	"usage: nattrav-client --server HOST[:PORT] --ca FILE\n"
 	"                      [--token TOKEN | --token-file FILE] --group NAME\n"
 	"                      [--bind IP:PORT] [--send N] [--rate PPS] [--size BYTES]\n"
-	"                      [--duration SECONDS] [--wait SECONDS] [--leave-after SECONDS]\n"
+	"                      [--duration SECONDS] [--wait SECONDS] [--wait-peer SECONDS]\n"
+	"                      [--leave-after SECONDS]\n"
 	"                      [--timeout SECONDS] [--cert FILE --key FILE] [--no-reconnect]\n"
 	"                      [--json]\n"
 	"\n"
@@ -35,6 +36,9 @@ static const char usage[] =
 	"                        --wait seconds passed with nothing received\n"
 	"                        (receive only: until SIGINT/SIGTERM)\n"
 	"  --wait SECONDS        drain time after the last packet (default 2)\n"
+	"  --wait-peer SECONDS   send only once another member is verified too (EVT\n"
+	"                        GROUP members >= 2), so none of the N is sent before\n"
+	"                        anyone can receive it; fail if none is within SECONDS\n"
 	"  --leave-after SECONDS LEAVE the group this long after verification; the UDP\n"
 	"                        socket stays open and counts what still arrives\n"
 	"  --timeout SECONDS     connect and verification timeout (default 10)\n"
@@ -76,7 +80,7 @@ static int seconds(const char *flag, const char *arg, uint64_t min, uint64_t *ms
 int main(int argc, char **argv)
 {
 	enum { O_SERVER = 256, O_CA, O_TOKEN, O_TOKEN_FILE, O_GROUP, O_BIND, O_SEND, O_RATE, O_SIZE,
-	       O_DURATION, O_WAIT, O_LEAVE, O_TIMEOUT, O_CERT, O_KEY, O_JSON, O_HELP,
+	       O_DURATION, O_WAIT, O_WAIT_PEER, O_LEAVE, O_TIMEOUT, O_CERT, O_KEY, O_JSON, O_HELP,
 	       O_NO_RECONNECT, O_VERSION };
 	static const struct option opts[] = {
 		{ "server", required_argument, NULL, O_SERVER },
@@ -90,6 +94,7 @@ int main(int argc, char **argv)
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "wait", required_argument, NULL, O_WAIT },
+		{ "wait-peer", required_argument, NULL, O_WAIT_PEER },
 		{ "leave-after", required_argument, NULL, O_LEAVE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "cert", required_argument, NULL, O_CERT },
@@ -150,6 +155,9 @@ int main(int argc, char **argv)
 			break;
 		case O_WAIT:
 			err = seconds("--wait", optarg, 0, &cli.wait_ms);
+			break;
+		case O_WAIT_PEER:
+			err = seconds("--wait-peer", optarg, 1, &cli.wait_peer_ms);
 			break;
 		case O_LEAVE:
 			err = seconds("--leave-after", optarg, 0, &cli.leave_ms);

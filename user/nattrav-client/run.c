@@ -39,6 +39,7 @@ struct run {
 	uint32_t ssrc;
 	uint64_t sent, send_errors, invalid, own, after_leave;
 	bool left, closed;
+	bool peer_verified;	/* EVT GROUP said another member is verified */
 	int verify_failed;	/* a verification the library ran failed: -errno */
 	int64_t last_rx_ms;
 };
@@ -175,6 +176,14 @@ static void json_udp_error(const char *name, const char *sid, const struct nt_cl
 	nt_json_end(&j);
 }
 
+/* members= of "EVT GROUP session=.. group=.. members=N mode=..": verified members, 0 if absent */
+static unsigned long group_members(const char *line)
+{
+	const char *m = strstr(line, " members=");
+
+	return m ? strtoul(m + 9, NULL, 10) : 0;
+}
+
 static void on_event(void *arg, const struct nt_client_event *ev)
 {
 	struct run *r = arg;
@@ -203,6 +212,10 @@ static void on_event(void *arg, const struct nt_client_event *ev)
 	}
 	if (ev->kind == NT_CLIENT_EV_CLOSED)
 		r->closed = true;
+	/* latched: a member leaving later does not hold back the rest */
+	if (ev->kind == NT_CLIENT_EV_OTHER && !strcmp(ev->name, "GROUP") &&
+	    group_members(ev->line) >= 2)
+		r->peer_verified = true;
 	session_hex(r, sid, sizeof(sid));
 	snprintf(code, sizeof(code), "%d", ev->code);
 	if (ev->kind == NT_CLIENT_EV_REDIRECTED) {
@@ -359,7 +372,15 @@ static int loop(struct run *r)
 		/* the mapping could not be proven again (rebinding, expiry, reconnection) */
 		if (r->verify_failed)
 			return fail(r, "verify", r->verify_failed);
-		if (!r->left) {
+		if (cli->wait_peer_ms && !r->peer_verified && !r->left) {
+			/* nothing sent yet: the schedule starts once someone can receive */
+			if (now - start >= (int64_t)cli->wait_peer_ms) {
+				cli_error(CLI_EXIT_FAIL, "no other member of the group verified within %llu s",
+					  (unsigned long long)(cli->wait_peer_ms / 1000));
+				return CLI_EXIT_FAIL;
+			}
+			next_ns = mono_ns();
+		} else if (!r->left) {
 			send_due(r, &next_ns, interval_ns);
 			if (!done_sending && r->sent + r->send_errors >= cli->send)
 				done_sending = mono_ms();

@@ -25,15 +25,10 @@
 #include "nt_log.h"
 #include "nt_readfile.h"
 #include "nt_turn_auth.h"
-#include "turn.h"
+#include "turn_priv.h"
 
-#define PERMS_MAX 32		/* peers' addresses per allocation */
-#define CHANS_MAX 32		/* channels per allocation */
-#define PERM_NS (300 * 1000000000ull)
-#define CHAN_NS (600 * 1000000000ull)
 #define LIFETIME_DEFAULT_S 600
 #define NONCE_AGE_S 600
-#define SECRET_MAX 256
 
 #define ATTR_CHANNEL_NUMBER 0x000C
 #define ATTR_LIFETIME 0x000D
@@ -45,46 +40,6 @@
 #define ATTR_REQUESTED_TRANSPORT 0x0019
 #define ATTR_DONT_FRAGMENT 0x001A
 #define ATTR_RESERVATION_TOKEN 0x0022
-
-struct perm {
-	uint8_t addr[16];
-	uint64_t expires_ns;
-};
-
-struct chan {
-	uint16_t num;		/* 0: free */
-	bool in_xdp;		/* its two sides are in nt_turn_chans / nt_turn_peers */
-	struct nt_endpoint peer;
-	uint64_t expires_ns;
-};
-
-struct alloc {
-	struct nd_handle h;	/* the relayed socket: first, epoll hands this back */
-	bool used;
-	struct nt_endpoint client;	/* on the media port */
-	struct nd_handle *media;	/* the media socket the client uses */
-	struct nt_endpoint relayed;
-	char user[64];
-	char username[NT_TURN_USERNAME_MAX];
-	uint8_t key[NT_TURN_KEY_LEN];
-	uint8_t alloc_tid[NT_STUN_TID_LEN];	/* a retransmitted Allocate is answered again */
-	uint64_t expires_ns;
-	struct perm perm[PERMS_MAX];
-	struct chan chan[CHANS_MAX];
-};
-
-struct nd_turn {
-	struct alloc *a;
-	uint32_t cap, n;
-	struct nt_freelist free;
-	struct nt_hidx by_client;
-	uint64_t hkey[2];
-	uint8_t secret[SECRET_MAX];
-	size_t secret_len;
-	uint8_t nonce_key[32];
-	uint32_t next_port;
-	struct nd_turn_stats st;
-};
 
 bool nd_turn_enabled(const struct nd *d)
 {
@@ -133,7 +88,8 @@ int nd_turn_open(struct nd *d)
 		return -ENOMEM;
 	t->cap = c->max_allocations;
 	t->a = calloc(t->cap, sizeof(*t->a));
-	err = !t->a || nt_freelist_init(&t->free, t->cap) || nt_hidx_init(&t->by_client, t->cap) ?
+	t->by_port = calloc(c->port_max - c->port_min + 1, sizeof(*t->by_port));
+	err = !t->a || !t->by_port || nt_freelist_init(&t->free, t->cap) || nt_hidx_init(&t->by_client, t->cap) ?
 		      -ENOMEM : 0;
 	if (!err) {
 		err = read_secret(c->secret_file, t->secret, &t->secret_len);
@@ -145,6 +101,7 @@ int nd_turn_open(struct nd *d)
 		err = -EIO;
 	if (err) {
 		free(t->a);
+		free(t->by_port);
 		nt_freelist_free(&t->free);
 		nt_hidx_free(&t->by_client);
 		free(t);
@@ -172,155 +129,6 @@ static struct alloc *find(struct nd_turn *t, const struct nt_endpoint *client)
 	return NULL;
 }
 
-static struct perm *perm_find(struct alloc *a, const uint8_t addr[16], uint64_t now);
-
-/* --- channels in XDP ----------------------------------------------------------- */
-
-/*
- * The daemon's next hop towards to, as the XDP program copies it into the
- * frame: only back out of the relay's interface (XDP_TX). Elsewhere, not
- * resolved or --next-hop fib: false, and nattravd relays the channel.
- */
-static bool xdp_route(struct nd *d, const struct nt_endpoint *to, struct nt_turn_fwd *f)
-{
-	struct nt_mapping m = { .peer = *to };
-
-	nd_nh_fill_mapping(d, &m);
-	if (m.route_ifindex != (__u32)d->ifindex)
-		return false;
-	memcpy(f->route_dmac, m.route_dmac, 6);
-	memcpy(f->route_smac, m.route_smac, 6);
-	f->route_ifindex = m.route_ifindex;
-	return true;
-}
-
-static void chan_keys(const struct nd *d, const struct alloc *a, const struct chan *ch,
-		      struct nt_turn_chan_key *ck, struct nt_turn_peer_key *pk)
-{
-	(void)d;
-	memset(ck, 0, sizeof(*ck));
-	memset(pk, 0, sizeof(*pk));
-	ck->client = a->client;
-	ck->channel = ch->num;
-	pk->relayed = a->relayed;
-	pk->peer = ch->peer;
-}
-
-static void xdp_remove(struct nd *d, struct alloc *a, struct chan *ch)
-{
-	struct nd_turn *t = d->turn;
-	struct nt_turn_chan_key ck;
-	struct nt_turn_peer_key pk;
-	struct nt_turn_fwd f;
-
-	if (!ch->in_xdp)
-		return;
-	chan_keys(d, a, ch, &ck, &pk);
-	/* what the program counted stays counted */
-	if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
-		t->st.xdp_to_peer_pkts += f.packets;
-		t->st.xdp_to_peer_bytes += f.bytes;
-	}
-	if (!bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
-		t->st.xdp_to_client_pkts += f.packets;
-		t->st.xdp_to_client_bytes += f.bytes;
-	}
-	bpf_map_delete_elem(d->maps.turn_chans_fd, &ck);
-	bpf_map_delete_elem(d->maps.turn_peers_fd, &pk);
-	ch->in_xdp = false;
-}
-
-/* Both sides of a channel into the XDP maps, when the program can relay it. */
-static void xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
-{
-	struct nt_turn_fwd cf = { .from = a->relayed, .to = ch->peer, .channel = ch->num };
-	struct nt_turn_fwd pf = { .from = a->relayed, .to = a->client, .channel = ch->num };
-	struct nt_turn_chan_key ck;
-	struct nt_turn_peer_key pk;
-	char p[NT_ENDPOINT_STRLEN];
-
-	if (ch->in_xdp || d->mode == NT_XDP_OFF || d->maps.turn_chans_fd < 0 ||
-	    d->maps.turn_peers_fd < 0 || a->client.family != NT_FAMILY_V4 ||
-	    ch->peer.family != NT_FAMILY_V4)
-		return;
-	/* to the client, from the media port it talks to */
-	pf.from.port = htons(d->conf.media_port);
-	if (!xdp_route(d, &ch->peer, &cf) || !xdp_route(d, &a->client, &pf))
-		return;
-	chan_keys(d, a, ch, &ck, &pk);
-	if (bpf_map_update_elem(d->maps.turn_chans_fd, &ck, &cf, 0) ||
-	    bpf_map_update_elem(d->maps.turn_peers_fd, &pk, &pf, 0)) {
-		bpf_map_delete_elem(d->maps.turn_chans_fd, &ck);
-		nt_dbg("TURN channel 0x%04x to %s stays in userspace: %s", ch->num,
-		       nt_endpoint_format(&ch->peer, p, sizeof(p)), strerror(errno));
-		return;
-	}
-	ch->in_xdp = true;
-	nt_dbg("TURN channel 0x%04x of user=%s to %s relayed by XDP", ch->num, a->user,
-	       nt_endpoint_format(&ch->peer, p, sizeof(p)));
-}
-
-static size_t map_clear(int fd, size_t key_size)
-{
-	uint8_t key[64], next[64];
-	size_t n = 0;
-
-	if (fd < 0 || key_size > sizeof(key))
-		return 0;
-	/* always from the start: the key just deleted cannot lead on */
-	while (!bpf_map_get_next_key(fd, NULL, next)) {
-		memcpy(key, next, key_size);
-		if (bpf_map_delete_elem(fd, key))
-			break;
-		n++;
-	}
-	return n;
-}
-
-void nd_turn_forget_xdp(struct nd *d)
-{
-	size_t n = map_clear(d->maps.turn_chans_fd, sizeof(struct nt_turn_chan_key)) +
-		   map_clear(d->maps.turn_peers_fd, sizeof(struct nt_turn_peer_key));
-
-	if (n)
-		nt_info("TURN: %zu channel entries a previous run left in XDP removed (allocations do not outlive nattravd)",
-			n);
-}
-
-void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
-{
-	const struct nd_turn *t = d->turn;
-
-	pkts[0] = pkts[1] = bytes[0] = bytes[1] = 0;
-	if (!t)
-		return;
-	pkts[0] = t->st.xdp_to_peer_pkts;
-	bytes[0] = t->st.xdp_to_peer_bytes;
-	pkts[1] = t->st.xdp_to_client_pkts;
-	bytes[1] = t->st.xdp_to_client_bytes;
-	for (uint32_t i = 0; i < t->cap; i++) {
-		const struct alloc *a = &t->a[i];
-
-		for (int k = 0; a->used && k < CHANS_MAX; k++) {
-			struct nt_turn_chan_key ck;
-			struct nt_turn_peer_key pk;
-			struct nt_turn_fwd f;
-
-			if (!a->chan[k].in_xdp)
-				continue;
-			chan_keys(d, a, &a->chan[k], &ck, &pk);
-			if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
-				pkts[0] += f.packets;
-				bytes[0] += f.bytes;
-			}
-			if (!bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
-				pkts[1] += f.packets;
-				bytes[1] += f.bytes;
-			}
-		}
-	}
-}
-
 static void release(struct nd *d, struct alloc *a, const char *why)
 {
 	struct nd_turn *t = d->turn;
@@ -331,9 +139,11 @@ static void release(struct nd *d, struct alloc *a, const char *why)
 		nt_endpoint_format(&a->relayed, r, sizeof(r)), a->user,
 		nt_endpoint_format(&a->client, c, sizeof(c)), why);
 	for (int k = 0; k < CHANS_MAX; k++)
-		xdp_remove(d, a, &a->chan[k]);
+		nd_turn_xdp_remove(d, a, &a->chan[k]);
+	nd_turn_xdp_unlink(d, a);
 	close(a->h.fd); /* leaves the epoll set with it */
 	nt_hidx_del(&t->by_client, client_hash(t, &a->client), i);
+	t->by_port[ntohs(a->relayed.port) - d->conf.turn.port_min] = 0;
 	memset(a, 0, sizeof(*a));
 	nt_freelist_put(&t->free, i);
 	t->n--;
@@ -349,6 +159,7 @@ void nd_turn_close(struct nd *d)
 		if (t->a[i].used)
 			release(d, &t->a[i], "shutdown");
 	free(t->a);
+	free(t->by_port);
 	nt_freelist_free(&t->free);
 	nt_hidx_free(&t->by_client);
 	free(t);
@@ -374,16 +185,33 @@ void nd_turn_tick(struct nd *d, uint64_t now)
 			struct chan *ch = &a->chan[k];
 
 			if (ch->num && now > ch->expires_ns) {
-				xdp_remove(d, a, ch);
+				nd_turn_xdp_remove(d, a, ch);
 				ch->num = 0;
 			}
-			/* in XDP exactly while the channel and its peer's permission hold */
-			if (ch->num && !perm_find(a, ch->peer.addr, now))
-				xdp_remove(d, a, ch);
-			else if (ch->num && !ch->in_xdp)
-				xdp_install(d, a, ch);
+			nd_turn_xdp_check(d, a, ch, now);
 		}
 	}
+}
+
+bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family)
+{
+	if (family == NT_FAMILY_V4)
+		return d->conf.have_v4 && !memcmp(addr + 12, d->conf.addr_v4, 4);
+	return family == NT_FAMILY_V6 && d->conf.have_v6 && !memcmp(addr, d->conf.addr_v6, 16);
+}
+
+struct alloc *nd_turn_local(struct nd *d, const struct nt_endpoint *ep)
+{
+	struct nd_turn *t = d->turn;
+	uint32_t port = ntohs(ep->port), i;
+
+	if (!nd_turn_own_addr(d, ep->addr, ep->family) || port < d->conf.turn.port_min ||
+	    port > d->conf.turn.port_max)
+		return NULL;
+	i = t->by_port[port - d->conf.turn.port_min];
+	if (!i || !nt_endpoint_eq(&t->a[i - 1].relayed, ep))
+		return NULL;
+	return &t->a[i - 1];
 }
 
 /* --- answers ---------------------------------------------------------------- */
@@ -501,7 +329,8 @@ static int bind_relayed(struct nd *d, int family, bool even, struct nt_endpoint 
 		size_t sl;
 		int fd;
 
-		if (even && (t->next_port & 1)) {
+		/* taken in the other family: one allocation per port number */
+		if ((even && (t->next_port & 1)) || t->by_port[t->next_port - d->conf.turn.port_min]) {
 			t->next_port = t->next_port >= d->conf.turn.port_max ? d->conf.turn.port_min :
 									       t->next_port + 1;
 			continue;
@@ -663,6 +492,7 @@ static void on_allocate(struct nd *d, struct nd_handle *h, const struct nt_endpo
 		return;
 	}
 	nt_hidx_add(&t->by_client, client_hash(t, src), (uint32_t)slot);
+	t->by_port[ntohs(a->relayed.port) - d->conf.turn.port_min] = (uint32_t)slot + 1;
 	t->n++;
 	nt_info("TURN allocation %s for user=%s at %s, lifetime %u s",
 		nt_endpoint_format(&a->relayed, r, sizeof(r)), user,
@@ -716,19 +546,29 @@ static void on_refresh(struct nd *d, struct nd_handle *h, const struct nt_endpoi
 	reply_ok(d, h, src, m, &b, out);
 }
 
-/* A peer the relay may send to: same family as the relayed address, not refused. */
-static int peer_ok(struct nd *d, const struct alloc *a, const struct nt_endpoint *peer)
+/*
+ * A peer the relay may send to: same family as the relayed address, not
+ * refused. The relay's own address only for its relayed ports (two
+ * clients of this relay reaching each other's allocation): to_peer
+ * delivers those inside, nothing else on the host is reachable.
+ */
+static int peer_ok(struct nd *d, const struct alloc *a, const struct nt_endpoint *peer,
+		   bool with_port)
 {
 	const char *why;
+	uint32_t port = ntohs(peer->port);
 
 	if (peer->family != a->relayed.family)
 		return 443;
+	if (nd_turn_own_addr(d, peer->addr, peer->family))
+		return !with_port || (port >= d->conf.turn.port_min && port <= d->conf.turn.port_max) ?
+			       0 : 403;
 	if (nd_addr_denied(d, peer, &why))
 		return 403;
 	return 0;
 }
 
-static struct perm *perm_find(struct alloc *a, const uint8_t addr[16], uint64_t now)
+struct perm *nd_turn_perm_find(struct alloc *a, const uint8_t addr[16], uint64_t now)
 {
 	for (int i = 0; i < PERMS_MAX; i++)
 		if (a->perm[i].expires_ns > now && !memcmp(a->perm[i].addr, addr, 16))
@@ -738,7 +578,7 @@ static struct perm *perm_find(struct alloc *a, const uint8_t addr[16], uint64_t 
 
 static int perm_install(struct alloc *a, const uint8_t addr[16], uint64_t now)
 {
-	struct perm *p = perm_find(a, addr, now);
+	struct perm *p = nd_turn_perm_find(a, addr, now);
 
 	for (int i = 0; !p && i < PERMS_MAX; i++)
 		if (a->perm[i].expires_ns <= now)
@@ -771,7 +611,7 @@ static void on_permission(struct nd *d, struct nd_handle *h, const struct nt_end
 			reply_error(d, h, src, m, 400, "Bad Request", a->key);
 			return;
 		}
-		code = peer_ok(d, a, &peers[np]);
+		code = peer_ok(d, a, &peers[np], false);
 		if (code) {
 			reply_error(d, h, src, m, (unsigned)code,
 				    code == 403 ? "Forbidden" : "Peer Address Family Mismatch", a->key);
@@ -801,7 +641,7 @@ static struct chan *chan_by_num(struct alloc *a, uint16_t num)
 	return NULL;
 }
 
-static struct chan *chan_by_peer(struct alloc *a, const struct nt_endpoint *peer)
+struct chan *nd_turn_chan_by_peer(struct alloc *a, const struct nt_endpoint *peer)
 {
 	for (int i = 0; i < CHANS_MAX; i++)
 		if (a->chan[i].num && nt_endpoint_eq(&a->chan[i].peer, peer))
@@ -812,7 +652,7 @@ static struct chan *chan_by_peer(struct alloc *a, const struct nt_endpoint *peer
 static void on_channel_bind(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
 			    const uint8_t *buf, const struct nt_stun_msg *m)
 {
-	struct alloc *a = owner(d, h, src, buf, m);
+	struct alloc *a = owner(d, h, src, buf, m), *other;
 	const struct nt_stun_attr *cn, *pa;
 	struct nt_endpoint peer;
 	struct chan *byn, *byp;
@@ -832,7 +672,7 @@ static void on_channel_bind(struct nd *d, struct nd_handle *h, const struct nt_e
 	}
 	num = (uint16_t)(cn->val[0] << 8 | cn->val[1]);
 	byn = chan_by_num(a, num);
-	byp = chan_by_peer(a, &peer);
+	byp = nd_turn_chan_by_peer(a, &peer);
 	/*
 	 * 0x4000..0x4FFF (RFC 8656), and up to 0x7FFF as RFC 5766 allowed and
 	 * clients still pick; a number or a peer already bound to another:
@@ -842,7 +682,7 @@ static void on_channel_bind(struct nd *d, struct nd_handle *h, const struct nt_e
 		reply_error(d, h, src, m, 400, "Bad Request", a->key);
 		return;
 	}
-	code = peer_ok(d, a, &peer);
+	code = peer_ok(d, a, &peer, true);
 	if (code) {
 		reply_error(d, h, src, m, (unsigned)code,
 			    code == 403 ? "Forbidden" : "Peer Address Family Mismatch", a->key);
@@ -857,7 +697,11 @@ static void on_channel_bind(struct nd *d, struct nd_handle *h, const struct nt_e
 	byn->num = num;
 	byn->peer = peer;
 	byn->expires_ns = now + CHAN_NS;
-	xdp_install(d, a, byn);
+	nd_turn_xdp_install(d, a, byn);
+	/* a hairpin: the other allocation's channel to this one may go in now too */
+	other = nd_turn_local(d, &peer);
+	if (other && (byp = nd_turn_chan_by_peer(other, &a->relayed)))
+		nd_turn_xdp_install(d, other, byp);
 	nt_stun_begin(&b, out, sizeof(out), m->method, NT_STUN_SUCCESS, m->tid);
 	nt_stun_put_integrity(&b, a->key, NT_TURN_KEY_LEN);
 	reply_ok(d, h, src, m, &b, out);
@@ -865,13 +709,69 @@ static void on_channel_bind(struct nd *d, struct nd_handle *h, const struct nt_e
 
 /* --- data ------------------------------------------------------------------- */
 
+/*
+ * A datagram from peer (its permission checked here) to b's client: as
+ * ChannelData on the channel bound to peer, else in a Data indication.
+ */
+static void to_client(struct nd *d, struct alloc *b, const struct nt_endpoint *peer,
+		      const uint8_t *data, size_t len)
+{
+	struct nd_turn *t = d->turn;
+	static uint8_t out[NT_STUN_MAX + 64];
+	struct chan *ch;
+	ssize_t n;
+
+	if (!nd_turn_perm_find(b, peer->addr, nd_now_ns())) {
+		t->st.drop_no_permission++;
+		return;
+	}
+	ch = nd_turn_chan_by_peer(b, peer);
+	if (ch && len <= NT_STUN_MAX) {
+		out[0] = (uint8_t)(ch->num >> 8);
+		out[1] = (uint8_t)ch->num;
+		out[2] = (uint8_t)(len >> 8);
+		out[3] = (uint8_t)len;
+		memcpy(out + 4, data, len);
+		n = 4 + (ssize_t)len;
+	} else {
+		struct nt_stun_builder sb;
+		uint8_t tid[NT_STUN_TID_LEN];
+
+		if (nt_wire_random(tid, sizeof(tid)))
+			return;
+		nt_stun_begin(&sb, out, sizeof(out), ND_TURN_METHOD_DATA, NT_STUN_INDICATION, tid);
+		nt_stun_put_xor_addr(&sb, ATTR_XOR_PEER_ADDRESS, peer);
+		nt_stun_put(&sb, ATTR_DATA, data, len);
+		n = nt_stun_finish(&sb);
+		if (n < 0)
+			return; /* larger than a datagram to the client may be */
+	}
+	if (!nd_media_send(d, b->media, &b->client, out, (size_t)n)) {
+		t->st.to_client_pkts++;
+		t->st.to_client_bytes += len;
+	}
+}
+
 static void to_peer(struct nd *d, struct alloc *a, const struct nt_endpoint *peer,
 		    const uint8_t *data, size_t len)
 {
 	struct nd_turn *t = d->turn;
+	struct alloc *b;
 
-	if (!perm_find(a, peer->addr, nd_now_ns())) {
+	if (!nd_turn_perm_find(a, peer->addr, nd_now_ns())) {
 		t->st.drop_no_permission++;
+		return;
+	}
+	if (nd_turn_own_addr(d, peer->addr, peer->family)) {
+		/* another allocation of this relay: handed over here, never sent to the host */
+		b = nd_turn_local(d, peer);
+		if (!b) {
+			t->st.drop_no_permission++;
+			return;
+		}
+		t->st.to_peer_pkts++;
+		t->st.to_peer_bytes += len;
+		to_client(d, b, &a->relayed, data, len);
 		return;
 	}
 	if (!nd_media_send(d, &a->h, peer, data, len)) {
@@ -930,52 +830,25 @@ bool nd_turn_channel_data(struct nd *d, struct nd_handle *h, const struct nt_end
 
 void nd_turn_relay_event(struct nd *d, struct nd_handle *h)
 {
-	struct nd_turn *t = d->turn;
 	struct alloc *a = (struct alloc *)h;
-	static uint8_t in[65536], out[NT_STUN_MAX + 64];
+	static uint8_t in[65536];
 
 	for (int round = 0; round < 64; round++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct nt_endpoint peer;
-		struct chan *ch;
 		ssize_t n = recvfrom(h->fd, in, sizeof(in), 0, (struct sockaddr *)&ss, &sl);
-		size_t len;
 
 		if (n < 0)
 			return;
-		len = (size_t)n;
 		if (nt_endpoint_from_sockaddr((struct sockaddr *)&ss, &peer))
 			continue;
-		if (!perm_find(a, peer.addr, nd_now_ns())) {
-			t->st.drop_no_permission++;
+		/* allocations of this relay reach each other inside (to_peer), not through the host */
+		if (nd_turn_own_addr(d, peer.addr, peer.family)) {
+			d->turn->st.drop_no_permission++;
 			continue;
 		}
-		ch = chan_by_peer(a, &peer);
-		if (ch && len <= NT_STUN_MAX) {
-			out[0] = (uint8_t)(ch->num >> 8);
-			out[1] = (uint8_t)ch->num;
-			out[2] = (uint8_t)(len >> 8);
-			out[3] = (uint8_t)len;
-			memcpy(out + 4, in, len);
-			n = 4 + (ssize_t)len;
-		} else {
-			struct nt_stun_builder b;
-			uint8_t tid[NT_STUN_TID_LEN];
-
-			if (nt_wire_random(tid, sizeof(tid)))
-				continue;
-			nt_stun_begin(&b, out, sizeof(out), ND_TURN_METHOD_DATA, NT_STUN_INDICATION, tid);
-			nt_stun_put_xor_addr(&b, ATTR_XOR_PEER_ADDRESS, &peer);
-			nt_stun_put(&b, ATTR_DATA, in, len);
-			n = nt_stun_finish(&b);
-			if (n < 0)
-				continue; /* larger than a datagram to the client may be */
-		}
-		if (!nd_media_send(d, a->media, &a->client, out, (size_t)n)) {
-			t->st.to_client_pkts++;
-			t->st.to_client_bytes += len;
-		}
+		to_client(d, a, &peer, in, (size_t)n);
 	}
 }
 

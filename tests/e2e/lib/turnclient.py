@@ -8,12 +8,21 @@ usage: turnclient.py SERVER SECRET check-peers PEER...
     v4-mapped IPv6 too); print one line "PEER CODE" per peer (0 = success)
 usage: turnclient.py SERVER SECRET padding
     print the bytes of an error response's padding (must be zeros)
+usage: turnclient.py SERVER SECRET hairpin N
+    two allocations on the server, each the other's peer (what two WebRTC
+    clients with relay candidates only do): print the codes of a
+    ChannelBind to the server's own media port and of each side's
+    CreatePermission and ChannelBind, then "indications SENT RECEIVED" for
+    N Send indications each way (Data indications expected) and
+    "channels SENT RECEIVED" for N ChannelData each way (ChannelData on the
+    receiver's own channel number expected)
 """
 import base64
 import hashlib
 import hmac
 import ipaddress
 import os
+import selectors
 import socket
 import struct
 import sys
@@ -91,6 +100,27 @@ class Turn:
         return a
 
 
+def xor_addr_decode(v, tid):
+    port = struct.unpack("!H", v[2:4])[0] ^ (COOKIE >> 16)
+    pad = struct.pack("!I", COOKIE) + tid
+    raw = bytes(b ^ p for b, p in zip(v[4:], pad))
+    return str(ipaddress.ip_address(raw)), port
+
+
+def signed(t, method, attrs, tid):
+    body = attrs + attr(0x0006, t.username) + attr(0x0014, t.realm) + attr(0x0015, t.nonce)
+    hdr = struct.pack("!HHI", method, len(body) + 24, COOKIE) + tid
+    body += attr(0x0008, hmac.new(t.key, hdr + body, hashlib.sha1).digest())
+    return struct.pack("!HHI", method, len(body), COOKIE) + tid + body
+
+
+def code_of(t, method, attrs_of_tid):
+    tid = os.urandom(12)
+    t.s.sendto(signed(t, method, attrs_of_tid(tid), tid), t.server)
+    typ, a = parse(t.s.recv(2048))
+    return 0 if typ == method | 0x0100 else Turn.code(a)
+
+
 def check_peers(t, peers):
     t.allocate()
     for p in peers:
@@ -119,11 +149,89 @@ def padding(t):
     print("padding", pads.hex() or "none")
 
 
+def hairpin(server, secret, n):
+    a, b = Turn(server, secret, "ann"), Turn(server, secret, "ben")
+    # the relayed addresses (XOR-RELAYED-ADDRESS, decoded with the answer's tid)
+    ends = []
+    for t in (a, b):
+        rt = attr(0x0019, bytes([17, 0, 0, 0]))
+        typ, at = t.request(0x0003, rt, sign=False)
+        t.realm, t.nonce = at[0x0014], at[0x0015]
+        t.key = hashlib.md5(t.username + b":" + t.realm + b":" + t.pw).digest()
+        tid = os.urandom(12)
+        t.s.sendto(signed(t, 0x0003, rt, tid), t.server)
+        r = t.s.recv(2048)
+        typ, at = parse(r)
+        if typ != 0x0103:
+            raise SystemExit(f"Allocate: error {Turn.code(at)}")
+        ends.append(xor_addr_decode(at[0x0016], r[8:20]))
+    ra, rb = ends
+    print("relayed", f"{ra[0]}:{ra[1]}", f"{rb[0]}:{rb[1]}")
+    # the relay's own address, but not one of its relayed ports: refused
+    print("bind-own-media-port", code_of(a, 0x0009, lambda tid: attr(0x000C, b"\x40\x00\0\0") +
+                                        attr(0x0012, xor_addr(server, 3478, tid))))
+    for t, peer, name in ((a, rb, "a"), (b, ra, "b")):
+        print(f"permission-{name}", code_of(t, 0x0008, lambda tid: attr(0x0012, xor_addr(peer[0], peer[1], tid))))
+
+    def count(s, want_chan, peer, m):
+        if 0x40 <= m[0] <= 0x7f:
+            ch, ln = struct.unpack("!HH", m[:4])
+            return int(ch == want_chan and m[4:4 + ln].startswith(b"hp-"))
+        if struct.unpack("!H", m[:2])[0] == 0x0017:
+            typ, at = parse(m)
+            return int(xor_addr_decode(at.get(0x0012, b"\0" * 8), m[8:20]) == peer and
+                       at.get(0x0013, b"").startswith(b"hp-"))
+        return 0
+
+    def exchange(send_a, send_b, want_a, want_b):
+        """n each way; read while sending, as a socket's buffer holds only so many"""
+        got = 0
+        sel = selectors.DefaultSelector()
+        sel.register(a.s, selectors.EVENT_READ, (want_a, rb))
+        sel.register(b.s, selectors.EVENT_READ, (want_b, ra))
+        i, idle_until = 0, None
+        while True:
+            if i < n:
+                send_a(i)
+                send_b(i)
+                i += 1
+                if i == n:
+                    idle_until = time.monotonic() + 1
+            for key, _ in sel.select(0.002 if i < n else 0.2):
+                got += count(key.fileobj, *key.data, key.fileobj.recv(2048))
+            if i == n and time.monotonic() > idle_until:
+                sel.close()
+                return got
+
+    def send_ind(t, peer, i):
+        tid = os.urandom(12)
+        body = attr(0x0012, xor_addr(peer[0], peer[1], tid)) + attr(0x0013, b"hp-%d" % i)
+        t.s.sendto(struct.pack("!HHI", 0x0016, len(body), COOKIE) + tid + body, t.server)
+
+    def send_chan(t, chan, i):
+        d = b"hp-%d" % i
+        t.s.sendto(struct.pack("!HH", chan, len(d)) + d, t.server)
+
+    print("indications", 2 * n, exchange(lambda i: send_ind(a, rb, i), lambda i: send_ind(b, ra, i),
+                                         None, None))
+    print("bind-a", code_of(a, 0x0009, lambda tid: attr(0x000C, b"\x40\x01\0\0") + attr(0x0012, xor_addr(rb[0], rb[1], tid))))
+    print("bind-b", code_of(b, 0x0009, lambda tid: attr(0x000C, b"\x40\x02\0\0") + attr(0x0012, xor_addr(ra[0], ra[1], tid))))
+    print("channels", 2 * n, exchange(lambda i: send_chan(a, 0x4001, i), lambda i: send_chan(b, 0x4002, i),
+                                      0x4001, 0x4002))
+    for s in (a.s, b.s):
+        s.settimeout(2)
+    # released: the other's hairpin channel leaves XDP with it
+    print("release-a", code_of(a, 0x0004, lambda tid: attr(0x000D, b"\0\0\0\0")))
+    print("release-b", code_of(b, 0x0004, lambda tid: attr(0x000D, b"\0\0\0\0")))
+
+
 def main():
     server, secret, cmd = sys.argv[1:4]
     t = Turn(server, secret)
     if cmd == "check-peers":
         check_peers(t, sys.argv[4:])
+    elif cmd == "hairpin":
+        hairpin(server, secret, int(sys.argv[4]))
     elif cmd == "padding":
         padding(t)
     else:

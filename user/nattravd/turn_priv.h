@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What turn.c (the protocol) and turn_xdp.c (channels in the XDP program)
+ * share: allocations, their permissions and channels.
+ */
+#ifndef ND_TURN_PRIV_H
+#define ND_TURN_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "nattravd.h"
+#include "nt_index.h"
+#include "nt_turn_auth.h"
+#include "turn.h"
+
+#define PERMS_MAX 32		/* peers' addresses per allocation */
+#define CHANS_MAX 32		/* channels per allocation */
+#define PERM_NS (300 * 1000000000ull)
+#define CHAN_NS (600 * 1000000000ull)
+#define SECRET_MAX 256
+
+struct perm {
+	uint8_t addr[16];
+	uint64_t expires_ns;
+};
+
+struct chan {
+	uint16_t num;		/* 0: free */
+	bool in_xdp;		/* in nt_turn_chans (and nt_turn_peers unless hairpin) */
+	bool hairpin;		/* in XDP to another allocation of this relay: */
+	uint16_t hp_num;	/* its channel number for this one */
+	uint32_t hp_alloc;	/* and its index in nd_turn.a */
+	struct nt_endpoint peer;
+	uint64_t expires_ns;
+};
+
+struct alloc {
+	struct nd_handle h;	/* the relayed socket: first, epoll hands this back */
+	bool used;
+	struct nt_endpoint client;	/* on the media port */
+	struct nd_handle *media;	/* the media socket the client uses */
+	struct nt_endpoint relayed;
+	char user[64];
+	char username[NT_TURN_USERNAME_MAX];
+	uint8_t key[NT_TURN_KEY_LEN];
+	uint8_t alloc_tid[NT_STUN_TID_LEN];	/* a retransmitted Allocate is answered again */
+	uint64_t expires_ns;
+	struct perm perm[PERMS_MAX];
+	struct chan chan[CHANS_MAX];
+};
+
+struct nd_turn {
+	struct alloc *a;
+	uint32_t cap, n;
+	struct nt_freelist free;
+	struct nt_hidx by_client;
+	uint32_t *by_port;	/* relayed port - port_min -> index + 1 (0: none) */
+	uint64_t hkey[2];
+	uint8_t secret[SECRET_MAX];
+	size_t secret_len;
+	uint8_t nonce_key[32];
+	uint32_t next_port;
+	struct nd_turn_stats st;
+};
+
+struct perm *nd_turn_perm_find(struct alloc *a, const uint8_t addr[16], uint64_t now);
+struct chan *nd_turn_chan_by_peer(struct alloc *a, const struct nt_endpoint *peer);
+/* The allocation of this relay whose relayed address is ep, or NULL. */
+struct alloc *nd_turn_local(struct nd *d, const struct nt_endpoint *ep);
+/* True when addr (of family) is the address this relay's allocations are relayed on. */
+bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family);
+
+/* Both sides of ch into the XDP maps when the program can relay it. */
+void nd_turn_xdp_install(struct nd *d, struct alloc *a, struct chan *ch);
+/* Out of the XDP maps, what the program counted kept in the totals. */
+void nd_turn_xdp_remove(struct nd *d, struct alloc *a, struct chan *ch);
+/* ch in XDP exactly while what it was installed for holds (tick). */
+void nd_turn_xdp_check(struct nd *d, struct alloc *a, struct chan *ch, uint64_t now);
+/* Hairpin channels of other allocations that lead to a leave XDP (a goes away). */
+void nd_turn_xdp_unlink(struct nd *d, const struct alloc *a);
+
+#endif /* ND_TURN_PRIV_H */
