@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--turn) TURN=${2:-}; shift 2 || nt_fail "--turn needs nattrav or coturn" ;;
 	--turn=*) TURN=${1#--turn=}; shift ;;
-	-h | --help) sed -n '3,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) nt_fail "unknown argument '$1' (see --help)" ;;
 	esac
 done
@@ -133,8 +133,9 @@ show_logs() {
 # process group (setsid), so that it and its renderers go at once
 browser() {
 	local d="$work/chromium-$2"
-	mkdir -p "$d/home"
-	setsid ip netns exec "$1" env HOME="$d/home" XDG_CONFIG_HOME="$d/home" XDG_CACHE_HOME="$d/home" \
+	mkdir -p "$d/home" "$d/tmp"
+	# TMPDIR too: a killed Chromium leaves its singleton folder there
+	setsid ip netns exec "$1" env HOME="$d/home" XDG_CONFIG_HOME="$d/home" XDG_CACHE_HOME="$d/home" TMPDIR="$d/tmp" \
 		timeout 180 "$CHROMIUM" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage \
 		--user-data-dir="$d/profile" --no-first-run --no-default-browser-check \
 		--disable-background-networking --disable-component-update --disable-sync \
