@@ -7,11 +7,12 @@
 # nattravd as their only ICE server, and send N messages of 1000 bytes
 # each way; then the same with aiortc (a second, independent WebRTC stack)
 # in both namespaces. Both allocations are on the one relay, so each
-# allocation's peer is the other's relayed address. Checks: every message
-# arrived, in order, on both sides; the selected candidate pair is
-# relay/relay on both sides with the relayed addresses on the relay; the
-# descriptions carried relay candidates only; nattravd's counters show the
-# data channel relayed by the XDP program.
+# allocation's peer is the other's relayed address (a hairpin: nattravd
+# hands the data over, its XDP program client to client once both channels
+# are bound). Checks: every message arrived, in order, on both sides; the
+# selected candidate pair is relay/relay on both sides with the relayed
+# addresses on the relay; the descriptions carried relay candidates only;
+# nattravd's counters show the data channel relayed by the XDP program.
 #
 #   tests/e2e/webrtc.sh [--turn nattrav|coturn]
 #
