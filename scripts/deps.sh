@@ -6,12 +6,14 @@ set -euo pipefail
 
 # hiredis: nattravd's fleet (--redis); redis-server, redis-tools: tests/e2e/fleet.sh
 # starts its own server in a namespace (the package's service is not used).
+# chromium, python3-aiortc: tests/e2e/webrtc.sh, WebRTC clients through TURN.
 pkgs=(
 	make gcc g++ binutils clang llvm libclang-rt-dev libbpf-dev bpftool libelf-dev zlib1g-dev libssl-dev
 	libcriterion-dev libsystemd-dev pkg-config iproute2 nftables conntrack ethtool
 	openssl tcpdump libcap2-bin valgrind strace curl python3 procps util-linux man-db groff-base
 	coturn debhelper dpkg-dev devscripts lintian bash-completion
 	libhiredis-dev redis-server redis-tools
+	chromium python3-aiortc
 )
 
 missing=()
