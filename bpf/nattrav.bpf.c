@@ -19,6 +19,7 @@
 #include "nt_csum.h"
 #include "nt_common.h"
 #include "nt_turn.h"
+#include "nt_turn6.h"
 
 /* What the rewrite needs to know about the packet, whatever its family. */
 struct nt_pkt {
@@ -370,8 +371,15 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
 	if (nt_parse_udp(c, &udp) < 0)
 		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
-	if (udp->dest != cfg->media_port)
+	if (udp->dest != cfg->media_port) {
+		/* a TURN peer's datagram to a relayed address, of a channel XDP relays */
+		if (cfg->flags & NT_CONFIG_F_TURN) {
+			verdict = nt_turn6_from_peer(ctx, eth, c->end);
+			if (verdict >= 0)
+				return verdict;
+		}
 		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
+	}
 	if (frag)
 		return nt_verdict(NT_STAT_DROP_FRAGMENT, tot_len, XDP_DROP);
 	if (bpf_ntohs(udp->len) < sizeof(*udp) ||
@@ -384,6 +392,12 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	/* Over IPv6 the UDP checksum is mandatory (RFC 8200 8.1). */
 	if (!udp->check)
 		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
+	/* TURN ChannelData of a channel XDP relays (only with TURN on) */
+	if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, c->end)) {
+		verdict = nt_turn6_from_client(ctx, eth, c->end);
+		if (verdict >= 0)
+			return verdict;
+	}
 
 	__builtin_memcpy(src.addr, &ip6->saddr, 16);
 	src.port = udp->source;

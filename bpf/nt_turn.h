@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TURN channels in XDP (RFC 8656 12.4), IPv4 frames without a VLAN tag or
+ * TURN channels in XDP (RFC 8656 12.4; IPv6 in nt_turn6.h), IPv4 frames without a VLAN tag or
  * IP options: the cases nattravd wrote a channel for and whose next hop is
  * back out of the ingress interface. Everything else returns -1 and goes
  * on to nattravd's userspace TURN, which relays the same datagrams the

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TURN channels in XDP (bpf/nt_turn.h), one crafted frame at a time: a
+ * TURN channels in XDP (bpf/nt_turn.h, nt_turn6.h), IPv4 and IPv6, one
+ * crafted frame at a time: a
  * client's ChannelData leaves without its header from the relayed address
  * to the peer, a peer's datagram leaves with the header from the media port
  * to the client, each byte for byte as built independently (checksums
@@ -20,6 +21,16 @@ static const uint8_t mac_next[6] = { 2, 0, 0, 0, 0, 0x77 };
 
 #define CHANNEL 0x4001
 
+/* A client, the relay's media port and a relayed port, a peer, another client: per family. */
+struct lab {
+	const char *client, *media, *relayed, *peer, *client2;
+};
+static const struct lab v4 = { "192.0.2.10:40000", "203.0.113.1:3478", "203.0.113.1:50001",
+				"198.51.100.20:7000", "198.51.100.30:41000" };
+static const struct lab v6 = { "[2001:db8:10::10]:40000", "[2001:db8::1]:3478",
+				"[2001:db8::1]:50001", "[2001:db8:20::20]:7000",
+				"[2001:db8:30::30]:41000" };
+
 static void ep(struct nt_endpoint *e, const char *s)
 {
 	cr_assert_eq(nt_endpoint_parse(s, e), 0, "bad endpoint %s", s);
@@ -31,6 +42,7 @@ static void setup(struct harness *h, bool turn)
 
 	cr_assert_eq(harness_open(h, true), 0, "load failed (root needed)");
 	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	inet_pton(AF_INET6, "2001:db8::1", cfg.relay_v6);
 	cr_assert_eq(nt_maps_set_config(&h->maps, &cfg), 0);
 }
 
@@ -95,10 +107,10 @@ static size_t channel_data(uint8_t *buf, uint16_t channel, const uint8_t *data, 
 
 static const uint8_t dtls[] = { 0x16, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0x2d, 1, 2, 3, 4 };
 
-static void client_side(bool zero_csum, size_t dlen)
+static void client_side(const struct lab *l, bool zero_csum, size_t dlen)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX], cd[1500];
-	struct nt_turn_fwd f = fwd("203.0.113.1:50001", "198.51.100.20:7000", 1), got;
+	struct nt_turn_fwd f = fwd(l->relayed, l->peer, 1), got;
 	struct nt_turn_chan_key k = { .channel = CHANNEL };
 	struct harness h;
 	size_t len, wlen, out_len = sizeof(out), n;
@@ -108,16 +120,14 @@ static void client_side(bool zero_csum, size_t dlen)
 		data[i] = (uint8_t)(i * 7 + 3);
 	memcpy(data, dtls, sizeof(dtls));
 	setup(&h, true);
-	put_chan(&h, "192.0.2.10:40000", CHANNEL, &f);
+	put_chan(&h, l->client, CHANNEL, &f);
 	n = channel_data(cd, CHANNEL, data, dlen, 0);
-	len = frame(in, "192.0.2.10:40000", "203.0.113.1:3478", mac_client_gw, mac_relay, 50, cd,
-		    n, zero_csum);
-	wlen = frame(want, "203.0.113.1:50001", "198.51.100.20:7000", mac_relay, mac_next, 49,
-		     data, dlen, zero_csum);
+	len = frame(in, l->client, l->media, mac_client_gw, mac_relay, 50, cd, n, zero_csum);
+	wlen = frame(want, l->relayed, l->peer, mac_relay, mac_next, 49, data, dlen, zero_csum);
 	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
 	cr_assert_eq(out_len, wlen, "length %zu, want %zu", out_len, wlen);
 	cr_assert_arr_eq(out, want, wlen, "the frame to the peer differs");
-	ep(&k.client, "192.0.2.10:40000");
+	ep(&k.client, l->client);
 	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(h.skel->maps.nt_turn_chans), &k, &got), 0);
 	cr_assert_eq(got.packets, 1);
 	cr_assert_eq(got.bytes, dlen);
@@ -126,36 +136,37 @@ static void client_side(bool zero_csum, size_t dlen)
 
 Test(xdp_turn, client_channel_data_to_peer)
 {
-	client_side(false, 100);
+	client_side(&v4, false, 100);
+	client_side(&v6, false, 100);
 }
 
 Test(xdp_turn, client_odd_length_and_large)
 {
-	client_side(false, 17);
-	client_side(false, 1200);
+	client_side(&v4, false, 17);
+	client_side(&v4, false, 1200);
+	client_side(&v6, false, 17);
+	client_side(&v6, false, 1200);
 }
 
 Test(xdp_turn, client_zero_udp_checksum_stays_zero)
 {
-	client_side(true, 64);
+	client_side(&v4, true, 64);
 }
 
-static void peer_side(size_t dlen)
+static void peer_side(const struct lab *l, size_t dlen)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX], cd[1500], data[1200];
-	struct nt_turn_fwd f = fwd("203.0.113.1:3478", "192.0.2.10:40000", 1);
+	struct nt_turn_fwd f = fwd(l->media, l->client, 1);
 	struct harness h;
 	size_t len, wlen, out_len = sizeof(out), n;
 
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 13 + 1);
 	setup(&h, true);
-	put_peer(&h, "203.0.113.1:50001", "198.51.100.20:7000", &f);
-	len = frame(in, "198.51.100.20:7000", "203.0.113.1:50001", mac_client_gw, mac_relay, 50,
-		    data, dlen, false);
+	put_peer(&h, l->relayed, l->peer, &f);
+	len = frame(in, l->peer, l->relayed, mac_client_gw, mac_relay, 50, data, dlen, false);
 	n = channel_data(cd, CHANNEL, data, dlen, 0);
-	wlen = frame(want, "203.0.113.1:3478", "192.0.2.10:40000", mac_relay, mac_next, 49, cd, n,
-		     false);
+	wlen = frame(want, l->media, l->client, mac_relay, mac_next, 49, cd, n, false);
 	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
 	cr_assert_eq(out_len, wlen, "length %zu, want %zu", out_len, wlen);
 	cr_assert_arr_eq(out, want, wlen, "the frame to the client differs");
@@ -167,10 +178,10 @@ static void peer_side(size_t dlen)
  * ChannelData from one reaches the other from the media port, header kept,
  * with the channel number the other bound for the first.
  */
-static void hairpin(bool zero_csum, size_t dlen)
+static void hairpin(const struct lab *l, bool zero_csum, size_t dlen)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX], cd[1500], wcd[1500];
-	struct nt_turn_fwd f = fwd("203.0.113.1:3478", "198.51.100.30:41000", 1), got;
+	struct nt_turn_fwd f = fwd(l->media, l->client2, 1), got;
 	struct nt_turn_chan_key k = { .channel = CHANNEL };
 	struct harness h;
 	size_t len, wlen, out_len = sizeof(out), n;
@@ -181,17 +192,15 @@ static void hairpin(bool zero_csum, size_t dlen)
 	f.flags = NT_TURN_F_HAIRPIN;
 	f.channel = 0x7ffe;
 	setup(&h, true);
-	put_chan(&h, "192.0.2.10:40000", CHANNEL, &f);
+	put_chan(&h, l->client, CHANNEL, &f);
 	n = channel_data(cd, CHANNEL, data, dlen, 0);
-	len = frame(in, "192.0.2.10:40000", "203.0.113.1:3478", mac_client_gw, mac_relay, 50, cd,
-		    n, zero_csum);
+	len = frame(in, l->client, l->media, mac_client_gw, mac_relay, 50, cd, n, zero_csum);
 	n = channel_data(wcd, 0x7ffe, data, dlen, 0);
-	wlen = frame(want, "203.0.113.1:3478", "198.51.100.30:41000", mac_relay, mac_next, 49,
-		     wcd, n, zero_csum);
+	wlen = frame(want, l->media, l->client2, mac_relay, mac_next, 49, wcd, n, zero_csum);
 	cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), XDP_TX);
 	cr_assert_eq(out_len, wlen, "length %zu, want %zu", out_len, wlen);
 	cr_assert_arr_eq(out, want, wlen, "the frame to the other client differs");
-	ep(&k.client, "192.0.2.10:40000");
+	ep(&k.client, l->client);
 	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(h.skel->maps.nt_turn_chans), &k, &got), 0);
 	cr_assert_eq(got.packets, 1);
 	cr_assert_eq(got.bytes, dlen);
@@ -200,21 +209,27 @@ static void hairpin(bool zero_csum, size_t dlen)
 
 Test(xdp_turn, hairpin_to_another_allocation_keeps_the_header)
 {
-	hairpin(false, 100);
-	hairpin(false, 17);
-	hairpin(false, 1200);
+	hairpin(&v4, false, 100);
+	hairpin(&v4, false, 17);
+	hairpin(&v4, false, 1200);
+	hairpin(&v6, false, 100);
+	hairpin(&v6, false, 17);
+	hairpin(&v6, false, 1200);
 }
 
 Test(xdp_turn, hairpin_zero_udp_checksum_stays_zero)
 {
-	hairpin(true, 64);
+	hairpin(&v4, true, 64);
 }
 
 Test(xdp_turn, peer_datagram_to_client_as_channel_data)
 {
-	peer_side(100);
-	peer_side(3);
-	peer_side(1200);
+	peer_side(&v4, 100);
+	peer_side(&v4, 3);
+	peer_side(&v4, 1200);
+	peer_side(&v6, 100);
+	peer_side(&v6, 3);
+	peer_side(&v6, 1200);
 }
 
 /* Frames that must reach nattravd as they came. */

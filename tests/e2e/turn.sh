@@ -14,22 +14,24 @@
 # nattravd, channels hairpinned by XDP); error
 # responses pad with zeros (CVE-2020-4067); metrics count it all; nattrav's
 # own clients relay beside it; channels a killed nattravd left in XDP are
-# removed by the next one.
+# removed by the next one. The same over IPv6 (NAT66 client, IPv6 relayed
+# address and peer): channels and a hairpin relayed by XDP.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 . "$ROOT/scripts/lib.sh"
 
 . "$HERE/lib/relay_env.sh"
-nt_relay_env ntt c1=cone c2=symmetric c3=none
+nt_relay_env ntt --v6 c1=cone c2=symmetric c3=none
 MPORT=9475
 command -v turnutils_uclient >/dev/null || nt_fail "turnutils_uclient missing (coturn; scripts/deps.sh installs it)"
 printf 'rest-secret-%s\n' "$P" >"$work/turn-secret"
 TURN_SECRET="rest-secret-$P"
 
-lab_daemon --turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 --metrics "$MPORT" --log-level debug
+lab_daemon --addr "$RELAY_V6" --allow "$C3_IP6/128" --turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 \
+	--metrics "$MPORT" --log-level debug
 
-ip netns exec "$C3_NS" turnutils_peer -L "$C3_IP" -p 3480 >"$work/peer.log" 2>&1 &
+ip netns exec "$C3_NS" turnutils_peer -L "$C3_IP" -L "$C3_IP6" -p 3480 >"$work/peer.log" 2>&1 &
 nt_cleanup_push "kill $! 2>/dev/null"
 nt_wait_for -t 5 sh -c "ip netns exec '$C3_NS' ss -Hlun 'sport = :3480' | grep -q ." ||
 	nt_fail "turnutils_peer did not start"
@@ -64,6 +66,20 @@ l=$(lost "$work/uclient-send.log")
 s=$(sent "$work/uclient-send.log")
 check "turnutils_uclient with Send/Data indications: ${s:-0} sent, ${l:-?} lost" \
 	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+# IPv6 all the way: client behind NAT66, relayed address and peer IPv6
+xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdpc0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
+ip netns exec "$C1_NS" timeout 40 turnutils_uclient -u alice -e "$C3_IP6" -r 3480 \
+	-n 300 -l 160 -z 5 -c -W "$TURN_SECRET" "$RELAY_V6" >"$work/uclient-v6.log" 2>&1 || true
+l=$(lost "$work/uclient-v6.log")
+s=$(sent "$work/uclient-v6.log")
+check "turnutils_uclient over IPv6 channels: ${s:-0} sent, ${l:-?} lost" \
+	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdpc1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
+check "IPv6 channels: relayed by the XDP program both ways (to peer $((xdp1 - xdp0)), to client $((xdpc1 - xdpc0)))" \
+	test $((xdp1 - xdp0)) -ge 250 -a $((xdpc1 - xdpc0)) -ge 250
+
 check "indications: counted as Send" \
 	test "$(metric 'nattrav_turn_requests_total{method="send",result="ok"}')" -ge 297
 
@@ -139,6 +155,20 @@ xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"
 check "hairpin: both allocations released" test "$(hp release-a)$(hp release-b)" = "0 0 "
 check "hairpin: the channels relayed client to client by XDP ($((xdp1 - xdp0)) of 400)" \
 	test $((xdp1 - xdp0)) -ge 380
+
+# the same over IPv6 (allocations of the IPv6 family, clients behind NAT66)
+xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+ip netns exec "$C2_NS" $PY "$RELAY_V6" "$TURN_SECRET" hairpin 100 >"$work/hairpin6" 2>&1 || true
+cat "$work/hairpin6" >>"$work/clients.log"
+hp6() { awk -v k="$1" '$1 == k { print $2 " " $3 }' "$work/hairpin6"; }
+check "IPv6: relayed addresses on the relay's IPv6 address ($(hp6 relayed))" \
+	grep -q "^relayed \[\?$RELAY_V6" "$work/hairpin6"
+read -r csent crecv <<<"$(hp6 channels)"
+check "IPv6 hairpin: ChannelData arrives on the receiver's own channel ($crecv of ${csent:-?})" \
+	test "${csent:-0}" = 200 -a "${crecv:-0}" -ge 198
+xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+check "IPv6 hairpin: relayed client to client by XDP ($((xdp1 - xdp0)) of 200)" \
+	test $((xdp1 - xdp0)) -ge 190
 
 ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" padding >"$work/padding" 2>&1 || true
 check "error responses pad with zero bytes ($(cat "$work/padding"))" grep -Eq '^padding (0+|none)$' "$work/padding"

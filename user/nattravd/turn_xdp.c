@@ -94,7 +94,7 @@ static struct chan *hairpin_target(struct nd *d, struct alloc *a, const struct c
 	struct alloc *b = nd_turn_local(d, &ch->peer);
 	struct chan *bc;
 
-	if (!b || b == a || b->client.family != NT_FAMILY_V4)
+	if (!b || b == a || b->client.family != a->client.family)
 		return NULL;
 	bc = nd_turn_chan_by_peer(b, &a->relayed);
 	if (!bc || !nd_turn_perm_find(b, a->relayed.addr, now))
@@ -142,9 +142,10 @@ void nd_turn_xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
 	struct nt_turn_peer_key pk;
 	char p[NT_ENDPOINT_STRLEN];
 
+	/* the program rewrites a frame within its family: client, relayed and peer alike */
 	if (ch->in_xdp || d->mode == NT_XDP_OFF || d->maps.turn_chans_fd < 0 ||
-	    d->maps.turn_peers_fd < 0 || a->client.family != NT_FAMILY_V4 ||
-	    ch->peer.family != NT_FAMILY_V4)
+	    d->maps.turn_peers_fd < 0 || a->client.family != a->relayed.family ||
+	    ch->peer.family != a->relayed.family)
 		return;
 	if (nd_turn_own_addr(d, ch->peer.addr, ch->peer.family)) {
 		hairpin_install(d, a, ch);

@@ -59,7 +59,8 @@ def parse(m):
 class Turn:
     def __init__(self, server, secret, user="alice", ttl=600):
         self.server = (server, 3478)
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s = socket.socket(socket.AF_INET6 if ":" in server else socket.AF_INET,
+                               socket.SOCK_DGRAM)
         self.s.settimeout(2)
         self.username = f"{int(time.time()) + ttl}:{user}".encode()
         pw = base64.b64encode(hmac.new(secret.encode(), self.username, hashlib.sha1).digest())
