@@ -284,3 +284,76 @@ Test(xdp_turn, peer_without_entry_passes)
 	cr_assert_arr_eq(out, in, len);
 	harness_close(&h);
 }
+
+/*
+ * Mutated ChannelData and peer datagrams, both families, through a program
+ * with channels installed: a known verdict always, a passed frame
+ * untouched, and a relayed one well formed (pkt_parse), addressed to the
+ * channel's far end, with checksums that verify when they did on the way in.
+ */
+Test(xdp_turn, mutated_frames_relay_only_when_well_formed, .timeout = 120)
+{
+	static const struct lab *labs[2] = { &v4, &v6 };
+	uint8_t in[PKT_MAX], out[PKT_MAX], cd[300], data[200];
+	unsigned tx = 0, pass = 0, drop = 0;
+	struct harness h;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 29 + 5);
+	setup(&h, true);
+	for (int i = 0; i < 2; i++) {
+		struct nt_turn_fwd cf = fwd(labs[i]->relayed, labs[i]->peer, 1);
+		struct nt_turn_fwd pf = fwd(labs[i]->media, labs[i]->client, 1);
+
+		put_chan(&h, labs[i]->client, CHANNEL, &cf);
+		put_peer(&h, labs[i]->relayed, labs[i]->peer, &pf);
+	}
+	srand(4242);
+	for (unsigned r = 0; r < 100000; r++) {
+		const struct lab *l = labs[rand() % 2];
+		bool from_client = rand() % 2;
+		size_t dlen = 1 + (size_t)rand() % sizeof(data), n, len, out_len = sizeof(out);
+		struct nt_endpoint to;
+		struct pkt_view v;
+		bool sums_in;
+		int verdict;
+
+		if (from_client) {
+			n = channel_data(cd, CHANNEL, data, dlen, 0);
+			len = frame(in, l->client, l->media, mac_client_gw, mac_relay, 50, cd, n, false);
+		} else {
+			len = frame(in, l->peer, l->relayed, mac_client_gw, mac_relay, 50, data, dlen,
+				    false);
+		}
+		for (int i = 0, flips = rand() % 4; i < flips; i++)
+			in[(size_t)rand() % (len < 90 ? len : 90)] = (uint8_t)rand();
+		if (rand() % 8 == 0)
+			len = 14 + (size_t)rand() % (len - 14);
+		sums_in = pkt_sums_ok(in, len, false);
+		verdict = harness_run(&h, in, len, out, &out_len, 0);
+		cr_assert(verdict == XDP_TX || verdict == XDP_PASS || verdict == XDP_DROP,
+			  "round %u: verdict %d", r, verdict);
+		if (verdict == XDP_PASS) {
+			pass++;
+			cr_assert_eq(out_len, len, "round %u: passed frame resized", r);
+			cr_assert_arr_eq(out, in, len, "round %u: passed frame modified", r);
+			continue;
+		}
+		if (verdict == XDP_DROP) {
+			drop++;
+			continue;
+		}
+		tx++;
+		cr_assert(pkt_parse(out, out_len, &v), "round %u: relayed frame malformed", r);
+		if (sums_in)
+			cr_assert(pkt_sums_ok(out, out_len, false),
+				  "round %u: checksums broken by the rewrite", r);
+		ep(&to, v.family == NT_FAMILY_V4 ? (from_client ? v4.peer : v4.client) :
+						   (from_client ? v6.peer : v6.client));
+		cr_assert_arr_eq(out + v.l4 + 2, &to.port, 2, "round %u: wrong destination port", r);
+	}
+	cr_log_info("turn fuzz: %u tx, %u pass, %u drop", tx, pass, drop);
+	cr_assert_gt(tx, 1000);
+	cr_assert_gt(pass, 1000);
+	harness_close(&h);
+}
