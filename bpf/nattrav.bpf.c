@@ -286,7 +286,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 media:
 	/* TURN ChannelData of a channel XDP relays (only with TURN on) */
 	if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, c->end)) {
-		verdict = nt_turn_from_client(ctx, eth, c->end);
+		verdict = nt_turn_from_client(ctx, cfg, eth, c->end);
 		if (verdict >= 0)
 			return verdict;
 	}
@@ -394,7 +394,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
 	/* TURN ChannelData of a channel XDP relays (only with TURN on) */
 	if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, c->end)) {
-		verdict = nt_turn6_from_client(ctx, eth, c->end);
+		verdict = nt_turn6_from_client(ctx, cfg, eth, c->end);
 		if (verdict >= 0)
 			return verdict;
 	}

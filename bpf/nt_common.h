@@ -121,11 +121,26 @@ static __always_inline __u64 nt_now(void)
  * CPUs by design: one sender's packets hash to one RX queue, and an
  * occasional lost update only errs by a packet.
  */
+/* A token bucket of nanoseconds of credit: true when a packet of cost does not fit. */
+static __always_inline bool nt_bucket_over(__u64 *credit_ns, __u64 *last_ns, __u64 cost,
+					   __u64 burst_ns, __u64 now)
+{
+	__u64 credit = *credit_ns + (now - *last_ns);
+
+	if (credit > burst_ns || now < *last_ns)
+		credit = burst_ns;
+	*last_ns = now;
+	if (credit < cost) {
+		*credit_ns = credit;
+		return true;
+	}
+	*credit_ns = credit - cost;
+	return false;
+}
+
 static __always_inline bool nt_over_rate(struct nt_mapping *m, const struct nt_config *cfg,
 					 __u64 now)
 {
-	__u64 credit;
-
 	__u64 cost = cfg->pkt_cost_ns;
 
 	if (!cost)
@@ -133,17 +148,10 @@ static __always_inline bool nt_over_rate(struct nt_mapping *m, const struct nt_c
 	/* a fan-out sender pays for every copy (rate_weight, set by the daemon) */
 	if (m->rate_weight > 1)
 		cost *= m->rate_weight;
-	credit = m->tb_credit_ns + (now - m->tb_last_ns);
-	if (credit > cfg->burst_ns || now < m->tb_last_ns)
-		credit = cfg->burst_ns;
-	m->tb_last_ns = now;
-	if (credit < cost) {
-		m->tb_credit_ns = credit;
-		m->rate_drops++; /* plain add, as nt_touch's */
-		return true;
-	}
-	m->tb_credit_ns = credit - cost;
-	return false;
+	if (!nt_bucket_over(&m->tb_credit_ns, &m->tb_last_ns, cost, cfg->burst_ns, now))
+		return false;
+	m->rate_drops++; /* plain add, as nt_touch's */
+	return true;
 }
 
 static __always_inline bool nt_addr6_eq(const struct in6_addr *a, const __u8 *b)

@@ -85,6 +85,17 @@ static __always_inline void nt_turn_rewrite(struct ethhdr *eth, struct iphdr *ip
 	__builtin_memcpy(eth->h_source, f->route_smac, 6);
 }
 
+/* What a client sends is held to --max-pps as a mapping's media is: true (counted) when over. */
+static __always_inline bool nt_turn_over_rate(struct nt_turn_fwd *f, const struct nt_config *cfg)
+{
+	if (!cfg->pkt_cost_ns ||
+	    !nt_bucket_over(&f->tb_credit_ns, &f->tb_last_ns, cfg->pkt_cost_ns, cfg->burst_ns,
+			    nt_now()))
+		return false;
+	f->rate_drops++; /* plain add, as nt_touch's */
+	return true;
+}
+
 /*
  * A plain IPv4 frame this path takes: no VLAN, no options, no fragment, TTL
  * left, lengths that agree (the frame may be longer: Ethernet padding).
@@ -110,8 +121,8 @@ static __always_inline bool nt_turn_plain(struct ethhdr *eth, void *end, struct 
 	return true;
 }
 
-static __always_inline int nt_turn_from_client(struct xdp_md *ctx, struct ethhdr *eth,
-					       void *end)
+static __always_inline int nt_turn_from_client(struct xdp_md *ctx, const struct nt_config *cfg,
+					       struct ethhdr *eth, void *end)
 {
 	struct nt_turn_chan_key k = {};
 	struct nt_turn_hdrs h;
@@ -140,6 +151,8 @@ static __always_inline int nt_turn_from_client(struct xdp_md *ctx, struct ethhdr
 	f = bpf_map_lookup_elem(&nt_turn_chans, &k);
 	if (!f || f->route_ifindex != ctx->ingress_ifindex || f->to.family != NT_FAMILY_V4)
 		return -1;
+	if (nt_turn_over_rate(f, cfg))
+		return nt_verdict(NT_STAT_DROP_RATE, bpf_ntohs(ip->tot_len), XDP_DROP);
 	__builtin_memcpy(&chan_w, p, 2);
 	__builtin_memcpy(&dlen_w, p + 2, 2);
 	if (f->flags & NT_TURN_F_HAIRPIN) {

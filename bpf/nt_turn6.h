@@ -75,7 +75,8 @@ static __always_inline void nt_turn6_ep(struct nt_endpoint *ep, const struct in6
 	ep->family = NT_FAMILY_V6;
 }
 
-static __always_inline int nt_turn6_from_client(struct xdp_md *ctx, struct ethhdr *eth, void *end)
+static __always_inline int nt_turn6_from_client(struct xdp_md *ctx, const struct nt_config *cfg,
+						struct ethhdr *eth, void *end)
 {
 	struct nt_turn_chan_key k = {};
 	struct nt_turn6_hdrs h;
@@ -100,6 +101,9 @@ static __always_inline int nt_turn6_from_client(struct xdp_md *ctx, struct ethhd
 	if (!f || f->route_ifindex != ctx->ingress_ifindex || f->to.family != NT_FAMILY_V6 ||
 	    f->from.family != NT_FAMILY_V6)
 		return -1;
+	if (nt_turn_over_rate(f, cfg))
+		return nt_verdict(NT_STAT_DROP_RATE, sizeof(*ip6) + bpf_ntohs(ip6->payload_len),
+				  XDP_DROP);
 	__builtin_memcpy(&chan_w, p, 2);
 	__builtin_memcpy(&dlen_w, p + 2, 2);
 	if (f->flags & NT_TURN_F_HAIRPIN) {

@@ -239,6 +239,10 @@ struct nt_turn_fwd {
 	__u32 pad2;
 	__u64 packets;           /* relayed by XDP (plain adds, as nt_touch) */
 	__u64 bytes;             /* their application bytes */
+	/* client side: the sender's rate (--max-pps), as nt_mapping's */
+	__u64 tb_credit_ns;
+	__u64 tb_last_ns;
+	__u64 rate_drops;        /* ChannelData dropped for going over it */
 };
 
 /*
@@ -287,7 +291,7 @@ _Static_assert(sizeof(struct nt_group_stats) == 24 + NT_GROUP_MAX_MEMBERS * 8, "
 _Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
 _Static_assert(sizeof(struct nt_turn_chan_key) == 24, "nt_turn_chan_key layout");
 _Static_assert(sizeof(struct nt_turn_peer_key) == 40, "nt_turn_peer_key layout");
-_Static_assert(sizeof(struct nt_turn_fwd) == 80, "nt_turn_fwd layout");
+_Static_assert(sizeof(struct nt_turn_fwd) == 104, "nt_turn_fwd layout");
 #endif
 
 #endif /* NATTRAV_ABI_H */

@@ -232,6 +232,44 @@ Test(xdp_turn, peer_datagram_to_client_as_channel_data)
 	peer_side(&v6, 1200);
 }
 
+/* A client over --max-pps: its ChannelData dropped and counted in the channel's entry. */
+static void over_rate(const struct lab *l)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX], cd[64];
+	struct nt_config cfg = { .media_port = htons(3478), .flags = NT_CONFIG_F_TURN,
+				 /* one packet a second, a burst of one */
+				 .pkt_cost_ns = 1000000000ull, .burst_ns = 1000000000ull };
+	struct nt_turn_fwd f = fwd(l->relayed, l->peer, 1), got;
+	struct nt_turn_chan_key k = { .channel = CHANNEL };
+	struct harness h;
+	size_t len, n;
+
+	cr_assert_eq(harness_open(&h, true), 0, "load failed (root needed)");
+	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
+	inet_pton(AF_INET6, "2001:db8::1", cfg.relay_v6);
+	cr_assert_eq(nt_maps_set_config(&h.maps, &cfg), 0);
+	put_chan(&h, l->client, CHANNEL, &f);
+	n = channel_data(cd, CHANNEL, dtls, sizeof(dtls), 0);
+	len = frame(in, l->client, l->media, mac_client_gw, mac_relay, 50, cd, n, false);
+	for (int i = 0; i < 3; i++) {
+		size_t out_len = sizeof(out);
+
+		cr_assert_eq(harness_run(&h, in, len, out, &out_len, 0), i ? XDP_DROP : XDP_TX,
+			     "frame %d", i);
+	}
+	ep(&k.client, l->client);
+	cr_assert_eq(bpf_map_lookup_elem(bpf_map__fd(h.skel->maps.nt_turn_chans), &k, &got), 0);
+	cr_assert_eq(got.packets, 1);
+	cr_assert_eq(got.rate_drops, 2);
+	harness_close(&h);
+}
+
+Test(xdp_turn, client_over_the_rate_dropped_and_counted)
+{
+	over_rate(&v4);
+	over_rate(&v6);
+}
+
 /* Frames that must reach nattravd as they came. */
 static void passed_untouched(bool turn, bool padded, int route_ifindex, uint16_t channel)
 {

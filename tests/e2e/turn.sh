@@ -199,6 +199,15 @@ check "the next nattravd removes it: no allocation outlives its process ($(chans
 	       grep -q 'TURN: 2 channel entries a previous run left in XDP removed' '$work/daemon.log'"
 kill "$hold" 2>/dev/null || true
 
+# a client over --max-pps (2000 by default): ChannelData beyond the rate dropped, counted
+rate0=$(metric 'nattrav_turn_dropped_packets_total{reason="rate"}')
+ip netns exec "$C1_NS" "$B/bench/bench_turn" client --bind "$C1_IP:41002" --server "$RELAY_V4:3478" \
+	--peer "$C3_IP:3480" --secret "$TURN_SECRET" --user flood --send 4000 --rate 40000 \
+	--hold 1 >"$work/flood.out" 2>&1 || true
+rate1=$(metric 'nattrav_turn_dropped_packets_total{reason="rate"}')
+check "a TURN client sending 20x --max-pps is held to it ($((rate1 - rate0)) of 4000 dropped)" \
+	test $((rate1 - rate0)) -ge 2000
+
 stop_daemon
 check "no relayed port left open after stop" \
 	sh -c "! ip netns exec '$RELAY_NS' ss -Hlun | grep -q ':50[0-9][0-9][0-9] '"

@@ -184,23 +184,31 @@ void nt_fwd_group_for_each(struct nt_fwd *f,
 			fn(g, arg);
 }
 
-bool nt_fwd_over_rate(struct nt_fwd_entry *e, uint64_t cost_ns, uint64_t burst_ns, uint64_t now)
+bool nt_bucket_over(uint64_t *credit_ns, uint64_t *last_ns, uint64_t cost_ns, uint64_t burst_ns,
+		    uint64_t now)
 {
 	uint64_t credit;
 
 	if (!cost_ns)
 		return false;
-	credit = e->tb_credit_ns + (now - e->tb_last_ns);
-	if (credit > burst_ns || now < e->tb_last_ns)
+	credit = *credit_ns + (now - *last_ns);
+	if (credit > burst_ns || now < *last_ns)
 		credit = burst_ns;
-	e->tb_last_ns = now;
+	*last_ns = now;
 	if (credit < cost_ns) {
-		e->tb_credit_ns = credit;
-		e->rate_drops++;
+		*credit_ns = credit;
 		return true;
 	}
-	e->tb_credit_ns = credit - cost_ns;
+	*credit_ns = credit - cost_ns;
 	return false;
+}
+
+bool nt_fwd_over_rate(struct nt_fwd_entry *e, uint64_t cost_ns, uint64_t burst_ns, uint64_t now)
+{
+	if (!nt_bucket_over(&e->tb_credit_ns, &e->tb_last_ns, cost_ns, burst_ns, now))
+		return false;
+	e->rate_drops++;
+	return true;
 }
 
 void nt_fwd_rate_config(uint32_t pps, uint32_t burst, uint64_t *cost_ns, uint64_t *burst_ns)

@@ -81,6 +81,9 @@ void nt_fwd_group_for_each(struct nt_fwd *f,
  * e->rate_drops). cost_ns 0: no limit.
  */
 bool nt_fwd_over_rate(struct nt_fwd_entry *e, uint64_t cost_ns, uint64_t burst_ns, uint64_t now);
+/* The token bucket under it (bpf/nt_common.h has the program's): true when cost does not fit. */
+bool nt_bucket_over(uint64_t *credit_ns, uint64_t *last_ns, uint64_t cost_ns, uint64_t burst_ns,
+		    uint64_t now);
 
 /* nt_config's pkt_cost_ns and burst_ns for pps packets per second (0: no limit), burst packets. */
 void nt_fwd_rate_config(uint32_t pps, uint32_t burst, uint64_t *cost_ns, uint64_t *burst_ns);

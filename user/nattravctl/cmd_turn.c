@@ -21,6 +21,7 @@ static const char *const fields[] = {
 	"lifetime", "permissions", "channels", "xdp_channels",
 	"to_peer_packets", "to_peer_bytes", "to_client_packets", "to_client_bytes",
 	"xdp_to_peer_packets", "xdp_to_peer_bytes", "xdp_to_client_packets", "xdp_to_client_bytes",
+	"rate_drops",
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 

@@ -287,7 +287,7 @@ static void render_turn(struct nd *d, FILE *f)
 	};
 	static const char *const results[ND_TRES_MAX] = { "ok", "unauthorized", "refused" };
 	const struct nd_turn_stats *st = nd_turn_stats(d);
-	uint64_t xp[2], xb[2];
+	uint64_t xp[2], xb[2], xrate;
 
 	if (!st)
 		return;
@@ -299,7 +299,7 @@ static void render_turn(struct nd *d, FILE *f)
 		for (int r = 0; r < ND_TRES_MAX; r++)
 			fprintf(f, "nattrav_turn_requests_total{method=\"%s\",result=\"%s\"} %llu\n",
 				methods[i], results[r], (unsigned long long)st->req[i][r]);
-	nd_turn_xdp_counts(d, xp, xb);
+	nd_turn_xdp_counts(d, xp, xb, &xrate);
 	HELP(f, "nattrav_turn_relayed_packets_total", "counter",
 	     "Datagrams TURN relayed, by direction and path (xdp: channels relayed by the XDP program).");
 	fprintf(f, "nattrav_turn_relayed_packets_total{direction=\"to_peer\",path=\"userspace\"} %llu\n"
@@ -319,8 +319,10 @@ static void render_turn(struct nd *d, FILE *f)
 	HELP(f, "nattrav_turn_dropped_packets_total", "counter",
 	     "Datagrams TURN did not relay, by reason.");
 	fprintf(f, "nattrav_turn_dropped_packets_total{reason=\"no_permission\"} %llu\n"
-		   "nattrav_turn_dropped_packets_total{reason=\"no_allocation\"} %llu\n",
-		(unsigned long long)st->drop_no_permission, (unsigned long long)st->drop_no_allocation);
+		   "nattrav_turn_dropped_packets_total{reason=\"no_allocation\"} %llu\n"
+		   "nattrav_turn_dropped_packets_total{reason=\"rate\"} %llu\n",
+		(unsigned long long)st->drop_no_permission, (unsigned long long)st->drop_no_allocation,
+		(unsigned long long)(st->drop_rate + xrate));
 	render_turn_allocations(d, f);
 }
 

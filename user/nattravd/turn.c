@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include "nattravd.h"
 #include "nt_endpoint.h"
+#include "nt_fwd.h"
 #include "nt_index.h"
 #include "nt_log.h"
 #include "nt_readfile.h"
@@ -79,7 +80,8 @@ int nd_turn_alloc_info(struct nd *d, uint32_t *slot, struct nd_turn_alloc_info *
 		}
 		memcpy(out->pkts, a->pkts, sizeof(out->pkts));
 		memcpy(out->bytes, a->bytes, sizeof(out->bytes));
-		nd_turn_xdp_alloc_counts(d, a, out->xdp_pkts, out->xdp_bytes);
+		nd_turn_xdp_alloc_counts(d, a, out->xdp_pkts, out->xdp_bytes, &out->rate_drops);
+		out->rate_drops += a->rate_drops;
 		*slot = i;
 		return 0;
 	}
@@ -789,9 +791,16 @@ static void to_peer(struct nd *d, struct alloc *a, const struct nt_endpoint *pee
 {
 	struct nd_turn *t = d->turn;
 	struct alloc *b;
+	uint64_t now = nd_now_ns();
 
-	if (!nd_turn_perm_find(a, peer->addr, nd_now_ns())) {
+	if (!nd_turn_perm_find(a, peer->addr, now)) {
 		t->st.drop_no_permission++;
+		return;
+	}
+	/* the client's rate, as a mapping's media (--max-pps): no flood through the relay */
+	if (nt_bucket_over(&a->tb_credit_ns, &a->tb_last_ns, d->pkt_cost_ns, d->burst_ns, now)) {
+		t->st.drop_rate++;
+		a->rate_drops++;
 		return;
 	}
 	if (nd_turn_own_addr(d, peer->addr, peer->family)) {

@@ -32,9 +32,10 @@ enum nd_turn_res { ND_TRES_OK, ND_TRES_UNAUTHORIZED, ND_TRES_REFUSED, ND_TRES_MA
 struct nd_turn_stats {
 	uint64_t req[ND_TREQ_MAX][ND_TRES_MAX];
 	uint64_t to_peer_pkts, to_peer_bytes, to_client_pkts, to_client_bytes;
-	uint64_t drop_no_permission, drop_no_allocation;
+	uint64_t drop_no_permission, drop_no_allocation, drop_rate;
 	/* relayed by the XDP program on channels since removed (live ones: nd_turn_xdp_counts) */
 	uint64_t xdp_to_peer_pkts, xdp_to_peer_bytes, xdp_to_client_pkts, xdp_to_client_bytes;
+	uint64_t xdp_rate_drops;
 };
 
 /* Settings; secret_file NULL: TURN off. */
@@ -53,6 +54,7 @@ struct nd_turn_alloc_info {
 	uint32_t lifetime_s, permissions, channels, xdp_channels;
 	/* [0] to the peers, [1] to the client; relayed by nattravd, by XDP */
 	uint64_t pkts[2], bytes[2], xdp_pkts[2], xdp_bytes[2];
+	uint64_t rate_drops;	/* sent over --max-pps, both paths */
 };
 
 int nd_turn_open(struct nd *d);
@@ -74,8 +76,12 @@ bool nd_turn_channel_data(struct nd *d, struct nd_handle *h, const struct nt_end
 void nd_turn_relay_event(struct nd *d, struct nd_handle *h);
 void nd_turn_tick(struct nd *d, uint64_t now);
 size_t nd_turn_allocations(const struct nd *d);
-/* What the XDP program relayed on TURN channels, removed ones included: pkts[2], bytes[2] to peer, to client. */
-void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2]);
+/*
+ * What the XDP program relayed on TURN channels, removed ones included:
+ * pkts[2], bytes[2] to peer, to client; what it dropped for the rate.
+ */
+void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2],
+			uint64_t *rate_drops);
 const struct nd_turn_stats *nd_turn_stats(const struct nd *d);
 /* The first allocation in a slot at or after *slot into out, *slot set to it; -ENOENT if none. */
 int nd_turn_alloc_info(struct nd *d, uint32_t *slot, struct nd_turn_alloc_info *out);

@@ -47,6 +47,8 @@ struct alloc {
 	uint64_t expires_ns;
 	/* relayed by nattravd [0] to the peer, [1] to the client; by XDP on removed channels */
 	uint64_t pkts[2], bytes[2], xdp_pkts[2], xdp_bytes[2];
+	/* what the client sends, held to --max-pps (XDP: per channel, in its entry) */
+	uint64_t tb_credit_ns, tb_last_ns, rate_drops, xdp_rate_drops;
 	struct perm perm[PERMS_MAX];
 	struct chan chan[CHANS_MAX];
 };
@@ -81,6 +83,7 @@ void nd_turn_xdp_check(struct nd *d, struct alloc *a, struct chan *ch, uint64_t 
 /* Hairpin channels of other allocations that lead to a leave XDP (a goes away). */
 void nd_turn_xdp_unlink(struct nd *d, const struct alloc *a);
 /* What XDP relayed for a, removed channels included: [0] to its peers, [1] to its client. */
-void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], uint64_t bytes[2]);
+void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], uint64_t bytes[2],
+			      uint64_t *rate_drops);
 
 #endif /* ND_TURN_PRIV_H */

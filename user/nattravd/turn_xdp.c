@@ -64,6 +64,8 @@ void nd_turn_xdp_remove(struct nd *d, struct alloc *a, struct chan *ch)
 		t->st.xdp_to_peer_bytes += f.bytes;
 		a->xdp_pkts[0] += f.packets;
 		a->xdp_bytes[0] += f.bytes;
+		a->xdp_rate_drops += f.rate_drops;
+		t->st.xdp_rate_drops += f.rate_drops;
 		if (ch->hairpin) {
 			t->st.xdp_to_client_pkts += f.packets;
 			t->st.xdp_to_client_bytes += f.bytes;
@@ -231,13 +233,15 @@ void nd_turn_forget_xdp(struct nd *d)
 			n);
 }
 
-void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
+void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2],
+			uint64_t *rate_drops)
 {
 	const struct nd_turn *t = d->turn;
 
-	pkts[0] = pkts[1] = bytes[0] = bytes[1] = 0;
+	pkts[0] = pkts[1] = bytes[0] = bytes[1] = *rate_drops = 0;
 	if (!t)
 		return;
+	*rate_drops = t->st.xdp_rate_drops;
 	pkts[0] = t->st.xdp_to_peer_pkts;
 	bytes[0] = t->st.xdp_to_peer_bytes;
 	pkts[1] = t->st.xdp_to_client_pkts;
@@ -256,6 +260,7 @@ void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
 			if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
 				pkts[0] += f.packets;
 				bytes[0] += f.bytes;
+				*rate_drops += f.rate_drops;
 				if (a->chan[k].hairpin) {
 					pkts[1] += f.packets;
 					bytes[1] += f.bytes;
@@ -271,13 +276,15 @@ void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2])
 }
 
 
-void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], uint64_t bytes[2])
+void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], uint64_t bytes[2],
+			      uint64_t *rate_drops)
 {
 	struct nd_turn *t = d->turn;
 	uint32_t ai = (uint32_t)(a - t->a);
 
 	memcpy(pkts, a->xdp_pkts, sizeof(a->xdp_pkts));
 	memcpy(bytes, a->xdp_bytes, sizeof(a->xdp_bytes));
+	*rate_drops = a->xdp_rate_drops;
 	for (int k = 0; k < CHANS_MAX; k++) {
 		struct chan *ch = &a->chan[k], *bc;
 		struct nt_turn_chan_key ck;
@@ -291,6 +298,7 @@ void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], u
 		if (ch->in_xdp && !bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
 			pkts[0] += f.packets;
 			bytes[0] += f.bytes;
+			*rate_drops += f.rate_drops;
 		}
 		if (ch->in_xdp && !ch->hairpin && !bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
 			pkts[1] += f.packets;
