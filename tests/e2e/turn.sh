@@ -28,7 +28,10 @@ command -v turnutils_uclient >/dev/null || nt_fail "turnutils_uclient missing (c
 printf 'rest-secret-%s\n' "$P" >"$work/turn-secret"
 TURN_SECRET="rest-secret-$P"
 
-lab_daemon --addr "$RELAY_V6" --allow "$C3_IP6/128" --turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 \
+# a control socket of its own: nattravctl turn must not ask another test's relay
+NT_CTL_EXTRA=(--ctl-socket "$work/ctl.sock")
+lab_daemon --ctl-socket "$work/ctl.sock" --addr "$RELAY_V6" --allow "$C3_IP6/128" \
+	--turn-secret-file "$work/turn-secret" --turn-ports 50000-50999 \
 	--metrics "$MPORT" --log-level debug
 
 ip netns exec "$C3_NS" turnutils_peer -L "$C3_IP" -L "$C3_IP6" -p 3480 >"$work/peer.log" 2>&1 &
@@ -79,6 +82,18 @@ xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"
 xdpc1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
 check "IPv6 channels: relayed by the XDP program both ways (to peer $((xdp1 - xdp0)), to client $((xdpc1 - xdpc0)))" \
 	test $((xdp1 - xdp0)) -ge 250 -a $((xdpc1 - xdpc0)) -ge 250
+
+# TURN over TCP (a client whose network lets no UDP out): the same channels on its stream
+us0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+uclient "$work/uclient-tcp.log" -W "$TURN_SECRET" -t
+l=$(lost "$work/uclient-tcp.log")
+s=$(sent "$work/uclient-tcp.log")
+check "turnutils_uclient over TCP: ${s:-0} sent, ${l:-?} lost" \
+	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+us1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+check "over TCP: relayed by nattravd ($((us1 - us0)) to the peer)" test $((us1 - us0)) -ge 297
+check "over TCP: the allocation ended with its connection" \
+	grep -q 'released: its TCP connection closed' "$work/daemon.log"
 
 check "indications: counted as Send" \
 	test "$(metric 'nattrav_turn_requests_total{method="send",result="ok"}')" -ge 297

@@ -16,6 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int n;
 
 	memcpy(src.addr, "\x20\x01\x0d\xb8", 4);
+	/* a TCP stream cut into messages: each within what is there, none empty */
+	for (size_t off = 0; off < size;) {
+		long f = nt_stun_stream_frame(data + off, size - off, NT_STUN_MAX);
+
+		if (f <= 0)
+			break;
+		if ((size_t)f > size - off || f < 4)
+			__builtin_trap();
+		off += (size_t)f;
+	}
 	memset(&m, 0, sizeof(m));
 	if (nt_stun_parse(data, size, &m) == 0) {
 		for (size_t i = 0; i < m.nattrs; i++)

@@ -187,3 +187,31 @@ Test(stun, rfc5769_integrity)
 	cr_assert_eq(nt_stun_parse(out, (size_t)n, &m), 0);
 	cr_assert_eq(nt_stun_check_integrity(out, &m, (const uint8_t *)"k", 1), -ENOKEY);
 }
+
+Test(stun, stream_frames_over_tcp)
+{
+	/* a Binding request header (no attributes), ChannelData of 5 bytes padded to 8 */
+	static const uint8_t stun[20] = { 0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3 };
+	static const uint8_t cd[12] = { 0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0, 0 };
+	uint8_t b[64], bad[20];
+
+	cr_assert_eq(nt_stun_stream_frame(stun, 3, 1500), 0, "a header in part: more needed");
+	cr_assert_eq(nt_stun_stream_frame(stun, 19, 1500), 0);
+	cr_assert_eq(nt_stun_stream_frame(stun, 20, 1500), 20);
+	memcpy(b, cd, sizeof(cd));
+	memcpy(b + sizeof(cd), stun, sizeof(stun));
+	cr_assert_eq(nt_stun_stream_frame(b, 9, 1500), 0, "ChannelData without its padding");
+	cr_assert_eq(nt_stun_stream_frame(b, sizeof(b), 1500), 12, "padded to 4 bytes");
+	cr_assert_eq(nt_stun_stream_frame(b + 12, 20, 1500), 20, "then the STUN message");
+	memcpy(bad, stun, sizeof(bad));
+	bad[4] = 0; /* not the magic cookie */
+	cr_assert_eq(nt_stun_stream_frame(bad, 20, 1500), -EPROTO);
+	memcpy(bad, stun, sizeof(bad));
+	bad[3] = 2; /* a length no attribute list has */
+	cr_assert_eq(nt_stun_stream_frame(bad, 20, 1500), -EPROTO);
+	bad[0] = 0x80; /* neither STUN nor ChannelData */
+	cr_assert_eq(nt_stun_stream_frame(bad, 4, 1500), -EPROTO);
+	bad[0] = 0x40, bad[2] = 0x10, bad[3] = 0x00; /* 4096 bytes of data */
+	cr_assert_eq(nt_stun_stream_frame(bad, 4, 1500), -EPROTO, "longer than max");
+	cr_assert_eq(nt_stun_stream_frame(bad, 4, 5000), 0);
+}

@@ -322,3 +322,25 @@ int nt_stun_binding_answer(const uint8_t *req, size_t len, const struct nt_endpo
 	nt_stun_put_xor_addr(&b, NT_STUN_ATTR_XOR_MAPPED_ADDRESS, src);
 	return nt_stun_finish(&b);
 }
+
+long nt_stun_stream_frame(const uint8_t *buf, size_t len, size_t max)
+{
+	size_t n;
+
+	if (len < 4)
+		return 0;
+	if ((buf[0] & 0xc0) == 0x00) {
+		/* a STUN length counts whole attributes; the cookie says it is STUN */
+		if (buf[3] & 3 || (len >= 8 && (buf[4] != 0x21 || buf[5] != 0x12 ||
+						buf[6] != 0xa4 || buf[7] != 0x42)))
+			return -EPROTO;
+		n = 20 + (size_t)(buf[2] << 8 | buf[3]);
+	} else if ((buf[0] & 0xc0) == 0x40) {
+		n = 4 + (((size_t)(buf[2] << 8 | buf[3]) + 3) & ~(size_t)3);
+	} else {
+		return -EPROTO;
+	}
+	if (n > max)
+		return -EPROTO;
+	return len >= n ? (long)n : 0;
+}

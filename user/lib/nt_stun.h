@@ -75,6 +75,15 @@ uint16_t nt_stun_type(uint16_t method, enum nt_stun_class cls);
  */
 int nt_stun_parse(const uint8_t *buf, size_t len, struct nt_stun_msg *m);
 
+/*
+ * Over TCP and TLS (RFC 8656 12.5) messages follow each other in a stream:
+ * the length of the first one in buf[0..len), a STUN message (20-byte
+ * header and its length) or ChannelData (4-byte header and its data,
+ * padded to 4 bytes). 0 while more bytes are needed; -EPROTO for bytes
+ * that start neither, or a message longer than max.
+ */
+long nt_stun_stream_frame(const uint8_t *buf, size_t len, size_t max);
+
 /* The first attribute of that type, or NULL. */
 const struct nt_stun_attr *nt_stun_find(const struct nt_stun_msg *m, uint16_t type);
 

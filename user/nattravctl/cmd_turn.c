@@ -26,7 +26,7 @@ static const char *const fields[] = {
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 struct turn_row {
-	char relayed[64], client[64], user[64];
+	char relayed[64], client[64], user[64], transport[8];
 	uint64_t v[NFIELDS];
 };
 
@@ -39,6 +39,8 @@ static int parse_row(const char *reply, struct turn_row *r, uint32_t *slot)
 	    !ctl_reply_get(reply, "client", r->client, sizeof(r->client)) ||
 	    !ctl_reply_get(reply, "user", r->user, sizeof(r->user)))
 		return -EPROTO;
+	if (!ctl_reply_get(reply, "transport", r->transport, sizeof(r->transport)))
+		strcpy(r->transport, "udp");
 	for (size_t i = 0; i < NFIELDS; i++)
 		if (!ctl_reply_get(reply, fields[i], b, sizeof(b)) ||
 		    nt_parse_u64(b, 0, UINT64_MAX, &r->v[i]))
@@ -56,6 +58,7 @@ static void print_row(const struct ctl *ctl, const struct turn_row *r)
 		nt_json_kstr(&j, "relayed", r->relayed);
 		nt_json_kstr(&j, "client", r->client);
 		nt_json_kstr(&j, "user", r->user);
+		nt_json_kstr(&j, "transport", r->transport);
 		for (size_t i = 0; i < NFIELDS; i++)
 			nt_json_ku64(&j, fields[i], r->v[i]);
 		nt_json_obj_end(&j);

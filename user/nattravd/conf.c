@@ -80,6 +80,9 @@ void nd_usage(FILE *f)
 	      "  --turn-max-allocations N  TURN allocations at most (default 1024)\n"
 	      "  --turn-max-per-user N   TURN allocations of one user at most (default 16)\n"
 	      "  --turn-max-lifetime S   longest allocation lifetime granted (default 3600)\n"
+	      "  --turn-tcp-port PORT    TURN over TCP too, on this port (default: the media\n"
+	      "                          port's number); 0: UDP only\n"
+	      "  --turn-max-tcp N        TURN connections over TCP at most (default 256)\n"
 	      "  --redis IP:PORT         join a fleet of relays sharing group placement in this\n"
 	      "                          Redis (default off: a lone relay; PORT defaults to 6379)\n"
 	      "  --redis-password-file FILE\n"
@@ -145,6 +148,8 @@ static const struct option opts[] = {
 	{ "turn-max-allocations", required_argument, NULL, 0 },
 	{ "turn-max-per-user", required_argument, NULL, 0 },
 	{ "turn-max-lifetime", required_argument, NULL, 0 },
+	{ "turn-tcp-port", required_argument, NULL, 0 },
+	{ "turn-max-tcp", required_argument, NULL, 0 },
 	{ "redis", required_argument, NULL, 0 },
 	{ "redis-password-file", required_argument, NULL, 0 },
 	{ "relay-id", required_argument, NULL, 0 },
@@ -314,6 +319,10 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		return set_u32(key, val, 1, 1u << 16, &c->turn.max_per_user);
 	} else if (!strcmp(key, "turn-max-lifetime")) {
 		return set_u32(key, val, 600, 86400, &c->turn.max_lifetime_s);
+	} else if (!strcmp(key, "turn-tcp-port")) {
+		return set_u32(key, val, 0, 65535, &c->turn.tcp_port);
+	} else if (!strcmp(key, "turn-max-tcp")) {
+		return set_u32(key, val, 1, 1u << 16, &c->turn.max_tcp);
 	} else if (!strcmp(key, "redis")) {
 		char hp[NT_FLEET_ADDR_MAX + 1];
 		uint8_t a[16];
@@ -414,6 +423,8 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	c->turn.max_allocations = 1024;
 	c->turn.max_per_user = 16;
 	c->turn.max_lifetime_s = 3600;
+	c->turn.tcp_port = ND_TURN_TCP_MEDIA_PORT;
+	c->turn.max_tcp = 256;
 	*help = false;
 
 	flags = calloc((size_t)argc + 1, sizeof(*flags));

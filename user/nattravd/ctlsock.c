@@ -244,14 +244,16 @@ static void do_turn(struct nd *d, struct ctl_conn *c, const struct nt_ctl_req *r
 	reply(c, "OK TURN slot=%u relayed=%s client=%s lifetime=%u permissions=%u channels=%u "
 		 "xdp_channels=%u to_peer_packets=%llu to_peer_bytes=%llu to_client_packets=%llu "
 		 "to_client_bytes=%llu xdp_to_peer_packets=%llu xdp_to_peer_bytes=%llu "
-		 "xdp_to_client_packets=%llu xdp_to_client_bytes=%llu rate_drops=%llu user=%s",
+		 "xdp_to_client_packets=%llu xdp_to_client_bytes=%llu rate_drops=%llu transport=%s "
+		 "user=%s",
 	      slot, nt_endpoint_format(&ai.relayed, rel, sizeof(rel)),
 	      nt_endpoint_format(&ai.client, cli, sizeof(cli)), ai.lifetime_s, ai.permissions,
 	      ai.channels, ai.xdp_channels, (unsigned long long)ai.pkts[0],
 	      (unsigned long long)ai.bytes[0], (unsigned long long)ai.pkts[1],
 	      (unsigned long long)ai.bytes[1], (unsigned long long)ai.xdp_pkts[0],
 	      (unsigned long long)ai.xdp_bytes[0], (unsigned long long)ai.xdp_pkts[1],
-	      (unsigned long long)ai.xdp_bytes[1], (unsigned long long)ai.rate_drops, ai.user);
+	      (unsigned long long)ai.xdp_bytes[1], (unsigned long long)ai.rate_drops,
+	      ai.tcp ? "tcp" : "udp", ai.user);
 }
 
 static void ctl_line(struct nd *d, struct ctl_conn *c, const char *line, size_t len)

@@ -173,6 +173,12 @@ int nd_loop_run(struct nd *d)
 			case ND_TURN_RELAY:
 				nd_turn_relay_event(d, h);
 				break;
+			case ND_TURN_TCP_LISTEN:
+				nd_turn_tcp_accept(d, h);
+				break;
+			case ND_TURN_TCP:
+				nd_turn_tcp_event(d, h, ev[i].events);
+				break;
 			case ND_REDIS:
 				nd_fleet_event(d, ev[i].events);
 				break;

@@ -87,7 +87,9 @@ int nd_media_send(struct nd *d, struct nd_handle *h, const struct nt_endpoint *t
 	struct sockaddr_storage ss;
 	size_t sl;
 
-	(void)d;
+	/* a TURN client over TCP: its stream, wherever to says */
+	if (h->kind == ND_TURN_TCP)
+		return nd_turn_tcp_send(d, h, buf, len);
 	if (nt_endpoint_to_sockaddr(to, &ss, &sl))
 		return -EAFNOSUPPORT;
 	if (sendto(h->fd, buf, len, 0, (struct sockaddr *)&ss, (socklen_t)sl) < 0)

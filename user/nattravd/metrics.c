@@ -293,6 +293,11 @@ static void render_turn(struct nd *d, FILE *f)
 		return;
 	HELP(f, "nattrav_turn_allocations", "gauge", "TURN allocations.");
 	fprintf(f, "nattrav_turn_allocations %zu\n", nd_turn_allocations(d));
+	HELP(f, "nattrav_turn_tcp_connections", "gauge", "TURN clients' connections over TCP.");
+	fprintf(f, "nattrav_turn_tcp_connections %zu\n", nd_turn_tcp_connections(d));
+	HELP(f, "nattrav_turn_tcp_refused_total", "counter",
+	     "TURN connections over TCP refused: --turn-max-tcp, or 16 from one address.");
+	fprintf(f, "nattrav_turn_tcp_refused_total %llu\n", (unsigned long long)st->tcp_refused);
 	HELP(f, "nattrav_turn_requests_total", "counter",
 	     "TURN requests and Send indications by method and result (unauthorized: 401/438).");
 	for (int i = 0; i < ND_TREQ_MAX; i++)
@@ -320,9 +325,12 @@ static void render_turn(struct nd *d, FILE *f)
 	     "Datagrams TURN did not relay, by reason.");
 	fprintf(f, "nattrav_turn_dropped_packets_total{reason=\"no_permission\"} %llu\n"
 		   "nattrav_turn_dropped_packets_total{reason=\"no_allocation\"} %llu\n"
-		   "nattrav_turn_dropped_packets_total{reason=\"rate\"} %llu\n",
+		   "nattrav_turn_dropped_packets_total{reason=\"rate\"} %llu\n"
+		   "nattrav_turn_dropped_packets_total{reason=\"tcp_malformed\"} %llu\n"
+		   "nattrav_turn_dropped_packets_total{reason=\"tcp_slow_reader\"} %llu\n",
 		(unsigned long long)st->drop_no_permission, (unsigned long long)st->drop_no_allocation,
-		(unsigned long long)(st->drop_rate + xrate));
+		(unsigned long long)(st->drop_rate + xrate), (unsigned long long)st->tcp_malformed,
+		(unsigned long long)st->tcp_out_dropped);
 	render_turn_allocations(d, f);
 }
 

@@ -86,7 +86,7 @@ void nd_conf_strings_free(void);
 void nd_usage(FILE *f);
 
 enum nd_kind { ND_LISTEN, ND_MEDIA, ND_CONN, ND_TIMER, ND_SIGNAL, ND_CTL, ND_METRICS,
-	       ND_NETLINK, ND_TURN_RELAY, ND_REDIS };
+	       ND_NETLINK, ND_TURN_RELAY, ND_REDIS, ND_TURN_TCP_LISTEN, ND_TURN_TCP };
 
 /* What epoll hands back: every watched object starts with one. */
 struct nd_handle {

@@ -71,6 +71,7 @@ int nd_turn_alloc_info(struct nd *d, uint32_t *slot, struct nd_turn_alloc_info *
 		out->relayed = a->relayed;
 		out->client = a->client;
 		memcpy(out->user, a->user, sizeof(out->user));
+		out->tcp = a->media->kind == ND_TURN_TCP;
 		out->lifetime_s = a->expires_ns > now ? (uint32_t)((a->expires_ns - now) / 1000000000ull) : 0;
 		for (int k = 0; k < PERMS_MAX; k++)
 			out->permissions += a->perm[k].expires_ns > now;
@@ -144,7 +145,7 @@ int nd_turn_open(struct nd *d)
 	d->turn = t;
 	nt_info("TURN on the media port: realm %s, relayed ports %u-%u, %u allocations at most",
 		c->realm, c->port_min, c->port_max, c->max_allocations);
-	return 0;
+	return nd_turn_tcp_open(d);
 }
 
 static uint64_t client_hash(const struct nd_turn *t, const struct nt_endpoint *ep)
@@ -152,13 +153,40 @@ static uint64_t client_hash(const struct nd_turn *t, const struct nt_endpoint *e
 	return nt_index_hash(t->hkey, ep, sizeof(*ep));
 }
 
-static struct alloc *find(struct nd_turn *t, const struct nt_endpoint *client)
+static void release(struct nd *d, struct alloc *a, const char *why);
+
+/* The client's allocation: its address and port, over the same transport (UDP or its TCP connection). */
+static struct alloc *find(struct nd_turn *t, const struct nd_handle *h,
+			  const struct nt_endpoint *client)
 {
 	for (uint32_t it = nt_hidx_first(&t->by_client, client_hash(t, client)); it;
-	     it = nt_hidx_next(&t->by_client, it))
-		if (nt_endpoint_eq(&t->a[it - 1].client, client))
-			return &t->a[it - 1];
+	     it = nt_hidx_next(&t->by_client, it)) {
+		struct alloc *a = &t->a[it - 1];
+
+		if (nt_endpoint_eq(&a->client, client) &&
+		    (a->media == h || (a->media->kind == ND_MEDIA && h->kind == ND_MEDIA)))
+			return a;
+	}
 	return NULL;
+}
+
+void nd_turn_release_media(struct nd *d, const struct nd_handle *h, const char *why)
+{
+	struct nd_turn *t = d->turn;
+
+	for (uint32_t i = 0; t && i < t->cap; i++)
+		if (t->a[i].used && t->a[i].media == h)
+			release(d, &t->a[i], why);
+}
+
+bool nd_turn_media_used(const struct nd *d, const struct nd_handle *h)
+{
+	const struct nd_turn *t = d->turn;
+
+	for (uint32_t i = 0; t && i < t->cap; i++)
+		if (t->a[i].used && t->a[i].media == h)
+			return true;
+	return false;
 }
 
 static void release(struct nd *d, struct alloc *a, const char *why)
@@ -187,6 +215,7 @@ void nd_turn_close(struct nd *d)
 
 	if (!t)
 		return;
+	nd_turn_tcp_close(d);
 	for (uint32_t i = 0; i < t->cap; i++)
 		if (t->a[i].used)
 			release(d, &t->a[i], "shutdown");
@@ -202,6 +231,7 @@ void nd_turn_tick(struct nd *d, uint64_t now)
 {
 	struct nd_turn *t = d->turn;
 
+	nd_turn_tcp_tick(d, now);
 	if (!t || !t->n)
 		return;
 	for (uint32_t i = 0; i < t->cap; i++) {
@@ -446,7 +476,7 @@ static void on_allocate(struct nd *d, struct nd_handle *h, const struct nt_endpo
 	const struct nt_stun_attr *even;
 	char user[64], username[NT_TURN_USERNAME_MAX], r[NT_ENDPOINT_STRLEN], c[NT_ENDPOINT_STRLEN];
 	uint8_t key[NT_TURN_KEY_LEN];
-	struct alloc *a = find(t, src);
+	struct alloc *a = find(t, h, src);
 	uint32_t lifetime;
 	int64_t slot;
 	int family = src->family == NT_FAMILY_V4 ? AF_INET : AF_INET6, fd;
@@ -544,7 +574,7 @@ static struct alloc *owner(struct nd *d, struct nd_handle *h, const struct nt_en
 
 	if (!authenticate(d, h, src, buf, m, key, username, user))
 		return NULL;
-	a = find(d->turn, src);
+	a = find(d->turn, h, src);
 	if (!a) {
 		reply_error(d, h, src, m, 437, "Allocation Mismatch", key);
 		return NULL;
@@ -825,10 +855,11 @@ static void to_peer(struct nd *d, struct alloc *a, const struct nt_endpoint *pee
 	}
 }
 
-static void on_send(struct nd *d, const struct nt_endpoint *src, const struct nt_stun_msg *m)
+static void on_send(struct nd *d, const struct nd_handle *h, const struct nt_endpoint *src,
+		    const struct nt_stun_msg *m)
 {
 	struct nd_turn *t = d->turn;
-	struct alloc *a = find(t, src);
+	struct alloc *a = find(t, h, src);
 	const struct nt_stun_attr *pa = nt_stun_find(m, ATTR_XOR_PEER_ADDRESS);
 	const struct nt_stun_attr *data = nt_stun_find(m, ATTR_DATA);
 	struct nt_endpoint peer;
@@ -854,12 +885,11 @@ bool nd_turn_channel_data(struct nd *d, struct nd_handle *h, const struct nt_end
 	struct chan *ch;
 	uint16_t num, dlen;
 
-	(void)h;
 	if (!t || len < 4 || (buf[0] & 0xc0) != 0x40)
 		return false;
 	num = (uint16_t)(buf[0] << 8 | buf[1]);
 	dlen = (uint16_t)(buf[2] << 8 | buf[3]);
-	a = find(t, src);
+	a = find(t, h, src);
 	if (!a) {
 		t->st.drop_no_allocation++;
 		return true;
@@ -902,7 +932,7 @@ void nd_turn_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *
 {
 	(void)len;
 	if (m->cls == NT_STUN_INDICATION && m->method == ND_TURN_METHOD_SEND) {
-		on_send(d, src, m);
+		on_send(d, h, src, m);
 		return;
 	}
 	if (m->cls != NT_STUN_REQUEST)

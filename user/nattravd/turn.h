@@ -36,6 +36,9 @@ struct nd_turn_stats {
 	/* relayed by the XDP program on channels since removed (live ones: nd_turn_xdp_counts) */
 	uint64_t xdp_to_peer_pkts, xdp_to_peer_bytes, xdp_to_client_pkts, xdp_to_client_bytes;
 	uint64_t xdp_rate_drops;
+	/* over TCP: connections refused (limits), messages neither STUN nor ChannelData,
+	 * messages dropped for a reader too slow */
+	uint64_t tcp_refused, tcp_malformed, tcp_out_dropped;
 };
 
 /* Settings; secret_file NULL: TURN off. */
@@ -45,12 +48,16 @@ struct nd_turn_conf {
 	uint32_t port_min, port_max;
 	uint32_t max_allocations, max_per_user;
 	uint32_t max_lifetime_s;
+	uint32_t tcp_port;	/* TURN over TCP on this port, 0: off */
+#define ND_TURN_TCP_MEDIA_PORT UINT32_MAX	/* tcp_port: the media port's number */
+	uint32_t max_tcp;	/* its connections at most */
 };
 
 /* One allocation as nattravctl turn and the metrics show it. */
 struct nd_turn_alloc_info {
 	struct nt_endpoint relayed, client;
 	char user[64];
+	bool tcp;		/* the client talks over TCP */
 	uint32_t lifetime_s, permissions, channels, xdp_channels;
 	/* [0] to the peers, [1] to the client; relayed by nattravd, by XDP */
 	uint64_t pkts[2], bytes[2], xdp_pkts[2], xdp_bytes[2];
@@ -72,6 +79,14 @@ void nd_turn_input(struct nd *d, struct nd_handle *h, const struct nt_endpoint *
 /* True for a ChannelData message (RFC 8656 12.4), handled; false for anything else. */
 bool nd_turn_channel_data(struct nd *d, struct nd_handle *h, const struct nt_endpoint *src,
 			  const uint8_t *buf, size_t len);
+/* TURN over TCP (turn_tcp.c): its listeners, connections and their streams. */
+int nd_turn_tcp_open(struct nd *d);
+void nd_turn_tcp_close(struct nd *d);
+void nd_turn_tcp_accept(struct nd *d, struct nd_handle *h);
+void nd_turn_tcp_event(struct nd *d, struct nd_handle *h, uint32_t events);
+/* A message (STUN or ChannelData, padded here) onto the connection's stream. */
+int nd_turn_tcp_send(struct nd *d, struct nd_handle *h, const void *buf, size_t len);
+size_t nd_turn_tcp_connections(const struct nd *d);
 /* A relayed socket is readable. */
 void nd_turn_relay_event(struct nd *d, struct nd_handle *h);
 void nd_turn_tick(struct nd *d, uint64_t now);

@@ -64,6 +64,7 @@ struct nd_turn {
 	size_t secret_len;
 	uint8_t nonce_key[32];
 	uint32_t next_port;
+	struct nd_turn_tcp *tcp;	/* TURN over TCP (turn_tcp.c), NULL: off */
 	struct nd_turn_stats st;
 };
 
@@ -73,6 +74,12 @@ struct chan *nd_turn_chan_by_peer(struct alloc *a, const struct nt_endpoint *pee
 struct alloc *nd_turn_local(struct nd *d, const struct nt_endpoint *ep);
 /* True when addr (of family) is the address this relay's allocations are relayed on. */
 bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family);
+
+/* Release the allocations whose client talks through h (a TCP connection that ends). */
+void nd_turn_release_media(struct nd *d, const struct nd_handle *h, const char *why);
+/* True when an allocation's client talks through h. */
+bool nd_turn_media_used(const struct nd *d, const struct nd_handle *h);
+void nd_turn_tcp_tick(struct nd *d, uint64_t now);
 
 /* Both sides of ch into the XDP maps when the program can relay it. */
 void nd_turn_xdp_install(struct nd *d, struct alloc *a, struct chan *ch);

@@ -7,7 +7,8 @@
  * whose peer is another allocation of this relay (both clients use this
  * relay: relay candidates on both sides) is a hairpin: one entry, from
  * the client straight to the other allocation's client, while the other
- * allocation has a channel and a permission for this one.
+ * allocation has a channel and a permission for this one. Clients over TCP
+ * (turn_tcp.c) stay with nattravd.
  */
 #include <errno.h>
 #include <string.h>
@@ -96,7 +97,8 @@ static struct chan *hairpin_target(struct nd *d, struct alloc *a, const struct c
 	struct alloc *b = nd_turn_local(d, &ch->peer);
 	struct chan *bc;
 
-	if (!b || b == a || b->client.family != a->client.family)
+	/* over UDP both: a frame cannot join a TCP stream in XDP */
+	if (!b || b == a || b->client.family != a->client.family || b->media->kind != ND_MEDIA)
 		return NULL;
 	bc = nd_turn_chan_by_peer(b, &a->relayed);
 	if (!bc || !nd_turn_perm_find(b, a->relayed.addr, now))
@@ -147,7 +149,7 @@ void nd_turn_xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
 	/* the program rewrites a frame within its family: client, relayed and peer alike */
 	if (ch->in_xdp || d->mode == NT_XDP_OFF || d->maps.turn_chans_fd < 0 ||
 	    d->maps.turn_peers_fd < 0 || a->client.family != a->relayed.family ||
-	    ch->peer.family != a->relayed.family)
+	    ch->peer.family != a->relayed.family || a->media->kind != ND_MEDIA)
 		return;
 	if (nd_turn_own_addr(d, ch->peer.addr, ch->peer.family)) {
 		hairpin_install(d, a, ch);
