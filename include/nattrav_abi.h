@@ -58,11 +58,14 @@
 /*
  * One UDP endpoint, IPv4 or IPv6. IPv4 is stored as an IPv4-mapped IPv6
  * address (::ffff:a.b.c.d) so there is one canonical form for every address
- * and one key layout for both families. Network byte order throughout.
+ * and one key layout for both families. The address in network byte order
+ * (its bytes as written: `bpftool map dump` shows 203.0.113.11 as
+ * "0xcb","0x00","0x71","0x0b" after ten zeros and two 0xff), the port in
+ * host byte order (its number); the programs convert at the packet.
  */
 struct nt_endpoint {
 	__u8 addr[16];
-	__be16 port;
+	__u16 port;  /* host byte order */
 	__u8 family; /* NT_FAMILY_V4 or NT_FAMILY_V6 */
 	__u8 pad;    /* must be zero: part of hash keys */
 };
@@ -121,7 +124,7 @@ struct nt_mapping {
 struct nt_config {
 	__u8 relay_v4[4];   /* zero: IPv4 media not relayed */
 	__u8 relay_v6[16];  /* zero: IPv6 media not relayed */
-	__be16 media_port;  /* zero: program passes everything */
+	__u16 media_port;   /* host byte order; zero: program passes everything */
 	__u16 flags;        /* NT_CONFIG_F_* */
 	__u32 pad;
 	/*

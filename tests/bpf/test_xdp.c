@@ -154,7 +154,7 @@ static void ep(struct nt_endpoint *e, const char *s)
 
 static void set_config(struct harness *h, bool turn)
 {
-	struct nt_config cfg = { .media_port = htons(MEDIA_PORT),
+	struct nt_config cfg = { .media_port = MEDIA_PORT,
 				 .flags = turn ? NT_CONFIG_F_TURN : 0 };
 
 	inet_pton(AF_INET, RELAY4, cfg.relay_v4);

@@ -25,7 +25,7 @@ static void ep(struct nt_endpoint *e, const char *s)
 
 static void setup(struct harness *h, bool turn)
 {
-	struct nt_config cfg = { .media_port = htons(3478), .flags = turn ? NT_CONFIG_F_TURN : 0 };
+	struct nt_config cfg = { .media_port = 3478, .flags = turn ? NT_CONFIG_F_TURN : 0 };
 
 	cr_assert_eq(harness_open(h, true), 0, "load failed (root needed)");
 	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);

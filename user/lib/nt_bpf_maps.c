@@ -94,7 +94,7 @@ int nt_key4_from_endpoint(const struct nt_endpoint *src, struct nt_key4 *k)
 		return -EINVAL;
 	memset(k, 0, sizeof(*k));
 	memcpy(k->addr, &src->addr[12], 4);
-	k->port = ntohs(src->port);
+	k->port = src->port;
 	return 0;
 }
 
@@ -103,7 +103,7 @@ void nt_key4_to_endpoint(const struct nt_key4 *k, struct nt_endpoint *src)
 	memset(src, 0, sizeof(*src));
 	memcpy(src->addr, v4_prefix, sizeof(v4_prefix));
 	memcpy(&src->addr[12], k->addr, 4);
-	src->port = htons(k->port);
+	src->port = k->port;
 	src->family = NT_FAMILY_V4;
 }
 

@@ -244,7 +244,7 @@ static void xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
 	    ch->peer.family != NT_FAMILY_V4)
 		return;
 	/* to the client, from the media port it talks to */
-	pf.from.port = htons(d->conf.media_port);
+	pf.from.port = d->conf.media_port;
 	if (!xdp_route(d, &ch->peer, &cf) || !xdp_route(d, &a->client, &pf))
 		return;
 	chan_keys(d, a, ch, &ck, &pk);
@@ -514,7 +514,7 @@ static int bind_relayed(struct nd *d, int family, bool even, struct nt_endpoint 
 		} else {
 			memcpy(ep->addr, d->conf.addr_v6, 16);
 		}
-		ep->port = htons((uint16_t)t->next_port);
+		ep->port = (uint16_t)t->next_port;
 		t->next_port = t->next_port >= d->conf.turn.port_max ? d->conf.turn.port_min :
 								       t->next_port + 1;
 		if (nt_endpoint_to_sockaddr(ep, &ss, &sl))
