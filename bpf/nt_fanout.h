@@ -388,7 +388,7 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	fc.media_port = bpf_htons(cfg->media_port);
 	__builtin_memcpy(&fc.relay_v4, cfg->relay_v4, 4);
 	__builtin_memcpy(fc.relay_v6, cfg->relay_v6, 16);
-	fc.now = bpf_ktime_get_coarse_ns();
+	fc.now = nt_now();
 	fc.ifindex_in = skb->ingress_ifindex;
 	fc.l3_len = ip_len;
 	/* the parsers checked the IP header through their cursor: again for the verifier */

@@ -304,28 +304,29 @@ int nt_maps_del_egress(const struct nt_maps *m, __u32 ifindex)
 int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct nt_counter *percpu;
+	struct nt_stats *percpu;
+	__u32 zero = 0;
 
 	if (ncpu < 0)
 		return ncpu;
+	/* per-CPU values are 8-byte aligned: struct nt_stats is a multiple of 8 */
 	percpu = calloc((size_t)ncpu, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats_fd, &zero, percpu) < 0) {
+		int err = -errno;
+
+		free(percpu);
+		return err;
+	}
 	for (__u32 k = 0; k < NT_STAT_MAX; k++) {
 		out[k].packets = out[k].bytes = 0;
-		if (bpf_map_lookup_elem(m->stats_fd, &k, percpu) < 0) {
-			int err = -errno;
-
-			/* a counter newer than the pinned map: zero, not a failure */
-			if (err == -ENOENT && k > 0)
-				continue;
-
-			free(percpu);
-			return err;
-		}
 		for (int c = 0; c < ncpu; c++) {
-			out[k].packets += percpu[c].packets;
-			out[k].bytes += percpu[c].bytes;
+			/* struct nt_stats is an array of counters in enum nt_stat's order */
+			const struct nt_counter *cpu = (const struct nt_counter *)&percpu[c];
+
+			out[k].packets += cpu[k].packets;
+			out[k].bytes += cpu[k].bytes;
 		}
 	}
 	free(percpu);

@@ -21,7 +21,7 @@ static double secs_since(__u64 then_ns)
 
 	if (!then_ns)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts); /* the maps' clock */
 	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 	return now > then_ns ? (double)(now - then_ns) / 1e9 : 0;
 }
