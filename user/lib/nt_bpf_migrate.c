@@ -123,11 +123,15 @@ static __u64 ts_ns(const struct timespec *t)
 /* The time the machine spent suspended: what CLOCK_BOOTTIME is ahead by. */
 static __u64 boot_minus_mono(void)
 {
-	struct timespec m, b;
+	struct timespec m0, b, m1;
+	__u64 m;
 
-	clock_gettime(CLOCK_MONOTONIC, &m);
+	/* the boot clock read between two monotonic readings: off by half their gap */
+	clock_gettime(CLOCK_MONOTONIC, &m0);
 	clock_gettime(CLOCK_BOOTTIME, &b);
-	return ts_ns(&b) > ts_ns(&m) ? ts_ns(&b) - ts_ns(&m) : 0;
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	m = ts_ns(&m0) + (ts_ns(&m1) - ts_ns(&m0)) / 2;
+	return ts_ns(&b) > m ? ts_ns(&b) - m : 0;
 }
 
 /* The name of the typedef that type id is (through const and volatile), or "". */
