@@ -59,9 +59,9 @@
  * One UDP endpoint, IPv4 or IPv6. IPv4 is stored as an IPv4-mapped IPv6
  * address (::ffff:a.b.c.d) so there is one canonical form for every address
  * and one key layout for both families. The address in network byte order
- * (its bytes as written: `bpftool map dump` shows 203.0.113.11 as
- * "0xcb","0x00","0x71","0x0b" after ten zeros and two 0xff), the port in
- * host byte order (its number); the programs convert at the packet.
+ * (its bytes as written: `bpftool map dump` shows 203.0.113.11 as ten 0s,
+ * 255,255,203,0,113,11), the port in host byte order (its number); the
+ * programs convert at the packet.
  */
 struct nt_endpoint {
 	__u8 addr[16];
