@@ -493,9 +493,10 @@ static int check_map(struct bpf_map *map, int old_fd, const struct btf *nb, stru
 			mm->new_vs);
 	key_ok = info.key_size == mm->key_size &&
 		 plan_build(&mm->key_plan, ob, info.btf_key_type_id, info.key_size, nb, nkid,
-			    mm->key_size) &&
-		 plan_keeps_places(&mm->key_plan, mm->key_size);
+			    mm->key_size);
 	key_same = key_ok && plan_is_identity(&mm->key_plan, nb, nkid, info.key_size, mm->key_size);
+	/* a key that only converts (a port's byte order) is one key still */
+	key_ok = key_same || (key_ok && plan_keeps_places(&mm->key_plan, mm->key_size));
 	same = ok && key_same && info.type == bpf_map__type(map) &&
 	       info.max_entries == bpf_map__max_entries(map) &&
 	       info.map_flags == bpf_map__map_flags(map) &&
