@@ -236,7 +236,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	if ((void *)(udp + 1) <= c->end && *(__u8 *)ip == 0x45 && ip->protocol == IPPROTO_UDP &&
 	    ip->daddr == *(__be32 *)cfg->relay_v4 && ip->daddr &&
 	    !(ip->frag_off & bpf_htons(NT_IP_MF | NT_IP_OFFMASK)) &&
-	    udp->dest == cfg->media_port) {
+	    udp->dest == bpf_htons(cfg->media_port)) {
 		tot_len = bpf_ntohs(ip->tot_len);
 		if (tot_len >= sizeof(*ip) + sizeof(*udp) && (void *)ip + tot_len <= c->end &&
 		    bpf_ntohs(udp->len) >= sizeof(*udp) &&
@@ -266,7 +266,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
 	if (nt_parse_udp(c, &udp) < 0)
 		return nt_verdict(NT_STAT_DROP_MALFORMED, 0, XDP_DROP);
-	if (udp->dest != cfg->media_port) {
+	if (udp->dest != bpf_htons(cfg->media_port)) {
 		/* a TURN peer's datagram to a relayed address, of a channel XDP relays */
 		if (cfg->flags & NT_CONFIG_F_TURN) {
 			verdict = nt_turn_from_peer(ctx, eth, c->end);
@@ -315,7 +315,7 @@ media:
 	delta = nt_csum64_delta32(ip->saddr, new_saddr) + nt_csum64_delta32(ip->daddr, new_daddr);
 	ip->check = nt_csum64_apply(ip->check, delta + nt_csum_delta16(old_ttl_word, ttl.w));
 	/* both ports in one 32-bit word, as they sit in the header */
-	ports = nt_ports(cfg->media_port, m->peer.port);
+	ports = nt_ports(udp->dest, bpf_htons(m->peer.port));
 	/* A zero UDP checksum over IPv4 means "none": keep it that way. */
 	if (udp->check) {
 		__u16 check = nt_csum64_apply(udp->check,
@@ -371,7 +371,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_PASS_OTHER, 0, XDP_PASS);
 	if (nt_parse_udp(c, &udp) < 0)
 		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
-	if (udp->dest != cfg->media_port) {
+	if (udp->dest != bpf_htons(cfg->media_port)) {
 		/* a TURN peer's datagram to a relayed address, of a channel XDP relays */
 		if (cfg->flags & NT_CONFIG_F_TURN) {
 			verdict = nt_turn6_from_peer(ctx, eth, c->end);
@@ -400,7 +400,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	}
 
 	__builtin_memcpy(src.addr, &ip6->saddr, 16);
-	src.port = udp->source;
+	src.port = bpf_ntohs(udp->source);
 	src.family = NT_FAMILY_V6;
 	m = bpf_map_lookup_elem(&nt_mappings, &src);
 	m = nt_admit(cfg, m, NT_FAMILY_V6, tot_len, udp, c->end, &now, &verdict);
@@ -416,7 +416,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	 */
 	__builtin_memcpy(old_addr, &ip6->saddr, 16);
 	delta = nt_csum64_delta128(old_addr, (const __u32 *)m->peer.addr);
-	ports = nt_ports(cfg->media_port, m->peer.port);
+	ports = nt_ports(udp->dest, bpf_htons(m->peer.port));
 	delta += nt_csum64_delta32(*(__u32 *)udp, ports);
 	check = nt_csum64_apply(udp->check, delta);
 	udp->check = check ? check : 0xffff;

@@ -14,13 +14,15 @@
 
 static __always_inline void nt_count_n(enum nt_stat reason, __u64 packets, __u64 bytes)
 {
-	__u32 key = reason;
 	struct nt_counter *c;
+	__u32 zero = 0;
 
-	if (!packets)
+	if (!packets || (__u32)reason >= NT_STAT_MAX)
 		return;
-	c = bpf_map_lookup_elem(&nt_stats, &key);
+	c = bpf_map_lookup_elem(&nt_stats, &zero);
 	if (c) {
+		/* struct nt_stats is an array of counters in enum order */
+		c += reason;
 		c->packets += packets;
 		c->bytes += bytes;
 	}
@@ -88,16 +90,14 @@ static __always_inline void nt_consent(struct nt_mapping *m, __u64 now)
 }
 
 /*
- * The fast path's clock: CLOCK_MONOTONIC at tick resolution. bpf_ktime_get_ns
- * costs a third of the per-packet budget on some hosts; a consent window of
- * seconds and a token bucket averaged over its burst need no better.
- *
- * Even the coarse clock is a helper call, and calls are dear where returns
- * go through a mitigation thunk; it only moves when the tick does, so it is
- * read once a jiffy per CPU and kept in nt_clock. bpf_jiffies64 is inlined
- * by the verifier into one load. A CPU that sees the jiffy before the tick
- * has moved the clock keeps the old reading one jiffy more: two ticks late
- * at worst, never backwards.
+ * The fast path's clock: CLOCK_BOOTTIME (the maps' clock, nt_boottime_ns)
+ * at tick resolution. Reading a clock costs a third of the per-packet
+ * budget on some hosts, and a helper call is dear where returns go through
+ * a mitigation thunk; a consent window of seconds and a token bucket
+ * averaged over its burst need no better than a tick. So the clock is read
+ * once a jiffy per CPU and kept in nt_clock; bpf_jiffies64 is inlined by
+ * the verifier into one load. A reading is at most a jiffy old, and never
+ * goes backwards on one CPU.
  */
 static __always_inline __u64 nt_now(void)
 {
@@ -107,11 +107,11 @@ static __always_inline __u64 nt_now(void)
 
 	c = bpf_map_lookup_elem(&nt_clock, &zero);
 	if (!c)
-		return bpf_ktime_get_coarse_ns();
+		return bpf_ktime_get_boot_ns();
 	j = bpf_jiffies64();
 	if (c->jiffies != j) {
 		c->jiffies = j;
-		c->ns = bpf_ktime_get_coarse_ns();
+		c->ns = bpf_ktime_get_boot_ns();
 	}
 	return c->ns;
 }

@@ -54,7 +54,7 @@ struct nt_fan_ctx {
 	__u8 fallback_macs[12]; /* dst = the sender's next hop, src = ours */
 	__u32 pkt_macs[3];      /* the packet's MACs now (dst, src) */
 	__u32 l34_done;         /* the common headers are in the packet */
-	__be16 media_port;
+	__be16 media_port; /* network byte order, as the copies carry it */
 	__u16 pad2;
 	__u32 relay_v4;
 	__u8 relay_v6[16];
@@ -98,7 +98,7 @@ static __always_inline __u32 nt_fan_route(struct nt_fan_ctx *fc, const struct nt
 	fib.ifindex = fc->ifindex_in;
 	fib.l4_protocol = IPPROTO_UDP;
 	fib.sport = fc->media_port;
-	fib.dport = mb->port;
+	fib.dport = bpf_htons(mb->port);
 	fib.tot_len = (__u16)fc->l3_len;
 	if (fc->family == NT_FAMILY_V4) {
 		fib.family = NT_AF_INET;
@@ -170,8 +170,8 @@ static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
 		d = nt_csum_delta32(ip->daddr, to);
 		ip->check = nt_csum_apply(ip->check, d);
 		ip->daddr = to;
-		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, mb->port));
-		udp->dest = mb->port;
+		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, bpf_htons(mb->port)));
+		udp->dest = bpf_htons(mb->port);
 		len = sizeof(*ip) + sizeof(*udp);
 		skip = offsetof(struct iphdr, check);
 	} else {
@@ -179,9 +179,9 @@ static __noinline __u32 nt_fan_point(struct nt_fan_ctx *fc, __u32 i)
 		struct udphdr *udp = (void *)(ip6 + 1);
 		__u32 d = nt_csum_delta128((const __u32 *)&ip6->daddr, (const __u32 *)mb->addr);
 
-		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, mb->port));
+		udp->check = nt_fan_udp_check(udp->check, d + nt_csum_delta16(udp->dest, bpf_htons(mb->port)));
 		__builtin_memcpy(&ip6->daddr, mb->addr, 16);
-		udp->dest = mb->port;
+		udp->dest = bpf_htons(mb->port);
 		len = sizeof(*ip6) + sizeof(*udp);
 		skip = offsetof(struct ipv6hdr, daddr);
 	}
@@ -345,11 +345,11 @@ int nt_tc_fanout(struct __sk_buff *skb)
 	} else {
 		return NT_TC_ACT_OK;
 	}
-	if (nt_parse_udp(&c, &udp) < 0 || udp->dest != cfg->media_port)
+	if (nt_parse_udp(&c, &udp) < 0 || udp->dest != bpf_htons(cfg->media_port))
 		return NT_TC_ACT_OK;
 	if (nt_is_control(udp, bpf_ntohs(udp->len), c.end))
 		return NT_TC_ACT_OK;
-	fc.sender.port = udp->source;
+	fc.sender.port = bpf_ntohs(udp->source);
 	fc.sender.family = fc.family;
 
 	if (fc.family == NT_FAMILY_V4) {
@@ -385,10 +385,10 @@ int nt_tc_fanout(struct __sk_buff *skb)
 		fc.st = bpf_map_lookup_elem(&nt_group_stats, &gid);
 	}
 	fc.no_fib = !!(cfg->flags & NT_CONFIG_F_NO_FIB);
-	fc.media_port = cfg->media_port;
+	fc.media_port = bpf_htons(cfg->media_port);
 	__builtin_memcpy(&fc.relay_v4, cfg->relay_v4, 4);
 	__builtin_memcpy(fc.relay_v6, cfg->relay_v6, 16);
-	fc.now = bpf_ktime_get_coarse_ns();
+	fc.now = nt_now();
 	fc.ifindex_in = skb->ingress_ifindex;
 	fc.l3_len = ip_len;
 	/* the parsers checked the IP header through their cursor: again for the verifier */

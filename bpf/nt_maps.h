@@ -43,17 +43,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_config SEC(".maps");
 
-/* Verdict counters by enum nt_stat; per-CPU, so softirq needs no atomics. */
+/* Verdict counters, one named per enum nt_stat; per-CPU, so softirq needs no atomics. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NT_STAT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct nt_counter);
+	__type(value, struct nt_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nt_stats SEC(".maps");
 
 /*
- * The fast path's clock, one per CPU: the coarse clock read at the jiffy it
+ * The fast path's clock, one per CPU: CLOCK_BOOTTIME read at the jiffy it
  * was read (nt_now). Not pinned: a cache, every program keeps its own.
  */
 struct nt_clock {

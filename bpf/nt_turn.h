@@ -67,8 +67,8 @@ static __always_inline void nt_turn_rewrite(struct ethhdr *eth, struct iphdr *ip
 
 	if (udp->check) {
 		d = nt_csum64_delta32(ip->saddr, new_s) + nt_csum64_delta32(ip->daddr, new_d) +
-		    nt_csum64_delta16(udp->source, f->from.port) +
-		    nt_csum64_delta16(udp->dest, f->to.port) +
+		    nt_csum64_delta16(udp->source, bpf_htons(f->from.port)) +
+		    nt_csum64_delta16(udp->dest, bpf_htons(f->to.port)) +
 		    /* the length is in the pseudo-header and the UDP header */
 		    2 * nt_csum64_delta16(old_len, new_len) + extra;
 		udp->check = nt_csum64_apply(udp->check, d) ?: 0xffff;
@@ -78,8 +78,8 @@ static __always_inline void nt_turn_rewrite(struct ethhdr *eth, struct iphdr *ip
 	ip->tot_len = bpf_htons((__u16)(bpf_ntohs(ip->tot_len) + grow));
 	ip->ttl--;
 	nt_turn_ip_csum(ip);
-	udp->source = f->from.port;
-	udp->dest = f->to.port;
+	udp->source = bpf_htons(f->from.port);
+	udp->dest = bpf_htons(f->to.port);
 	udp->len = new_len;
 	__builtin_memcpy(eth->h_dest, f->route_dmac, 6);
 	__builtin_memcpy(eth->h_source, f->route_smac, 6);
@@ -145,7 +145,7 @@ static __always_inline int nt_turn_from_client(struct xdp_md *ctx, const struct 
 	k.client.addr[10] = 0xff;
 	k.client.addr[11] = 0xff;
 	__builtin_memcpy(&k.client.addr[12], &ip->saddr, 4);
-	k.client.port = udp->source;
+	k.client.port = bpf_ntohs(udp->source);
 	k.client.family = NT_FAMILY_V4;
 	k.channel = (__u16)(p[0] << 8 | p[1]);
 	f = bpf_map_lookup_elem(&nt_turn_chans, &k);
@@ -199,8 +199,8 @@ static __always_inline int nt_turn_from_peer(struct xdp_md *ctx, struct ethhdr *
 	k.relayed.addr[11] = k.peer.addr[11] = 0xff;
 	__builtin_memcpy(&k.relayed.addr[12], &ip->daddr, 4);
 	__builtin_memcpy(&k.peer.addr[12], &ip->saddr, 4);
-	k.relayed.port = udp->dest;
-	k.peer.port = udp->source;
+	k.relayed.port = bpf_ntohs(udp->dest);
+	k.peer.port = bpf_ntohs(udp->source);
 	k.relayed.family = k.peer.family = NT_FAMILY_V4;
 	f = bpf_map_lookup_elem(&nt_turn_peers, &k);
 	if (!f || f->route_ifindex != ctx->ingress_ifindex || f->to.family != NT_FAMILY_V4)

@@ -34,7 +34,8 @@ static __always_inline void nt_turn6_rewrite(struct ethhdr *eth, struct ipv6hdr 
 	__builtin_memcpy(old_d, &ip6->daddr, 16);
 	d = nt_csum64_delta128(old_s, (const __u32 *)f->from.addr) +
 	    nt_csum64_delta128(old_d, (const __u32 *)f->to.addr) +
-	    nt_csum64_delta16(udp->source, f->from.port) + nt_csum64_delta16(udp->dest, f->to.port) +
+	    nt_csum64_delta16(udp->source, bpf_htons(f->from.port)) +
+	    nt_csum64_delta16(udp->dest, bpf_htons(f->to.port)) +
 	    /* the length is in the pseudo-header and the UDP header */
 	    2 * nt_csum64_delta16(old_len, new_len) + extra;
 	udp->check = nt_csum64_apply(udp->check, d) ?: 0xffff;
@@ -42,8 +43,8 @@ static __always_inline void nt_turn6_rewrite(struct ethhdr *eth, struct ipv6hdr 
 	__builtin_memcpy(&ip6->daddr, f->to.addr, 16);
 	ip6->payload_len = new_len;
 	ip6->hop_limit--;
-	udp->source = f->from.port;
-	udp->dest = f->to.port;
+	udp->source = bpf_htons(f->from.port);
+	udp->dest = bpf_htons(f->to.port);
 	udp->len = new_len;
 	__builtin_memcpy(eth->h_dest, f->route_dmac, 6);
 	__builtin_memcpy(eth->h_source, f->route_smac, 6);
@@ -71,7 +72,7 @@ static __always_inline void nt_turn6_ep(struct nt_endpoint *ep, const struct in6
 					__be16 port)
 {
 	__builtin_memcpy(ep->addr, a, 16);
-	ep->port = port;
+	ep->port = bpf_ntohs(port);
 	ep->family = NT_FAMILY_V6;
 }
 

@@ -58,11 +58,14 @@
 /*
  * One UDP endpoint, IPv4 or IPv6. IPv4 is stored as an IPv4-mapped IPv6
  * address (::ffff:a.b.c.d) so there is one canonical form for every address
- * and one key layout for both families. Network byte order throughout.
+ * and one key layout for both families. The address in network byte order
+ * (its bytes as written: `bpftool map dump` shows 203.0.113.11 as ten 0s,
+ * 255,255,203,0,113,11), the port in host byte order (its number); the
+ * programs convert at the packet.
  */
 struct nt_endpoint {
 	__u8 addr[16];
-	__be16 port;
+	__u16 port;  /* host byte order */
 	__u8 family; /* NT_FAMILY_V4 or NT_FAMILY_V6 */
 	__u8 pad;    /* must be zero: part of hash keys */
 };
@@ -80,13 +83,25 @@ struct nt_key4 {
 	__u16 pad;    /* must be zero: part of the hash key */
 };
 
+/*
+ * A time in a map: CLOCK_BOOTTIME in nanoseconds, the clock of /proc/uptime
+ * (its first number, in seconds) and of `bpftool prog show`'s loaded_at: a
+ * value minus the uptime's nanoseconds is how long ago it was (a future
+ * expiry: how long to go). The programs read it with bpf_ktime_get_boot_ns,
+ * userspace with clock_gettime(CLOCK_BOOTTIME). The typedef names the clock
+ * in BTF: an upgrade converts a member that was a plain __u64 on
+ * CLOCK_MONOTONIC, as older layouts had, by the two clocks' difference.
+ */
+typedef __u64 nt_boottime_ns;
+#define NT_BOOTTIME_TYPEDEF "nt_boottime_ns"
+
 /* A verified mapping: media from key (the NAT's external addr:port) goes to peer. */
 struct nt_mapping {
 	struct nt_endpoint peer; /* family 0: no peer yet, media dropped (drop_no_peer) */
 	__u32 group_id;
 	__u64 session_id;
-	__u64 created_ns;   /* CLOCK_MONOTONIC, set by userspace */
-	__u64 last_seen_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) of the last packet */
+	nt_boottime_ns created_ns;   /* set by userspace */
+	nt_boottime_ns last_seen_ns; /* of the last packet (or keepalive, the daemon's) */
 	__u64 packets;      /* media packets received from this endpoint */
 	__u64 bytes;        /* their IP lengths */
 	__u32 flags;        /* NT_MAPPING_F_* */
@@ -98,7 +113,7 @@ struct nt_mapping {
 	__u32 rate_weight;
 	/* token bucket of the sender's packet rate (see nt_config.pkt_cost_ns) */
 	__u64 tb_credit_ns;
-	__u64 tb_last_ns;
+	nt_boottime_ns tb_last_ns;
 	__u64 rate_drops;   /* media dropped for going over the rate */
 	/*
 	 * The next hop towards peer. Either the FIB's answer, cached by the
@@ -109,7 +124,7 @@ struct nt_mapping {
 	__u8 route_dmac[6];
 	__u8 route_smac[6];
 	__u32 route_ifindex;
-	__u64 route_expires_ns;
+	nt_boottime_ns route_expires_ns;
 };
 
 /* installed by hand (nattravctl map add), not by a verification */
@@ -121,7 +136,7 @@ struct nt_mapping {
 struct nt_config {
 	__u8 relay_v4[4];   /* zero: IPv4 media not relayed */
 	__u8 relay_v6[16];  /* zero: IPv6 media not relayed */
-	__be16 media_port;  /* zero: program passes everything */
+	__u16 media_port;   /* host byte order; zero: program passes everything */
 	__u16 flags;        /* NT_CONFIG_F_* */
 	__u32 pad;
 	/*
@@ -147,7 +162,7 @@ struct nt_fan_route {
 	__u8 dmac[6];
 	__u8 smac[6];
 	__u32 ifindex;
-	__u64 expires_ns;
+	nt_boottime_ns expires_ns;
 };
 
 /*
@@ -187,7 +202,7 @@ struct nt_group_stats {
 /* TURN on the media port: ChannelData from a source with no mapping goes to nattravd */
 #define NT_CONFIG_F_TURN 0x2
 
-/* Why a packet got its verdict: index of NT_MAP_STATS (per-CPU). */
+/* Why a packet got its verdict: a counter of NT_MAP_STATS (struct nt_stats). */
 enum nt_stat {
 	NT_STAT_FORWARDED = 0,   /* media rewritten, XDP_TX */
 	NT_STAT_REDIRECTED,      /* media rewritten, redirected to another interface */
@@ -271,6 +286,31 @@ struct nt_counter {
 };
 
 /*
+ * The verdict counters, the one entry of NT_MAP_STATS (per-CPU): one named
+ * member per enum nt_stat, in its order, so that `bpftool map dump` shows
+ * each by name. The programs index it as an array of nt_counter by the enum.
+ */
+struct nt_stats {
+	struct nt_counter forwarded;
+	struct nt_counter redirected;
+	struct nt_counter pass_control;
+	struct nt_counter pass_other;
+	struct nt_counter drop_unverified;
+	struct nt_counter drop_malformed;
+	struct nt_counter drop_fragment;
+	struct nt_counter drop_ip_options;
+	struct nt_counter drop_ttl;
+	struct nt_counter drop_family;
+	struct nt_counter drop_no_route;
+	struct nt_counter drop_no_peer;
+	struct nt_counter drop_rate;
+	struct nt_counter pass_fanout;
+	struct nt_counter fanout_copies;
+	struct nt_counter drop_no_group;
+	struct nt_counter pass_no_egress;
+};
+
+/*
  * Control messages share the media port and use STUN's header (RFC 8489):
  * first two bits zero, the magic cookie at byte 4. RTP always has version
  * bits 10, so one byte and one word tell control from media.
@@ -289,6 +329,30 @@ _Static_assert(sizeof(struct nt_fan_route) == 24, "nt_fan_route layout");
 _Static_assert(sizeof(struct nt_fanout_group) == 32 + NT_GROUP_MAX_MEMBERS * 52, "nt_fanout_group layout");
 _Static_assert(sizeof(struct nt_group_stats) == 24 + NT_GROUP_MAX_MEMBERS * 8, "nt_group_stats layout");
 _Static_assert(sizeof(struct nt_counter) == 16, "nt_counter layout");
+_Static_assert(sizeof(struct nt_stats) == NT_STAT_MAX * sizeof(struct nt_counter),
+	       "nt_stats: one counter per enum nt_stat");
+#define NT_STAT_AT(member, stat)                                                         \
+	_Static_assert(__builtin_offsetof(struct nt_stats, member) ==                    \
+			       stat * sizeof(struct nt_counter),                         \
+		       "nt_stats." #member " in the place of " #stat)
+NT_STAT_AT(forwarded, NT_STAT_FORWARDED);
+NT_STAT_AT(redirected, NT_STAT_REDIRECTED);
+NT_STAT_AT(pass_control, NT_STAT_PASS_CONTROL);
+NT_STAT_AT(pass_other, NT_STAT_PASS_OTHER);
+NT_STAT_AT(drop_unverified, NT_STAT_DROP_UNVERIFIED);
+NT_STAT_AT(drop_malformed, NT_STAT_DROP_MALFORMED);
+NT_STAT_AT(drop_fragment, NT_STAT_DROP_FRAGMENT);
+NT_STAT_AT(drop_ip_options, NT_STAT_DROP_IP_OPTIONS);
+NT_STAT_AT(drop_ttl, NT_STAT_DROP_TTL);
+NT_STAT_AT(drop_family, NT_STAT_DROP_FAMILY);
+NT_STAT_AT(drop_no_route, NT_STAT_DROP_NO_ROUTE);
+NT_STAT_AT(drop_no_peer, NT_STAT_DROP_NO_PEER);
+NT_STAT_AT(drop_rate, NT_STAT_DROP_RATE);
+NT_STAT_AT(pass_fanout, NT_STAT_PASS_FANOUT);
+NT_STAT_AT(fanout_copies, NT_STAT_FANOUT_COPIES);
+NT_STAT_AT(drop_no_group, NT_STAT_DROP_NO_GROUP);
+NT_STAT_AT(pass_no_egress, NT_STAT_PASS_NO_EGRESS);
+#undef NT_STAT_AT
 _Static_assert(sizeof(struct nt_turn_chan_key) == 24, "nt_turn_chan_key layout");
 _Static_assert(sizeof(struct nt_turn_peer_key) == 40, "nt_turn_peer_key layout");
 _Static_assert(sizeof(struct nt_turn_fwd) == 104, "nt_turn_fwd layout");

@@ -36,6 +36,12 @@ struct pkt_spec {
 };
 
 /* One's complement sum of a byte range, added to sum (not folded). */
+/* A big-endian 16-bit field of a frame (a UDP port) as its number. */
+static inline uint16_t pkt_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
 static inline uint32_t pkt_sum(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
@@ -154,8 +160,11 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 		l4 = (size_t)(h - buf);
 	}
 	udp = buf + l4;
-	memcpy(udp, &s->src.port, 2);
-	memcpy(udp + 2, &s->dst.port, 2);
+	/* nt_endpoint ports are host order, the header's network order */
+	udp[0] = (uint8_t)(s->src.port >> 8);
+	udp[1] = (uint8_t)s->src.port;
+	udp[2] = (uint8_t)(s->dst.port >> 8);
+	udp[3] = (uint8_t)s->dst.port;
 	udp[4] = (uint8_t)(udp_len >> 8);
 	udp[5] = (uint8_t)udp_len;
 	if (s->payload_len)

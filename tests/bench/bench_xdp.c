@@ -147,7 +147,7 @@ static int inst_open(struct nt_inst *in, const char *path)
  */
 static int inst_config(struct nt_inst *in, bool fib, bool dflt)
 {
-	struct nt_config cfg = { .media_port = htons(MEDIA_PORT) };
+	struct nt_config cfg = { .media_port = MEDIA_PORT };
 
 	inet_pton(AF_INET, RELAY4, cfg.relay_v4);
 	inet_pton(AF_INET6, RELAY6, cfg.relay_v6);
@@ -167,7 +167,7 @@ static void synth_key(unsigned long i, struct nt_endpoint *k, struct nt_mapping 
 {
 	memset(k, 0, sizeof(*k));
 	memset(v, 0, sizeof(*v));
-	k->port = htons((uint16_t)(1024 + i % 60000));
+	k->port = (uint16_t)(1024 + i % 60000);
 	if (i % 2 == 0) {
 		k->family = NT_FAMILY_V4;
 		k->addr[10] = k->addr[11] = 0xff;

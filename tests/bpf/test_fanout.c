@@ -134,7 +134,7 @@ ParameterizedTest(struct fan_case *c, fanout, copies)
 	uint8_t in[PKT_MAX], want[PKT_MAX], relay_mac[6] = { 2, 0, 0, 0, 0, 1 };
 	struct __sk_buff ctx = {};
 	struct nt_fanout_group g = {};
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 	struct nt_counter st[NT_STAT_MAX];
 	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
 	struct nt_fanout_group after;
@@ -223,7 +223,7 @@ ParameterizedTest(struct fan_case *c, fanout, copies)
 Test(fanout, ignores_non_fanout_mappings)
 {
 	uint8_t in[PKT_MAX];
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 	struct nt_mapping m = {};
 	struct pkt_spec s = { .payload = (const uint8_t *)"\x80\x60xx", .payload_len = 4 };
 	struct harness h;
@@ -250,7 +250,7 @@ Test(fanout, ignores_non_fanout_mappings)
 static int group_setup(struct harness *h, const struct fan_case *c,
 		       const struct nt_fanout_group *g, int *gfd)
 {
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 	struct nt_mapping m = { .group_id = GROUP_ID, .flags = NT_MAPPING_F_FANOUT };
 	int key = GROUP_ID;
 
@@ -393,7 +393,7 @@ Test(fanout, shared_next_hops)
 		cr_assert_arr_eq(frames[k] + 6, daemon_smac, 6, "copy %d: source MAC", k);
 		cr_assert(pkt_parse(frames[k], lens[k], &v));
 		cr_assert_arr_eq(frames[k] + v.l3 + 16, want.addr + 12, 4, "copy %d: address", k);
-		cr_assert_arr_eq(frames[k] + v.l4 + 2, &want.port, 2, "copy %d: port", k);
+		cr_assert_eq(pkt_get16(frames[k] + v.l4 + 2), want.port, "copy %d: port", k);
 		cr_assert(pkt_sums_ok(frames[k], lens[k], false), "copy %d: checksums", k);
 	}
 	close(fd);

@@ -30,7 +30,7 @@ static void make_routes(void)
 
 static size_t frame(uint8_t *buf, struct harness *h, struct pkt_spec *s)
 {
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 	struct nt_mapping m = {};
 
 	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);

@@ -27,7 +27,7 @@ static void ep(struct nt_endpoint *e, const char *s)
 
 static void setup(struct harness *h)
 {
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 
 	cr_assert_eq(harness_open(h, true), 0, "load failed (root needed)");
 	inet_pton(AF_INET, RELAY4, cfg.relay_v4);

@@ -44,7 +44,7 @@ static void ep(struct nt_endpoint *e, const char *s)
 /* Loaded in a namespace of its own, config set, a verified mapping for the sender. */
 static void setup(struct harness *h, int family, struct pkt_spec *s, struct nt_endpoint *peer)
 {
-	struct nt_config cfg = { .media_port = htons(MEDIA_PORT) };
+	struct nt_config cfg = { .media_port = MEDIA_PORT };
 	struct nt_mapping m = { .group_id = 7, .session_id = 99 };
 	bool v4 = family == 4;
 

@@ -86,7 +86,7 @@ ParameterizedTest(struct nh_case *c, xdp_nexthop, table)
 {
 	struct nt_counter st[NT_STAT_MAX];
 	uint8_t in[PKT_MAX], out[PKT_MAX], want[PKT_MAX];
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 	struct nt_mapping m = { 0 }, after;
 	size_t len, want_len, out_len = sizeof(out);
 	int nt0, verdict, ingress;
@@ -148,7 +148,7 @@ ParameterizedTest(struct nh_case *c, xdp_nexthop, table)
 Test(xdp_nexthop, expired_cache_is_not_the_daemons_answer)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX];
-	struct nt_config cfg = { .media_port = htons(3478), .flags = NT_CONFIG_F_NO_FIB };
+	struct nt_config cfg = { .media_port = 3478, .flags = NT_CONFIG_F_NO_FIB };
 	struct nt_mapping m = { 0 };
 	size_t len, out_len = sizeof(out);
 	struct harness h;

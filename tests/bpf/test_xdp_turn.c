@@ -38,7 +38,7 @@ static void ep(struct nt_endpoint *e, const char *s)
 
 static void setup(struct harness *h, bool turn)
 {
-	struct nt_config cfg = { .media_port = htons(3478), .flags = turn ? NT_CONFIG_F_TURN : 0 };
+	struct nt_config cfg = { .media_port = 3478, .flags = turn ? NT_CONFIG_F_TURN : 0 };
 
 	cr_assert_eq(harness_open(h, true), 0, "load failed (root needed)");
 	inet_pton(AF_INET, "203.0.113.1", cfg.relay_v4);
@@ -236,7 +236,7 @@ Test(xdp_turn, peer_datagram_to_client_as_channel_data)
 static void over_rate(const struct lab *l)
 {
 	uint8_t in[PKT_MAX], out[PKT_MAX], cd[64];
-	struct nt_config cfg = { .media_port = htons(3478), .flags = NT_CONFIG_F_TURN,
+	struct nt_config cfg = { .media_port = 3478, .flags = NT_CONFIG_F_TURN,
 				 /* one packet a second, a burst of one */
 				 .pkt_cost_ns = 1000000000ull, .burst_ns = 1000000000ull };
 	struct nt_turn_fwd f = fwd(l->relayed, l->peer, 1), got;
@@ -388,7 +388,8 @@ Test(xdp_turn, mutated_frames_relay_only_when_well_formed, .timeout = 120)
 				  "round %u: checksums broken by the rewrite", r);
 		ep(&to, v.family == NT_FAMILY_V4 ? (from_client ? v4.peer : v4.client) :
 						   (from_client ? v6.peer : v6.client));
-		cr_assert_arr_eq(out + v.l4 + 2, &to.port, 2, "round %u: wrong destination port", r);
+		cr_assert_eq(out[v.l4 + 2] << 8 | out[v.l4 + 3], to.port,
+			     "round %u: wrong destination port", r);
 	}
 	cr_log_info("turn fuzz: %u tx, %u pass, %u drop", tx, pass, drop);
 	cr_assert_gt(tx, 1000);

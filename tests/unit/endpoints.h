@@ -12,7 +12,7 @@
 /* a.b.c.d given as a host-order number: 0xC0000201 is 192.0.2.1 */
 static inline struct nt_endpoint ep4n(uint32_t ip, uint16_t port)
 {
-	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = htons(port) };
+	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = port };
 	uint32_t be = htonl(ip);
 
 	ep.addr[10] = ep.addr[11] = 0xff;
@@ -22,7 +22,7 @@ static inline struct nt_endpoint ep4n(uint32_t ip, uint16_t port)
 
 static inline struct nt_endpoint ep4(const char *a, uint16_t port)
 {
-	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = htons(port) };
+	struct nt_endpoint ep = { .family = NT_FAMILY_V4, .port = port };
 
 	ep.addr[10] = ep.addr[11] = 0xff;
 	cr_assert_eq(inet_pton(AF_INET, a, ep.addr + 12), 1);
@@ -31,7 +31,7 @@ static inline struct nt_endpoint ep4(const char *a, uint16_t port)
 
 static inline struct nt_endpoint ep6(const char *a, uint16_t port)
 {
-	struct nt_endpoint ep = { .family = NT_FAMILY_V6, .port = htons(port) };
+	struct nt_endpoint ep = { .family = NT_FAMILY_V6, .port = port };
 
 	cr_assert_eq(inet_pton(AF_INET6, a, ep.addr), 1);
 	return ep;

@@ -70,7 +70,7 @@ Test(fwd, many_and_collisions)
 	y.family = NT_FAMILY_V6;
 	cr_assert_null(nt_fwd_get(&f, &y));
 	y = x;
-	y.port = htons(1001);
+	y.port = 1001;
 	cr_assert_not_null(nt_fwd_get(&f, &y));
 	nt_fwd_free(&f);
 }

@@ -4,6 +4,7 @@
  * the new one through BTF, as an upgrade does (types built here, no kernel).
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include <bpf/btf.h>
@@ -180,4 +181,27 @@ Test(migrate, btf_larger_than_value)
 	btf__add_field(nb, "a", n_u32, 0, 0);
 	btf__add_field(nb, "b", n_u32, 32, 0);
 	cr_assert_eq(nt_migrate_value(ob, o, old, 4, nb, n, out, 8), -EPROTO);
+}
+
+/*
+ * A member that kept its name but went from __be16 to __u16 (nt_endpoint's
+ * port) changes byte order; one that stayed __be16 is copied as it is.
+ */
+Test(migrate, be16_to_host_order)
+{
+	int o_u16 = btf__add_int(ob, "short unsigned int", 2, 0);
+	int n_u16 = btf__add_int(nb, "short unsigned int", 2, 0);
+	int o_be = btf__add_typedef(ob, "__be16", o_u16), n_be = btf__add_typedef(nb, "__be16", n_u16);
+	int n_h = btf__add_typedef(nb, "__u16", n_u16);
+	int o = btf__add_struct(ob, "v", 4), n;
+	struct { __u16 port, other; } out, old = { htons(3478), htons(80) };
+
+	btf__add_field(ob, "port", o_be, 0, 0);
+	btf__add_field(ob, "other", o_be, 16, 0);
+	n = btf__add_struct(nb, "v", 4);
+	btf__add_field(nb, "port", n_h, 0, 0);
+	btf__add_field(nb, "other", n_be, 16, 0);
+	cr_assert_eq(nt_migrate_value(ob, o, &old, 4, nb, n, &out, 4), 0);
+	cr_assert_eq(out.port, 3478);
+	cr_assert_eq(out.other, htons(80));
 }

@@ -94,7 +94,7 @@ int nt_key4_from_endpoint(const struct nt_endpoint *src, struct nt_key4 *k)
 		return -EINVAL;
 	memset(k, 0, sizeof(*k));
 	memcpy(k->addr, &src->addr[12], 4);
-	k->port = ntohs(src->port);
+	k->port = src->port;
 	return 0;
 }
 
@@ -103,7 +103,7 @@ void nt_key4_to_endpoint(const struct nt_key4 *k, struct nt_endpoint *src)
 	memset(src, 0, sizeof(*src));
 	memcpy(src->addr, v4_prefix, sizeof(v4_prefix));
 	memcpy(&src->addr[12], k->addr, 4);
-	src->port = htons(k->port);
+	src->port = k->port;
 	src->family = NT_FAMILY_V4;
 }
 
@@ -304,28 +304,29 @@ int nt_maps_del_egress(const struct nt_maps *m, __u32 ifindex)
 int nt_maps_read_stats(const struct nt_maps *m, struct nt_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct nt_counter *percpu;
+	struct nt_stats *percpu;
+	__u32 zero = 0;
 
 	if (ncpu < 0)
 		return ncpu;
+	/* per-CPU values are 8-byte aligned: struct nt_stats is a multiple of 8 */
 	percpu = calloc((size_t)ncpu, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats_fd, &zero, percpu) < 0) {
+		int err = -errno;
+
+		free(percpu);
+		return err;
+	}
 	for (__u32 k = 0; k < NT_STAT_MAX; k++) {
 		out[k].packets = out[k].bytes = 0;
-		if (bpf_map_lookup_elem(m->stats_fd, &k, percpu) < 0) {
-			int err = -errno;
-
-			/* a counter newer than the pinned map: zero, not a failure */
-			if (err == -ENOENT && k > 0)
-				continue;
-
-			free(percpu);
-			return err;
-		}
 		for (int c = 0; c < ncpu; c++) {
-			out[k].packets += percpu[c].packets;
-			out[k].bytes += percpu[c].bytes;
+			/* struct nt_stats is an array of counters in enum nt_stat's order */
+			const struct nt_counter *cpu = (const struct nt_counter *)&percpu[c];
+
+			out[k].packets += cpu[k].packets;
+			out[k].bytes += cpu[k].bytes;
 		}
 	}
 	free(percpu);

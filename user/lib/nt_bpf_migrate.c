@@ -14,15 +14,29 @@
  * writes meanwhile (counters, last_seen, cached routes) is lost, the
  * mappings themselves are not: only nattravd and nattravctl write those.
  *
- * A map whose layout cannot be read (no BTF on the pinned map, a changed
- * key, per-CPU changed) is left alone: libbpf then refuses it and the
- * loader's error says how to clear it.
+ * A member keeps its name when only its meaning changed, and its type
+ * says how to convert it: one typedef'd __be16 or __be32 before and not
+ * after (or after and not before) changes byte order (nt_endpoint.port,
+ * nt_config.media_port went from network to host order); one typedef'd
+ * nt_boottime_ns after and not before moved from CLOCK_MONOTONIC to
+ * CLOCK_BOOTTIME (the maps' times), and gets the difference of the two
+ * clocks added (0 and NT_ROUTE_DAEMON, which are no times, stay). Keys
+ * convert too, when only such conversions tell old from new. An array map
+ * of N values of a struct that became one value holding one member of that
+ * struct per former index (nt_stats: a named counter per reason) is folded
+ * into it.
+ *
+ * A map whose layout cannot be read (no BTF on the pinned map, a key
+ * changed otherwise, per-CPU changed) is left alone: libbpf then refuses it
+ * and the loader's error says how to clear it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -32,15 +46,24 @@
 
 #define NT_MIGRATE_MAX_VALUE (1u << 20) /* bigger values than any of ours: refuse */
 
-struct nt_copy {
-	__u32 src, dst, len;
+/* What one range of the plan does to the bytes it copies. */
+enum nt_op {
+	NT_OP_COPY,
+	NT_OP_SWAP,       /* network <-> host byte order: 2 or 4 bytes */
+	NT_OP_TO_BOOT,    /* a CLOCK_MONOTONIC time becomes CLOCK_BOOTTIME */
+	NT_OP_FROM_BOOT,  /* and back (a downgrade) */
 };
 
-/* How old values become new ones: byte ranges copied, the rest zero. */
+struct nt_copy {
+	__u32 src, dst, len, op;
+};
+
+/* How old values become new ones: byte ranges copied (or converted), the rest zero. */
 struct nt_plan {
 	struct nt_copy *ops;
 	size_t n, cap;
 	int err;
+	__u64 clock_delta; /* CLOCK_BOOTTIME - CLOCK_MONOTONIC when the plan was made */
 };
 
 struct nt_mig_map {
@@ -49,6 +72,9 @@ struct nt_mig_map {
 	char path[PATH_MAX];
 	char tmp[PATH_MAX + 16];
 	struct nt_plan plan;
+	struct nt_plan key_plan; /* n 0: keys copied as they are */
+	struct nt_plan *fold;    /* an array folded into entry 0: one plan per old index */
+	__u32 nfold;
 	__u32 key_size, old_vs, new_vs;
 	bool percpu;
 };
@@ -58,14 +84,15 @@ struct nt_migration {
 	size_t n;
 };
 
-static void plan_add(struct nt_plan *p, __u32 src, __u32 dst, __u32 len)
+static void plan_add_op(struct nt_plan *p, __u32 src, __u32 dst, __u32 len, enum nt_op op)
 {
 	struct nt_copy *last = p->n ? &p->ops[p->n - 1] : NULL;
 
 	if (!len || p->err)
 		return;
-	/* adjacent ranges merge: a struct that did not move is one copy */
-	if (last && last->src + last->len == src && last->dst + last->len == dst) {
+	/* adjacent copies merge: a struct that did not move is one copy */
+	if (op == NT_OP_COPY && last && last->op == NT_OP_COPY && last->src + last->len == src &&
+	    last->dst + last->len == dst) {
 		last->len += len;
 		return;
 	}
@@ -80,7 +107,68 @@ static void plan_add(struct nt_plan *p, __u32 src, __u32 dst, __u32 len)
 		p->ops = ops;
 		p->cap = cap;
 	}
-	p->ops[p->n++] = (struct nt_copy){ src, dst, len };
+	p->ops[p->n++] = (struct nt_copy){ src, dst, len, op };
+}
+
+static void plan_add(struct nt_plan *p, __u32 src, __u32 dst, __u32 len)
+{
+	plan_add_op(p, src, dst, len, NT_OP_COPY);
+}
+
+static __u64 ts_ns(const struct timespec *t)
+{
+	return (__u64)t->tv_sec * 1000000000ull + (__u64)t->tv_nsec;
+}
+
+/* The time the machine spent suspended: what CLOCK_BOOTTIME is ahead by. */
+static __u64 boot_minus_mono(void)
+{
+	struct timespec m0, b, m1;
+	__u64 m;
+
+	/* the boot clock read between two monotonic readings: off by half their gap */
+	clock_gettime(CLOCK_MONOTONIC, &m0);
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	m = ts_ns(&m0) + (ts_ns(&m1) - ts_ns(&m0)) / 2;
+	return ts_ns(&b) > m ? ts_ns(&b) - m : 0;
+}
+
+/* The name of the typedef that type id is (through const and volatile), or "". */
+static const char *typedef_name(const struct btf *btf, __u32 id)
+{
+	for (int i = 0; i < 8; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const char *name;
+
+		if (!t)
+			break;
+		if (btf_is_typedef(t)) {
+			name = btf__name_by_offset(btf, t->name_off);
+			return name ? name : "";
+		}
+		if (!btf_is_const(t) && !btf_is_volatile(t))
+			break;
+		id = t->type;
+	}
+	return "";
+}
+
+static bool is_be(const char *name)
+{
+	return !strcmp(name, "__be16") || !strcmp(name, "__be32");
+}
+
+/* How a scalar of old typedef on and new typedef nn, size bytes, converts. */
+static enum nt_op scalar_op(const char *on, const char *nn, __s64 size)
+{
+	bool ob = !strcmp(on, NT_BOOTTIME_TYPEDEF), nb = !strcmp(nn, NT_BOOTTIME_TYPEDEF);
+
+	if (is_be(on) != is_be(nn) && (size == 2 || size == 4))
+		return NT_OP_SWAP;
+	if (ob != nb && size == 8)
+		return nb ? NT_OP_TO_BOOT : NT_OP_FROM_BOOT;
+	return NT_OP_COPY;
 }
 
 static const struct btf_type *resolved(const struct btf *btf, __u32 *id)
@@ -110,6 +198,7 @@ static bool has_bitfields(const struct btf_type *t)
 static void plan_type(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32 src,
 		      const struct btf *nb, __u32 nid, __u32 dst, int depth)
 {
+	const char *on = typedef_name(ob, oid), *nn = typedef_name(nb, nid);
 	const struct btf_type *o = resolved(ob, &oid), *n = resolved(nb, &nid);
 	__s64 os, ns;
 
@@ -156,7 +245,8 @@ static void plan_type(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32 
 	os = btf__resolve_size(ob, oid);
 	ns = btf__resolve_size(nb, nid);
 	if (os > 0 && os == ns && btf_kind(o) == btf_kind(n))
-		plan_add(p, src, dst, (__u32)os);
+		plan_add_op(p, src, dst, (__u32)os,
+			    btf_is_int(o) ? scalar_op(on, nn, os) : NT_OP_COPY);
 }
 
 
@@ -187,6 +277,7 @@ static bool plan_build(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32
 		       const struct btf *nb, __u32 nid, __u32 ns)
 {
 	memset(p, 0, sizeof(*p));
+	p->clock_delta = boot_minus_mono();
 	if (ob && oid && nb && nid) {
 		plan_type(p, ob, oid, 0, nb, nid, 0, 0);
 	} else if (os == ns) {
@@ -203,11 +294,47 @@ static bool plan_build(struct nt_plan *p, const struct btf *ob, __u32 oid, __u32
 	return !p->err;
 }
 
+static void apply_op(const struct nt_plan *p, const struct nt_copy *c, const char *from,
+		     char *to)
+{
+	__u64 t;
+	__u32 w;
+	__u16 h;
+
+	switch (c->op) {
+	case NT_OP_SWAP:
+		if (c->len == 2) {
+			memcpy(&h, from, 2);
+			h = ntohs(h);
+			memcpy(to, &h, 2);
+		} else {
+			memcpy(&w, from, 4);
+			w = ntohl(w);
+			memcpy(to, &w, 4);
+		}
+		return;
+	case NT_OP_TO_BOOT:
+	case NT_OP_FROM_BOOT:
+		memcpy(&t, from, 8);
+		/* no time yet, or the daemon's never-expiring next hop */
+		if (t && t != NT_ROUTE_DAEMON) {
+			if (c->op == NT_OP_TO_BOOT)
+				t += p->clock_delta;
+			else if (t > p->clock_delta)
+				t -= p->clock_delta;
+		}
+		memcpy(to, &t, 8);
+		return;
+	default:
+		memcpy(to, from, c->len);
+	}
+}
+
 static void plan_apply(const struct nt_plan *p, const void *old, void *out)
 {
 	for (size_t i = 0; i < p->n; i++)
-		memcpy((char *)out + p->ops[i].dst, (const char *)old + p->ops[i].src,
-		       p->ops[i].len);
+		apply_op(p, &p->ops[i], (const char *)old + p->ops[i].src,
+			 (char *)out + p->ops[i].dst);
 }
 
 int nt_migrate_value(const struct btf *ob, __u32 oid, const void *old, __u32 old_size,
@@ -244,18 +371,105 @@ static bool entry_fits(const char *map, const void *val)
 }
 
 /*
+ * Does plan p put every byte of a key of size bytes where it was? Then the
+ * keys differ at most by conversions (a byte order), one old key is one new
+ * key, and the map can be carried over.
+ */
+static bool plan_keeps_places(const struct nt_plan *p, __u32 size)
+{
+	__u32 covered = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->ops[i].src != p->ops[i].dst)
+			return false;
+		covered += p->ops[i].len;
+	}
+	/* ranges never overlap (members of one struct): all bytes, each once */
+	return covered == size;
+}
+
+static const char *struct_name(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = resolved(btf, &id);
+	const char *name = t && btf_is_struct(t) ? btf__name_by_offset(btf, t->name_off) : NULL;
+
+	return name ? name : "";
+}
+
+/*
+ * An array map of struct T values indexed by a number (nt_stats by enum
+ * nt_stat) that became one entry of a struct with a T member per former
+ * index: mm->fold gets the plan of each old index into its member.
+ * false: not such a change.
+ */
+static bool plan_fold(struct nt_mig_map *mm, const struct bpf_map_info *info,
+		      const struct btf *ob, const struct btf *nb, const struct bpf_map *map)
+{
+	__u32 nid = bpf_map__btf_value_type_id(map), oid = info->btf_value_type_id;
+	const char *oname = ob && oid ? struct_name(ob, oid) : "";
+	const struct btf_type *n = nid ? resolved(nb, &nid) : NULL;
+	const struct btf_member *m;
+	__u32 nfold;
+
+	if (!*oname || !n || !btf_is_struct(n) || !strcmp(oname, struct_name(nb, nid)) ||
+	    (info->type != BPF_MAP_TYPE_ARRAY && info->type != BPF_MAP_TYPE_PERCPU_ARRAY) ||
+	    info->type != bpf_map__type(map) || info->max_entries < 2 ||
+	    bpf_map__max_entries(map) != 1 || !btf_vlen(n))
+		return false;
+	m = btf_members(n);
+	for (__u16 i = 0; i < btf_vlen(n); i++)
+		if (strcmp(struct_name(nb, m[i].type), oname) || btf_member_bit_offset(n, i) % 8)
+			return false;
+	nfold = btf_vlen(n) < info->max_entries ? btf_vlen(n) : info->max_entries;
+	mm->fold = calloc(nfold, sizeof(*mm->fold));
+	if (!mm->fold)
+		return false;
+	mm->nfold = nfold;
+	for (__u32 i = 0; i < nfold; i++) {
+		struct nt_plan *p = &mm->fold[i];
+
+		p->clock_delta = boot_minus_mono();
+		plan_type(p, ob, oid, 0, nb, m[i].type, btf_member_bit_offset(n, i) / 8, 0);
+		for (size_t k = 0; k < p->n && !p->err; k++)
+			if ((__u64)p->ops[k].src + p->ops[k].len > info->value_size ||
+			    (__u64)p->ops[k].dst + p->ops[k].len > mm->new_vs)
+				p->err = -EPROTO;
+		if (p->err)
+			return false;
+	}
+	return true;
+}
+
+static void fold_free(struct nt_mig_map *mm)
+{
+	for (__u32 i = 0; i < mm->nfold; i++)
+		free(mm->fold[i].ops);
+	free(mm->fold);
+	mm->fold = NULL;
+	mm->nfold = 0;
+}
+
+static void mm_free_plans(struct nt_mig_map *mm)
+{
+	fold_free(mm);
+	free(mm->plan.ops);
+	free(mm->key_plan.ops);
+}
+
+/*
  * Does the pinned map old_fd differ from map's definition, and can it be
  * carried over? 0: the same (libbpf reuses it), 1: to carry over (mm
  * filled), -EPROTO: it cannot be (libbpf refuses it), or another -errno.
  */
 static int check_map(struct bpf_map *map, int old_fd, const struct btf *nb, struct nt_mig_map *mm)
 {
+	__u32 nkid = bpf_map__btf_key_type_id(map), nvid = bpf_map__btf_value_type_id(map);
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
 	struct btf *ob = NULL;
-	struct nt_plan key = { 0 };
-	bool same, ok;
-	int err;
+	bool same, ok, key_ok, key_same;
+	const char *why;
+	int err = 0;
 
 	memset(&info, 0, sizeof(info));
 	if (bpf_obj_get_info_by_fd(old_fd, &info, &len))
@@ -269,28 +483,36 @@ static int check_map(struct bpf_map *map, int old_fd, const struct btf *nb, stru
 	mm->old_vs = info.value_size;
 	mm->new_vs = bpf_map__value_size(map);
 	mm->percpu = is_percpu(bpf_map__type(map));
-	ok = plan_build(&mm->plan, ob, info.btf_value_type_id, info.value_size, nb,
-			bpf_map__btf_value_type_id(map), mm->new_vs);
-	same = ok && info.type == bpf_map__type(map) && info.key_size == mm->key_size &&
+	if (plan_fold(mm, &info, ob, nb, map)) {
+		btf__free(ob);
+		return info.key_size == mm->key_size && is_percpu(info.type) == mm->percpu ? 1 :
+											    -EPROTO;
+	}
+	fold_free(mm);
+	ok = plan_build(&mm->plan, ob, info.btf_value_type_id, info.value_size, nb, nvid,
+			mm->new_vs);
+	key_ok = info.key_size == mm->key_size &&
+		 plan_build(&mm->key_plan, ob, info.btf_key_type_id, info.key_size, nb, nkid,
+			    mm->key_size);
+	key_same = key_ok && plan_is_identity(&mm->key_plan, nb, nkid, info.key_size, mm->key_size);
+	/* a key that only converts (a port's byte order) is one key still */
+	key_ok = key_same || (key_ok && plan_keeps_places(&mm->key_plan, mm->key_size));
+	same = ok && key_same && info.type == bpf_map__type(map) &&
 	       info.max_entries == bpf_map__max_entries(map) &&
 	       info.map_flags == bpf_map__map_flags(map) &&
-	       plan_is_identity(&mm->plan, nb, bpf_map__btf_value_type_id(map), mm->old_vs,
-				mm->new_vs);
-	err = 0;
+	       plan_is_identity(&mm->plan, nb, nvid, mm->old_vs, mm->new_vs);
+	if (key_same) {
+		/* keys copied as they are */
+		free(mm->key_plan.ops);
+		memset(&mm->key_plan, 0, sizeof(mm->key_plan));
+	}
 	if (!same) {
-		bool key_ok = info.key_size == mm->key_size &&
-			      plan_build(&key, ob, info.btf_key_type_id, info.key_size, nb,
-					 bpf_map__btf_key_type_id(map), mm->key_size) &&
-			      plan_is_identity(&key, nb, bpf_map__btf_key_type_id(map),
-					       info.key_size, mm->key_size);
-		const char *why = !ok ? "its value has another size and no BTF that describes it" :
-				  !key_ok ? "its key changed" :
-				  is_percpu(info.type) != mm->percpu ? "per-CPU or not changed" :
-				  mm->old_vs > NT_MIGRATE_MAX_VALUE || mm->new_vs > NT_MIGRATE_MAX_VALUE ?
-									"its value is too big" :
-									NULL;
-
-		free(key.ops);
+		why = !ok ? "its value has another size and no BTF that describes it" :
+		      !key_ok ? "its key changed" :
+		      is_percpu(info.type) != mm->percpu ? "per-CPU or not changed" :
+		      mm->old_vs > NT_MIGRATE_MAX_VALUE || mm->new_vs > NT_MIGRATE_MAX_VALUE ?
+							      "its value is too big" :
+							      NULL;
 		if (why) {
 			nt_warn("pinned map %s has a layout that cannot be carried over: %s",
 				bpf_map__name(map), why);
@@ -337,7 +559,7 @@ int nt_migrate_prepare(struct bpf_object *obj, struct nt_migration **out)
 		r = check_map(map, fd, nb, &mm);
 		if (r <= 0) {
 			/* the same layout (reused as is), or one libbpf will refuse */
-			free(mm.plan.ops);
+			mm_free_plans(&mm);
 			close(fd);
 			continue;
 		}
@@ -380,16 +602,17 @@ static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped, in
 	size_t os = mm->percpu ? slot_size(mm->old_vs) : mm->old_vs;
 	size_t ns = mm->percpu ? slot_size(mm->new_vs) : mm->new_vs;
 	int new_fd = bpf_map__fd(mm->map), err = 0;
-	void *key = NULL, *next = NULL, *ov = NULL, *nv = NULL;
+	void *key = NULL, *next = NULL, *nkey = NULL, *ov = NULL, *nv = NULL;
 	bool first = true;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
 	key = calloc(1, mm->key_size);
 	next = calloc(1, mm->key_size);
+	nkey = calloc(1, mm->key_size);
 	ov = calloc((size_t)ncpu, os);
 	nv = calloc((size_t)ncpu, ns);
-	if (!key || !next || !ov || !nv) {
+	if (!key || !next || !nkey || !ov || !nv) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -400,6 +623,20 @@ static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped, in
 		memcpy(key, next, mm->key_size);
 		if (bpf_map_lookup_elem(mm->old_fd, key, ov))
 			continue; /* deleted meanwhile */
+		if (mm->fold) {
+			__u32 idx;
+
+			/* one old index into its member of the one new entry */
+			memcpy(&idx, key, sizeof(idx));
+			if (idx >= mm->nfold) {
+				(*dropped)++;
+				continue;
+			}
+			for (int c = 0; c < ncpu; c++)
+				plan_apply(&mm->fold[idx], (char *)ov + c * os, (char *)nv + c * ns);
+			(*copied)++;
+			continue;
+		}
 		memset(nv, 0, (size_t)ncpu * ns);
 		for (int c = 0; c < ncpu; c++) {
 			char *n = (char *)nv + c * ns;
@@ -407,7 +644,12 @@ static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped, in
 			plan_apply(&mm->plan, (char *)ov + c * os, n);
 			fits = fits && entry_fits(bpf_map__name(mm->map), n);
 		}
-		if (!fits || bpf_map_update_elem(new_fd, key, nv, BPF_ANY)) {
+		memcpy(nkey, key, mm->key_size);
+		if (mm->key_plan.n) {
+			memset(nkey, 0, mm->key_size);
+			plan_apply(&mm->key_plan, key, nkey);
+		}
+		if (!fits || bpf_map_update_elem(new_fd, nkey, nv, BPF_ANY)) {
 			if (!*why)
 				*why = fits ? errno : ERANGE;
 			(*dropped)++;
@@ -417,9 +659,16 @@ static int copy_entries(struct nt_mig_map *mm, __u32 *copied, __u32 *dropped, in
 	}
 	if (errno != ENOENT)
 		err = -errno;
+	if (!err && mm->fold) {
+		__u32 zero = 0;
+
+		if (bpf_map_update_elem(new_fd, &zero, nv, BPF_ANY))
+			err = -errno;
+	}
 out:
 	free(key);
 	free(next);
+	free(nkey);
 	free(ov);
 	free(nv);
 	return err;
@@ -528,7 +777,7 @@ void nt_migrate_free(struct nt_migration *mig)
 		if (mm->tmp[0])
 			unlink(mm->tmp);
 		close(mm->old_fd);
-		free(mm->plan.ops);
+		mm_free_plans(mm);
 	}
 	free(mig->maps);
 	free(mig);

@@ -17,7 +17,7 @@ static void set_v4(struct nt_endpoint *ep, const void *a4)
 }
 
 /* Strict decimal port 1..65535: no sign, no spaces, no leading junk. */
-static int parse_port(const char *s, __be16 *port)
+static int parse_port(const char *s, __u16 *port)
 {
 	unsigned long v;
 	char *end;
@@ -28,7 +28,7 @@ static int parse_port(const char *s, __be16 *port)
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v == 0 || v > 65535)
 		return -EINVAL;
-	*port = htons((uint16_t)v);
+	*port = (__u16)v;
 	return 0;
 }
 
@@ -83,10 +83,10 @@ char *nt_endpoint_format(const struct nt_endpoint *ep, char *buf, size_t len)
 
 	if (ep->family == NT_FAMILY_V4) {
 		inet_ntop(AF_INET, ep->addr + 12, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(ep->port));
+		snprintf(buf, len, "%s:%u", host, ep->port);
 	} else if (ep->family == NT_FAMILY_V6) {
 		inet_ntop(AF_INET6, ep->addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(ep->port));
+		snprintf(buf, len, "[%s]:%u", host, ep->port);
 	} else {
 		snprintf(buf, len, "?family%u", ep->family);
 	}
@@ -100,7 +100,7 @@ int nt_endpoint_from_sockaddr(const struct sockaddr *sa, struct nt_endpoint *ep)
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
 		set_v4(ep, &in->sin_addr);
-		ep->port = in->sin_port;
+		ep->port = ntohs(in->sin_port);
 		return 0;
 	}
 	if (sa->sa_family == AF_INET6) {
@@ -112,7 +112,7 @@ int nt_endpoint_from_sockaddr(const struct sockaddr *sa, struct nt_endpoint *ep)
 			memcpy(ep->addr, &in6->sin6_addr, 16);
 			ep->family = NT_FAMILY_V6;
 		}
-		ep->port = in6->sin6_port;
+		ep->port = ntohs(in6->sin6_port);
 		return 0;
 	}
 	return -EAFNOSUPPORT;
@@ -126,7 +126,7 @@ int nt_endpoint_to_sockaddr(const struct nt_endpoint *ep, void *ss, size_t *len)
 		memset(in, 0, sizeof(*in));
 		in->sin_family = AF_INET;
 		memcpy(&in->sin_addr, ep->addr + 12, 4);
-		in->sin_port = ep->port;
+		in->sin_port = htons(ep->port);
 		*len = sizeof(*in);
 		return 0;
 	}
@@ -136,7 +136,7 @@ int nt_endpoint_to_sockaddr(const struct nt_endpoint *ep, void *ss, size_t *len)
 		memset(in6, 0, sizeof(*in6));
 		in6->sin6_family = AF_INET6;
 		memcpy(&in6->sin6_addr, ep->addr, 16);
-		in6->sin6_port = ep->port;
+		in6->sin6_port = htons(ep->port);
 		*len = sizeof(*in6);
 		return 0;
 	}

@@ -19,7 +19,7 @@ struct nt_fwd_entry {
 	struct nt_endpoint src;
 	struct nt_endpoint peer;	/* family 0: no peer, media dropped */
 	uint64_t packets, bytes;	/* since the last sync to the map */
-	uint64_t last_seen_ns;		/* CLOCK_MONOTONIC of the last packet */
+	uint64_t last_seen_ns;		/* CLOCK_BOOTTIME of the last packet */
 	uint32_t group_id;
 	uint32_t flags;			/* NT_MAPPING_F_FANOUT: copy to group_id's members */
 	uint64_t tb_credit_ns, tb_last_ns;	/* token bucket, as nt_mapping's */

@@ -52,7 +52,7 @@ struct nt_session {
 	struct nt_endpoint mapping;
 	bool mapping_indexed;		/* in the by-mapping index */
 	struct nt_user_rec *urec;	/* user's entry in the user table */
-	uint64_t verified_ns;		/* CLOCK_MONOTONIC of the verification */
+	uint64_t verified_ns;		/* CLOCK_BOOTTIME of the verification */
 	uint64_t keepalive_ns;		/* last authentic keepalive from mapping */
 	uint64_t keepalive_seq;		/* highest sequence seen */
 	uint64_t probe_seq;		/* highest probe sequence challenged */

@@ -121,7 +121,6 @@ int nt_stun_xor_addr_decode(const struct nt_stun_attr *a, const uint8_t tid[NT_S
 {
 	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
 	uint8_t pad[16];
-	uint8_t *port = (uint8_t *)&ep->port;
 	size_t alen;
 
 	if (a->len == 8 && !a->val[0] && a->val[1] == 0x01)
@@ -135,8 +134,7 @@ int nt_stun_xor_addr_decode(const struct nt_stun_attr *a, const uint8_t tid[NT_S
 	ep->family = alen == 4 ? NT_FAMILY_V4 : NT_FAMILY_V6;
 	if (alen == 4)
 		memcpy(ep->addr, v4_prefix, sizeof(v4_prefix));
-	port[0] = a->val[2] ^ pad[0];
-	port[1] = a->val[3] ^ pad[1];
+	ep->port = (uint16_t)((a->val[2] ^ pad[0]) << 8 | (a->val[3] ^ pad[1]));
 	for (size_t i = 0; i < alen; i++)
 		ep->addr[(alen == 4 ? 12 : 0) + i] = a->val[4 + i] ^ pad[i];
 	return 0;
@@ -179,7 +177,6 @@ void nt_stun_put(struct nt_stun_builder *b, uint16_t type, const void *val, size
 size_t nt_stun_xor_addr_encode(uint8_t out[20], const struct nt_endpoint *ep,
 			       const uint8_t tid[NT_STUN_TID_LEN])
 {
-	const uint8_t *port = (const uint8_t *)&ep->port;
 	bool v4 = ep->family == NT_FAMILY_V4;
 	size_t alen = v4 ? 4 : 16;
 	uint8_t pad[16];
@@ -187,8 +184,8 @@ size_t nt_stun_xor_addr_encode(uint8_t out[20], const struct nt_endpoint *ep,
 	xor_pad(pad, tid);
 	out[0] = 0;
 	out[1] = v4 ? 0x01 : 0x02;
-	out[2] = port[0] ^ pad[0];
-	out[3] = port[1] ^ pad[1];
+	out[2] = (uint8_t)(ep->port >> 8) ^ pad[0];
+	out[3] = (uint8_t)ep->port ^ pad[1];
 	for (size_t i = 0; i < alen; i++)
 		out[4 + i] = ep->addr[(v4 ? 12 : 0) + i] ^ pad[i];
 	return 4 + alen;

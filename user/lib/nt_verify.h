@@ -8,7 +8,7 @@
  * next probe still verifies. Probe sequence numbers only go up: a probe
  * replayed, from any source, neither gets a challenge nor displaces one.
  * A failed answer changes nothing. Pure state, no I/O, no clock: callers
- * pass CLOCK_MONOTONIC nanoseconds.
+ * pass the daemon's clock (CLOCK_BOOTTIME) in nanoseconds.
  *
  * Functions return 0 or a negative errno.
  */

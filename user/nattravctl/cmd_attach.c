@@ -36,7 +36,7 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 	enum nt_xdp_mode mode = NT_XDP_NATIVE, used;
 	struct nt_prog_desc f;
 	bool force = false;
-	struct nt_config cfg = { .media_port = htons(3478) };
+	struct nt_config cfg = { .media_port = 3478 };
 	const char *iface = NULL;
 	bool have_addr = false;
 	struct nt_xdp *x = NULL;
@@ -57,7 +57,7 @@ int ctl_attach(struct ctl *ctl, int argc, char **argv)
 		case 'm':
 			if (nt_parse_u32(optarg, 1, 65535, &port))
 				return ctl_error(CTL_EXIT_USAGE, "--media-port: '%s' is not a port (1-65535)", optarg);
-			cfg.media_port = htons((uint16_t)port);
+			cfg.media_port = (uint16_t)port;
 			break;
 		case 'M':
 			if (!strcmp(optarg, "native"))

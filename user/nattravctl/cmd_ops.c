@@ -116,7 +116,7 @@ static void status_json(const struct ctl *ctl, const char *reply, bool up, int d
 	if (maps) {
 		nt_json_kstr(&j, "relay_v4", v4);
 		nt_json_kstr(&j, "relay_v6", v6);
-		nt_json_ku64(&j, "media_port", ntohs(cfg->media_port));
+		nt_json_ku64(&j, "media_port", cfg->media_port);
 		nt_json_ku64(&j, "map_mappings", mc->mappings);
 		nt_json_ku64(&j, "map_static", mc->statics);
 		nt_json_ku64(&j, "map_fanout", mc->fanout);
@@ -201,7 +201,7 @@ int ctl_status(struct ctl *ctl, int argc, char **argv)
 	if (maps) {
 		printf("relay      %s%s%s, media port %u, fib %s\n", strcmp(v4, "-") ? v4 : "",
 		       strcmp(v4, "-") && strcmp(v6, "-") ? " " : "", strcmp(v6, "-") ? v6 : "",
-		       ntohs(cfg.media_port), cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
+		       cfg.media_port, cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
 		printf("maps       %s: %u mappings (%u static, %u fan-out), %u fan-out groups\n",
 		       ctl->pin_dir, mc.mappings, mc.statics, mc.fanout, mc.groups);
 	} else {

@@ -21,7 +21,7 @@ static double secs_since(__u64 then_ns)
 
 	if (!then_ns)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts); /* the maps' clock */
 	now = (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
 	return now > then_ns ? (double)(now - then_ns) / 1e9 : 0;
 }
@@ -245,12 +245,12 @@ int ctl_config(struct ctl *ctl, int argc, char **argv)
 		nt_json_obj(&j);
 		nt_json_kstr(&j, "relay_v4", v4);
 		nt_json_kstr(&j, "relay_v6", v6);
-		nt_json_ku64(&j, "media_port", ntohs(cfg.media_port));
+		nt_json_ku64(&j, "media_port", cfg.media_port);
 		nt_json_kbool(&j, "fib", !(cfg.flags & NT_CONFIG_F_NO_FIB));
 		nt_json_obj_end(&j);
 		nt_json_end(&j);
 	} else
 		printf("relay_v4   %s\nrelay_v6   %s\nmedia_port %u\nfib        %s\n", v4, v6,
-		       ntohs(cfg.media_port), cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
+		       cfg.media_port, cfg.flags & NT_CONFIG_F_NO_FIB ? "off" : "on");
 	return 0;
 }

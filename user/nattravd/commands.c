@@ -257,7 +257,7 @@ static void grant_text(const struct nd *d, const struct nd_conn *c, struct grant
 {
 	struct nt_endpoint m = c->local;
 
-	m.port = htons(d->conf.media_port);
+	m.port = d->conf.media_port;
 	nt_endpoint_format(&m, g->media, sizeof(g->media));
 	snprintf(g->consent, sizeof(g->consent), "%u", d->conf.consent_s);
 	/* three keepalives per window: one lost packet does not expire anyone */

@@ -17,9 +17,17 @@ uint64_t nd_now_ns(void)
 {
 	struct timespec ts;
 
-	/* the XDP program's bpf_ktime_get_ns() is CLOCK_MONOTONIC too */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	/* the maps' clock (nt_boottime_ns), which the programs read too */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
 }
 
 int nd_loop_add(struct nd *d, struct nd_handle *h, uint32_t events)
@@ -78,7 +86,7 @@ int nd_loop_init(struct nd *d)
 static void reload(struct nd *d)
 {
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-		   (unsigned long long)(nd_now_ns() / 1000));
+		   (unsigned long long)monotonic_us());
 	nd_reload(d);
 	sd_notify(0, "READY=1");
 }

@@ -75,7 +75,7 @@ static int setup_bpf(struct nd *d)
 		memset(&cfg, 0, sizeof(cfg));
 	memset(cfg.relay_v4, 0, sizeof(cfg.relay_v4));
 	memset(cfg.relay_v6, 0, sizeof(cfg.relay_v6));
-	cfg.media_port = htons(d->conf.media_port);
+	cfg.media_port = d->conf.media_port;
 	cfg.flags &= (__u16)~NT_CONFIG_F_TURN;
 	if (d->turn)
 		cfg.flags |= NT_CONFIG_F_TURN;

@@ -39,7 +39,7 @@ static int media_one(struct nd *d, int family, const void *addr)
 		ep.family = NT_FAMILY_V6;
 		memcpy(ep.addr, addr, 16);
 	}
-	ep.port = htons(d->conf.media_port);
+	ep.port = d->conf.media_port;
 	nt_endpoint_to_sockaddr(&ep, &ss, &len);
 	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

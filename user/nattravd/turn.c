@@ -203,7 +203,7 @@ static void release(struct nd *d, struct alloc *a, const char *why)
 	nd_turn_xdp_unlink(d, a);
 	close(a->h.fd); /* leaves the epoll set with it */
 	nt_hidx_del(&t->by_client, client_hash(t, &a->client), i);
-	t->by_port[ntohs(a->relayed.port) - d->conf.turn.port_min] = 0;
+	t->by_port[a->relayed.port - d->conf.turn.port_min] = 0;
 	memset(a, 0, sizeof(*a));
 	nt_freelist_put(&t->free, i);
 	t->n--;
@@ -265,7 +265,7 @@ bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family
 struct alloc *nd_turn_local(struct nd *d, const struct nt_endpoint *ep)
 {
 	struct nd_turn *t = d->turn;
-	uint32_t port = ntohs(ep->port), i;
+	uint32_t port = ep->port, i;
 
 	if (!nd_turn_own_addr(d, ep->addr, ep->family) || port < d->conf.turn.port_min ||
 	    port > d->conf.turn.port_max)
@@ -405,7 +405,7 @@ static int bind_relayed(struct nd *d, int family, bool even, struct nt_endpoint 
 		} else {
 			memcpy(ep->addr, d->conf.addr_v6, 16);
 		}
-		ep->port = htons((uint16_t)t->next_port);
+		ep->port = (uint16_t)t->next_port;
 		t->next_port = t->next_port >= d->conf.turn.port_max ? d->conf.turn.port_min :
 								       t->next_port + 1;
 		if (nt_endpoint_to_sockaddr(ep, &ss, &sl))
@@ -554,7 +554,7 @@ static void on_allocate(struct nd *d, struct nd_handle *h, const struct nt_endpo
 		return;
 	}
 	nt_hidx_add(&t->by_client, client_hash(t, src), (uint32_t)slot);
-	t->by_port[ntohs(a->relayed.port) - d->conf.turn.port_min] = (uint32_t)slot + 1;
+	t->by_port[a->relayed.port - d->conf.turn.port_min] = (uint32_t)slot + 1;
 	t->n++;
 	nt_info("TURN allocation %s for user=%s at %s, lifetime %u s",
 		nt_endpoint_format(&a->relayed, r, sizeof(r)), user,
@@ -618,7 +618,7 @@ static int peer_ok(struct nd *d, const struct alloc *a, const struct nt_endpoint
 		   bool with_port)
 {
 	const char *why;
-	uint32_t port = ntohs(peer->port);
+	uint32_t port = peer->port;
 
 	if (peer->family != a->relayed.family)
 		return 443;

@@ -120,7 +120,7 @@ static void hairpin_install(struct nd *d, struct alloc *a, struct chan *ch)
 	if (!bc)
 		return;
 	/* to b's client, from the media port it talks to */
-	f.from.port = htons(d->conf.media_port);
+	f.from.port = d->conf.media_port;
 	f.to = b->client;
 	f.channel = bc->num;
 	if (!xdp_route(d, &b->client, &f))
@@ -156,7 +156,7 @@ void nd_turn_xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
 		return;
 	}
 	/* to the client, from the media port it talks to */
-	pf.from.port = htons(d->conf.media_port);
+	pf.from.port = d->conf.media_port;
 	if (!xdp_route(d, &ch->peer, &cf) || !xdp_route(d, &a->client, &pf))
 		return;
 	chan_keys(d, a, ch, &ck, &pk);
