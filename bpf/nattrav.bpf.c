@@ -19,7 +19,6 @@
 #include "nt_csum.h"
 #include "nt_common.h"
 #include "nt_turn.h"
-#include "nt_turn6.h"
 
 /* What the rewrite needs to know about the packet, whatever its family. */
 struct nt_pkt {
@@ -269,7 +268,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 	if (udp->dest != bpf_htons(cfg->media_port)) {
 		/* a TURN peer's datagram to a relayed address, of a channel XDP relays */
 		if (cfg->flags & NT_CONFIG_F_TURN) {
-			verdict = nt_turn_from_peer(ctx, eth, c->end);
+			verdict = nt_turn_from_peer(ctx, eth, c->end, false);
 			if (verdict >= 0)
 				return verdict;
 		}
@@ -286,7 +285,7 @@ static __always_inline int nt_handle_v4(struct xdp_md *ctx, const struct nt_conf
 media:
 	/* TURN ChannelData of a channel XDP relays (only with TURN on) */
 	if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, c->end)) {
-		verdict = nt_turn_from_client(ctx, cfg, eth, c->end);
+		verdict = nt_turn_from_client(ctx, cfg, eth, c->end, false);
 		if (verdict >= 0)
 			return verdict;
 	}
@@ -374,7 +373,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 	if (udp->dest != bpf_htons(cfg->media_port)) {
 		/* a TURN peer's datagram to a relayed address, of a channel XDP relays */
 		if (cfg->flags & NT_CONFIG_F_TURN) {
-			verdict = nt_turn6_from_peer(ctx, eth, c->end);
+			verdict = nt_turn_from_peer(ctx, eth, c->end, true);
 			if (verdict >= 0)
 				return verdict;
 		}
@@ -394,7 +393,7 @@ static __always_inline int nt_handle_v6(struct xdp_md *ctx, const struct nt_conf
 		return nt_verdict(NT_STAT_DROP_MALFORMED, tot_len, XDP_DROP);
 	/* TURN ChannelData of a channel XDP relays (only with TURN on) */
 	if ((cfg->flags & NT_CONFIG_F_TURN) && nt_is_channel_data(udp, c->end)) {
-		verdict = nt_turn6_from_client(ctx, cfg, eth, c->end);
+		verdict = nt_turn_from_client(ctx, cfg, eth, c->end, true);
 		if (verdict >= 0)
 			return verdict;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TURN channels in XDP (bpf/nt_turn.h, nt_turn6.h), IPv4 and IPv6, one
+ * TURN channels in XDP (bpf/nt_turn.h), IPv4 and IPv6, one
  * crafted frame at a time: a
  * client's ChannelData leaves without its header from the relayed address
  * to the peer, a peer's datagram leaves with the header from the media port
@@ -146,6 +146,9 @@ Test(xdp_turn, client_odd_length_and_large)
 	client_side(&v4, false, 1200);
 	client_side(&v6, false, 17);
 	client_side(&v6, false, 1200);
+	/* no data at all: the frame leaves with its headers only */
+	client_side(&v4, false, 0);
+	client_side(&v6, false, 0);
 }
 
 Test(xdp_turn, client_zero_udp_checksum_stays_zero)

@@ -39,23 +39,32 @@ nt_cleanup_push "kill $! 2>/dev/null"
 nt_wait_for -t 5 sh -c "ip netns exec '$C3_NS' ss -Hlun 'sport = :3480' | grep -q ." ||
 	nt_fail "turnutils_peer did not start"
 
-uclient() { # log extra-flags...
-	local log=$1
+# uclient LOG [--v6] FLAGS...: turnutils_uclient in c1 to turnutils_peer in c3, 300 packets
+uclient() {
+	local log=$1 peer=$C3_IP server=$RELAY_V4
 	shift
-	ip netns exec "$C1_NS" timeout 40 turnutils_uclient -u alice -e "$C3_IP" -r 3480 \
-		-n 300 -l 160 -z 5 -c "$@" "$RELAY_V4" >"$log" 2>&1 || true
+	[ "${1:-}" != --v6 ] || { peer=$C3_IP6 server=$RELAY_V6; shift; }
+	ip netns exec "$C1_NS" timeout 40 turnutils_uclient -u alice -e "$peer" -r 3480 \
+		-n 300 -l 160 -z 5 -c "$@" "$server" >"$log" 2>&1 || true
 }
 lost() { sed -n 's/.*Total lost packets \([0-9]*\) .*/\1/p' "$1" | tail -1; }
 sent() { sed -n 's/.*tot_send_msgs=\([0-9]*\), tot_recv_msgs=\([0-9]*\)$/\1/p' "$1" | tail -1; }
+# delivered LOG WHAT: all 300 sent, at most 3 lost (>= 99 % delivered), by uclient's own count
+delivered() {
+	local l s
+	l=$(lost "$1")
+	s=$(sent "$1")
+	check "turnutils_uclient $2: ${s:-0} sent, ${l:-?} lost (>= 99 % delivered)" \
+		test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+}
+# relayed DIRECTION PATH: nattrav_turn_relayed_packets_total of those labels
+relayed() { metric "nattrav_turn_relayed_packets_total{direction=\"$1\",path=\"$2\"}"; }
 
 uclient "$work/uclient-chan.log" -W "$TURN_SECRET"
-l=$(lost "$work/uclient-chan.log")
-s=$(sent "$work/uclient-chan.log")
-check "turnutils_uclient over channels: ${s:-0} sent, ${l:-?} lost (>= 99 % delivered)" \
-	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
-xdp_to_peer=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
-xdp_to_client=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
-us_to_peer=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+delivered "$work/uclient-chan.log" "over channels"
+xdp_to_peer=$(relayed to_peer xdp)
+xdp_to_client=$(relayed to_client xdp)
+us_to_peer=$(relayed to_peer userspace)
 check "channels: the relay counted them all (xdp $xdp_to_peer + userspace $us_to_peer to the peer)" \
 	test $((${xdp_to_peer:-0} + ${us_to_peer:-0})) -ge 297
 # the first datagrams may pass through nattravd while the channel is being installed
@@ -65,32 +74,22 @@ check "channels: ChannelData passed up by XDP, bound by ChannelBind" \
 	test "$(metric 'nattrav_turn_requests_total{method="channel_bind",result="ok"}')" -ge 1
 
 uclient "$work/uclient-send.log" -W "$TURN_SECRET" -s
-l=$(lost "$work/uclient-send.log")
-s=$(sent "$work/uclient-send.log")
-check "turnutils_uclient with Send/Data indications: ${s:-0} sent, ${l:-?} lost" \
-	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
+delivered "$work/uclient-send.log" "with Send/Data indications"
 # IPv6 all the way: client behind NAT66, relayed address and peer IPv6
-xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
-xdpc0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
-ip netns exec "$C1_NS" timeout 40 turnutils_uclient -u alice -e "$C3_IP6" -r 3480 \
-	-n 300 -l 160 -z 5 -c -W "$TURN_SECRET" "$RELAY_V6" >"$work/uclient-v6.log" 2>&1 || true
-l=$(lost "$work/uclient-v6.log")
-s=$(sent "$work/uclient-v6.log")
-check "turnutils_uclient over IPv6 channels: ${s:-0} sent, ${l:-?} lost" \
-	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
-xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
-xdpc1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="xdp"}')
+xdp0=$(relayed to_peer xdp)
+xdpc0=$(relayed to_client xdp)
+uclient "$work/uclient-v6.log" --v6 -W "$TURN_SECRET"
+delivered "$work/uclient-v6.log" "over IPv6 channels"
+xdp1=$(relayed to_peer xdp)
+xdpc1=$(relayed to_client xdp)
 check "IPv6 channels: relayed by the XDP program both ways (to peer $((xdp1 - xdp0)), to client $((xdpc1 - xdpc0)))" \
 	test $((xdp1 - xdp0)) -ge 250 -a $((xdpc1 - xdpc0)) -ge 250
 
 # TURN over TCP (a client whose network lets no UDP out): the same channels on its stream
-us0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+us0=$(relayed to_peer userspace)
 uclient "$work/uclient-tcp.log" -W "$TURN_SECRET" -t
-l=$(lost "$work/uclient-tcp.log")
-s=$(sent "$work/uclient-tcp.log")
-check "turnutils_uclient over TCP: ${s:-0} sent, ${l:-?} lost" \
-	test "${s:-0}" -ge 300 -a "${l:-300}" -le 3
-us1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="userspace"}')
+delivered "$work/uclient-tcp.log" "over TCP"
+us1=$(relayed to_peer userspace)
 check "over TCP: relayed by nattravd ($((us1 - us0)) to the peer)" test $((us1 - us0)) -ge 297
 check "over TCP: the allocation ended with its connection" \
 	grep -q 'released: its TCP connection closed' "$work/daemon.log"
@@ -126,7 +125,7 @@ done
 # two allocations of this relay as each other's peer (WebRTC with relay
 # candidates on both sides): Data indications through nattravd, then the
 # channels hairpinned by the XDP program, client to client
-xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdp0=$(relayed to_peer xdp)
 ip netns exec "$C1_NS" $PY "$RELAY_V4" "$TURN_SECRET" hairpin 200 "$work/hairpin.go" \
 	>"$work/hairpin" 2>&1 &
 hairpin=$!
@@ -166,13 +165,13 @@ check "hairpin: both channels bound" test "$(hp bind-a)$(hp bind-b)" = "0 0 "
 read -r csent crecv <<<"$(hp channels)"
 check "hairpin: ChannelData arrives on the receiver's own channel ($crecv of ${csent:-?})" \
 	test "${csent:-0}" = 400 -a "${crecv:-0}" -ge 396
-xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdp1=$(relayed to_peer xdp)
 check "hairpin: both allocations released" test "$(hp release-a)$(hp release-b)" = "0 0 "
 check "hairpin: the channels relayed client to client by XDP ($((xdp1 - xdp0)) of 400)" \
 	test $((xdp1 - xdp0)) -ge 380
 
 # the same over IPv6 (allocations of the IPv6 family, clients behind NAT66)
-xdp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdp0=$(relayed to_peer xdp)
 ip netns exec "$C2_NS" $PY "$RELAY_V6" "$TURN_SECRET" hairpin 100 >"$work/hairpin6" 2>&1 || true
 cat "$work/hairpin6" >>"$work/clients.log"
 hp6() { awk -v k="$1" '$1 == k { print $2 " " $3 }' "$work/hairpin6"; }
@@ -181,7 +180,7 @@ check "IPv6: relayed addresses on the relay's IPv6 address ($(hp6 relayed))" \
 read -r csent crecv <<<"$(hp6 channels)"
 check "IPv6 hairpin: ChannelData arrives on the receiver's own channel ($crecv of ${csent:-?})" \
 	test "${csent:-0}" = 200 -a "${crecv:-0}" -ge 198
-xdp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_peer",path="xdp"}')
+xdp1=$(relayed to_peer xdp)
 check "IPv6 hairpin: relayed client to client by XDP ($((xdp1 - xdp0)) of 200)" \
 	test $((xdp1 - xdp0)) -ge 190
 

@@ -24,11 +24,10 @@
 
 static void conn_close(struct nd *d, struct nd_conn *c, const char *why);
 
-static int listen_one(struct nd *d, int family, const void *addr)
+int nd_tcp_bind(int family, const void *addr, uint16_t port)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	struct nd_handle *h = &d->listen[d->nlisten];
 	int one = 1, fd, err;
 
 	memset(&ss, 0, sizeof(ss));
@@ -36,14 +35,14 @@ static int listen_one(struct nd *d, int family, const void *addr)
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
 
 		in->sin_family = AF_INET;
-		in->sin_port = htons(d->conf.control_port);
+		in->sin_port = htons(port);
 		memcpy(&in->sin_addr, addr, 4);
 		len = sizeof(*in);
 	} else {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 
 		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(d->conf.control_port);
+		in6->sin6_port = htons(port);
 		memcpy(&in6->sin6_addr, addr, 16);
 		len = sizeof(*in6);
 	}
@@ -58,6 +57,16 @@ static int listen_one(struct nd *d, int family, const void *addr)
 		close(fd);
 		return err;
 	}
+	return fd;
+}
+
+static int listen_one(struct nd *d, int family, const void *addr)
+{
+	struct nd_handle *h = &d->listen[d->nlisten];
+	int fd = nd_tcp_bind(family, addr, (uint16_t)d->conf.control_port);
+
+	if (fd < 0)
+		return fd;
 	h->kind = ND_LISTEN;
 	h->fd = fd;
 	h->family = family;

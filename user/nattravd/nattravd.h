@@ -293,6 +293,8 @@ void nd_count_expiry(struct nd *d, const char *reason);
 
 /* loop.c */
 int nd_loop_init(struct nd *d);
+/* A non-blocking TCP socket bound to addr:port (not listening yet): fd, or -errno. */
+int nd_tcp_bind(int family, const void *addr, uint16_t port);
 int nd_loop_add(struct nd *d, struct nd_handle *h, uint32_t events);
 int nd_loop_mod(struct nd *d, struct nd_handle *h, uint32_t events);
 int nd_loop_run(struct nd *d);

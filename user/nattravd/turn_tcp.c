@@ -55,36 +55,14 @@ struct nd_turn_tcp {
 static int listen_one(struct nd *d, struct nd_handle *h, int family, const uint8_t *addr,
 		      uint16_t port)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl;
-	int one = 1, fd;
+	int fd = nd_tcp_bind(family, addr, port);
 
-	if (family == AF_INET) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&ss;
+	if (fd < 0 || listen(fd, 128) < 0) {
+		int err = fd < 0 ? fd : -errno;
 
-		s->sin_family = AF_INET;
-		s->sin_port = htons(port);
-		memcpy(&s->sin_addr, addr, 4);
-		sl = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&ss;
-
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(port);
-		memcpy(&s->sin6_addr, addr, 16);
-		sl = sizeof(*s);
-	}
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 128) < 0) {
-		int err = -errno;
-
-		nt_err("TURN over TCP: cannot listen on port %u: %s", port, strerror(errno));
-		close(fd);
+		nt_err("TURN over TCP: cannot listen on port %u: %s", port, strerror(-err));
+		if (fd >= 0)
+			close(fd);
 		return err;
 	}
 	h->kind = ND_TURN_TCP_LISTEN;
