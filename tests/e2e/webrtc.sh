@@ -13,6 +13,9 @@
 # selected candidate pair is relay/relay on both sides with the relayed
 # addresses on the relay; the descriptions carried relay candidates only;
 # nattravd's counters show the data channel relayed by the XDP program.
+# Then the two browsers again over TURN/TCP (turn:...?transport=tcp, as
+# from networks that let no UDP out): relay candidates reached over TCP,
+# the data handed over by nattravd on the streams.
 #
 #   tests/e2e/webrtc.sh [--turn nattrav|coturn]
 #
@@ -130,10 +133,11 @@ show_logs() {
 }
 
 # --- Chromium: one headless browser in each NATed namespace ----------------
-# browser NS ROLE: the page as ROLE, its own profile and HOME, in its own
+# browser NS ROLE [ROOM TRANSPORT]: the page as ROLE (in ROOM, reaching its
+# TURN server over TRANSPORT, udp or tcp), its own profile and HOME, in its own
 # process group (setsid), so that it and its renderers go at once
 browser() {
-	local d="$work/chromium-$2"
+	local d="$work/chromium-$2${3:+-$3}"
 	mkdir -p "$d/home" "$d/tmp"
 	# TMPDIR too: a killed Chromium leaves its singleton folder there
 	setsid ip netns exec "$1" env HOME="$d/home" XDG_CONFIG_HOME="$d/home" XDG_CACHE_HOME="$d/home" TMPDIR="$d/tmp" \
@@ -145,7 +149,7 @@ browser() {
 		--metrics-recording-only --password-store=basic --use-mock-keychain \
 		--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,CertificateTransparencyComponentUpdater \
 		--enable-logging=stderr --v=0 \
-		"$SIG/page.html?role=$2&room=chromium" >"$d.log" 2>&1 &
+		"$SIG/page.html?role=$2&room=${3:-chromium}&transport=${4:-udp}" >"$d.log" 2>&1 &
 	BROWSERS+=("$!")
 	nt_cleanup_push "kill -- -$! 2>/dev/null"
 }
@@ -173,6 +177,30 @@ if [ "$TURN" = nattrav ]; then
 	check "chromium: relayed to the peer by the XDP program ($xdp packets, >= $N)" test "$xdp" -ge "$N"
 fi
 [ "$NT_FAILED" -eq "$failed0" ] || show_logs chromium "$work/chromium-offer.log" "$work/chromium-answer.log"
+
+# --- Chromium over TCP: browsers whose networks let no UDP out --------------
+# turn:...?transport=tcp: both allocations over TCP connections to nattravd,
+# which hands the data from one to the other (no XDP: a TCP stream)
+if [ "$TURN" = nattrav ]; then
+	tcp0=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="userspace"}')
+	BROWSERS=()
+	browser "$C1_NS" offer chromium-tcp tcp
+	browser "$C2_NS" answer chromium-tcp tcp
+	nt_wait_for -t 120 both_results chromium-tcp || echo "chromium over TCP: no result from both sides after 120 s"
+	tcp1=$(metric 'nattrav_turn_relayed_packets_total{direction="to_client",path="userspace"}')
+	for b in "${BROWSERS[@]}"; do kill -- "-$b" 2>/dev/null || true; done
+	failed0=$NT_FAILED
+	checks_for "chromium over TCP" chromium-tcp || true
+	for role in offer answer; do
+		f="$work/chromium-tcp-result-$role.json"
+		check "chromium over TCP $role: its relay candidate reached nattravd over $(field "$f" 'r["pair"]["local_relay_protocol"]') (tcp)" \
+			test "$(field "$f" 'r["pair"]["local_relay_protocol"]')" = tcp
+	done
+	check "chromium over TCP: nattravd delivered the data channel on the streams ($((tcp1 - tcp0)) packets, >= $((2 * N)))" \
+		test $((tcp1 - tcp0)) -ge $((2 * N))
+	[ "$NT_FAILED" -eq "$failed0" ] ||
+		show_logs chromium-tcp "$work/chromium-offer-chromium-tcp.log" "$work/chromium-answer-chromium-tcp.log"
+fi
 
 # --- aiortc: the other stack, one peer in each NATed namespace -------------
 if [ "$TURN" = nattrav ]; then

@@ -76,8 +76,12 @@ class Handler(BaseHTTPRequestHandler):
             user = parse_qs(url.query).get("user", ["webrtc"])[0]
             if not NAME.match(user):
                 return self.reply(400, b'{"error":"bad user"}')
+            transport = parse_qs(url.query).get("transport", ["udp"])[0]
+            if transport not in ("udp", "tcp"):
+                return self.reply(400, b'{"error":"transport is udp or tcp"}')
             username, password = credentials(self.server.secret, user)
-            cfg = {"iceServers": [{"urls": [self.server.turn], "username": username,
+            turn = self.server.turn.replace("transport=udp", "transport=" + transport)
+            cfg = {"iceServers": [{"urls": [turn], "username": username,
                                    "credential": password}], "n": self.server.n,
                    "size": self.server.size}
             return self.reply(200, json.dumps(cfg).encode())
