@@ -39,6 +39,7 @@ nt_cleanup_push "kill $! 2>/dev/null"
 nt_wait_for -t 5 sh -c "ip netns exec '$C3_NS' ss -Hlun 'sport = :3480' | grep -q ." ||
 	nt_fail "turnutils_peer did not start"
 
+PY="python3 $HERE/lib/turnclient.py"
 # uclient LOG [--v6] FLAGS...: turnutils_uclient in c1 to turnutils_peer in c3, 300 packets
 uclient() {
 	local log=$1 peer=$C3_IP server=$RELAY_V4
@@ -94,6 +95,17 @@ check "over TCP: relayed by nattravd ($((us1 - us0)) to the peer)" test $((us1 -
 check "over TCP: the allocation ended with its connection" \
 	grep -q 'released: its TCP connection closed' "$work/daemon.log"
 
+# TCP is hostile input too: 16 connections from one address, a stream of
+# neither STUN nor ChannelData closed; STUN Binding answered on the stream
+ref0=$(metric nattrav_turn_tcp_refused_total)
+ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" tcp-limits 20 >"$work/tcp-limits" 2>&1 || true
+cat "$work/tcp-limits" >>"$work/clients.log"
+tl() { awk -v k="$1" '$1 == k { print $2 }' "$work/tcp-limits"; }
+check "over TCP: 16 connections from one address held, the rest refused ($(tl open) open, $(($(metric nattrav_turn_tcp_refused_total) - ref0)) refused)" \
+	test "$(tl open)" = 16 -a $(($(metric nattrav_turn_tcp_refused_total) - ref0)) -ge 4
+check "over TCP: a stream of neither STUN nor ChannelData is closed" test "$(tl garbage)" = closed
+check "over TCP: a STUN Binding request is answered on the stream" test "$(tl binding)" = OK
+
 check "indications: counted as Send" \
 	test "$(metric 'nattrav_turn_requests_total{method="send",result="ok"}')" -ge 297
 
@@ -105,7 +117,6 @@ check "a wrong REST secret: no allocation, nothing relayed" \
 check "a wrong REST secret: the Allocates answered 401" \
 	test "$(metric 'nattrav_turn_requests_total{method="allocate",result="unauthorized"}')" -gt "$unauth0"
 
-PY="python3 $HERE/lib/turnclient.py"
 ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" check-peers \
 	"$C3_IP" 127.0.0.1 0.0.0.0 10.0.2.2 169.254.1.1 224.0.0.1 255.255.255.255 "$RELAY_V4" \
 	:: ::1 ::ffff:127.0.0.1 >"$work/peers" 2>&1 || true

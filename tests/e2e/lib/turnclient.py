@@ -8,6 +8,11 @@ usage: turnclient.py SERVER SECRET check-peers PEER...
     v4-mapped IPv6 too); print one line "PEER CODE" per peer (0 = success)
 usage: turnclient.py SERVER SECRET padding
     print the bytes of an error response's padding (must be zeros)
+usage: turnclient.py SERVER SECRET tcp-limits N
+    open N TCP connections to the TURN port and hold them: print "open K"
+    (K still open after a second: the relay closes what it refused), then
+    on one more send bytes that are neither STUN nor ChannelData and print
+    "garbage closed|open", and a Binding request on another, "binding OK|-"
 usage: turnclient.py SERVER SECRET hairpin N [GO-FILE]
     two allocations on the server, each the other's peer (what two WebRTC
     clients with relay candidates only do): print the codes of a
@@ -233,11 +238,50 @@ def hairpin(server, secret, n, go_file=None):
     print("release-b", code_of(b, 0x0004, lambda tid: attr(0x000D, b"\0\0\0\0")))
 
 
+def tcp_limits(server, n):
+    fam = socket.AF_INET6 if ":" in server else socket.AF_INET
+    conns = []
+    for _ in range(n):
+        c = socket.socket(fam, socket.SOCK_STREAM)
+        c.settimeout(2)
+        try:
+            c.connect((server, 3478))
+            conns.append(c)
+        except OSError:
+            pass
+    time.sleep(1)
+    still = 0
+    for c in conns:
+        c.setblocking(False)
+        try:
+            still += c.recv(1) != b""  # data: none is owed; b"": closed
+        except BlockingIOError:
+            still += 1                 # nothing to read, still open
+        except OSError:
+            pass
+    print("open", still)
+    for c in conns:
+        c.close()
+    g = socket.create_connection((server, 3478), timeout=2)
+    g.sendall(b"\xff" * 64)
+    try:
+        print("garbage", "closed" if g.recv(1) == b"" else "open")
+    except (socket.timeout, OSError) as e:
+        print("garbage", "closed" if not isinstance(e, socket.timeout) else "open")
+    b = socket.create_connection((server, 3478), timeout=2)
+    tid = os.urandom(12)
+    b.sendall(struct.pack("!HHI", 0x0001, 0, COOKIE) + tid)
+    r = b.recv(2048)
+    print("binding", "OK" if len(r) >= 20 and r[:2] == b"\x01\x01" and r[8:20] == tid else "-")
+
+
 def main():
     server, secret, cmd = sys.argv[1:4]
     t = Turn(server, secret)
     if cmd == "check-peers":
         check_peers(t, sys.argv[4:])
+    elif cmd == "tcp-limits":
+        tcp_limits(server, int(sys.argv[4]))
     elif cmd == "hairpin":
         hairpin(server, secret, int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)
     elif cmd == "padding":
