@@ -94,6 +94,15 @@ us1=$(relayed to_peer userspace)
 check "over TCP: relayed by nattravd ($((us1 - us0)) to the peer)" test $((us1 - us0)) -ge 297
 check "over TCP: the allocation ended with its connection" \
 	grep -q 'released: its TCP connection closed' "$work/daemon.log"
+# and over TLS (turns:, port 5349 by default, nattravd's certificate)
+us0=$(relayed to_peer userspace)
+uclient "$work/uclient-tls.log" -W "$TURN_SECRET" -t -S -p 5349
+delivered "$work/uclient-tls.log" "over TLS"
+us1=$(relayed to_peer userspace)
+check "over TLS: relayed by nattravd ($((us1 - us0)) to the peer)" test $((us1 - us0)) -ge 297
+check "over TLS: a TLS 1.2+ handshake with nattravd's certificate" \
+	sh -c "echo | ip netns exec '$C2_NS' timeout 5 openssl s_client -connect '$RELAY_V4:5349' \
+		-CAfile '$work/ca.pem' -verify_return_error 2>&1 | grep -q 'Verify return code: 0'"
 
 # TCP is hostile input too: 16 connections from one address, a stream of
 # neither STUN nor ChannelData closed; STUN Binding answered on the stream

@@ -82,7 +82,9 @@ void nd_usage(FILE *f)
 	      "  --turn-max-lifetime S   longest allocation lifetime granted (default 3600)\n"
 	      "  --turn-tcp-port PORT    TURN over TCP too, on this port (default: the media\n"
 	      "                          port's number); 0: UDP only\n"
-	      "  --turn-max-tcp N        TURN connections over TCP at most (default 256)\n"
+	      "  --turn-tls-port PORT    TURN over TLS too, on this port, with --cert and --key\n"
+	      "                          (default 5349); 0: off\n"
+	      "  --turn-max-tcp N        TURN connections over TCP and TLS at most (default 256)\n"
 	      "  --redis IP:PORT         join a fleet of relays sharing group placement in this\n"
 	      "                          Redis (default off: a lone relay; PORT defaults to 6379)\n"
 	      "  --redis-password-file FILE\n"
@@ -150,6 +152,7 @@ static const struct option opts[] = {
 	{ "turn-max-lifetime", required_argument, NULL, 0 },
 	{ "turn-tcp-port", required_argument, NULL, 0 },
 	{ "turn-max-tcp", required_argument, NULL, 0 },
+	{ "turn-tls-port", required_argument, NULL, 0 },
 	{ "redis", required_argument, NULL, 0 },
 	{ "redis-password-file", required_argument, NULL, 0 },
 	{ "relay-id", required_argument, NULL, 0 },
@@ -321,6 +324,8 @@ static int conf_set(struct nd_conf *c, const char *key, const char *val)
 		return set_u32(key, val, 600, 86400, &c->turn.max_lifetime_s);
 	} else if (!strcmp(key, "turn-tcp-port")) {
 		return set_u32(key, val, 0, 65535, &c->turn.tcp_port);
+	} else if (!strcmp(key, "turn-tls-port")) {
+		return set_u32(key, val, 0, 65535, &c->turn.tls_port);
 	} else if (!strcmp(key, "turn-max-tcp")) {
 		return set_u32(key, val, 1, 1u << 16, &c->turn.max_tcp);
 	} else if (!strcmp(key, "redis")) {
@@ -425,6 +430,7 @@ int nd_conf_parse(struct nd_conf *c, int argc, char **argv, bool *help)
 	c->turn.max_lifetime_s = 3600;
 	c->turn.tcp_port = ND_TURN_TCP_MEDIA_PORT;
 	c->turn.max_tcp = 256;
+	c->turn.tls_port = 5349;
 	*help = false;
 
 	flags = calloc((size_t)argc + 1, sizeof(*flags));

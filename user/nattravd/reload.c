@@ -48,8 +48,9 @@ static void warn_fixed(const struct nd_conf *old, const struct nd_conf *nc)
 		nt_warn(fmt, "turn-realm");
 	if (nc->turn.port_min != old->turn.port_min || nc->turn.port_max != old->turn.port_max)
 		nt_warn(fmt, "turn-ports");
-	if (nc->turn.tcp_port != old->turn.tcp_port || nc->turn.max_tcp != old->turn.max_tcp)
-		nt_warn(fmt, "turn-tcp-port/turn-max-tcp");
+	if (nc->turn.tcp_port != old->turn.tcp_port || nc->turn.max_tcp != old->turn.max_tcp ||
+	    nc->turn.tls_port != old->turn.tls_port)
+		nt_warn(fmt, "turn-tcp-port/turn-tls-port/turn-max-tcp");
 	if (nc->turn.max_allocations != old->turn.max_allocations ||
 	    nc->turn.max_per_user != old->turn.max_per_user ||
 	    nc->turn.max_lifetime_s != old->turn.max_lifetime_s)

@@ -50,7 +50,8 @@ struct nd_turn_conf {
 	uint32_t max_lifetime_s;
 	uint32_t tcp_port;	/* TURN over TCP on this port, 0: off */
 #define ND_TURN_TCP_MEDIA_PORT UINT32_MAX	/* tcp_port: the media port's number */
-	uint32_t max_tcp;	/* its connections at most */
+	uint32_t max_tcp;	/* its connections at most (TLS's included) */
+	uint32_t tls_port;	/* TURN over TLS on this port, 0: off */
 };
 
 /* One allocation as nattravctl turn and the metrics show it. */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TURN over TCP (RFC 8656 with the framing of 12.5): for clients whose
- * network lets no UDP out (browsers fall back to turn:...?transport=tcp).
+ * TURN over TCP and TLS (RFC 8656 with the framing of 12.5): for clients
+ * whose network lets no UDP out (browsers fall back to
+ * turn:...?transport=tcp, then turns:, which passes proxies and firewalls
+ * that allow only TLS). TLS uses nattravd's certificate and key, without
+ * client certificates.
  * The client's messages follow each other in the stream, STUN requests and
  * ChannelData padded to 4 bytes; nattravd answers and relays on the same
  * connection. The relayed side stays UDP. An allocation lives as long as
@@ -23,6 +26,8 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include "nt_endpoint.h"
 #include "nt_log.h"
 #include "nt_stun.h"
@@ -37,6 +42,8 @@ struct tcp_conn {
 	struct nd_handle h;	/* first: epoll hands this back */
 	bool used;
 	bool want_out;		/* EPOLLOUT asked for */
+	bool handshaken;	/* TLS: the handshake is done (always, without TLS) */
+	SSL *ssl;		/* NULL: plain TCP */
 	struct nt_endpoint peer;
 	uint64_t last_ns;	/* last message from the client */
 	size_t in_len, out_off, out_len;
@@ -45,11 +52,13 @@ struct tcp_conn {
 };
 
 struct nd_turn_tcp {
-	struct nd_handle listen[2];
+	struct nd_handle listen[4];	/* TCP, TLS; each per family */
+	bool listen_tls[4];
 	int nlisten;
+	SSL_CTX *tls;			/* NULL: no TURN over TLS */
 	struct tcp_conn *c;
 	uint32_t cap, n;
-	uint16_t port;
+	uint16_t port, tls_port;
 };
 
 static int listen_one(struct nd *d, struct nd_handle *h, int family, const uint8_t *addr,
@@ -71,12 +80,28 @@ static int listen_one(struct nd *d, struct nd_handle *h, int family, const uint8
 	return nd_loop_add(d, h, EPOLLIN);
 }
 
+/* Both families on port; the listeners of TLS are told apart by their port. */
+static int listen_port(struct nd *d, struct nd_turn_tcp *tt, uint16_t port)
+{
+	int err = 0;
+
+	int first = tt->nlisten;
+
+	if (d->conf.have_v4)
+		err = listen_one(d, &tt->listen[tt->nlisten++], AF_INET, d->conf.addr_v4, port);
+	if (!err && d->conf.have_v6)
+		err = listen_one(d, &tt->listen[tt->nlisten++], AF_INET6, d->conf.addr_v6, port);
+	for (int i = first; i < tt->nlisten; i++)
+		tt->listen_tls[i] = port == tt->tls_port;
+	return err;
+}
+
 int nd_turn_tcp_open(struct nd *d)
 {
 	struct nd_turn_tcp *tt;
 	int err = 0;
 
-	if (!d->turn || !d->conf.turn.tcp_port)
+	if (!d->turn || (!d->conf.turn.tcp_port && !d->conf.turn.tls_port))
 		return 0;
 	tt = calloc(1, sizeof(*tt));
 	if (!tt)
@@ -90,12 +115,15 @@ int nd_turn_tcp_open(struct nd *d)
 	d->turn->tcp = tt;
 	tt->port = (uint16_t)(d->conf.turn.tcp_port == ND_TURN_TCP_MEDIA_PORT ? d->conf.media_port :
 									       d->conf.turn.tcp_port);
-	if (d->conf.have_v4)
-		err = listen_one(d, &tt->listen[tt->nlisten++], AF_INET, d->conf.addr_v4, tt->port);
-	if (!err && d->conf.have_v6)
-		err = listen_one(d, &tt->listen[tt->nlisten++], AF_INET6, d->conf.addr_v6, tt->port);
+	tt->tls_port = (uint16_t)d->conf.turn.tls_port;
+	if (tt->port)
+		err = listen_port(d, tt, tt->port);
+	/* nattravd's certificate, no client certificates: TURN authenticates on its own */
+	if (!err && tt->tls_port)
+		err = nd_tls_ctx(d->conf.cert, d->conf.key, NULL, &tt->tls) ?: listen_port(d, tt, tt->tls_port);
 	if (!err)
-		nt_info("TURN over TCP on port %u, %u connections at most", tt->port, tt->cap);
+		nt_info("TURN over TCP on port %u, over TLS on port %u (0: off), %u connections at most",
+			tt->port, tt->tls_port, tt->cap);
 	return err;
 }
 
@@ -110,6 +138,7 @@ static void conn_close(struct nd *d, struct tcp_conn *c, const char *why)
 	       nt_endpoint_format(&c->peer, a, sizeof(a)), why);
 	/* the allocations it carried end with it (RFC 8656 3.1) */
 	nd_turn_release_media(d, &c->h, "its TCP connection closed");
+	SSL_free(c->ssl);
 	close(c->h.fd);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -126,6 +155,7 @@ void nd_turn_tcp_close(struct nd *d)
 		conn_close(d, &tt->c[i], "shutdown");
 	for (int i = 0; i < tt->nlisten; i++)
 		close(tt->listen[i].fd);
+	SSL_CTX_free(tt->tls);
 	free(tt->c);
 	free(tt);
 	d->turn->tcp = NULL;
@@ -168,29 +198,75 @@ void nd_turn_tcp_accept(struct nd *d, struct nd_handle *h)
 		c->h.family = h->family;
 		c->peer = ep;
 		c->last_ns = nd_now_ns();
+		c->handshaken = true;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (nd_loop_add(d, &c->h, EPOLLIN)) {
-			close(fd);
-			memset(c, 0, sizeof(*c));
-			continue;
+		if (tt->listen_tls[h - tt->listen]) {
+			c->handshaken = false;
+			c->ssl = SSL_new(tt->tls);
+			if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1)
+				goto drop;
+			SSL_set_accept_state(c->ssl);
 		}
+		if (nd_loop_add(d, &c->h, EPOLLIN))
+			goto drop;
 		c->used = true;
 		tt->n++;
+		continue;
+drop:
+		SSL_free(c->ssl);
+		close(fd);
+		memset(c, 0, sizeof(*c));
 	}
+}
+
+/* An SSL_* result as the plain socket calls say it: -EAGAIN for "not yet", 0 at the end. */
+static long tls_result(struct tcp_conn *c, int n)
+{
+	int e = SSL_get_error(c->ssl, n);
+
+	if (n > 0)
+		return n;
+	ERR_clear_error();
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return -EAGAIN;
+	return e == SSL_ERROR_ZERO_RETURN ? 0 : -EPROTO;
+}
+
+/* Bytes from the stream: > 0, 0 at its end, -EAGAIN for none yet, else -errno. */
+static long io_read(struct tcp_conn *c, void *buf, size_t cap)
+{
+	ssize_t n;
+
+	if (c->ssl)
+		return tls_result(c, SSL_read(c->ssl, buf, (int)cap));
+	n = recv(c->h.fd, buf, cap, 0);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+	return n;
+}
+
+static long io_write(struct tcp_conn *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->ssl)
+		return tls_result(c, SSL_write(c->ssl, buf, (int)len));
+	n = send(c->h.fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN : -errno;
+	return n;
 }
 
 /* Write what waits; 0, or -errno when the connection is to be closed. */
 static int flush(struct nd *d, struct tcp_conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->h.fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (c->handshaken && c->out_off < c->out_len) {
+		long n = io_write(c, c->out + c->out_off, c->out_len - c->out_off);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			return -errno;
-		}
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0)
+			return n ? (int)n : -EPIPE;
 		c->out_off += (size_t)n;
 	}
 	if (c->out_off == c->out_len)
@@ -258,30 +334,56 @@ static bool messages(struct nd *d, struct tcp_conn *c)
 	return true;
 }
 
+/* The TLS handshake, as far as it goes: true once done; false (closed or waiting) else. */
+static bool handshake(struct nd *d, struct tcp_conn *c)
+{
+	long r = tls_result(c, SSL_do_handshake(c->ssl));
+
+	if (r > 0) {
+		c->handshaken = true;
+		return true;
+	}
+	if (r != -EAGAIN) {
+		d->turn->st.tcp_malformed++;
+		conn_close(d, c, "TLS handshake failed");
+		return false;
+	}
+	/* waiting for the client or for room to write: EPOLLOUT only for the latter */
+	c->want_out = SSL_want_write(c->ssl);
+	nd_loop_mod(d, &c->h, EPOLLIN | (c->want_out ? EPOLLOUT : 0));
+	return false;
+}
+
 void nd_turn_tcp_event(struct nd *d, struct nd_handle *h, uint32_t events)
 {
 	struct tcp_conn *c = (struct tcp_conn *)h;
 
-	if (!c->used)
+	if (!c->used || (!c->handshaken && !handshake(d, c)))
 		return;
 	if ((events & EPOLLOUT) && flush(d, c)) {
 		conn_close(d, c, "write failed");
 		return;
 	}
-	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	/* TLS may hold decrypted bytes the socket no longer signals */
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !(c->ssl && SSL_pending(c->ssl)))
 		return;
-	for (int round = 0; round < 16; round++) {
-		ssize_t n = recv(c->h.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+	for (int round = 0; round < 64; round++) {
+		long n = io_read(c, c->in + c->in_len, sizeof(c->in) - c->in_len);
 
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-			conn_close(d, c, n == 0 ? "closed by the client" : strerror(errno));
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			conn_close(d, c, n == 0 ? "closed by the client" : strerror((int)-n));
 			return;
 		}
-		if (n < 0)
-			return;
 		c->in_len += (size_t)n;
 		if (!messages(d, c))
 			return;
+	}
+	/* bytes left inside TLS: come back for them (EPOLLOUT fires at once) */
+	if (c->ssl && SSL_pending(c->ssl) && !c->want_out) {
+		c->want_out = true;
+		nd_loop_mod(d, &c->h, EPOLLIN | EPOLLOUT);
 	}
 }
 
