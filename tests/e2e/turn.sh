@@ -104,13 +104,13 @@ check "over TLS: a TLS 1.2+ handshake with nattravd's certificate" \
 	sh -c "echo | ip netns exec '$C2_NS' timeout 5 openssl s_client -connect '$RELAY_V4:5349' \
 		-CAfile '$work/ca.pem' -verify_return_error 2>&1 | grep -q 'Verify return code: 0'"
 
-# TCP is hostile input too: 16 connections from one address, a stream of
+# TCP is hostile input too: 16 connections without an allocation from one address, a stream of
 # neither STUN nor ChannelData closed; STUN Binding answered on the stream
 ref0=$(metric nattrav_turn_tcp_refused_total)
 ip netns exec "$C2_NS" $PY "$RELAY_V4" "$TURN_SECRET" tcp-limits 20 >"$work/tcp-limits" 2>&1 || true
 cat "$work/tcp-limits" >>"$work/clients.log"
 tl() { awk -v k="$1" '$1 == k { print $2 }' "$work/tcp-limits"; }
-check "over TCP: 16 connections from one address held, the rest refused ($(tl open) open, $(($(metric nattrav_turn_tcp_refused_total) - ref0)) refused)" \
+check "over TCP: 16 connections without an allocation from one address held, the rest refused ($(tl open) open, $(($(metric nattrav_turn_tcp_refused_total) - ref0)) refused)" \
 	test "$(tl open)" = 16 -a $(($(metric nattrav_turn_tcp_refused_total) - ref0)) -ge 4
 check "over TCP: a stream of neither STUN nor ChannelData is closed" test "$(tl garbage)" = closed
 check "over TCP: a STUN Binding request is answered on the stream" test "$(tl binding)" = OK

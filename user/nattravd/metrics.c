@@ -296,7 +296,7 @@ static void render_turn(struct nd *d, FILE *f)
 	HELP(f, "nattrav_turn_tcp_connections", "gauge", "TURN clients' connections over TCP.");
 	fprintf(f, "nattrav_turn_tcp_connections %zu\n", nd_turn_tcp_connections(d));
 	HELP(f, "nattrav_turn_tcp_refused_total", "counter",
-	     "TURN connections over TCP refused: --turn-max-tcp, or 16 from one address.");
+	     "TURN connections over TCP refused: --turn-max-tcp, or 16 without an allocation from one address.");
 	fprintf(f, "nattrav_turn_tcp_refused_total %llu\n", (unsigned long long)st->tcp_refused);
 	HELP(f, "nattrav_turn_requests_total", "counter",
 	     "TURN requests and Send indications by method and result (unauthorized: 401/438).");

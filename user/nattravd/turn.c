@@ -179,16 +179,6 @@ void nd_turn_release_media(struct nd *d, const struct nd_handle *h, const char *
 			release(d, &t->a[i], why);
 }
 
-bool nd_turn_media_used(const struct nd *d, const struct nd_handle *h)
-{
-	const struct nd_turn *t = d->turn;
-
-	for (uint32_t i = 0; t && i < t->cap; i++)
-		if (t->a[i].used && t->a[i].media == h)
-			return true;
-	return false;
-}
-
 static void release(struct nd *d, struct alloc *a, const char *why)
 {
 	struct nd_turn *t = d->turn;
@@ -201,6 +191,7 @@ static void release(struct nd *d, struct alloc *a, const char *why)
 	for (int k = 0; k < CHANS_MAX; k++)
 		nd_turn_xdp_remove(d, a, &a->chan[k]);
 	nd_turn_xdp_unlink(d, a);
+	nd_turn_tcp_carries(a->media, -1);
 	close(a->h.fd); /* leaves the epoll set with it */
 	nt_hidx_del(&t->by_client, client_hash(t, &a->client), i);
 	t->by_port[a->relayed.port - d->conf.turn.port_min] = 0;
@@ -554,6 +545,7 @@ static void on_allocate(struct nd *d, struct nd_handle *h, const struct nt_endpo
 		return;
 	}
 	nt_hidx_add(&t->by_client, client_hash(t, src), (uint32_t)slot);
+	nd_turn_tcp_carries(h, 1);
 	t->by_port[a->relayed.port - d->conf.turn.port_min] = (uint32_t)slot + 1;
 	t->n++;
 	nt_info("TURN allocation %s for user=%s at %s, lifetime %u s",

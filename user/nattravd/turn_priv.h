@@ -77,8 +77,8 @@ bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family
 
 /* Release the allocations whose client talks through h (a TCP connection that ends). */
 void nd_turn_release_media(struct nd *d, const struct nd_handle *h, const char *why);
-/* True when an allocation's client talks through h. */
-bool nd_turn_media_used(const struct nd *d, const struct nd_handle *h);
+/* An allocation more (+1) or less (-1) on h, when h is a TCP or TLS connection. */
+void nd_turn_tcp_carries(struct nd_handle *h, int delta);
 void nd_turn_tcp_tick(struct nd *d, uint64_t now);
 
 /* Both sides of ch into the XDP maps when the program can relay it. */

@@ -13,8 +13,9 @@
  * TCP clients' channels to nattravd.
  *
  * Bounds: --turn-max-tcp connections (refused beyond, and beyond
- * TCP_PER_ADDR from one address), a connection without an allocation for
- * TCP_IDLE_NS closed, at most TCP_IN_MAX bytes per message, and at most
+ * TCP_PER_ADDR from one address that have no allocation yet: a NAT may
+ * hide many users, a flood has no credentials), a connection without an
+ * allocation for TCP_IDLE_NS closed, at most TCP_IN_MAX bytes per message, and at most
  * TCP_OUT_MAX bytes waiting for a slow reader (whole messages beyond it
  * are dropped, so the stream stays framed).
  */
@@ -46,6 +47,7 @@ struct tcp_conn {
 	SSL *ssl;		/* NULL: plain TCP */
 	struct nt_endpoint peer;
 	uint64_t last_ns;	/* last message from the client */
+	uint32_t allocs;	/* allocations it carries */
 	size_t in_len, out_off, out_len;
 	uint8_t in[TCP_IN_MAX];
 	uint8_t *out;		/* TCP_OUT_MAX once something had to wait */
@@ -166,7 +168,7 @@ static unsigned from_addr(const struct nd_turn_tcp *tt, const struct nt_endpoint
 	unsigned n = 0;
 
 	for (uint32_t i = 0; i < tt->cap; i++)
-		n += tt->c[i].used && !memcmp(tt->c[i].peer.addr, ep->addr, 16);
+		n += tt->c[i].used && !tt->c[i].allocs && !memcmp(tt->c[i].peer.addr, ep->addr, 16);
 	return n;
 }
 
@@ -394,9 +396,17 @@ void nd_turn_tcp_tick(struct nd *d, uint64_t now)
 	for (uint32_t i = 0; tt && i < tt->cap; i++) {
 		struct tcp_conn *c = &tt->c[i];
 
-		if (c->used && now - c->last_ns > TCP_IDLE_NS && !nd_turn_media_used(d, &c->h))
+		if (c->used && now - c->last_ns > TCP_IDLE_NS && !c->allocs)
 			conn_close(d, c, "no allocation for 30 s");
 	}
+}
+
+void nd_turn_tcp_carries(struct nd_handle *h, int delta)
+{
+	struct tcp_conn *c = (struct tcp_conn *)h;
+
+	if (h->kind == ND_TURN_TCP)
+		c->allocs = (uint32_t)((int)c->allocs + delta);
 }
 
 size_t nd_turn_tcp_connections(const struct nd *d)
