@@ -242,6 +242,25 @@ rate1=$(metric 'nattrav_turn_dropped_packets_total{reason="rate"}')
 check "a TURN client sending 20x --max-pps is held to it ($((rate1 - rate0)) of 4000 dropped)" \
 	test $((rate1 - rate0)) -ge 2000
 
+# SIGHUP with a new certificate and key in their files: TURN over TLS serves it
+tls_fp() {
+	echo | ip netns exec "$C2_NS" timeout 5 openssl s_client -connect "$RELAY_V4:5349" 2>/dev/null |
+		openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+fp0=$(tls_fp)
+mkdir "$work/newcert"
+"$ROOT/scripts/gen-certs.sh" "$work/newcert" "$RELAY_V4" 2>/dev/null
+cp "$work/newcert/server.pem" "$work/server.pem"
+cp "$work/newcert/server.key" "$work/server.key"
+kill -HUP "$(daemon_pid)"
+for _ in $(seq 1 25); do
+	fp1=$(tls_fp)
+	[ -z "$fp1" ] || [ "$fp1" = "$fp0" ] || break
+	sleep 0.2
+done
+check "SIGHUP: TURN over TLS serves the new certificate" \
+	test -n "$fp0" -a -n "$fp1" -a "$fp0" != "$fp1"
+
 stop_daemon
 check "no relayed port left open after stop" \
 	sh -c "! ip netns exec '$RELAY_NS' ss -Hlun | grep -q ':50[0-9][0-9][0-9] '"

@@ -111,6 +111,7 @@ int nd_reload(struct nd *d)
 	nt_ticket_key(d->secret, d->secret_len, d->ticket_key);
 	d->conf.cert = nc.cert;
 	d->conf.key = nc.key;
+	nd_turn_tls_reload(d);
 	d->conf.secret_file = nc.secret_file;
 	nt_deny_free(&d->conf.deny);
 	d->conf.deny = nc.deny;

@@ -88,6 +88,8 @@ void nd_turn_tcp_event(struct nd *d, struct nd_handle *h, uint32_t events);
 /* A message (STUN or ChannelData, padded here) onto the connection's stream. */
 int nd_turn_tcp_send(struct nd *d, struct nd_handle *h, const void *buf, size_t len);
 size_t nd_turn_tcp_connections(const struct nd *d);
+/* SIGHUP: TURN over TLS takes the certificate and key of d->conf from now on. */
+void nd_turn_tls_reload(struct nd *d);
 /* A relayed socket is readable. */
 void nd_turn_relay_event(struct nd *d, struct nd_handle *h);
 void nd_turn_tick(struct nd *d, uint64_t now);

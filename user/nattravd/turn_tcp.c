@@ -401,6 +401,22 @@ void nd_turn_tcp_tick(struct nd *d, uint64_t now)
 	}
 }
 
+void nd_turn_tls_reload(struct nd *d)
+{
+	struct nd_turn_tcp *tt = d->turn ? d->turn->tcp : NULL;
+	SSL_CTX *ctx;
+
+	if (!tt || !tt->tls)
+		return;
+	/* the files passed the control port's load just now; connections up keep theirs */
+	if (nd_tls_ctx(d->conf.cert, d->conf.key, NULL, &ctx)) {
+		nt_warn("reload: TURN over TLS keeps its previous certificate");
+		return;
+	}
+	SSL_CTX_free(tt->tls);
+	tt->tls = ctx;
+}
+
 void nd_turn_tcp_carries(struct nd_handle *h, int delta)
 {
 	struct tcp_conn *c = (struct tcp_conn *)h;
