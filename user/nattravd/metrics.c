@@ -236,47 +236,44 @@ static void render_cert(struct nd *d, FILE *f)
 
 /*
  * Per allocation (at most --turn-max-allocations series of each): what each
- * relayed, by direction and path, labelled with its relayed address and user.
+ * relayed, by direction and path, labelled with its relayed address and
+ * user. Read once (the XDP counts are map lookups), written as two families.
  */
-static void turn_alloc_series(FILE *f, const char *name, const struct nd_turn_alloc_info *ai,
-			      const char *rel, const uint64_t us[2], const uint64_t xdp[2])
-{
-	static const char *const dir[2] = { "to_peer", "to_client" };
-
-	for (int k = 0; k < 4; k++) {
-		fprintf(f, "%s{relayed=\"%s\",user=\"", name, rel);
-		nt_prom_escape(f, ai->user);
-		fprintf(f, "\",direction=\"%s\",path=\"%s\"} %llu\n", dir[k & 1],
-			k < 2 ? "userspace" : "xdp",
-			(unsigned long long)(k < 2 ? us[k & 1] : xdp[k & 1]));
-	}
-}
-
 static void render_turn_allocations(struct nd *d, FILE *f)
 {
-	struct nd_turn_alloc_info ai;
+	static const char *const dir[2] = { "to_peer", "to_client" };
+	static const struct {
+		const char *name, *help;
+	} fam[2] = {
+		{ "nattrav_turn_allocation_relayed_packets_total",
+		  "Datagrams each TURN allocation relayed, by direction and path." },
+		{ "nattrav_turn_allocation_relayed_bytes_total",
+		  "Application bytes each TURN allocation relayed, by direction and path." },
+	};
+	size_t cap = nd_turn_allocations(d), n = 0;
+	struct nd_turn_alloc_info *ai = cap ? calloc(cap, sizeof(*ai)) : NULL;
 	char rel[NT_ENDPOINT_STRLEN];
-	bool any = false;
 
-	for (uint32_t slot = 0; !nd_turn_alloc_info(d, &slot, &ai); slot++) {
-		if (!any)
-			HELP(f, "nattrav_turn_allocation_relayed_packets_total", "counter",
-			     "Datagrams each TURN allocation relayed, by direction and path.");
-		any = true;
-		nt_endpoint_format(&ai.relayed, rel, sizeof(rel));
-		turn_alloc_series(f, "nattrav_turn_allocation_relayed_packets_total", &ai, rel,
-				  ai.pkts, ai.xdp_pkts);
+	for (uint32_t slot = 0; n < cap && ai && !nd_turn_alloc_info(d, &slot, &ai[n]); slot++)
+		n++;
+	for (int m = 0; n && m < 2; m++) {
+		/* HELP takes literals: these names are not */
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", fam[m].name, fam[m].help, fam[m].name);
+		for (size_t i = 0; i < n; i++) {
+			const uint64_t *us = m ? ai[i].bytes : ai[i].pkts;
+			const uint64_t *xdp = m ? ai[i].xdp_bytes : ai[i].xdp_pkts;
+
+			nt_endpoint_format(&ai[i].relayed, rel, sizeof(rel));
+			for (int k = 0; k < 4; k++) {
+				fprintf(f, "%s{relayed=\"%s\",user=\"", fam[m].name, rel);
+				nt_prom_escape(f, ai[i].user);
+				fprintf(f, "\",direction=\"%s\",path=\"%s\"} %llu\n", dir[k & 1],
+					k < 2 ? "userspace" : "xdp",
+					(unsigned long long)(k < 2 ? us[k & 1] : xdp[k & 1]));
+			}
+		}
 	}
-	any = false;
-	for (uint32_t slot = 0; !nd_turn_alloc_info(d, &slot, &ai); slot++) {
-		if (!any)
-			HELP(f, "nattrav_turn_allocation_relayed_bytes_total", "counter",
-			     "Application bytes each TURN allocation relayed, by direction and path.");
-		any = true;
-		nt_endpoint_format(&ai.relayed, rel, sizeof(rel));
-		turn_alloc_series(f, "nattrav_turn_allocation_relayed_bytes_total", &ai, rel,
-				  ai.bytes, ai.xdp_bytes);
-	}
+	free(ai);
 }
 
 /* TURN (--turn-secret-file): allocations, requests, data through the userspace path. */

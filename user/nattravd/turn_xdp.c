@@ -48,38 +48,55 @@ static void chan_keys(const struct nd *d, const struct alloc *a, const struct ch
 	pk->peer = ch->peer;
 }
 
+/*
+ * What the program counted in ch's entries: the client side into *cs, the
+ * peer side into *ps; zero for an entry not there (a hairpin has no peer
+ * side). *delivered: the one whose packets reached a client.
+ */
+static void entry_counts(const struct nd *d, const struct alloc *a, const struct chan *ch,
+			 struct nt_turn_fwd *cs, struct nt_turn_fwd *ps,
+			 const struct nt_turn_fwd **delivered)
+{
+	struct nt_turn_chan_key ck;
+	struct nt_turn_peer_key pk;
+
+	memset(cs, 0, sizeof(*cs));
+	memset(ps, 0, sizeof(*ps));
+	*delivered = ch->hairpin ? cs : ps;
+	if (!ch->in_xdp)
+		return;
+	chan_keys(d, a, ch, &ck, &pk);
+	if (bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, cs))
+		memset(cs, 0, sizeof(*cs));
+	if (ch->hairpin || bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, ps))
+		memset(ps, 0, sizeof(*ps));
+}
+
 void nd_turn_xdp_remove(struct nd *d, struct alloc *a, struct chan *ch)
 {
 	struct nd_turn *t = d->turn;
 	struct nt_turn_chan_key ck;
 	struct nt_turn_peer_key pk;
-	struct nt_turn_fwd f;
+	struct nt_turn_fwd cs, ps;
+	const struct nt_turn_fwd *dv;
+	/* a hairpin's packets reached the other allocation's client */
 	struct alloc *to = ch->hairpin ? &t->a[ch->hp_alloc] : a;
 
 	if (!ch->in_xdp)
 		return;
+	/* what the program counted stays counted */
+	entry_counts(d, a, ch, &cs, &ps, &dv);
+	t->st.xdp_to_peer_pkts += cs.packets;
+	t->st.xdp_to_peer_bytes += cs.bytes;
+	t->st.xdp_rate_drops += cs.rate_drops;
+	t->st.xdp_to_client_pkts += dv->packets;
+	t->st.xdp_to_client_bytes += dv->bytes;
+	a->xdp_pkts[0] += cs.packets;
+	a->xdp_bytes[0] += cs.bytes;
+	a->xdp_rate_drops += cs.rate_drops;
+	to->xdp_pkts[1] += dv->packets;
+	to->xdp_bytes[1] += dv->bytes;
 	chan_keys(d, a, ch, &ck, &pk);
-	/* what the program counted stays counted; a hairpin went to a peer and to a client */
-	if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
-		t->st.xdp_to_peer_pkts += f.packets;
-		t->st.xdp_to_peer_bytes += f.bytes;
-		a->xdp_pkts[0] += f.packets;
-		a->xdp_bytes[0] += f.bytes;
-		a->xdp_rate_drops += f.rate_drops;
-		t->st.xdp_rate_drops += f.rate_drops;
-		if (ch->hairpin) {
-			t->st.xdp_to_client_pkts += f.packets;
-			t->st.xdp_to_client_bytes += f.bytes;
-			to->xdp_pkts[1] += f.packets;
-			to->xdp_bytes[1] += f.bytes;
-		}
-	}
-	if (!ch->hairpin && !bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
-		t->st.xdp_to_client_pkts += f.packets;
-		t->st.xdp_to_client_bytes += f.bytes;
-		a->xdp_pkts[1] += f.packets;
-		a->xdp_bytes[1] += f.bytes;
-	}
 	bpf_map_delete_elem(d->maps.turn_chans_fd, &ck);
 	if (!ch->hairpin)
 		bpf_map_delete_elem(d->maps.turn_peers_fd, &pk);
@@ -252,27 +269,15 @@ void nd_turn_xdp_counts(const struct nd *d, uint64_t pkts[2], uint64_t bytes[2],
 		const struct alloc *a = &t->a[i];
 
 		for (int k = 0; a->used && k < CHANS_MAX; k++) {
-			struct nt_turn_chan_key ck;
-			struct nt_turn_peer_key pk;
-			struct nt_turn_fwd f;
+			struct nt_turn_fwd cs, ps;
+			const struct nt_turn_fwd *dv;
 
-			if (!a->chan[k].in_xdp)
-				continue;
-			chan_keys(d, a, &a->chan[k], &ck, &pk);
-			if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
-				pkts[0] += f.packets;
-				bytes[0] += f.bytes;
-				*rate_drops += f.rate_drops;
-				if (a->chan[k].hairpin) {
-					pkts[1] += f.packets;
-					bytes[1] += f.bytes;
-					continue;
-				}
-			}
-			if (!bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
-				pkts[1] += f.packets;
-				bytes[1] += f.bytes;
-			}
+			entry_counts(d, a, &a->chan[k], &cs, &ps, &dv);
+			pkts[0] += cs.packets;
+			bytes[0] += cs.bytes;
+			*rate_drops += cs.rate_drops;
+			pkts[1] += dv->packets;
+			bytes[1] += dv->bytes;
 		}
 	}
 }
@@ -289,32 +294,26 @@ void nd_turn_xdp_alloc_counts(struct nd *d, struct alloc *a, uint64_t pkts[2], u
 	*rate_drops = a->xdp_rate_drops;
 	for (int k = 0; k < CHANS_MAX; k++) {
 		struct chan *ch = &a->chan[k], *bc;
-		struct nt_turn_chan_key ck;
-		struct nt_turn_peer_key pk;
-		struct nt_turn_fwd f;
+		struct nt_turn_fwd cs, ps;
+		const struct nt_turn_fwd *dv;
 		struct alloc *b;
 
 		if (!ch->num)
 			continue;
-		chan_keys(d, a, ch, &ck, &pk);
-		if (ch->in_xdp && !bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
-			pkts[0] += f.packets;
-			bytes[0] += f.bytes;
-			*rate_drops += f.rate_drops;
-		}
-		if (ch->in_xdp && !ch->hairpin && !bpf_map_lookup_elem(d->maps.turn_peers_fd, &pk, &f)) {
-			pkts[1] += f.packets;
-			bytes[1] += f.bytes;
-		}
+		/* to its peers; from them to its client unless a hairpin (that is the other's) */
+		entry_counts(d, a, ch, &cs, &ps, &dv);
+		pkts[0] += cs.packets;
+		bytes[0] += cs.bytes;
+		*rate_drops += cs.rate_drops;
+		pkts[1] += ps.packets;
+		bytes[1] += ps.bytes;
 		/* the other allocation's hairpin to this one reached this client */
 		b = nd_turn_local(d, &ch->peer);
 		bc = b ? nd_turn_chan_by_peer(b, &a->relayed) : NULL;
-		if (!bc || !bc->in_xdp || !bc->hairpin || bc->hp_alloc != ai)
+		if (!bc || !bc->hairpin || bc->hp_alloc != ai)
 			continue;
-		chan_keys(d, b, bc, &ck, &pk);
-		if (!bpf_map_lookup_elem(d->maps.turn_chans_fd, &ck, &f)) {
-			pkts[1] += f.packets;
-			bytes[1] += f.bytes;
-		}
+		entry_counts(d, b, bc, &cs, &ps, &dv);
+		pkts[1] += dv->packets;
+		bytes[1] += dv->bytes;
 	}
 }
