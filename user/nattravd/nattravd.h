@@ -243,6 +243,8 @@ int nd_rate_apply(struct nd *d);
 /* verify.c: control messages on the media port */
 /* Refused peer: nt_addr_denied's ranges plus the relay's own addresses. */
 bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char **why);
+/* True when ep's address (any port) is one of the relay's own (--addr). */
+bool nd_own_addr(const struct nd *d, const struct nt_endpoint *ep);
 /*
  * stun.c: a standard STUN Binding message answered (or dropped) and true;
  * false for anything else, which is nattrav's own control framing.

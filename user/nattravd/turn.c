@@ -246,19 +246,12 @@ void nd_turn_tick(struct nd *d, uint64_t now)
 	}
 }
 
-bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family)
-{
-	if (family == NT_FAMILY_V4)
-		return d->conf.have_v4 && !memcmp(addr + 12, d->conf.addr_v4, 4);
-	return family == NT_FAMILY_V6 && d->conf.have_v6 && !memcmp(addr, d->conf.addr_v6, 16);
-}
-
 struct alloc *nd_turn_local(struct nd *d, const struct nt_endpoint *ep)
 {
 	struct nd_turn *t = d->turn;
 	uint32_t port = ep->port, i;
 
-	if (!nd_turn_own_addr(d, ep->addr, ep->family) || port < d->conf.turn.port_min ||
+	if (!nd_own_addr(d, ep) || port < d->conf.turn.port_min ||
 	    port > d->conf.turn.port_max)
 		return NULL;
 	i = t->by_port[port - d->conf.turn.port_min];
@@ -614,7 +607,7 @@ static int peer_ok(struct nd *d, const struct alloc *a, const struct nt_endpoint
 
 	if (peer->family != a->relayed.family)
 		return 443;
-	if (nd_turn_own_addr(d, peer->addr, peer->family))
+	if (nd_own_addr(d, peer))
 		return !with_port || (port >= d->conf.turn.port_min && port <= d->conf.turn.port_max) ?
 			       0 : 403;
 	if (nd_addr_denied(d, peer, &why))
@@ -825,7 +818,7 @@ static void to_peer(struct nd *d, struct alloc *a, const struct nt_endpoint *pee
 		a->rate_drops++;
 		return;
 	}
-	if (nd_turn_own_addr(d, peer->addr, peer->family)) {
+	if (nd_own_addr(d, peer)) {
 		/* another allocation of this relay: handed over here, never sent to the host */
 		b = nd_turn_local(d, peer);
 		if (!b) {
@@ -911,7 +904,7 @@ void nd_turn_relay_event(struct nd *d, struct nd_handle *h)
 		if (nt_endpoint_from_sockaddr((struct sockaddr *)&ss, &peer))
 			continue;
 		/* allocations of this relay reach each other inside (to_peer), not through the host */
-		if (nd_turn_own_addr(d, peer.addr, peer.family)) {
+		if (nd_own_addr(d, &peer)) {
 			d->turn->st.drop_no_permission++;
 			continue;
 		}

@@ -72,8 +72,6 @@ struct perm *nd_turn_perm_find(struct alloc *a, const uint8_t addr[16], uint64_t
 struct chan *nd_turn_chan_by_peer(struct alloc *a, const struct nt_endpoint *peer);
 /* The allocation of this relay whose relayed address is ep, or NULL. */
 struct alloc *nd_turn_local(struct nd *d, const struct nt_endpoint *ep);
-/* True when addr (of family) is the address this relay's allocations are relayed on. */
-bool nd_turn_own_addr(const struct nd *d, const uint8_t addr[16], uint8_t family);
 
 /* Release the allocations whose client talks through h (a TCP connection that ends). */
 void nd_turn_release_media(struct nd *d, const struct nd_handle *h, const char *why);

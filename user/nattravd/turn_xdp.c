@@ -168,7 +168,7 @@ void nd_turn_xdp_install(struct nd *d, struct alloc *a, struct chan *ch)
 	    d->maps.turn_peers_fd < 0 || a->client.family != a->relayed.family ||
 	    ch->peer.family != a->relayed.family || a->media->kind != ND_MEDIA)
 		return;
-	if (nd_turn_own_addr(d, ch->peer.addr, ch->peer.family)) {
+	if (nd_own_addr(d, &ch->peer)) {
 		hairpin_install(d, a, ch);
 		return;
 	}

@@ -155,12 +155,17 @@ static void send_error(struct nd *d, struct nd_handle *h, const struct nt_endpoi
  * nt_addr_denied plus the relay's own addresses: media relayed to itself
  * would loop through the relay host's stack.
  */
+bool nd_own_addr(const struct nd *d, const struct nt_endpoint *ep)
+{
+	return (d->conf.have_v4 && ep->family == NT_FAMILY_V4 &&
+		!memcmp(ep->addr + 12, d->conf.addr_v4, 4)) ||
+	       (d->conf.have_v6 && ep->family == NT_FAMILY_V6 &&
+		!memcmp(ep->addr, d->conf.addr_v6, 16));
+}
+
 bool nd_addr_denied(const struct nd *d, const struct nt_endpoint *ep, const char **why)
 {
-	if ((d->conf.have_v4 && ep->family == NT_FAMILY_V4 &&
-	     !memcmp(ep->addr + 12, d->conf.addr_v4, 4)) ||
-	    (d->conf.have_v6 && ep->family == NT_FAMILY_V6 &&
-	     !memcmp(ep->addr, d->conf.addr_v6, 16))) {
+	if (nd_own_addr(d, ep)) {
 		if (why)
 			*why = "relay";
 		return true;
