@@ -74,7 +74,7 @@ class Turn:
         self.key = None
 
     def request(self, method, attrs=b"", sign=True, raw=False):
-        tid = os.urandom(12)
+        tid = self.last_tid = os.urandom(12)
         body = attrs
         if sign and self.key:
             body += attr(0x0006, self.username) + attr(0x0014, self.realm) + attr(0x0015, self.nonce)
@@ -158,21 +158,8 @@ def padding(t):
 
 def hairpin(server, secret, n, go_file=None):
     a, b = Turn(server, secret, "ann"), Turn(server, secret, "ben")
-    # the relayed addresses (XOR-RELAYED-ADDRESS, decoded with the answer's tid)
-    ends = []
-    for t in (a, b):
-        rt = attr(0x0019, bytes([17, 0, 0, 0]))
-        typ, at = t.request(0x0003, rt, sign=False)
-        t.realm, t.nonce = at[0x0014], at[0x0015]
-        t.key = hashlib.md5(t.username + b":" + t.realm + b":" + t.pw).digest()
-        tid = os.urandom(12)
-        t.s.sendto(signed(t, 0x0003, rt, tid), t.server)
-        r = t.s.recv(2048)
-        typ, at = parse(r)
-        if typ != 0x0103:
-            raise SystemExit(f"Allocate: error {Turn.code(at)}")
-        ends.append(xor_addr_decode(at[0x0016], r[8:20]))
-    ra, rb = ends
+    # the relayed addresses (XOR-RELAYED-ADDRESS, decoded with the request's tid)
+    ra, rb = (xor_addr_decode(t.allocate()[0x0016], t.last_tid) for t in (a, b))
     print("relayed", f"{ra[0]}:{ra[1]}", f"{rb[0]}:{rb[1]}")
     # the relay's own address, but not one of its relayed ports: refused
     print("bind-own-media-port", code_of(a, 0x0009, lambda tid: attr(0x000C, b"\x40\x00\0\0") +
